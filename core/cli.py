@@ -1,0 +1,37 @@
+"""`upwatch worker`: only the probe engine, beside web processes run with UPWATCH_PROBES=false."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from checks.engine import ProbeEngine
+from storage.db import get_engine
+
+
+def run_worker() -> None:
+    get_engine()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine = ProbeEngine()
+    engine.start()
+    logging.getLogger("upwatch").info("probe worker running; Ctrl-C stops it")
+    stop.wait()
+    engine.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="upwatch", description="Upwatch uptime monitor")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("worker", help="run the probe engine without the web UI")
+    args = parser.parse_args(argv)
+    if args.command == "worker":
+        run_worker()
+
+
+if __name__ == "__main__":
+    main()

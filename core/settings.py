@@ -1,0 +1,32 @@
+"""Settings from the environment (prefix UPWATCH_) and an optional .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="UPWATCH_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///data/upwatch.db"
+    admin_password: SecretStr | None = None
+    api_token: SecretStr | None = None
+    public_url: str = "http://localhost:8501"
+    slack_webhook_url: SecretStr | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_to: str | None = None
+    twilio_api_base: str | None = None
+    monitors_file: str | None = None
+    probes: bool = True
+    status_title: str = "Service status"
+    status_description: str = ""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

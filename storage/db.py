@@ -1,0 +1,62 @@
+"""Database engine and sessions, for the embedded SQLite default and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel, create_engine
+
+from core.settings import get_settings
+from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+
+def _prepare_sqlite(url: str) -> dict[str, Any]:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # The engine writes from worker threads while pages read from theirs.
+    return {"check_same_thread": False, "timeout": 30}
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets pages read while the engine writes; NORMAL is durable across process crashes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@lru_cache(maxsize=4)
+def get_engine(url: str | None = None) -> Engine:
+    url = url or get_settings().database_url
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args=_prepare_sqlite(url))
+        event.listen(engine, "connect", _tune_sqlite)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back when it raises."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        yield session
+        session.commit()
+
+
+def database_answers(engine: Engine | None = None) -> bool:
+    try:
+        with (engine or get_engine()).connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,56 @@
+"""Shared fixtures: every test gets its own SQLite file and settings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from core.settings import get_settings
+from storage.db import get_engine
+
+# Shared, noisy machines: judge properties, not how fast examples are drawn.
+settings.register_profile(
+    "upwatch", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
+)
+settings.load_profile("upwatch")
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def require_or_skip(available: bool, reason: str) -> None:
+    """Optional system parts: skip on a laptop without them, fail in CI where they must exist."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (required when CI=true)")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    db_file = tmp_path / "upwatch.db"
+    for key in list(os.environ):
+        if key.startswith("UPWATCH_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("UPWATCH_DATABASE_URL", f"sqlite:///{db_file}")
+    monkeypatch.setenv("UPWATCH_ADMIN_PASSWORD", "correct horse")
+    monkeypatch.setenv("UPWATCH_API_TOKEN", "s3cret-token")
+    monkeypatch.chdir(tmp_path)  # keeps a developer's .env out of the tests
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield db_file
+    get_settings.cache_clear()
+    get_engine.cache_clear()

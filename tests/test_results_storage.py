@@ -1,0 +1,54 @@
+"""Recording results: result, state and state change together, and 24-hour uptime."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from checks.result import ProbeResult
+from core.monitor_input import parse_monitor_input
+from storage.db import session_scope
+from storage.models import CheckResult, StateChange
+from storage.monitors import create_monitor, get_monitor
+from storage.results import record_result, uptime_since
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def new_monitor(name: str = "Web") -> int:
+    return create_monitor(parse_monitor_input({"name": name, "url": "http://127.0.0.1:1/"})).id
+
+
+def test_a_result_updates_state_and_records_the_change() -> None:
+    monitor_id = new_monitor()
+    record_result(monitor_id, ProbeResult("up", NOW, latency_ms=12.5, http_status=200))
+    record_result(monitor_id, ProbeResult("down", NOW + timedelta(minutes=1), reason="HTTP 503"))
+    view = get_monitor("web")
+    assert view is not None
+    assert (view.state, view.reason, view.latency_ms) == ("down", "HTTP 503", None)
+    assert view.last_check_at == NOW + timedelta(minutes=1)
+    with session_scope() as session:
+        changes = session.exec(select(StateChange).order_by(StateChange.id)).all()
+        results = session.exec(select(CheckResult)).all()
+    assert [(c.from_state, c.to_state) for c in changes] == [("pending", "up"), ("up", "down")]
+    assert len(results) == 2 and changes[1].result_id == results[1].id
+
+
+def test_a_result_for_a_deleted_monitor_is_dropped() -> None:
+    assert record_result(9999, ProbeResult("up", NOW)) is None
+
+
+def test_uptime_is_time_based() -> None:
+    monitor_id = new_monitor()
+    # up for 18 hours, then down for 6: 75 %.
+    record_result(monitor_id, ProbeResult("up", NOW - timedelta(hours=24)))
+    record_result(monitor_id, ProbeResult("up", NOW - timedelta(hours=12)))
+    record_result(monitor_id, ProbeResult("down", NOW - timedelta(hours=6)))
+    assert uptime_since([monitor_id], NOW - timedelta(hours=24), NOW) == {monitor_id: 0.75}
+
+
+def test_uptime_ignores_time_before_the_first_result() -> None:
+    monitor_id, silent_id = new_monitor(), new_monitor("Silent")
+    record_result(monitor_id, ProbeResult("up", NOW - timedelta(hours=2)))
+    record_result(monitor_id, ProbeResult("degraded", NOW - timedelta(hours=1)))
+    uptime = uptime_since([monitor_id, silent_id], NOW - timedelta(hours=24), NOW)
+    assert uptime == {monitor_id: 1.0, silent_id: None}

@@ -1,0 +1,53 @@
+"""How states, times and numbers read on the pages."""
+
+from datetime import UTC, datetime
+
+STATE_LABELS = {
+    "up": "🟢 up",
+    "degraded": "🟡 degraded",
+    "down": "🔴 down",
+    "pending": "⚪ pending",
+    "maintenance": "🔵 maintenance",
+    "paused": "⏸️ paused",
+}
+
+OVERALL_LABELS = {
+    "operational": "All systems operational",
+    "degraded": "Degraded performance",
+    "partial_outage": "Partial outage",
+    "major_outage": "Major outage",
+    "maintenance": "Under maintenance",
+}
+
+
+def state_label(state: str) -> str:
+    return STATE_LABELS.get(state, state)
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    if moment is None:
+        return "never"
+    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
+def percent(fraction: float | None) -> str:
+    return "no data" if fraction is None else f"{fraction * 100:.2f}%"
+
+
+def milliseconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f} ms"
+
+
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~$:")
+
+
+def plain(text: str) -> str:
+    """User text inside Markdown: shown as typed, never as links, HTML or formatting."""
+    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)

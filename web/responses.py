@@ -1,0 +1,38 @@
+"""Small response types and the request checks the routes share."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from core.settings import get_settings
+
+
+class SVGResponse(Response):
+    media_type = "image/svg+xml"
+
+
+def not_found(what: str = "not found") -> JSONResponse:
+    return JSONResponse({"error": what}, status_code=404)
+
+
+def has_api_token(request: Request) -> bool:
+    expected = get_settings().api_token
+    if expected is None or not expected.get_secret_value():
+        return False
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        token.encode(), expected.get_secret_value().encode()
+    )
+
+
+def unauthorized() -> JSONResponse:
+    if get_settings().api_token is None:
+        message = "writes are disabled: set UPWATCH_API_TOKEN on the server to enable them"
+    else:
+        message = "send 'Authorization: Bearer <UPWATCH_API_TOKEN>'"
+    return JSONResponse(
+        {"error": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+    )

@@ -1,0 +1,88 @@
+"""Everything beside the Streamlit UI: the HTTP routes and the process lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from checks.engine import ProbeEngine
+from core.settings import get_settings
+from storage.db import database_answers, get_engine
+from web.api import api_routes
+from web.badges import badge_routes
+from web.read_model import ReadModel
+from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
+
+log = logging.getLogger("upwatch")
+
+ENGINE_TICK_LIMIT_S = 30.0
+
+
+@dataclass
+class Runtime:
+    """The process's long-lived parts, shared by the routes."""
+
+    read_model: ReadModel = field(default_factory=ReadModel)
+    engine: ProbeEngine | None = None
+
+    def monitors_changed(self) -> None:
+        self.read_model.mark_stale()
+
+
+def _health_routes(runtime: Runtime) -> list[Route]:
+    async def healthz(_request: Request) -> JSONResponse:
+        db_ok = await anyio.to_thread.run_sync(database_answers)
+        body: dict[str, Any] = {"database": "ok" if db_ok else "unreachable"}
+        healthy = db_ok
+        if runtime.engine is None:
+            body["probes"] = "disabled in this process"
+        else:
+            age = runtime.engine.seconds_since_tick()
+            engine_ok = age is not None and age <= ENGINE_TICK_LIMIT_S
+            body["probes"] = "ok" if engine_ok else "stalled"
+            body["probes_last_tick_s"] = None if age is None else round(age, 1)
+            healthy = healthy and engine_ok
+        body["status"] = "ok" if healthy else "unhealthy"
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    return [Route("/healthz", healthz)]
+
+
+def build_routes(runtime: Runtime) -> list[BaseRoute]:
+    return [
+        *_health_routes(runtime),
+        *badge_routes(runtime.read_model),
+        *api_routes(runtime.monitors_changed),
+    ]
+
+
+def make_lifespan(runtime: Runtime):
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        settings = get_settings()
+        # Keep-alive clients (badges, status JSON) would otherwise wait ~40 ms per request.
+        enable_tcp_nodelay_on_listeners()
+        await anyio.to_thread.run_sync(get_engine)  # creates the schema before anything reads
+        if settings.probes:
+            runtime.engine = ProbeEngine(on_recorded=runtime.read_model.mark_stale)
+            await anyio.to_thread.run_sync(runtime.engine.start)
+            log.info("probe engine started")
+        refresher = asyncio.create_task(runtime.read_model.keep_fresh())
+        try:
+            yield
+        finally:
+            refresher.cancel()
+            if runtime.engine is not None:
+                await anyio.to_thread.run_sync(runtime.engine.stop)
+                log.info("probe engine stopped")
+
+    return lifespan
