@@ -6,13 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web.badge_svg import etag_for, render_badge_svg
+from web.badge_svg import STYLES, etag_for, render_badge_svg
 from web.badge_values import status_badge
 from web.read_model import ReadModel
 from web.responses import SVGResponse, not_found
-
-STYLES = ("flat", "flat-square", "for-the-badge")
-
 
 def _svg(request: Request, label: str, message: str, color: str) -> Response:
     style = request.query_params.get("style", "flat")
