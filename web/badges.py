@@ -11,6 +11,7 @@ from web.badge_values import status_badge
 from web.read_model import ReadModel
 from web.responses import SVGResponse, not_found
 
+
 def _svg(request: Request, label: str, message: str, color: str) -> Response:
     style = request.query_params.get("style", "flat")
     if style not in STYLES:
