@@ -1,7 +1,7 @@
 """The probe engine: one scheduler job per monitor, on an event loop of its own.
 
 Probing runs on its own thread and loop so that UI work in the same process never shows up
-in measured latencies. Database work runs in worker threads so it never blocks probing.
+in measured latencies. Results go to a batch writer thread, so the database never blocks probing.
 Monitors are re-read every few seconds, so edits made by any process take effect without
 a restart.
 """
@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from checks.http_probe import make_probe_client, probe_http
 from checks.result import ProbeResult
-from storage.results import record_result
+from storage.batch_writer import BatchWriter
 from storage.schedule import CheckSpec, active_check_specs
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class ProbeEngine:
         sync_every_s: float = 2.0,
         max_concurrent_checks: int = 500,
     ) -> None:
-        self._on_recorded = on_recorded
+        self._writer = BatchWriter(on_recorded=lambda _recorded: on_recorded())
         self._sync_every_s = sync_every_s
         self._max_concurrent = max_concurrent_checks
         self._specs: dict[int, CheckSpec] = {}
@@ -57,6 +57,7 @@ class ProbeEngine:
     # -- lifecycle (called from any thread) ------------------------------------------------
 
     def start(self) -> None:
+        self._writer.start()
         self._thread = threading.Thread(target=self._run, name="upwatch-probes", daemon=True)
         self._thread.start()
         self._ready.wait(timeout=10)
@@ -66,6 +67,7 @@ class ProbeEngine:
             return
         self._loop.call_soon_threadsafe(self._stopping.set)
         self._thread.join(timeout=timeout_s)
+        self._writer.stop(timeout_s)
 
     def seconds_since_tick(self) -> float | None:
         return None if self.last_tick is None else time.time() - self.last_tick
@@ -128,12 +130,7 @@ class ProbeEngine:
             return
         async with self._limit:
             result = await self._probe(spec)
-        try:
-            await asyncio.to_thread(record_result, monitor_id, result)
-        except Exception:
-            log.exception("could not record the result of monitor %s", monitor_id)
-            return
-        self._on_recorded()
+        self._writer.submit(monitor_id, result)
 
     async def _probe(self, spec: CheckSpec) -> ProbeResult:
         assert self._client is not None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,8 +24,24 @@ class Settings(BaseSettings):
     twilio_api_base: str | None = None
     monitors_file: str | None = None
     probes: bool = True
+    timezone: str = "UTC"  # calendar days of daily rollups and reports
+    raw_retention_days: int = 90
     status_title: str = "Service status"
     status_description: str = ""
+
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{name}': use an IANA name like Europe/Berlin")
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 @lru_cache(maxsize=1)

@@ -71,7 +71,8 @@ class CheckResult(SQLModel, table=True):
 class StateChange(SQLModel, table=True):
     """A transition of a monitor's state; committed with the result that caused it.
 
-    It is also the outbox of notifications: `dispatched_at` is set once it was handled.
+    It is also the outbox of notifications: `dispatched_at` is set once it was handled. The
+    result that caused it is the monitor's result checked at `at`.
     """
 
     __tablename__ = "state_change"
@@ -82,5 +83,27 @@ class StateChange(SQLModel, table=True):
     from_state: str = Field(max_length=16)
     to_state: str = Field(max_length=16)
     reason: str | None = None
-    result_id: int | None = None
     dispatched_at: datetime | None = _ts(default=None)
+
+
+class RollupRow(SQLModel, table=True):
+    """One hour (UTC) or one calendar day (in the configured time zone) of a monitor's history.
+
+    Uptime and percentiles over any window are merges of these rows, never scans of raw results.
+    """
+
+    __tablename__ = "rollup"
+
+    monitor_id: int = Field(primary_key=True, foreign_key="monitor.id", ondelete="CASCADE")
+    period: str = Field(primary_key=True, max_length=4)  # "hour" | "day"
+    bucket_start: datetime = _ts(primary_key=True)
+    bucket_end: datetime = _ts()
+    up_s: int = 0
+    degraded_s: int = 0
+    down_s: int = 0
+    maintenance_s: int = 0
+    checks: int = 0
+    failures: int = 0
+    histogram: bytes = b""
+    min_ms: float | None = None
+    max_ms: float | None = None

@@ -7,65 +7,26 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from checks.result import ProbeResult
-from core.decide import DEFAULT_THRESHOLDS, StateSnapshot, Thresholds, decide
-from storage.db import session_scope
-from storage.models import CheckResult, Monitor, MonitorState, StateChange, as_utc
-
-
-def _snapshot(state: MonitorState) -> StateSnapshot:
-    return StateSnapshot(
-        state=state.state,
-        since=as_utc(state.since) or state.since,
-        reason=state.reason,
-        consecutive_failures=state.consecutive_failures,
-        consecutive_successes=state.consecutive_successes,
-    )
+from core.decide import DEFAULT_THRESHOLDS, Thresholds
+from core.settings import get_settings
+from storage.db import get_engine, session_scope
+from storage.models import CheckResult, as_utc
+from storage.recorder import record_batch
 
 
 def record_result(
     monitor_id: int, result: ProbeResult, limits: Thresholds = DEFAULT_THRESHOLDS
-) -> StateChange | None:
-    """Store one result and fold it into the monitor's state, atomically.
+) -> dict | None:
+    """Store one result and fold it into the monitor's state and rollups, atomically.
 
-    Returns the state change it caused, if any. A monitor deleted while its check was
-    in flight is skipped.
+    Returns the state change it caused, if any. A monitor deleted while its check was in
+    flight is skipped.
     """
-    with session_scope() as session:
-        if session.get(Monitor, monitor_id) is None:
-            return None
-        state = session.get(MonitorState, monitor_id) or MonitorState(monitor_id=monitor_id)
-        row = CheckResult(
-            monitor_id=monitor_id,
-            checked_at=result.checked_at,
-            outcome=result.outcome,
-            latency_ms=result.latency_ms,
-            http_status=result.http_status,
-            reason=result.reason,
-            phases=result.phases,
+    with get_engine().begin() as connection:
+        recorded = record_batch(
+            connection, [(monitor_id, result)], get_settings().zone, {monitor_id: limits}
         )
-        session.add(row)
-        session.flush()
-        snapshot, transition = decide(_snapshot(state), result, limits)
-        state.state = snapshot.state
-        state.since = snapshot.since
-        state.reason = snapshot.reason
-        state.consecutive_failures = snapshot.consecutive_failures
-        state.consecutive_successes = snapshot.consecutive_successes
-        state.last_check_at = result.checked_at
-        state.last_latency_ms = result.latency_ms
-        session.add(state)
-        if transition is None:
-            return None
-        change = StateChange(
-            monitor_id=monitor_id,
-            at=transition.at,
-            from_state=transition.from_state,
-            to_state=transition.to_state,
-            reason=transition.reason,
-            result_id=row.id,
-        )
-        session.add(change)
-        return change
+    return recorded.changes[0] if recorded.changes else None
 
 
 def recent_results(monitor_id: int, limit: int = 50) -> list[CheckResult]:

@@ -30,7 +30,7 @@ def test_a_result_updates_state_and_records_the_change() -> None:
         changes = session.exec(select(StateChange).order_by(StateChange.id)).all()
         results = session.exec(select(CheckResult)).all()
     assert [(c.from_state, c.to_state) for c in changes] == [("pending", "up"), ("up", "down")]
-    assert len(results) == 2 and changes[1].result_id == results[1].id
+    assert len(results) == 2 and changes[1].at == results[1].checked_at
 
 
 def test_a_result_for_a_deleted_monitor_is_dropped() -> None:
