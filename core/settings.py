@@ -36,7 +36,8 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{name}': use an IANA name like Europe/Berlin")
+            message = f"unknown time zone {name!r}: use an IANA name like Europe/Berlin"
+            raise ValueError(message) from None
         return name
 
     @property

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
+from tests.conftest import free_port
 from websockets.sync.client import connect as websocket_connect
 
 from web.tcp_nodelay import enable_tcp_nodelay_on_listeners

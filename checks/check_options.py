@@ -1,0 +1,249 @@
+"""Options of each check kind, validated the same way for the form, the REST API and YAML.
+
+Validators raise ValueError with a sentence meant to be shown next to the field. Rules that
+involve two fields prefix their message with the field to show it on ("field: message"), the
+convention `core.monitor_input` uses to turn a ValidationError into {"errors": {field: message}}.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+JSON_OPERATORS = ("==", "!=", "<", ">", "contains")
+DNS_RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS")
+MAX_REDIRECTS_LIMIT = 20
+
+_STATUS_RANGE = re.compile(r"^(\d{3})(?:\s*-\s*(\d{3}))?$")
+# `status`, `checks[0].ok`, `data.items[2][0]`: names separated by dots, each with optional indexes.
+_JSON_PATH = re.compile(r"^[A-Za-z_$][\w$-]*(\[\d+\])*(\.[A-Za-z_$][\w$-]*(\[\d+\])*)*$")
+_JSON_PATH_STEP = re.compile(r"([A-Za-z_$][\w$-]*)|\[(\d+)\]")
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class CertThresholds(_Options):
+    cert_warning_days: int = 30
+    cert_critical_days: int = 7
+
+    @field_validator("cert_warning_days", "cert_critical_days")
+    @classmethod
+    def _days_in_range(cls, days: int) -> int:
+        if not 0 <= days <= 3650:
+            raise ValueError("enter a number of days between 0 and 3650")
+        return days
+
+    @model_validator(mode="after")
+    def _critical_not_above_warning(self) -> CertThresholds:
+        if self.cert_critical_days > self.cert_warning_days:
+            raise ValueError(
+                "cert_critical_days: the critical threshold must not be above the warning "
+                f"threshold ({self.cert_warning_days} days)"
+            )
+        return self
+
+
+class JsonAssertion(_Options):
+    """`path op expected`, e.g. `checks[0].ok == true`.
+
+    `expected` is read as JSON when it parses (`true`, `3`, `"ok"`), else as a plain string,
+    so that `ok` and `"ok"` mean the same thing to someone filling in a form.
+    """
+
+    path: str
+    op: Literal["==", "!=", "<", ">", "contains"] = "=="
+    expected: str
+
+    @field_validator("path")
+    @classmethod
+    def _path_well_formed(cls, path: str) -> str:
+        if not _JSON_PATH.match(path):
+            raise ValueError("write the path as names and indexes, like status or checks[0].ok")
+        return path
+
+    @property
+    def expected_value(self) -> object:
+        try:
+            return json.loads(self.expected)
+        except ValueError:
+            return self.expected
+
+    @property
+    def steps(self) -> list[str | int]:
+        return [name if name else int(index) for name, index in _JSON_PATH_STEP.findall(self.path)]
+
+    def describe(self) -> str:
+        return f"{self.path} {self.op} {show_json_value(self.expected_value)}"
+
+
+class HttpOptions(CertThresholds):
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = {}
+    body: str | None = None
+    basic_auth_user: str | None = None
+    basic_auth_password: SecretStr | None = None
+    bearer_token: SecretStr | None = None
+    accepted_status_codes: list[str] = ["200-299"]
+    max_redirects: int = 5
+    verify_tls: bool = True
+    keyword: str | None = None
+    keyword_absent: bool = False
+    json_assertion: JsonAssertion | None = None
+    degraded_above_ms: float | None = None
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _method_upper(cls, method: object) -> object:
+        if isinstance(method, str):
+            method = method.strip().upper()
+            if method not in HTTP_METHODS:
+                raise ValueError(f"choose one of {', '.join(HTTP_METHODS)}")
+        return method
+
+    @field_validator("headers")
+    @classmethod
+    def _headers_valid(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+                raise ValueError(f"'{name}' is not a valid header name")
+            if "\r" in value or "\n" in value:
+                raise ValueError(f"the value of header '{name}' must be on one line")
+        return headers
+
+    @field_validator("accepted_status_codes", mode="before")
+    @classmethod
+    def _codes_from_text(cls, codes: object) -> object:
+        # Forms send "200-299, 301"; the API may send [200, "300-399"].
+        if isinstance(codes, str):
+            codes = [part for part in re.split(r"[,\s]+", re.sub(r"\s*-\s*", "-", codes)) if part]
+        if isinstance(codes, list):
+            return [str(code).strip() for code in codes]
+        return codes
+
+    @field_validator("accepted_status_codes")
+    @classmethod
+    def _codes_valid(cls, codes: list[str]) -> list[str]:
+        if not codes:
+            raise ValueError("accept at least one status code, like 200-299")
+        for code in codes:
+            match = _STATUS_RANGE.match(code)
+            if not match:
+                raise ValueError(f"'{code}' is neither a status code nor a range like 200-299")
+            low, high = int(match[1]), int(match[2] or match[1])
+            if not (100 <= low <= 599 and 100 <= high <= 599):
+                raise ValueError(f"'{code}': status codes go from 100 to 599")
+            if low > high:
+                raise ValueError(f"'{code}': the range starts above where it ends")
+        return codes
+
+    @field_validator("max_redirects")
+    @classmethod
+    def _redirects_in_range(cls, count: int) -> int:
+        if not 0 <= count <= MAX_REDIRECTS_LIMIT:
+            raise ValueError(f"enter a number between 0 (don't follow) and {MAX_REDIRECTS_LIMIT}")
+        return count
+
+    @field_validator("keyword")
+    @classmethod
+    def _keyword_not_blank(cls, keyword: str | None) -> str | None:
+        return keyword or None
+
+    @field_validator("degraded_above_ms")
+    @classmethod
+    def _threshold_positive(cls, threshold: float | None) -> float | None:
+        if threshold is not None and threshold <= 0:
+            raise ValueError("the threshold must be more than 0 ms")
+        return threshold
+
+    @model_validator(mode="after")
+    def _auth_complete(self) -> HttpOptions:
+        if self.basic_auth_password is not None and not self.basic_auth_user:
+            raise ValueError("basic_auth_user: give the user name that goes with the password")
+        if self.basic_auth_user and self.bearer_token is not None:
+            raise ValueError("bearer_token: use either basic auth or a bearer token, not both")
+        if self.keyword_absent and not self.keyword:
+            raise ValueError("keyword: give the keyword that must be absent")
+        return self
+
+    def accepts_status(self, status: int) -> bool:
+        for code in self.accepted_status_codes:
+            match = _STATUS_RANGE.match(code)
+            if match and int(match[1]) <= status <= int(match[2] or match[1]):
+                return True
+        return False
+
+
+class TlsOptions(CertThresholds):
+    pass
+
+
+class TcpOptions(_Options):
+    degraded_above_ms: float | None = None
+
+    @field_validator("degraded_above_ms")
+    @classmethod
+    def _threshold_positive(cls, threshold: float | None) -> float | None:
+        if threshold is not None and threshold <= 0:
+            raise ValueError("the threshold must be more than 0 ms")
+        return threshold
+
+
+class DnsOptions(_Options):
+    record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
+    resolver: str | None = None  # "9.9.9.9", "9.9.9.9:5353" or "[2620:fe::fe]:53"
+    expected: str | None = None
+
+    @field_validator("record_type", mode="before")
+    @classmethod
+    def _type_upper(cls, record_type: object) -> object:
+        if isinstance(record_type, str):
+            record_type = record_type.strip().upper()
+            if record_type not in DNS_RECORD_TYPES:
+                raise ValueError(f"choose one of {', '.join(DNS_RECORD_TYPES)}")
+        return record_type
+
+    @field_validator("resolver")
+    @classmethod
+    def _resolver_is_address(cls, resolver: str | None) -> str | None:
+        if not resolver:
+            return None
+        split_resolver_address(resolver)  # raises ValueError with a user-facing message
+        return resolver
+
+    @field_validator("expected")
+    @classmethod
+    def _expected_not_blank(cls, expected: str | None) -> str | None:
+        return expected or None
+
+
+def show_json_value(value: object) -> str:
+    """Strings quoted the way people write them in reasons ('ok'), everything else as JSON."""
+    if isinstance(value, str):
+        return repr(value)
+    return json.dumps(value, default=str)
+
+
+def split_resolver_address(resolver: str) -> tuple[str, int]:
+    """'1.2.3.4' -> ('1.2.3.4', 53); '1.2.3.4:5353', '[::1]:53' and '::1' work too."""
+    host, port = resolver, "53"
+    if resolver.startswith("["):
+        host, _, rest = resolver[1:].partition("]")
+        port = rest.removeprefix(":") or "53"
+    elif resolver.count(":") == 1:
+        host, port = resolver.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(
+            f"'{resolver}' is not an IP address: give the resolver as 9.9.9.9 or 9.9.9.9:53"
+        ) from None
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"'{port}' is not a valid port number")
+    return host, int(port)

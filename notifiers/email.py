@@ -1,0 +1,135 @@
+"""E-mail over SMTP (smtplib), with STARTTLS or implicit TLS and a login."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from typing import Literal
+from urllib.parse import urlsplit
+
+from notifiers.base import DEFAULT_TIMEOUT, TransportError, connection_error
+from notifiers.message import Notice, headline, label, plain_text
+
+Security = Literal["starttls", "ssl", "none"]
+
+
+def email_message(notice: Notice, sender: str, recipients: list[str]) -> EmailMessage:
+    message = EmailMessage()
+    subject = f"[Upwatch] {label(notice)}: {headline(notice)}"
+    if notice.reason:
+        subject += f" ({notice.reason})"
+    # Header folding copes with long lines, but a newline in a monitor name must not start a header.
+    message["Subject"] = " ".join(subject.split())[:250]
+    message["From"] = formataddr(("Upwatch", sender))
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(notice.since)
+    # One Message-ID per event: a retried delivery is the same message to mail clients and
+    # archives, and threads group by monitor through X-Upwatch-Monitor.
+    # The host of the public URL keeps IDs from two Upwatch installations apart.
+    domain = urlsplit(notice.dashboard_url).hostname or "upwatch.invalid"
+    message["Message-ID"] = f"<upwatch-event-{notice.event_id}@{domain}>"
+    message["X-Upwatch-Event-Id"] = str(notice.event_id)
+    message["X-Upwatch-Monitor"] = notice.monitor_slug
+    message.set_content(plain_text(notice))
+    return message
+
+
+class EmailChannel:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        recipients: list[str],
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        security: Security = "starttls",
+        name: str = "email",
+        timeout: float = DEFAULT_TIMEOUT,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if not recipients:
+            raise ValueError("an e-mail channel needs at least one recipient")
+        self.name = name
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.recipients = recipients
+        self.security = security
+        self._username = username
+        self._password = password
+        self._timeout = timeout
+        # Built once: a TLS context loads the system's trust store, which is slow.
+        self._tls = tls_context or ssl.create_default_context()
+
+    def send(self, notice: Notice) -> None:
+        message = email_message(notice, self.sender, self.recipients)
+        try:
+            with self._connect() as smtp:
+                if self._username:
+                    smtp.login(self._username, self._password or "")
+                refused = smtp.send_message(message, self.sender, self.recipients)
+        except smtplib.SMTPAuthenticationError as error:
+            raise TransportError(
+                f"SMTP login refused ({error.smtp_code} {_text(error.smtp_error)}): "
+                "check the user name and password",
+                permanent=True,
+            ) from error
+        except smtplib.SMTPRecipientsRefused as error:
+            refused = error.recipients
+            raise TransportError(_refusals(refused), permanent=_all_permanent(refused)) from error
+        except smtplib.SMTPResponseException as error:
+            # 4xx is the server asking to come back later; 5xx is a refusal.
+            raise TransportError(
+                f"SMTP server answered {error.smtp_code} {_text(error.smtp_error)}",
+                permanent=error.smtp_code >= 500,
+            ) from error
+        except smtplib.SMTPNotSupportedError as error:
+            raise TransportError(
+                f"SMTP server does not support this: {error} (check the security setting)",
+                permanent=True,
+            ) from error
+        except ssl.SSLCertVerificationError as error:
+            raise TransportError(
+                f"SMTP server certificate rejected: {error.verify_message}", permanent=True
+            ) from error
+        except ssl.SSLError as error:
+            raise TransportError(
+                f"TLS with the SMTP server failed ({error.reason}): check the port and whether it "
+                "expects STARTTLS or implicit TLS",
+                permanent=True,
+            ) from error
+        except (smtplib.SMTPException, OSError) as error:
+            raise connection_error(f"SMTP server {self.host}:{self.port}", error) from error
+        if refused:
+            # Delivered to the others; a retry would send them a second copy, so report and stop.
+            raise TransportError(_refusals(refused), permanent=True)
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.security == "ssl":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self._timeout, context=self._tls)
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self._timeout)
+        if self.security == "starttls":
+            try:
+                smtp.starttls(context=self._tls)
+            except BaseException:
+                smtp.close()
+                raise
+        return smtp
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
+def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
+    return "SMTP server refused " + "; ".join(
+        f"{address} ({code} {_text(reply)})" for address, (code, reply) in refused.items()
+    )
+
+
+def _all_permanent(refused: dict[str, tuple[int, bytes]]) -> bool:
+    return all(code >= 500 for code, _ in refused.values())

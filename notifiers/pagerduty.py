@@ -1,0 +1,133 @@
+"""PagerDuty Events API v2: trigger when a monitor goes down, resolve when it recovers.
+
+Every event for a monitor carries the dedup key `upwatch-<slug>`, so the recovery resolves the
+incident the outage opened, and a repeated trigger (a retry, a reminder) lands in the same incident
+instead of opening a second one. Certificate warnings use their own key, so a recovery of the
+monitor does not close them. Maintenance notices and reminders are not sent: PagerDuty has its own
+maintenance windows and re-notifies by itself.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any, Literal
+
+import httpx
+
+from notifiers.base import DEFAULT_TIMEOUT, connection_error, error_for_status
+from notifiers.message import Notice, format_duration, headline, label
+
+EVENTS_API = "https://events.pagerduty.com"
+Severity = Literal["critical", "error", "warning", "info"]
+
+_TRIGGERS: dict[str, Severity] = {
+    "down": "critical",
+    "degraded": "warning",
+    "flapping": "warning",
+    "certificate": "warning",
+}
+
+
+def dedup_key(notice: Notice) -> str:
+    if notice.kind == "certificate":
+        return f"upwatch-{notice.monitor_slug}-certificate"
+    if notice.kind == "test":
+        return f"upwatch-test-{notice.event_id}"
+    return f"upwatch-{notice.monitor_slug}"
+
+
+def pagerduty_events(notice: Notice, routing_key: str) -> list[dict[str, Any]]:
+    """The events to enqueue for `notice`, in order (none for kinds PagerDuty does not need)."""
+    key = dedup_key(notice)
+    if notice.kind == "up":
+        return [{"routing_key": routing_key, "event_action": "resolve", "dedup_key": key}]
+    if notice.kind == "test":
+        # A test must show the path works without leaving an open incident behind.
+        return [
+            _trigger(notice, routing_key, key, "info"),
+            {"routing_key": routing_key, "event_action": "resolve", "dedup_key": key},
+        ]
+    if notice.kind in _TRIGGERS:
+        return [_trigger(notice, routing_key, key, _TRIGGERS[notice.kind])]
+    return []
+
+
+def _trigger(notice: Notice, routing_key: str, key: str, severity: Severity) -> dict[str, Any]:
+    summary = f"{label(notice)}: {headline(notice)}" + (
+        f" ({notice.reason})" if notice.reason else ""
+    )
+    details: dict[str, Any] = {
+        "state": notice.state,
+        "reason": notice.reason,
+        "since": notice.since.isoformat(),
+        "event_id": notice.event_id,
+    }
+    if notice.downtime is not None:
+        details["downtime"] = format_duration(notice.downtime)
+    links = [
+        {"href": notice.dashboard_url, "text": "Upwatch dashboard"},
+        {"href": notice.status_url, "text": "Status page"},
+    ]
+    if notice.ack_url:
+        links.append({"href": notice.ack_url, "text": "Acknowledge in Upwatch"})
+    return {
+        "routing_key": routing_key,
+        "event_action": "trigger",
+        "dedup_key": key,
+        "payload": {
+            "summary": summary[:1024],  # the API refuses longer summaries
+            "source": notice.monitor_slug,
+            "severity": severity,
+            "timestamp": notice.since.isoformat(),
+            "component": notice.monitor_name,
+            "class": notice.kind,
+            "custom_details": details,
+        },
+        "client": "Upwatch",
+        "client_url": notice.dashboard_url,
+        "links": links,
+    }
+
+
+class PagerDutyChannel:
+    def __init__(
+        self,
+        routing_key: str,
+        *,
+        name: str = "pagerduty",
+        base_url: str = EVENTS_API,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.name = name
+        self._routing_key = routing_key
+        self._endpoint = base_url.rstrip("/") + "/v2/enqueue"
+        self._timeout = timeout
+        # Built once: a TLS context loads the trust store, ~20 ms that each send would pay again.
+        self._tls = ssl.create_default_context()
+
+    def send(self, notice: Notice) -> None:
+        events = pagerduty_events(notice, self._routing_key)
+        if not events:
+            return
+        try:
+            with httpx.Client(timeout=self._timeout, verify=self._tls) as client:
+                for event in events:
+                    response = client.post(self._endpoint, json=event)
+                    if not response.is_success:
+                        raise error_for_status(
+                            "PagerDuty", response.status_code, _reason(response), response.headers
+                        )
+        except httpx.HTTPError as error:
+            raise connection_error("PagerDuty", error) from error
+
+
+def _reason(response: httpx.Response) -> str:
+    """PagerDuty explains a refusal as {"status", "message", "errors": [...]}."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if not isinstance(body, dict):
+        return response.text[:200]
+    errors = body.get("errors") or []
+    return "; ".join([str(body.get("message", "")), *map(str, errors)]).strip("; ")
