@@ -34,7 +34,19 @@ class Monitor(SQLModel, table=True):
     timeout: float = 10.0
     public: bool = False
     paused: bool = False
+    # Kind-specific check options (see checks/check_options.py), validated before saving.
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Confirmation: down after N consecutive failures, up again after M successes; a failed
+    # check is retried after `retry_interval` seconds instead of the full interval.
+    failures_before_down: int = 1
+    successes_before_up: int = 1
+    retry_interval: int | None = None
+    push_token: str | None = Field(default=None, unique=True, max_length=64)
+    # The status page: which group the component is shown in, its place, whether its URL shows.
+    group_name: str | None = Field(default=None, max_length=100)
+    sort_order: int = 0
+    show_url: bool = False
+    severity: str = Field(default="high", max_length=16)  # critical | high | low: routing
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
 
@@ -107,3 +119,56 @@ class RollupRow(SQLModel, table=True):
     histogram: bytes = b""
     min_ms: float | None = None
     max_ms: float | None = None
+
+
+class Incident(SQLModel, table=True):
+    """An outage: opened by a monitor going down (or by an admin), closed on recovery."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    monitor_id: int | None = Field(
+        default=None, foreign_key="monitor.id", index=True, ondelete="SET NULL"
+    )
+    title: str = Field(max_length=200)
+    # investigating, identified, monitoring or resolved
+    status: str = Field(default="investigating", max_length=16)
+    cause: str | None = None  # the failing result's reason
+    started_at: datetime = _ts(default_factory=utcnow)
+    resolved_at: datetime | None = _ts(default=None)
+    acknowledged_at: datetime | None = _ts(default=None)
+    acknowledged_by: str | None = Field(default=None, max_length=100)
+    public: bool = True  # shown on the status page (incidents of private monitors are not)
+
+
+class IncidentUpdate(SQLModel, table=True):
+    """One entry of an incident's public timeline, in Markdown."""
+
+    __tablename__ = "incident_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True, ondelete="CASCADE")
+    at: datetime = _ts(default_factory=utcnow)
+    status: str = Field(max_length=16)
+    message: str = ""
+
+
+class MaintenanceWindow(SQLModel, table=True):
+    """Planned work: one-off (starts_at..ends_at) or recurring (cron in a time zone + duration).
+
+    Applies to one monitor, to every monitor of a group, or (neither set) to all monitors.
+    """
+
+    __tablename__ = "maintenance_window"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    description: str = ""
+    monitor_id: int | None = Field(
+        default=None, foreign_key="monitor.id", index=True, ondelete="CASCADE"
+    )
+    group_name: str | None = Field(default=None, max_length=100)
+    starts_at: datetime | None = _ts(default=None)
+    ends_at: datetime | None = _ts(default=None)
+    cron: str | None = Field(default=None, max_length=100)
+    timezone: str = Field(default="UTC", max_length=64)
+    duration_minutes: int | None = None
+    notify: bool = False  # send a notice when the window starts and ends

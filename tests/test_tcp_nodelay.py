@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import free_port
 from websockets.sync.client import connect as websocket_connect
 
+from tests.conftest import free_port
 from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
