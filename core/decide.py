@@ -50,13 +50,27 @@ def _target_state(current: StateSnapshot, result: ProbeResult, limits: Threshold
 
 
 def decide(
-    current: StateSnapshot, result: ProbeResult, limits: Thresholds = DEFAULT_THRESHOLDS
+    current: StateSnapshot,
+    result: ProbeResult,
+    limits: Thresholds = DEFAULT_THRESHOLDS,
+    in_maintenance: bool = False,
 ) -> tuple[StateSnapshot, Transition | None]:
-    """Fold one result into the state; a change of state comes back as a Transition."""
+    """Fold one result into the state; a change of state comes back as a Transition.
+
+    Inside a maintenance window the state is "maintenance" whatever the result, and counting
+    starts afresh: the first verdict after the window is confirmed like a new monitor's.
+    """
+    if in_maintenance:
+        snapshot = StateSnapshot("maintenance", current.since, "maintenance window", 0, 0)
+        if current.state == "maintenance":
+            return snapshot, None
+        moved = replace(snapshot, since=result.checked_at)
+        return moved, Transition(current.state, "maintenance", result.checked_at, moved.reason)
+    judged = replace(current, state="pending") if current.state == "maintenance" else current
     counted = replace(
-        current,
-        consecutive_failures=0 if result.is_success else current.consecutive_failures + 1,
-        consecutive_successes=current.consecutive_successes + 1 if result.is_success else 0,
+        judged,
+        consecutive_failures=0 if result.is_success else judged.consecutive_failures + 1,
+        consecutive_successes=judged.consecutive_successes + 1 if result.is_success else 0,
     )
     new_state = _target_state(counted, result, limits)
     # A failure explains itself; a success not yet trusted leaves the outage's reason standing.
@@ -64,6 +78,6 @@ def decide(
         current.reason if new_state == "down" else result.reason
     )
     if new_state == current.state:
-        return replace(counted, reason=reason), None
+        return replace(counted, state=current.state, reason=reason), None
     transition = Transition(current.state, new_state, result.checked_at, reason)
     return replace(counted, state=new_state, since=result.checked_at, reason=reason), transition

@@ -1,15 +1,45 @@
-"""Validation of a monitor as a user submits it: the same rules for the form, the API and YAML."""
+"""Validation of a monitor as a user submits it: the same rules for the form, the API and YAML.
+
+Each kind reads its target differently (an http(s) URL, `host:port`, a DNS name, nothing for
+push monitors) and has its own options, validated by the models of `checks.check_options`.
+Errors come back as one message per field; an option's field is named `options.<name>`.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from checks.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions
+from checks.push import PushOptions
 
 MIN_INTERVAL_S = 10
 MAX_INTERVAL_S = 86_400
+MIN_RETRY_INTERVAL_S = 5
+MAX_CONFIRMATIONS = 10
 SUPPORTED_SCHEMES = ("http", "https")
+KINDS = ("http", "tls", "tcp", "dns", "push")
+Kind = Literal["http", "tls", "tcp", "dns", "push"]
+OPTION_MODELS: dict[str, type[BaseModel]] = {
+    "http": HttpOptions, "tls": TlsOptions, "tcp": TcpOptions, "dns": DnsOptions,
+    "push": PushOptions,
+}
+# Shown instead of a stored secret; sending it back means "keep the stored value".
+SECRET_MASK = "**********"
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+$")
 
 
 class InvalidInput(Exception):
@@ -20,15 +50,136 @@ class InvalidInput(Exception):
         self.errors = errors
 
 
+def _check_host(host: str) -> str:
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    if not _HOST_NAME.match(host):
+        raise ValueError(f"'{host}' is not a valid host name")
+    return host
+
+
+def split_host_port(target: str, default_port: int | None = None) -> tuple[str, int]:
+    """'example.com:443', '[::1]:22', 'https://example.com' (TLS) -> (host, port)."""
+    if "://" in target:
+        url = httpx.URL(target)
+        if url.scheme != "https" or not url.host:
+            raise ValueError("give host:port, like example.com:443")
+        return _check_host(url.host), url.port or 443
+    host, port_text = target, None
+    if target.startswith("["):
+        host, _, rest = target[1:].partition("]")
+        port_text = rest.removeprefix(":") or None
+    elif target.count(":") == 1:
+        host, port_text = target.split(":")
+    if not host:
+        raise ValueError("give host:port, like example.com:443")
+    if port_text is None:
+        if default_port is None:
+            raise ValueError("give the port too, like example.com:5432")
+        return _check_host(host), default_port
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"'{port_text}' is not a port number (1-65535)")
+    return _check_host(host), int(port_text)
+
+
+def _check_http_url(url: str) -> None:
+    if "://" not in url:
+        raise ValueError("start the URL with http:// or https://")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ValueError(f"this is not a valid URL ({exc})") from None
+    if parsed.scheme not in SUPPORTED_SCHEMES:
+        raise ValueError(f"'{parsed.scheme}' URLs are not supported: use http:// or https://")
+    if not parsed.host:
+        raise ValueError("the URL has no host name")
+
+
+def check_target(kind: str, url: str) -> None:
+    """Raise ValueError (a sentence for the user) when `url` is not a target for `kind`."""
+    if kind == "http":
+        _check_http_url(url)
+    elif kind == "tls":
+        split_host_port(url, default_port=443)
+    elif kind == "tcp":
+        split_host_port(url)
+    elif kind == "dns":
+        if not url:
+            raise ValueError("give the name to look up, like example.com")
+        _check_host(url)
+
+
+def options_for_storage(options: BaseModel) -> dict[str, Any]:
+    """Options as JSON-ready values, secrets included (the API and UI mask them on the way out)."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        if isinstance(value, BaseModel):
+            return {k: plain(getattr(value, k)) for k in type(value).model_fields}
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+    return plain(options)
+
+
+def masked_options(options: dict[str, Any], kind: str) -> dict[str, Any]:
+    """Stored options with secret values replaced by SECRET_MASK, for showing."""
+    model = OPTION_MODELS.get(kind)
+    if model is None:
+        return dict(options)
+    secret_fields = {
+        name for name, info in model.model_fields.items()
+        if "SecretStr" in str(info.annotation)
+    }
+    return {k: (SECRET_MASK if k in secret_fields and v is not None else v)
+            for k, v in options.items()}
+
+
 class MonitorInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str
-    kind: Literal["http"] = "http"
-    url: str
+    kind: Kind = "http"
+    url: str = Field("", validate_default=True)
     interval: int = 60
     timeout: float = 10.0
     public: bool = False
+    options: dict[str, Any] = {}
+    failures_before_down: int = 2
+    successes_before_up: int = 1
+    retry_interval: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _push_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if data.get("kind") == "push":
+            # A missed heartbeat is already confirmed by the grace period: down at the first miss.
+            return {"failures_before_down": 1, **data}
+        if "url" not in data:
+            return {**data, "url": None}  # reported as missing, whatever else is wrong
+        return data
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url_given(cls, url: Any, info: ValidationInfo) -> Any:
+        if url is None and info.data.get("kind", "http") != "push":
+            raise ValueError("this field is required")
+        return "" if url is None else url
+
+    @field_validator("url")
+    @classmethod
+    def _url_fits_kind(cls, url: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind is not None and kind != "push":
+            check_target(kind, url)
+        return url
 
     @field_validator("name")
     @classmethod
@@ -38,21 +189,6 @@ class MonitorInput(BaseModel):
         if len(name) > 100:
             raise ValueError("keep the name under 100 characters")
         return name
-
-    @field_validator("url")
-    @classmethod
-    def _url_is_probeable(cls, url: str) -> str:
-        if "://" not in url:
-            raise ValueError("start the URL with http:// or https://")
-        try:
-            parsed = httpx.URL(url)
-        except (httpx.InvalidURL, ValueError) as exc:
-            raise ValueError(f"this is not a valid URL ({exc})") from None
-        if parsed.scheme not in SUPPORTED_SCHEMES:
-            raise ValueError(f"'{parsed.scheme}' URLs are not supported: use http:// or https://")
-        if not parsed.host:
-            raise ValueError("the URL has no host name")
-        return url
 
     @field_validator("interval")
     @classmethod
@@ -70,19 +206,42 @@ class MonitorInput(BaseModel):
             raise ValueError("the timeout must be more than 0 s")
         return timeout
 
+    @field_validator("failures_before_down", "successes_before_up")
+    @classmethod
+    def _confirmations_in_range(cls, count: int) -> int:
+        if not 1 <= count <= MAX_CONFIRMATIONS:
+            raise ValueError(f"enter a number between 1 and {MAX_CONFIRMATIONS}")
+        return count
+
+    @field_validator("retry_interval", mode="before")
+    @classmethod
+    def _blank_retry_is_none(cls, value: Any) -> Any:
+        return None if value in ("", 0) else value
+
     @model_validator(mode="after")
-    def _timeout_below_interval(self) -> MonitorInput:
+    def _consistent(self) -> MonitorInput:
         if self.timeout >= self.interval:
             raise ValueError("timeout: the timeout must be shorter than the interval")
+        if self.retry_interval is not None and not (
+            MIN_RETRY_INTERVAL_S <= self.retry_interval <= self.interval
+        ):
+            raise ValueError(
+                f"retry_interval: choose between {MIN_RETRY_INTERVAL_S} s and the interval "
+                f"({self.interval} s), or leave it empty"
+            )
         return self
 
+    def options_model(self) -> BaseModel:
+        return OPTION_MODELS[self.kind].model_validate(self.options)
 
-def _field_errors(exc: ValidationError) -> dict[str, str]:
+
+def _messages(exc: ValidationError, prefix: str = "") -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors():
-        field = str(error["loc"][0]) if error["loc"] else ""
+        loc = [str(part) for part in error["loc"]]
         message = str(error["msg"]).removeprefix("Value error, ")
-        if not field and ": " in message:  # model-level rule naming its field
+        field = ".".join(loc[:1] if not prefix else loc)
+        if not loc and ": " in message:  # model-level rule naming its field
             field, message = message.split(": ", 1)
         if error["type"] == "missing":
             message = "this field is required"
@@ -90,20 +249,47 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
             message = "unknown field"
         elif error["type"] in ("int_parsing", "float_parsing", "int_from_float"):
             message = "enter a number"
+        elif error["type"] in ("bool_parsing", "bool_type"):
+            message = "choose true or false"
         elif error["type"] == "literal_error" and field == "kind":
-            message = "only 'http' monitors are supported"
-        errors.setdefault(field or "monitor", message)
+            message = f"choose one of {', '.join(KINDS)}"
+        key = f"{prefix}{field}" if field else (prefix.rstrip(".") or "monitor")
+        errors.setdefault(key, message)
     return errors
 
 
 def parse_monitor_input(data: dict[str, Any]) -> MonitorInput:
-    """Validate raw input or raise InvalidInput with one message per bad field."""
+    """Validate raw input (options included) or raise InvalidInput, one message per bad field."""
+    if not isinstance(data.get("options", {}), dict):
+        raise InvalidInput({"options": "send the options as an object"})
     try:
-        return MonitorInput.model_validate(data)
+        spec = MonitorInput.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput(_field_errors(exc)) from None
+        errors = _messages(exc)
+    else:
+        errors = {}
+    kind = data.get("kind", "http")
+    if isinstance(kind, str) and kind in OPTION_MODELS:
+        try:
+            options = OPTION_MODELS[kind].model_validate(data.get("options") or {})
+        except ValidationError as exc:
+            errors.update(_messages(exc, prefix="options."))
+    if errors:
+        raise InvalidInput(errors)
+    return spec.model_copy(update={"options": options_for_storage(options)})
 
 
 def parse_monitor_update(current: MonitorInput, changes: dict[str, Any]) -> MonitorInput:
-    """Apply a partial update and validate the result as a whole."""
-    return parse_monitor_input({**current.model_dump(), **changes})
+    """Apply a partial update and validate the result as a whole.
+
+    Options given are merged into the stored ones; a masked secret sent back keeps the stored
+    value. Changing the kind starts from that kind's defaults unless options are given.
+    """
+    merged = {**current.model_dump(), **changes}
+    if "kind" in changes and changes["kind"] != current.kind and "options" not in changes:
+        merged["options"] = {}
+    elif isinstance(changes.get("options"), dict):
+        given = {k: v for k, v in changes["options"].items() if v != SECRET_MASK}
+        base = current.options if merged.get("kind") == current.kind else {}
+        merged["options"] = {**base, **given}
+    return parse_monitor_input(merged)

@@ -15,6 +15,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/upwatch.db"
     admin_password: SecretStr | None = None
     api_token: SecretStr | None = None
+    secret_key: SecretStr | None = None  # signs acknowledgement links; kept in the DB if unset
     public_url: str = "http://localhost:8501"
     slack_webhook_url: SecretStr | None = None
     twilio_account_sid: str | None = None

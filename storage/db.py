@@ -10,10 +10,14 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from core.settings import get_settings
-from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage import (
+    alerting_models,  # noqa: F401  (paging tables)
+    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+)
+from storage.migrate import migrate_to_head
 
 
 def _prepare_sqlite(url: str) -> dict[str, Any]:
@@ -41,7 +45,7 @@ def get_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _tune_sqlite)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    SQLModel.metadata.create_all(engine)
+    migrate_to_head(engine)
     return engine
 
 

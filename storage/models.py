@@ -38,7 +38,7 @@ class Monitor(SQLModel, table=True):
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Confirmation: down after N consecutive failures, up again after M successes; a failed
     # check is retried after `retry_interval` seconds instead of the full interval.
-    failures_before_down: int = 1
+    failures_before_down: int = 2
     successes_before_up: int = 1
     retry_interval: int | None = None
     push_token: str | None = Field(default=None, unique=True, max_length=64)
@@ -96,6 +96,10 @@ class StateChange(SQLModel, table=True):
     to_state: str = Field(max_length=16)
     reason: str | None = None
     dispatched_at: datetime | None = _ts(default=None)
+    # "state" for a transition; "certificate" for a certificate warning (from == to state);
+    # "settled" when a flapping monitor calmed down (written by the dispatcher).
+    kind: str = Field(default="state", max_length=16)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", ondelete="SET NULL")
 
 
 class RollupRow(SQLModel, table=True):

@@ -6,13 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from core.monitor_input import InvalidInput, MonitorInput, parse_monitor_update
+from checks.push import new_push_token
+from checks.result import ProbeResult
+from core.decide import Thresholds
+from core.monitor_input import InvalidInput, MonitorInput, masked_options, parse_monitor_update
+from core.settings import get_settings
 from core.slugs import slugify
-from storage.db import session_scope
+from storage.db import get_engine, session_scope
 from storage.models import Monitor, MonitorState, as_utc, utcnow
+from storage.recorder import record_batch
+
+MONITORS = Monitor.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,11 @@ class MonitorView:
     last_check_at: datetime | None
     latency_ms: float | None
     updated_at: datetime
+    options: dict[str, Any]
+    failures_before_down: int
+    successes_before_up: int
+    retry_interval: int | None
+    push_token: str | None
 
     def to_api(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -52,12 +65,19 @@ class MonitorView:
             "since": iso(self.since),
             "last_check_at": iso(self.last_check_at),
             "latency_ms": self.latency_ms,
+            "options": masked_options(self.options, self.kind),
+            "failures_before_down": self.failures_before_down,
+            "successes_before_up": self.successes_before_up,
+            "retry_interval": self.retry_interval,
+            "push_token": self.push_token,
         }
 
     def to_input(self) -> MonitorInput:
         return MonitorInput(
             name=self.name, url=self.url, interval=self.interval,
-            timeout=self.timeout, public=self.public,
+            timeout=self.timeout, public=self.public, kind=self.kind, options=self.options,
+            failures_before_down=self.failures_before_down,
+            successes_before_up=self.successes_before_up, retry_interval=self.retry_interval,
         )
 
 
@@ -79,6 +99,11 @@ def _as_view(monitor: Monitor, state: MonitorState | None) -> MonitorView:
         last_check_at=as_utc(state.last_check_at) if state else None,
         latency_ms=state.last_latency_ms if state else None,
         updated_at=as_utc(monitor.updated_at) or monitor.updated_at,
+        options=dict(monitor.options or {}),
+        failures_before_down=monitor.failures_before_down,
+        successes_before_up=monitor.successes_before_up,
+        retry_interval=monitor.retry_interval,
+        push_token=monitor.push_token,
     )
 
 
@@ -104,7 +129,10 @@ def create_monitor(spec: MonitorInput) -> MonitorView:
     try:
         with session_scope() as session:
             _refuse_duplicate_name(session, spec.name)
-            monitor = Monitor(**spec.model_dump(), slug=_unique_slug(session, spec.name))
+            monitor = Monitor(
+                **spec.model_dump(), slug=_unique_slug(session, spec.name),
+                push_token=new_push_token() if spec.kind == "push" else None,
+            )
             session.add(monitor)
             session.flush()
             assert monitor.id is not None
@@ -126,6 +154,8 @@ def update_monitor(slug: str, changes: dict[str, Any]) -> MonitorView | None:
         _refuse_duplicate_name(session, spec.name, monitor.id)
         for field, value in spec.model_dump().items():
             setattr(monitor, field, value)
+        if spec.kind == "push" and monitor.push_token is None:
+            monitor.push_token = new_push_token()
         monitor.updated_at = utcnow()
         session.add(monitor)
         return _as_view(monitor, state)
@@ -157,3 +187,37 @@ def get_monitor(slug: str) -> MonitorView | None:
         if monitor is None:
             return None
         return _as_view(monitor, session.get(MonitorState, monitor.id))
+
+
+def set_paused(slug: str, paused: bool) -> MonitorView | None:
+    """Pause or resume checks; the engine drops or picks up the monitor at its next sync."""
+    with session_scope() as session:
+        monitor = session.exec(select(Monitor).where(Monitor.slug == slug)).first()
+        if monitor is None:
+            return None
+        monitor.paused = paused
+        monitor.updated_at = utcnow()
+        session.add(monitor)
+        return _as_view(monitor, session.get(MonitorState, monitor.id))
+
+
+def record_heartbeat(token: str, result: ProbeResult) -> bool:
+    """Record a push monitor's beat; False (and nothing written) when no monitor has `token`.
+
+    A beat of a paused monitor is acknowledged but not recorded, like a check that did not run.
+    """
+    if not token:
+        return False
+    with get_engine().begin() as connection:
+        row = connection.execute(
+            sa_select(
+                MONITORS.c.id, MONITORS.c.paused, MONITORS.c.failures_before_down,
+                MONITORS.c.successes_before_up,
+            ).where(MONITORS.c.push_token == token, MONITORS.c.kind == "push")
+        ).first()
+        if row is None:
+            return False
+        if not row.paused:
+            limits = {row.id: Thresholds(row.failures_before_down, row.successes_before_up)}
+            record_batch(connection, [(row.id, result)], get_settings().zone, limits)
+        return True

@@ -59,3 +59,33 @@ def test_the_change_carries_the_time_and_reason_of_the_result() -> None:
     _, change = decide(StateSnapshot("up", T0), failure)
     assert change is not None
     assert (change.at, change.reason) == (at, "timed out after 5 s")
+
+
+CONFIRM_TWICE = Thresholds(2)
+
+
+def run_with_maintenance(steps: str, limits: Thresholds = CONFIRM_TWICE) -> list[tuple[str, bool]]:
+    """'u'/'d' outside a window, 'U'/'D' inside one; (state, changed) per step."""
+    state = StateSnapshot(state="pending", since=T0)
+    seen = []
+    for i, letter in enumerate(steps):
+        result = ProbeResult("up" if letter in "uU" else "down", T0 + timedelta(minutes=i),
+                             reason=None if letter in "uU" else "HTTP 503")
+        state, change = decide(state, result, limits, in_maintenance=letter.isupper())
+        seen.append((state.state, change is not None))
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        # a failure inside the window pages nobody: the state is maintenance
+        ("uDDu", [("up", True), ("maintenance", True), ("maintenance", False), ("up", True)]),
+        # after the window, a failure is confirmed like a new monitor's (2 failures)
+        ("uDdd", [("up", True), ("maintenance", True), ("pending", True), ("down", True)]),
+        # a window beginning during an outage ends it
+        ("ddD", [("pending", False), ("down", True), ("maintenance", True)]),
+    ],
+)
+def test_maintenance_steps(steps: str, expected: list[tuple[str, bool]]) -> None:
+    assert run_with_maintenance(steps) == expected

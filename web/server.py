@@ -16,9 +16,12 @@ from starlette.routing import BaseRoute, Route
 
 from checks.engine import ProbeEngine
 from core.settings import get_settings
+from notifiers.dispatcher import Dispatcher
 from storage.db import database_answers, get_engine
+from web.ack import ack_routes
 from web.api import api_routes
 from web.badges import badge_routes
+from web.push import push_routes
 from web.read_model import ReadModel
 from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
 
@@ -62,6 +65,8 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *_health_routes(runtime),
         *badge_routes(runtime.read_model),
         *api_routes(runtime.monitors_changed),
+        *push_routes(runtime.monitors_changed),
+        *ack_routes(),
     ]
 
 
@@ -72,8 +77,14 @@ def make_lifespan(runtime: Runtime):
         # Keep-alive clients (badges, status JSON) would otherwise wait ~40 ms per request.
         enable_tcp_nodelay_on_listeners()
         await anyio.to_thread.run_sync(get_engine)  # creates the schema before anything reads
+        dispatcher = None
         if settings.probes:
-            runtime.engine = ProbeEngine(on_recorded=runtime.read_model.mark_stale)
+            # Paging runs where events are recorded; web-only processes leave it to the workers.
+            dispatcher = Dispatcher(get_engine(), settings)
+            await anyio.to_thread.run_sync(dispatcher.start)
+            runtime.engine = ProbeEngine(
+                on_recorded=lambda: (runtime.read_model.mark_stale(), dispatcher.wake())
+            )
             await anyio.to_thread.run_sync(runtime.engine.start)
             log.info("probe engine started")
         refresher = asyncio.create_task(runtime.read_model.keep_fresh())
@@ -84,5 +95,7 @@ def make_lifespan(runtime: Runtime):
             if runtime.engine is not None:
                 await anyio.to_thread.run_sync(runtime.engine.stop)
                 log.info("probe engine stopped")
+            if dispatcher is not None:
+                await anyio.to_thread.run_sync(dispatcher.stop)
 
     return lifespan

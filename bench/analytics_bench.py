@@ -1,0 +1,245 @@
+"""Uptime and percentile reads at scale: 1,000 monitors, a year of history, SQLite and PostgreSQL.
+
+    python bench/analytics_bench.py [--monitors 1000] [--hourly-days 92] [--backends sqlite,pg]
+
+Generated (printed again with the figures): daily rollups for 365 days for every monitor, hourly
+rollups for the last `--hourly-days` days (the read model never reads older hours), written
+directly in bulk; raw results only for a few monitors (30 days each) for the naive comparison.
+Size per monitor-year is measured on a full year (365 days of hourly and daily rollups) for a
+sample of monitors and divided by their number. Figures are medians over several runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, insert, select, text
+
+from analytics.histogram import LatencyHistogram
+from analytics.uptime import segments_from_results, uptime_over
+from checks.result import ProbeResult
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+PG_URL = os.environ.get("UPWATCH_TEST_POSTGRES_URL",
+                        "postgresql+psycopg://upwatch:upwatch@127.0.0.1:5432/postgres")
+
+
+def median_ms(fn, runs: int = 5) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def histogram_blob(n: int, rng: random.Random) -> bytes:
+    histogram = LatencyHistogram()
+    for _ in range(n):
+        histogram.add(rng.lognormvariate(4.5, 0.4))
+    return histogram.to_bytes()
+
+
+def use_database(url: str) -> None:
+    os.environ["UPWATCH_DATABASE_URL"] = url
+    from core.settings import get_settings
+    from storage.db import get_engine
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def generate(monitors: int, hourly_days: int, full_year_hours_for: int) -> None:
+    from storage.db import get_engine
+    from storage.models import Monitor, MonitorState, RollupRow
+    rng = random.Random(7)
+    hour_blobs = [histogram_blob(60, rng) for _ in range(50)]
+    day_blobs = [histogram_blob(1440, rng) for _ in range(20)]
+    engine = get_engine()
+    today = NOW.replace(hour=0, minute=0, second=0)
+    with engine.begin() as connection:
+        connection.execute(insert(Monitor.__table__), [
+            {"id": m, "slug": f"m{m}", "name": f"Monitor {m}", "url": "http://x/", "kind": "http",
+             "interval": 60, "timeout": 10.0, "public": True, "paused": False, "options": {},
+             "failures_before_down": 1, "successes_before_up": 1, "sort_order": 0,
+             "show_url": False, "severity": "high", "created_at": NOW - timedelta(days=366),
+             "updated_at": NOW} for m in range(1, monitors + 1)])
+        connection.execute(insert(MonitorState.__table__), [
+            {"monitor_id": m, "state": "up", "since": NOW - timedelta(days=3),
+             "last_check_at": NOW - timedelta(seconds=20), "last_latency_ms": 90.0,
+             "consecutive_failures": 0, "consecutive_successes": 5}
+            for m in range(1, monitors + 1)])
+    table = RollupRow.__table__
+    rows: list[dict] = []
+
+    def flush(force: bool = False) -> None:
+        if rows and (force or len(rows) >= 20000):
+            with engine.begin() as connection:
+                connection.execute(insert(table), rows)
+            rows.clear()
+
+    for m in range(1, monitors + 1):
+        hour_span = 365 if m <= full_year_hours_for else hourly_days
+        for d in range(365, -1, -1):
+            start = today - timedelta(days=d)
+            down = 120 if rng.random() < 0.05 else 0
+            rows.append({"monitor_id": m, "period": "day", "bucket_start": start,
+                         "bucket_end": start + timedelta(days=1), "up_s": 86400 - down,
+                         "degraded_s": 0, "down_s": down, "maintenance_s": 0, "checks": 1440,
+                         "failures": down // 60, "histogram": rng.choice(day_blobs),
+                         "min_ms": 40.0, "max_ms": 400.0})
+        for h in range(hour_span * 24, -1, -1):
+            start = NOW.replace(minute=0, second=0) - timedelta(hours=h)
+            rows.append({"monitor_id": m, "period": "hour", "bucket_start": start,
+                         "bucket_end": start + timedelta(hours=1), "up_s": 3600,
+                         "degraded_s": 0, "down_s": 0, "maintenance_s": 0, "checks": 60,
+                         "failures": 0, "histogram": rng.choice(hour_blobs),
+                         "min_ms": 40.0, "max_ms": 400.0})
+        flush()
+    flush(force=True)
+
+
+def db_size_bytes(connection) -> int:  # type: ignore[no-untyped-def]
+    if connection.dialect.name == "postgresql":
+        return connection.execute(text("SELECT pg_total_relation_size('rollup')")).scalar_one()
+    pages = connection.execute(text(
+        "SELECT sum(pgsize) FROM dbstat WHERE name LIKE '%rollup%'")).scalar()
+    return int(pages or 0)
+
+
+def run(backend: str, monitors: int, hourly_days: int) -> None:
+    from storage.db import get_engine
+    from storage.models import CheckResult, StateChange
+    from storage.stats import daily_bars, latency_by_window, uptime_by_window, window_report
+
+    sample = 20
+    started = time.perf_counter()
+    generate(monitors, hourly_days, full_year_hours_for=sample)
+    engine = get_engine()
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+        rows = connection.execute(text("SELECT count(*) FROM rollup")).scalar_one()
+    print(f"[{backend}] generated {monitors} monitors: 366 daily rollups each, hourly rollups "
+          f"for {hourly_days} days ({sample} monitors: a full year); {rows:,} rollup rows "
+          f"in {time.perf_counter() - started:.0f} s")
+    ids = list(range(1, monitors + 1))
+
+    def read_model() -> None:
+        uptime_by_window(ids, ["24h", "7d", "30d", "90d"], now=NOW)
+        daily_bars(ids, 90, now=NOW)
+        latency_by_window(ids, "30d", now=NOW)
+
+    parts = {
+        "uptime 4 windows": lambda: uptime_by_window(ids, ["24h", "7d", "30d", "90d"], now=NOW),
+        "90 daily bars": lambda: daily_bars(ids, 90, now=NOW),
+        "p95 over 30 d": lambda: latency_by_window(ids, "30d", now=NOW),
+    }
+    print(f"[{backend}] read model, {monitors} monitors: {median_ms(read_model):.1f} ms "
+          f"(target < 100 ms); parts: " + ", ".join(
+              f"{name} {median_ms(fn):.1f} ms" for name, fn in parts.items()))
+
+    def one_year() -> None:
+        window_report(1, NOW - timedelta(days=365), NOW, now=NOW)
+        uptime_by_window([1], ["1y"], now=NOW)
+        latency_by_window([1], "1y", now=NOW)
+
+    print(f"[{backend}] one monitor, p50/p95/p99 + uptime over 1 y: "
+          f"{median_ms(one_year, 9) / 3:.2f} ms per call (target < 10 ms)")
+
+    with engine.connect() as connection:
+        size = db_size_bytes(connection)
+    hour_rows_full, day_rows = 365 * 24 + 1, 366
+    per_row = size / rows
+    print(f"[{backend}] rollup table {size / 1e6:.1f} MB for {rows:,} rows = {per_row:.0f} B/row;"
+          f" per monitor-year (8,761 hourly + 366 daily rows): "
+          f"{per_row * (hour_rows_full + day_rows) / 1e6:.2f} MB")
+
+    # Raw results: 30 days at 60 s for one new monitor, then the naive window computation.
+    from core.monitor_input import parse_monitor_input
+    from storage.monitors import create_monitor
+    raw_id = create_monitor(parse_monitor_input({"name": "Raw", "url": "http://x/"})).id
+    start = NOW - timedelta(days=30)
+    with engine.begin() as connection:
+        batch = [{"monitor_id": raw_id, "checked_at": start + timedelta(minutes=i),
+                  "outcome": "up", "latency_ms": 90.0 + i % 50, "http_status": 200,
+                  "reason": None, "phases": {}} for i in range(30 * 1440)]
+        connection.execute(insert(CheckResult.__table__), batch)
+        connection.execute(insert(StateChange.__table__), [{
+            "monitor_id": raw_id, "at": start, "from_state": "pending", "to_state": "up",
+            "reason": None, "dispatched_at": None}])
+
+    def naive() -> None:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(CheckResult.checked_at, CheckResult.outcome, CheckResult.latency_ms)
+                .where(CheckResult.monitor_id == raw_id, CheckResult.checked_at >= start)
+                .order_by(CheckResult.checked_at)).all()
+        uptime_over(segments_from_results(((r[0].replace(tzinfo=UTC), r[1]) for r in rows),
+                                          NOW), start, NOW)
+        sorted(r[2] for r in rows)
+
+    naive_ms = median_ms(naive, 3)
+    rolled_ms = median_ms(lambda: (uptime_by_window([1], ["30d"], now=NOW),
+                                   latency_by_window([1], "30d", now=NOW)), 9)
+    print(f"[{backend}] one monitor, 30 d uptime + percentiles: naive over 43,200 raw rows "
+          f"{naive_ms:.1f} ms vs rollups {rolled_ms:.2f} ms = {naive_ms / rolled_ms:.0f}x")
+
+    # Ingest through record_batch: every monitor reports once per tick, one batch per tick.
+    from core.settings import get_settings
+    from storage.recorder import record_batch
+    zone = get_settings().zone
+    ticks = 5
+    total = 0
+    elapsed = 0.0
+    for tick in range(ticks):
+        at = NOW + timedelta(seconds=60 * (tick + 1))
+        items = [(m, ProbeResult("up", at, latency_ms=80.0 + m % 40)) for m in ids]
+        t0 = time.perf_counter()
+        with engine.begin() as connection:
+            record_batch(connection, items, zone)
+        elapsed += time.perf_counter() - t0
+        total += len(items)
+    print(f"[{backend}] ingest through record_batch ({monitors} results per batch, {ticks} "
+          f"batches): {total / elapsed:,.0f} results/s (target >= 20,000)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--monitors", type=int, default=1000)
+    parser.add_argument("--hourly-days", type=int, default=92)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args()
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            folder = tempfile.mkdtemp()
+            use_database(f"sqlite:///{folder}/bench.db")
+            run("sqlite", args.monitors, args.hourly_days)
+        else:
+            name = f"upwatch_bench_{uuid4().hex[:8]}"
+            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                use_database(PG_URL.rsplit("/", 1)[0] + f"/{name}")
+                run("postgres", args.monitors, args.hourly_days)
+            finally:
+                from storage.db import get_engine
+                get_engine().dispose()
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

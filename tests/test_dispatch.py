@@ -1,0 +1,215 @@
+"""The dispatcher through real channels against fakes at the wire: retries, permanent errors,
+routing, escalation, reminders, acknowledgement, recovery to everyone paged."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from checks.result import ProbeResult
+from core.monitor_input import parse_monitor_input
+from core.settings import get_settings
+from notifiers.dispatcher import Dispatcher
+from storage import alerting
+from storage.alerting_models import AlertChannel, AlertSettings, Delivery, DeliveryAttempt
+from storage.db import get_engine
+from storage.models import Incident, IncidentUpdate
+from storage.monitors import create_monitor
+from storage.results import record_result
+from tests.fakes import FakeHTTPServer, Reply
+
+CHANNELS = AlertChannel.__table__
+DELIVERIES = Delivery.__table__
+ATTEMPTS = DeliveryAttempt.__table__
+SID = "AC" + "0" * 32
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeHTTPServer]:
+    with FakeHTTPServer() as server:
+        yield server
+
+
+def add_channel(name: str, kind: str, config: dict, secrets: dict, **extra: object) -> int:
+    with get_engine().begin() as connection:
+        return connection.execute(insert(CHANNELS).values(
+            name=name, kind=kind, config=config, secrets=secrets,
+            events=["down", "up", "degraded", "certificate", "maintenance"], **extra,
+        )).inserted_primary_key[0]
+
+
+def slack_channel(server: FakeHTTPServer, name: str = "ops-slack", **extra: object) -> int:
+    return add_channel(name, "slack_webhook", {}, {"webhook_url": server.url + "/hook"}, **extra)
+
+
+def new_monitor(name: str = "API") -> int:
+    return create_monitor(parse_monitor_input({"name": name, "url": "http://127.0.0.1:1/"})).id
+
+
+T0 = datetime.now(UTC) - timedelta(seconds=30)
+
+
+def go(monitor_id: int, outcome: str, seconds: float) -> None:
+    record_result(monitor_id, ProbeResult(outcome, T0 + timedelta(seconds=seconds),  # type: ignore[arg-type]
+                                          reason=None if outcome == "up" else "HTTP 503"))
+
+
+def drain(dispatcher: Dispatcher, until, timeout_s: float = 8.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not until():
+        assert time.monotonic() < deadline, "dispatcher did not finish in time"
+        dispatcher.run_once()
+        time.sleep(0.05)
+
+
+def rows(table, *where) -> list[dict]:
+    with get_engine().connect() as connection:
+        return [dict(r) for r in connection.execute(select(table).where(*where)).mappings()]
+
+
+@pytest.fixture
+def dispatcher() -> Iterator[Dispatcher]:
+    d = Dispatcher(get_engine(), get_settings())
+    d.prepare()
+    yield d
+    d._pool.shutdown(wait=True)
+
+
+def test_slack_500_then_429_then_200_is_delivered_exactly_once(
+    slack: FakeHTTPServer, dispatcher: Dispatcher
+) -> None:
+    slack.enqueue(Reply(500, body=b"internal_error"), Reply(429, {"Retry-After": "1"}))
+    channel_id = slack_channel(slack)
+    monitor_id = new_monitor()
+    go(monitor_id, "up", 0)
+    go(monitor_id, "down", 1)  # pending -> up, then up -> down: one page
+    began = time.monotonic()
+    drain(dispatcher, lambda: [d["status"] for d in rows(DELIVERIES)] == ["delivered"])
+    assert time.monotonic() - began >= 1.0  # Retry-After was honoured
+    time.sleep(0.3)
+    dispatcher.run_once()
+    assert len(slack.requests) == 3
+    assert "API is down" in slack.requests[-1].json()["text"]
+    attempts = rows(ATTEMPTS)
+    assert [a["outcome"] for a in attempts] == ["retry", "retry", "delivered"]
+    assert "HTTP 500" in attempts[0]["error"] and "rate limited" in attempts[1]["error"]
+    assert rows(CHANNELS, CHANNELS.c.id == channel_id)[0]["failing_since"] is None
+
+
+def test_twilio_21211_is_not_retried_and_marks_the_channel_failing(
+    dispatcher: Dispatcher
+) -> None:
+    with FakeHTTPServer(default=Reply.json(400, {
+        "code": 21211, "message": "The 'To' number +1555 is not a valid phone number.",
+        "status": 400})) as twilio:
+        channel_id = add_channel("pager-sms", "sms", {
+            "account_sid": SID, "sender": "+15005550006", "recipients": "+1555",
+            "api_base": twilio.url}, {"auth_token": "tok"})
+        monitor_id = new_monitor()
+        go(monitor_id, "down", 0)
+        drain(dispatcher, lambda: [d["status"] for d in rows(DELIVERIES)] == ["failed"])
+        time.sleep(0.6)
+        dispatcher.run_once()
+        assert len(twilio.requests) == 1
+        assert twilio.requests[0].form()["To"] == ["+1555"]
+    channel = rows(CHANNELS, CHANNELS.c.id == channel_id)[0]
+    assert channel["failing_since"] is not None and "21211" in channel["failing_error"]
+    assert [a["outcome"] for a in rows(ATTEMPTS)] == ["permanent"]
+
+
+def test_down_opens_an_incident_and_recovery_closes_it_and_reaches_everyone_paged(
+    slack: FakeHTTPServer, dispatcher: Dispatcher
+) -> None:
+    slack_channel(slack)
+    with FakeHTTPServer() as hook:
+        add_channel("hook", "webhook", {"url": hook.url + "/in"}, {})
+        monitor_id = new_monitor()
+        go(monitor_id, "up", 0)
+        go(monitor_id, "down", 1)
+        drain(dispatcher, lambda: len(slack.requests) == 1 and len(hook.requests) == 1)
+        (incident,) = rows(Incident.__table__)
+        assert incident["cause"] == "HTTP 503" and incident["resolved_at"] is None
+        go(monitor_id, "up", 61)
+        drain(dispatcher, lambda: len(slack.requests) == 2 and len(hook.requests) == 2)
+        assert "back up" in slack.requests[1].json()["text"]
+        assert hook.requests[1].json()["kind"] == "up"
+    (incident,) = rows(Incident.__table__)
+    assert incident["resolved_at"] is not None and incident["status"] == "resolved"
+    timeline = [u["status"] for u in rows(IncidentUpdate.__table__)]
+    assert timeline == ["investigating", "resolved"]
+
+
+def test_escalation_waits_and_an_acknowledgement_stops_it(
+    slack: FakeHTTPServer, dispatcher: Dispatcher
+) -> None:
+    slack_channel(slack)
+    with FakeHTTPServer() as late:
+        add_channel("escalation", "slack_webhook", {}, {"webhook_url": late.url + "/hook"},
+                    escalate_after_minutes=10)
+        monitor_id = new_monitor()
+        go(monitor_id, "down", 0)
+        drain(dispatcher, lambda: len(slack.requests) == 1)
+        escalation = rows(DELIVERIES, DELIVERIES.c.channel_id != 1)[0]
+        assert escalation["status"] == "pending" and escalation["needs_open_incident"]
+        # Ten minutes pass: move the step's due time into the past.
+        with get_engine().begin() as connection:
+            connection.execute(update(DELIVERIES).values(next_attempt_at=T0))
+            (incident_id,) = connection.execute(select(Incident.__table__.c.id)).scalars()
+            assert alerting.acknowledge(connection, incident_id, "alice", datetime.now(UTC))
+            assert not alerting.acknowledge(connection, incident_id, "bob", datetime.now(UTC))
+        drain(dispatcher, lambda: rows(DELIVERIES, DELIVERIES.c.id == escalation["id"])[0]
+              ["status"] == "skipped")
+        assert late.requests == []
+    assert rows(Incident.__table__)[0]["acknowledged_by"] == "alice"
+
+
+def test_reminders_repeat_while_down_until_acknowledged(
+    slack: FakeHTTPServer, dispatcher: Dispatcher
+) -> None:
+    slack_channel(slack)
+    with get_engine().begin() as connection:
+        alerting.alert_settings(connection)
+        connection.execute(update(AlertSettings.__table__).values(remind_every_minutes=1))
+    monitor_id = new_monitor()
+    record_result(monitor_id, ProbeResult("down", T0 - timedelta(minutes=2, seconds=30),
+                                          reason="HTTP 503"))
+    drain(dispatcher, lambda: len(slack.requests) == 2)  # the page and reminder no. 2
+    texts = [r.json()["text"] for r in slack.requests]
+    assert texts[0].startswith("DOWN") and texts[1].startswith("STILL DOWN")
+    dispatcher._housekeeping_at = 0
+    dispatcher.run_once()
+    time.sleep(0.3)
+    assert len(slack.requests) == 2  # the same reminder is never planned twice
+
+
+def test_flapping_sends_one_notice_until_it_settles(
+    slack: FakeHTTPServer, dispatcher: Dispatcher
+) -> None:
+    slack_channel(slack)
+    with get_engine().begin() as connection:
+        alerting.alert_settings(connection)
+        connection.execute(update(AlertSettings.__table__).values(flap_changes=3))
+    monitor_id = new_monitor()
+    for step, outcome in enumerate("ududud"):
+        go(monitor_id, {"u": "up", "d": "down"}[outcome], step)
+    drain(dispatcher, lambda: len(slack.requests) >= 3)
+    time.sleep(0.3)
+    dispatcher.run_once()
+    kinds = [r.json()["text"].split(":")[0] for r in slack.requests]
+    # pending->up, down, up are 3 changes; the 4th is flapping; the 5th and 6th say nothing.
+    assert kinds == ["DOWN", "UP", "FLAPPING"]
+
+
+def test_quiet_hours_keep_low_severity_monitors_off_a_channel(
+    slack: FakeHTTPServer, dispatcher: Dispatcher
+) -> None:
+    slack_channel(slack, quiet_start="00:00", quiet_end="23:59", quiet_min_severity="critical")
+    monitor_id = new_monitor()
+    go(monitor_id, "down", 0)
+    dispatcher.run_once()
+    assert rows(DELIVERIES) == []
+

@@ -1,0 +1,131 @@
+"""The fault matrix through the engine: bad targets are recorded down on time, healthy monitors
+keep their schedule meanwhile, and thresholds, retries and edits reach the running engine."""
+
+import time
+from collections.abc import Iterator
+from itertools import pairwise
+
+import pytest
+from sqlmodel import select
+
+from checks.engine import ProbeEngine
+from core.monitor_input import parse_monitor_input
+from storage.db import session_scope
+from storage.models import CheckResult, Monitor, MonitorState
+from storage.monitors import MonitorView, create_monitor, delete_monitor, update_monitor
+from tests.targets import FaultTarget, serve_fault_target
+
+TIMEOUT_S = 1.0
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[FaultTarget]:
+    with serve_fault_target() as fault_target:
+        yield fault_target
+
+
+def _add(name: str, url: str, interval: int = 10, **fields: object) -> MonitorView:
+    values = {"name": name, "url": url, "interval": 10, "timeout": TIMEOUT_S, **fields}
+    monitor = create_monitor(parse_monitor_input(values))
+    if interval != 10:  # below what users may choose, to see several runs in a short test
+        with session_scope() as session:
+            row = session.get(Monitor, monitor.id)
+            assert row is not None
+            row.interval = interval
+            session.add(row)
+    return monitor
+
+
+def _results() -> dict[int, list[CheckResult]]:
+    found: dict[int, list[CheckResult]] = {}
+    with session_scope() as session:
+        for row in session.exec(select(CheckResult).order_by(CheckResult.checked_at)).all():
+            found.setdefault(row.monitor_id, []).append(row)
+    return found
+
+
+def _state(monitor_id: int) -> MonitorState:
+    with session_scope() as session:
+        state = session.get(MonitorState, monitor_id)
+        assert state is not None
+        return state
+
+
+@pytest.fixture
+def engine() -> Iterator[ProbeEngine]:
+    probe_engine = ProbeEngine(sync_every_s=0.2, first_run_spread_s=0.5)
+    yield probe_engine
+    probe_engine.stop()
+
+
+def test_faulty_targets_are_down_on_time_while_healthy_ones_keep_schedule(
+    target: FaultTarget, engine: ProbeEngine
+) -> None:
+    faults = {
+        "refused": (target.refused_url, "connection refused", {}),
+        "hang": (target.hang_url, "timed out after 1 s", {}),
+        "slow headers": (target.url("/slow-headers"), "timed out after 1 s", {}),
+        "trickle": (target.url("/trickle"), "timed out after 1 s", {}),
+        "reset": (target.url("/reset"), "connection reset", {}),
+        "garbage": (target.url("/garbage"), "invalid HTTP response", {}),
+        "huge": (target.url("/huge"), "keyword 'All systems go' not found in the first 1 MiB",
+                 {"keyword": "All systems go"}),
+        "http 503": (target.url("/status/503"), "HTTP 503", {}),
+        "untrusted tls": (target.tls_url("expired"), "certificate issued by an untrusted", {}),
+    }
+    faulty = {_add(name, url, options=options).id: (name, reason)
+              for name, (url, reason, options) in faults.items()}
+    healthy = [_add(f"ok {n}", target.url("/ok"), interval=1).id for n in range(4)]
+    healthy.append(_add("tls ok", target.tls_url("good"), interval=1,
+                        options={"verify_tls": False}).id)
+    engine.start()
+    time.sleep(4.0)
+    results = _results()
+    for monitor_id, (name, reason) in faulty.items():
+        assert monitor_id in results, f"{name} was never recorded"
+        first = results[monitor_id][0]
+        assert first.outcome == "down", name
+        assert first.reason is not None and first.reason.startswith(reason), (name, first.reason)
+        assert first.phases["total"] <= (TIMEOUT_S + 0.5) * 1000, (name, first.phases)
+    for monitor_id in healthy:
+        runs = results.get(monitor_id, [])
+        assert len(runs) >= 3 and all(r.outcome == "up" for r in runs), runs
+        gaps = [(b.checked_at - a.checked_at).total_seconds() for a, b in pairwise(runs)]
+        assert all(0.8 <= gap <= 1.2 for gap in gaps), gaps
+    lateness = sorted(engine.stats.lateness_s)
+    assert lateness and lateness[-1] < 0.25, lateness[-5:]
+    assert engine.stats.missed == 0
+
+
+def test_thresholds_and_the_retry_interval_confirm_an_outage_quickly(
+    target: FaultTarget, engine: ProbeEngine
+) -> None:
+    monitor = _add("flaky", target.url("/status/500"), interval=30, retry_interval=5,
+                   failures_before_down=2)
+    engine.start()
+    time.sleep(1.0)
+    assert _state(monitor.id).state == "pending"  # one failure: not confirmed yet
+    time.sleep(5.5)
+    runs = _results()[monitor.id]
+    assert len(runs) == 2, "the second check comes after the retry interval, not the interval"
+    assert 4.5 <= (runs[1].checked_at - runs[0].checked_at).total_seconds() <= 5.6
+    state = _state(monitor.id)
+    assert (state.state, state.reason) == ("down", "HTTP 500")
+
+
+def test_edits_and_deletions_reach_the_running_engine(
+    target: FaultTarget, engine: ProbeEngine
+) -> None:
+    monitor = _add("edited", target.url("/ok"), interval=30)
+    doomed = _add("doomed", target.url("/ok"), interval=1)
+    engine.start()
+    time.sleep(1.0)
+    update_monitor(monitor.slug, {"options": {"keyword": "Nothing like this"}})
+    assert delete_monitor(doomed.slug)
+    deadline = time.monotonic() + 3.0
+    while len(_results().get(monitor.id, [])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    runs = _results()
+    assert [r.outcome for r in runs[monitor.id]] == ["up", "down"]
+    assert runs[monitor.id][1].reason == "keyword 'Nothing like this' not found"
+    assert doomed.id not in runs  # its results went with it, and no new ones came

@@ -1,0 +1,76 @@
+"""The add-monitor form: kind-specific fields, errors next to options, and "Test now"."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from storage.monitors import list_monitors
+from ui.monitor_fields import options_from_state, parse_headers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _dashboard() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "dashboard.py"), default_timeout=30).run()
+    at.text_input(key="login_password").input("correct horse")
+    at.button[0].click().run()
+    return at
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    return at
+
+
+def test_options_from_the_form_leave_blanks_to_defaults() -> None:
+    state = {"add_opt_keyword": "  ", "add_opt_method": "POST", "add_opt_degraded_above_ms": 0.0,
+             "add_opt_headers": "X-Env: prod\n\nAccept: */*", "add_opt_json_path": "status",
+             "add_opt_json_op": "==", "add_opt_json_expected": "ok", "add_opt_record_type": "MX"}
+    assert options_from_state("http", state) == {
+        "method": "POST", "headers": {"X-Env": "prod", "Accept": "*/*"},
+        "json_assertion": {"path": "status", "op": "==", "expected": "ok"},
+    }
+    assert options_from_state("dns", state) == {"record_type": "MX"}
+    assert parse_headers("A: b: c") == {"A": "b: c"}
+
+
+def test_choosing_a_kind_shows_its_fields() -> None:
+    at = _dashboard()
+    assert at.text_input(key="add_opt_keyword") is not None
+    at.selectbox(key="add_kind").set_value("dns").run()
+    assert at.selectbox(key="add_opt_record_type").value == "A"
+    assert not [w for w in at.text_input if w.key == "add_opt_keyword"]
+    at.selectbox(key="add_kind").set_value("push").run()
+    assert not [w for w in at.text_input if w.key == "add_url"]
+
+
+def test_a_bad_option_is_refused_next_to_its_field_and_nothing_is_saved() -> None:
+    at = _dashboard()
+    at.text_input(key="add_name").input("API")
+    at.text_input(key="add_url").input("http://127.0.0.1:9/")
+    at.text_input(key="add_opt_accepted_status_codes").input("200-2x")
+    _click(at, "Add monitor")
+    assert any("neither a status code" in e.value for e in at.error)
+    assert list_monitors() == []
+
+
+def test_test_now_shows_outcome_reason_and_phases_without_saving() -> None:
+    at = _dashboard()
+    at.selectbox(key="add_kind").set_value("tcp").run()
+    at.text_input(key="add_name").input("Closed port")
+    at.text_input(key="add_url").input("127.0.0.1:9")
+    at.number_input(key="add_timeout").set_value(2.0)
+    _click(at, "Test now")
+    assert any("down" in w.value for w in at.warning)
+    assert any("connection refused" in t.value for t in at.text)
+    assert any("total" in t.value for t in at.text)
+    assert list_monitors() == []
+
+
+def test_a_push_monitor_is_saved_with_a_token() -> None:
+    at = _dashboard()
+    at.selectbox(key="add_kind").set_value("push").run()
+    at.text_input(key="add_name").input("Nightly backup")
+    _click(at, "Add monitor")
+    [saved] = list_monitors()
+    assert saved.kind == "push" and saved.push_token
