@@ -18,6 +18,7 @@ from checks.engine import ProbeEngine
 from core.settings import get_settings
 from notifiers.dispatcher import Dispatcher
 from storage.db import database_answers, get_engine
+from storage.retention import prune
 from web.ack import ack_routes
 from web.api import api_routes
 from web.badges import badge_routes
@@ -28,6 +29,7 @@ from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
 log = logging.getLogger("upwatch")
 
 ENGINE_TICK_LIMIT_S = 30.0
+PRUNE_EVERY_S = 24 * 3600
 
 
 @dataclass
@@ -70,6 +72,17 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
     ]
 
 
+async def _prune_every_day() -> None:
+    """Retention runs where the probes run; pruning goes in small batches, so probes never wait."""
+    while True:
+        try:
+            pruned = await anyio.to_thread.run_sync(prune)
+            log.info("retention: pruned %d results and %d rollups", pruned.results, pruned.rollups)
+        except Exception:
+            log.exception("retention pruning failed; trying again tomorrow")
+        await asyncio.sleep(PRUNE_EVERY_S)
+
+
 def make_lifespan(runtime: Runtime):
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -87,11 +100,14 @@ def make_lifespan(runtime: Runtime):
             )
             await anyio.to_thread.run_sync(runtime.engine.start)
             log.info("probe engine started")
-        refresher = asyncio.create_task(runtime.read_model.keep_fresh())
+        background = [asyncio.create_task(runtime.read_model.keep_fresh())]
+        if settings.probes:
+            background.append(asyncio.create_task(_prune_every_day()))
         try:
             yield
         finally:
-            refresher.cancel()
+            for task in background:
+                task.cancel()
             if runtime.engine is not None:
                 await anyio.to_thread.run_sync(runtime.engine.stop)
                 log.info("probe engine stopped")
