@@ -1,8 +1,14 @@
 """Upwatch: `streamlit run app.py` serves the UI, the badges, the API and runs the probes."""
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from web.server import Runtime, build_routes, make_lifespan
+
+# router.py navigates with st.navigation. Without this, Streamlit sees the pages/ folder and, until
+# some session has run the router, serves a direct visit to /status in its legacy folder mode:
+# the page without the router's login gate and menu, and a sidebar listing every page file.
+PagesManager.uses_pages_directory = False
 
 runtime = Runtime()
 

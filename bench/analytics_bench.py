@@ -109,11 +109,12 @@ def generate(monitors: int, hourly_days: int, full_year_hours_for: int) -> None:
     flush(force=True)
 
 
-def db_size_bytes(connection) -> int:  # type: ignore[no-untyped-def]
+def db_size_bytes(connection, table: str = "rollup") -> int:  # type: ignore[no-untyped-def]
+    """The table with its indexes."""
     if connection.dialect.name == "postgresql":
-        return connection.execute(text("SELECT pg_total_relation_size('rollup')")).scalar_one()
+        return connection.execute(text(f"SELECT pg_total_relation_size('{table}')")).scalar_one()
     pages = connection.execute(text(
-        "SELECT sum(pgsize) FROM dbstat WHERE name LIKE '%rollup%'")).scalar()
+        "SELECT sum(pgsize) FROM dbstat WHERE tbl_name = :table"), {"table": table}).scalar()
     return int(pages or 0)
 
 
@@ -136,19 +137,25 @@ def run(backend: str, monitors: int, hourly_days: int) -> None:
           f"in {time.perf_counter() - started:.0f} s")
     ids = list(range(1, monitors + 1))
 
-    def read_model() -> None:
-        uptime_by_window(ids, ["24h", "7d", "30d", "90d"], now=NOW)
-        daily_bars(ids, 90, now=NOW)
-        latency_by_window(ids, "30d", now=NOW)
+    from storage.status_numbers import forget_cached_past, status_read_model
 
+    def cold() -> None:
+        forget_cached_past()
+        status_read_model(ids, now=NOW)
+
+    cold_ms = median_ms(cold, 3)
+    status_read_model(ids, now=NOW)
+    warm_ms = median_ms(lambda: status_read_model(ids, now=NOW), 7)
+    print(f"[{backend}] status read model, {monitors} monitors (state, uptime 24h/7d/30d/90d, "
+          f"90 bars, p95 30 d): {warm_ms:.1f} ms per read (target < 100 ms); the first read of "
+          f"each clock hour (past recomputed): {cold_ms:.0f} ms")
     parts = {
         "uptime 4 windows": lambda: uptime_by_window(ids, ["24h", "7d", "30d", "90d"], now=NOW),
         "90 daily bars": lambda: daily_bars(ids, 90, now=NOW),
         "p95 over 30 d": lambda: latency_by_window(ids, "30d", now=NOW),
     }
-    print(f"[{backend}] read model, {monitors} monitors: {median_ms(read_model):.1f} ms "
-          f"(target < 100 ms); parts: " + ", ".join(
-              f"{name} {median_ms(fn):.1f} ms" for name, fn in parts.items()))
+    print(f"[{backend}] the same as three separate uncached reads: " + ", ".join(
+        f"{name} {median_ms(fn, 3):.0f} ms" for name, fn in parts.items()))
 
     def one_year() -> None:
         window_report(1, NOW - timedelta(days=365), NOW, now=NOW)
@@ -180,6 +187,17 @@ def run(backend: str, monitors: int, hourly_days: int) -> None:
             "monitor_id": raw_id, "at": start, "from_state": "pending", "to_state": "up",
             "reason": None, "dispatched_at": None}])
 
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ANALYZE check_result"))
+            connection.commit()
+        raw_bytes = db_size_bytes(connection, "check_result") / (30 * 1440)
+    retained = 90 * 1440
+    year_bytes = raw_bytes * retained + per_row * (hour_rows_full + day_rows)
+    print(f"[{backend}] raw results: {raw_bytes:.0f} B/row; 90 days retained at 60 s = "
+          f"{raw_bytes * retained / 1e6:.1f} MB per monitor; so a monitor-year with 90 days of "
+          f"raw results ~ {year_bytes / 1e6:.1f} MB")
+
     def naive() -> None:
         with engine.connect() as connection:
             rows = connection.execute(
@@ -196,23 +214,29 @@ def run(backend: str, monitors: int, hourly_days: int) -> None:
     print(f"[{backend}] one monitor, 30 d uptime + percentiles: naive over 43,200 raw rows "
           f"{naive_ms:.1f} ms vs rollups {rolled_ms:.2f} ms = {naive_ms / rolled_ms:.0f}x")
 
-    # Ingest through record_batch: every monitor reports once per tick, one batch per tick.
+    # Ingest through record_batch: 2,000 results over all monitors per batch (two ticks of the
+    # engine's batch writer), each batch its own transaction, as the batch writer sends them.
     from core.settings import get_settings
     from storage.recorder import record_batch
     zone = get_settings().zone
-    ticks = 5
-    total = 0
-    elapsed = 0.0
-    for tick in range(ticks):
-        at = NOW + timedelta(seconds=60 * (tick + 1))
-        items = [(m, ProbeResult("up", at, latency_ms=80.0 + m % 40)) for m in ids]
-        t0 = time.perf_counter()
-        with engine.begin() as connection:
-            record_batch(connection, items, zone)
-        elapsed += time.perf_counter() - t0
-        total += len(items)
-    print(f"[{backend}] ingest through record_batch ({monitors} results per batch, {ticks} "
-          f"batches): {total / elapsed:,.0f} results/s (target >= 20,000)")
+    rates = []
+    for run_number in range(3):
+        total, elapsed = 0, 0.0
+        for tick in range(3):
+            items = []
+            for half in range(2):
+                at = NOW + timedelta(seconds=60 * (6 * run_number + 2 * tick + half + 1))
+                items += [(m, ProbeResult("up", at, latency_ms=80.0 + (m * tick) % 40))
+                          for m in ids]
+            t0 = time.perf_counter()
+            with engine.begin() as connection:
+                record_batch(connection, items, zone)
+            elapsed += time.perf_counter() - t0
+            total += len(items)
+        rates.append(total / elapsed)
+    print(f"[{backend}] ingest through record_batch (batches of {2 * monitors:,} results over "
+          f"{monitors} monitors, with rollups): {statistics.median(rates):,.0f} results/s "
+          f"(target >= 20,000)")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from typing import TypeVar
 import httpx
 
 from checks.check_options import HttpOptions, JsonAssertion, show_json_value
+from checks.http_transport import ProbeTransport, phase_marks
 from checks.result import Outcome, ProbeResult
 from checks.tcp_probe import (
     ProbeFailure,
@@ -47,12 +48,12 @@ def make_probe_client(
     """The client probes share: no keep-alive, no cookie memory, no proxy from the environment.
 
     A fresh connection per check is what lets connect and TLS time be measured, and it avoids
-    the pool contention that made a kept-alive shared client cost 3-4x the CPU. The SSL
-    context is built once per process (see `shared_ssl_context`).
+    the pool contention that made a kept-alive shared client cost 3-4x the CPU. Its transport
+    (`ProbeTransport`) skips anyio and the pool, and times the phases. The SSL context is
+    built once per process (see `shared_ssl_context`).
     """
     return httpx.AsyncClient(
-        verify=ssl_context or shared_ssl_context(verify),
-        limits=httpx.Limits(max_keepalive_connections=0, max_connections=None),
+        transport=ProbeTransport(ssl_context or shared_ssl_context(verify)),
         timeout=None,  # probe_http enforces one total deadline instead
         follow_redirects=False,
         trust_env=False,
@@ -60,21 +61,6 @@ def make_probe_client(
         cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
         headers={"User-Agent": USER_AGENT},
     )
-
-
-class _PhaseTrace:
-    """Receives httpcore's trace events and keeps when each happened."""
-
-    def __init__(self) -> None:
-        self.marks: dict[str, float] = {}
-
-    async def __call__(self, event: str, info: dict[str, object]) -> None:
-        self.marks[event.removeprefix("http11.").removeprefix("connection.")] = time.perf_counter()
-
-    def span_ms(self, start: str, end: str) -> float | None:
-        if start in self.marks and end in self.marks:
-            return (self.marks[end] - self.marks[start]) * 1000
-        return None
 
 
 @dataclass
@@ -207,8 +193,7 @@ async def _exchange(
     port = url.port or (443 if url.scheme == "https" else 80)
     address, dns_ms = await resolve_host(host, port)
     check.add_phase("dns", dns_ms)
-    trace = _PhaseTrace()
-    extensions: dict[str, object] = {"trace": trace}
+    extensions: dict[str, object] = {}
     if url.scheme == "https" and address != host:
         extensions["sni_hostname"] = host
     request_headers = httpx.Headers({"Host": url.netloc.decode("ascii")})
@@ -230,29 +215,28 @@ async def _exchange(
         if facts is not None:
             check.certificates.append(facts)
         raise ProbeFailure(reason) from None
-    finally:
-        check.add_phase("connect", trace.span_ms("connect_tcp.started", "connect_tcp.complete"))
-        check.add_phase("tls", trace.span_ms("start_tls.started", "start_tls.complete"))
     try:
+        marks = phase_marks(response)
+        headers_read = time.perf_counter()
+        if marks is not None:
+            check.add_phase("connect", _span_ms(marks.connect_started, marks.connected))
+            check.add_phase("tls", _span_ms(marks.connected, marks.tls_done))
+            # From a connection ready for the request to the response's head, as blackbox_exporter.
+            check.add_phase("ttfb", _span_ms(marks.tls_done or marks.connected, headers_read))
         check.http_status = response.status_code
-        ready = (
-            "start_tls.complete" if "start_tls.complete" in trace.marks else "connect_tcp.complete"
-        )
-        check.add_phase("ttfb", trace.span_ms(ready, "receive_response_headers.complete"))
         if url.scheme == "https":
             _note_certificate(check, response, host)
         content, truncated = b"", False
         if method != "HEAD" and not (redirect_follows and response.is_redirect):
             content, truncated = await _read_capped(response)
-        check.add_phase(
-            "transfer",
-            (time.perf_counter() - trace.marks["receive_response_headers.complete"]) * 1000
-            if "receive_response_headers.complete" in trace.marks
-            else None,
-        )
+        check.add_phase("transfer", (time.perf_counter() - headers_read) * 1000)
         return response, content, truncated
     finally:
         await response.aclose()
+
+
+def _span_ms(start: float | None, end: float | None) -> float | None:
+    return (end - start) * 1000 if start is not None and end is not None else None
 
 
 async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:

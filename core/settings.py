@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     raw_retention_days: int = 90
     status_title: str = "Service status"
     status_description: str = ""
+    status_logo: str | None = None  # a local image file shown on the status page
 
 
     @field_validator("timezone")

@@ -1,10 +1,11 @@
-"""Internal dashboard: every monitor with its state, and the add-monitor form."""
+"""Internal dashboard: every monitor with its state, one monitor up close, the add form."""
 
 import streamlit as st
 
-from storage.monitors import list_monitors
+from storage.monitors import get_monitor, list_monitors
 from ui.auth import require_admin
 from ui.formatting import ago, milliseconds, state_label
+from ui.monitor_detail import SELECTED_KEY, render_monitor_detail, show_notice
 from ui.monitor_form import render_add_monitor_form
 
 require_admin()
@@ -38,4 +39,16 @@ def monitor_table() -> None:
 
 
 monitor_table()
+
+st.subheader("Manage a monitor")
+show_notice()
+names = {m.slug: m.name for m in list_monitors()}
+if st.session_state.get(SELECTED_KEY) not in names:
+    st.session_state[SELECTED_KEY] = None  # deleted, or never chosen
+slug = st.selectbox("Monitor", list(names), format_func=names.get, index=None,
+                    placeholder="Choose a monitor to edit, pause or delete", key=SELECTED_KEY)
+monitor = get_monitor(slug) if slug else None
+if monitor is not None:
+    render_monitor_detail(monitor)
+
 render_add_monitor_form()

@@ -2,32 +2,21 @@
 
 import streamlit as st
 
-from core.settings import get_settings
-from storage.status import overall_state, public_components
-from ui.formatting import OVERALL_LABELS, ago, percent, plain, state_label
+from ui import status_view
+from ui.status_data import REFRESH_S, current_status
 
-settings = get_settings()
-st.title(settings.status_title)
-if settings.status_description:
-    st.caption(settings.status_description)
+status_view.header()
 
 
-@st.fragment(run_every=10)
+@st.fragment(run_every=REFRESH_S)
 def status_panel() -> None:
-    components = public_components()
-    overall = overall_state(components)
-    banner = {"operational": st.success, "degraded": st.warning, "maintenance": st.info}
-    banner.get(overall, st.error)(OVERALL_LABELS[overall])
-    if not components:
-        st.info("No services are listed on this page yet.")
-        return
-    for component in components:
-        name, state, uptime = st.columns([3, 2, 2])
-        name.markdown(f"**{plain(component.name)}**")
-        state.markdown(state_label(component.state))
-        uptime.markdown(f"{percent(component.uptime_24h)} uptime (24 h)")
-    last_check = max((c.last_check_at for c in components if c.last_check_at), default=None)
-    st.caption(f"Last checked {ago(last_check)}")
+    status = current_status()
+    status_view.banner(status)
+    status_view.active_incidents(status)
+    status_view.maintenance(status.maintenance)
+    status_view.components(status)
+    status_view.history(status)
+    status_view.footer(status)
 
 
 status_panel()

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from notifiers.escalation import page_at, reminder_due
 from notifiers.routing import QuietHours, route_event
+from storage import maintenance
 from storage.alerting_models import (
     AlertChannel,
     AlertSettings,
@@ -110,6 +111,30 @@ def _flapping_verdict(
     return "normal"
 
 
+def _window_asks_for_notices(connection: Connection, change: dict) -> bool:
+    """Whether the maintenance window behind a maintenance start/end asked for notices.
+
+    A start is judged by the windows active when it began; an end by those active when the
+    monitor entered maintenance (at the end, its window is no longer active).
+    """
+    began = as_utc(change["at"])
+    if change["to_state"] != "maintenance":
+        entered = connection.execute(
+            select(func.max(CHANGES.c.at)).where(
+                CHANGES.c.monitor_id == change["monitor_id"], CHANGES.c.kind == "state",
+                CHANGES.c.to_state == "maintenance", CHANGES.c.id < change["id"])
+        ).scalar()
+        if entered is None:
+            return False
+        began = as_utc(entered)
+    group = connection.execute(
+        select(MONITORS.c.group_name).where(MONITORS.c.id == change["monitor_id"])
+    ).scalar()
+    notifying = [w for w in maintenance.load_windows(connection) if w.notify]
+    covered = maintenance.monitors_covered(notifying, [(change["monitor_id"], group)], began)
+    return bool(covered)
+
+
 def plan_event(connection: Connection, event_id: int, now: datetime) -> int:
     """Claim one state_change and plan its deliveries; returns how many were planned."""
     claimed = connection.execute(
@@ -124,6 +149,8 @@ def plan_event(connection: Connection, event_id: int, now: datetime) -> int:
     if routed is None:
         return 0
     notice_kind = routed.notice_kind
+    if routed.event == "maintenance" and not _window_asks_for_notices(connection, change):
+        return 0
     if routed.event in ("down", "up", "degraded"):
         verdict = _flapping_verdict(connection, change, alert_settings(connection), now)
         if verdict == "quiet":

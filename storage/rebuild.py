@@ -16,6 +16,7 @@ from analytics.rollup import TimelinePoint, rebuild_rollups
 from core.settings import get_settings
 from storage.db import get_engine
 from storage.models import CheckResult, Monitor, RollupRow, StateChange, as_utc
+from storage.status_numbers import forget_cached_past
 
 RESULTS = CheckResult.__table__
 CHANGES = StateChange.__table__
@@ -100,4 +101,5 @@ def rebuild_all(monitor_ids: Sequence[int] | None = None) -> int:
     for monitor_id in monitor_ids:
         with engine.begin() as connection:
             written += rebuild_monitor(connection, monitor_id)
+    forget_cached_past()  # kept status numbers were read from the rows just replaced
     return written

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.histogram import LatencyHistogram
-from analytics.rollup import Rollup, RollupKey, TimelinePoint, apply_increments, point_increments
+from analytics.rollup import Rollup, RollupKey, TimelinePoint, fold_point
 from checks.result import ProbeResult
 from core.decide import DEFAULT_THRESHOLDS, StateSnapshot, Thresholds, decide
 from notifiers.message import format_duration
@@ -63,9 +63,11 @@ def _load_states(connection: Connection, monitor_ids: set[int]) -> dict[int, dic
 
 
 def _fold_result(
-    state: dict, result: ProbeResult, limits: Thresholds, tz: tzinfo, in_maintenance: bool = False
-) -> tuple[list[Rollup], dict | None]:
-    """Advance one monitor's state by one result; return rollup increments and any change."""
+    state: dict, result: ProbeResult, limits: Thresholds, tz: tzinfo, in_maintenance: bool,
+    table: dict[RollupKey, Rollup],
+) -> dict | None:
+    """Advance one monitor's state by one result, fold it into its rollup increments (`table`);
+    return any state change."""
     last_check_at = as_utc(state["last_check_at"])
     previous = TimelinePoint(last_check_at, state["state"]) if last_check_at else None
     if previous is not None and result.checked_at < previous.at:
@@ -91,7 +93,9 @@ def _fold_result(
             "reason": transition.reason, "dispatched_at": None, "kind": "state",
             "incident_id": None,
         }
-    return point_increments(previous, point, tz), change
+    # Folding in place (rather than building and merging increments) runs once per result.
+    fold_point(table, previous, point, tz)
+    return change
 
 
 def _rollup_row(monitor_id: int, rollup: Rollup) -> dict:
@@ -275,11 +279,10 @@ def record_batch(
         if state is None or monitor is None:  # deleted while its check was in flight
             continue
         monitor_limits = (limits or {}).get(monitor_id, DEFAULT_THRESHOLDS)
-        rollup_increments, change = _fold_result(
+        change = _fold_result(
             state, result, monitor_limits, tz,
-            _in_maintenance(windows, monitor, result.checked_at),
+            _in_maintenance(windows, monitor, result.checked_at), increments[monitor_id],
         )
-        apply_increments(increments[monitor_id], rollup_increments)
         result_rows.append({
             "monitor_id": monitor_id, "checked_at": result.checked_at,
             "outcome": result.outcome, "latency_ms": result.latency_ms,

@@ -14,6 +14,7 @@ from sqlalchemy import Column, Table, delete, select, tuple_
 from core.settings import get_settings
 from storage.db import get_engine
 from storage.models import CheckResult, RollupRow
+from storage.status_numbers import forget_cached_past
 
 ROLLUP_RETENTION_DAYS = 400  # a year of daily bars and SLA months, plus a margin
 BATCH_ROWS = 5000
@@ -58,4 +59,6 @@ def prune(now: datetime | None = None, batch: int = BATCH_ROWS) -> Pruned:
         ROLLUPS, [ROLLUPS.c.monitor_id, ROLLUPS.c.period, ROLLUPS.c.bucket_start],
         ROLLUPS.c.bucket_end, rollup_cutoff, batch,
     )
+    if rollups:
+        forget_cached_past()  # kept status numbers may hold the rows just deleted
     return Pruned(results, rollups)

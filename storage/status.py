@@ -1,44 +1,106 @@
-"""The public view of monitors: only what a visitor of the status page may see."""
+"""The public view of the service: only what a visitor of the status page may see.
+
+Every public answer (the status page, /api/v1/status, the feeds, the badges) is built from one
+`PublicStatus`. It holds public monitors only, and a monitor's URL only when the monitor is set
+to show it; never a host name or the raw reason of a failed check.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
-from storage.monitors import list_monitors
-from storage.results import uptime_since
+from sqlalchemy import select
+
+from core.settings import get_settings
+from storage.db import get_engine
+from storage.incidents import IncidentView, public_incidents
+from storage.maintenance import MaintenanceView, scheduled_maintenance
+from storage.models import Monitor, MonitorState, StateChange, as_utc
+from storage.stats import DayBar, daily_bars, latency_by_window, uptime_by_window
+
+MONITORS = Monitor.__table__
+STATES = MonitorState.__table__
+CHANGES = StateChange.__table__
+
+UPTIME_WINDOWS = ("24h", "7d", "30d", "90d", "1y")
+PAGE_WINDOWS = ("24h", "7d", "30d", "90d")  # the ones a visitor picks on the page
+LATENCY_QUANTILES = ("p50", "p95", "p99")
+BAR_DAYS = 90
+# "... expires in 12 days (2025-07-01)": the certificate warning's reason ends with the date.
+_NOT_AFTER = re.compile(r"\((\d{4}-\d{2}-\d{2})\)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
 class PublicComponent:
-    """A public monitor without its URL, host or error text."""
+    """A public monitor, without its URL (unless shown), host or error text."""
 
+    id: int  # internal: joins incidents and maintenance; never put in an answer
     slug: str
     name: str
+    group: str | None
+    sort_order: int
     state: str
-    uptime_24h: float | None
-    latency_ms: float | None
+    since: datetime | None
     last_check_at: datetime | None
+    latency_ms: float | None
+    url: str | None  # only when the monitor is set to show it
+    has_certificate: bool
+    uptime: dict[str, float | None] = field(default_factory=dict)
+    latency: dict[str, dict[str, float | None]] = field(default_factory=dict)  # window -> q -> ms
+    cert_days_left: int | None = None
+    bars: tuple[DayBar, ...] = ()
+
+    @property
+    def uptime_24h(self) -> float | None:
+        return self.uptime.get("24h")
 
 
-def public_components(now: datetime | None = None) -> list[PublicComponent]:
-    now = now or datetime.now(UTC)
-    monitors = list_monitors(public_only=True)
-    uptimes = uptime_since([m.id for m in monitors], now - timedelta(hours=24), now)
-    return [
-        PublicComponent(
-            slug=m.slug,
-            name=m.name,
-            state="paused" if m.paused else m.state,
-            uptime_24h=uptimes[m.id],
-            latency_ms=m.latency_ms,
-            last_check_at=m.last_check_at,
-        )
-        for m in monitors
-    ]
+@dataclass(frozen=True, slots=True)
+class PublicMaintenance:
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    active: bool
+    scope: str  # "all services", a group's name, or a component's name
+    component_ids: frozenset[int]
 
 
-def overall_state(components: list[PublicComponent]) -> str:
+@dataclass(frozen=True, slots=True)
+class PublicStatus:
+    overall: str
+    components: tuple[PublicComponent, ...]
+    incidents: tuple[IncidentView, ...]  # newest first
+    maintenance: tuple[PublicMaintenance, ...]  # soonest first
+    built_at: datetime
+
+    @property
+    def active_incidents(self) -> list[IncidentView]:
+        return [i for i in self.incidents if i.active]
+
+    @property
+    def past_incidents(self) -> list[IncidentView]:
+        return [i for i in self.incidents if not i.active]
+
+    def groups(self) -> list[tuple[str | None, list[PublicComponent]]]:
+        """Components by group, in page order (ungrouped ones first)."""
+        grouped: dict[str | None, list[PublicComponent]] = {}
+        for component in self.components:
+            grouped.setdefault(component.group, []).append(component)
+        return list(grouped.items())
+
+    def incidents_on(self, component_id: int, day: date) -> list[IncidentView]:
+        """Incidents of a component during a calendar day (in the configured zone, as the bars)."""
+        start = datetime.combine(day, datetime.min.time(), tzinfo=get_settings().zone)
+        return [i for i in self.incidents
+                if i.monitor_id == component_id and i.overlaps(start, start + timedelta(days=1))]
+
+
+def overall_state(components: Sequence[PublicComponent]) -> str:
     states = [c.state for c in components if c.state not in ("pending", "paused")]
     if not states:
         return "operational"
@@ -49,6 +111,197 @@ def overall_state(components: list[PublicComponent]) -> str:
         return "partial_outage"
     if "degraded" in states:
         return "degraded"
-    if all(s == "maintenance" for s in states):
+    if "maintenance" in states:
         return "maintenance"
     return "operational"
+
+
+def _certificate_days(rows: dict[int, str | None], now: datetime) -> dict[int, int]:
+    """Days left from the newest certificate warning of each monitor (the only place the
+    certificate's expiry is recorded so far)."""
+    found: dict[int, int] = {}
+    for monitor_id, reason in rows.items():
+        match = _NOT_AFTER.search(reason or "")
+        if match:
+            not_after = datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC)
+            found[monitor_id] = (not_after - now).days
+    return found
+
+
+def _monitor_rows(connection) -> list[dict]:  # type: ignore[no-untyped-def]
+    query = (
+        select(MONITORS.c.id, MONITORS.c.slug, MONITORS.c.name, MONITORS.c.kind, MONITORS.c.url,
+               MONITORS.c.paused, MONITORS.c.group_name, MONITORS.c.sort_order,
+               MONITORS.c.show_url, STATES.c.state, STATES.c.since, STATES.c.last_check_at,
+               STATES.c.last_latency_ms)
+        .join(STATES, STATES.c.monitor_id == MONITORS.c.id, isouter=True)
+        .where(MONITORS.c.public.is_(True))
+        # Ungrouped first, then groups by their first member's order, then by name.
+        .order_by(MONITORS.c.sort_order, MONITORS.c.name)
+    )
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def _newest_certificate_reasons(connection, ids: list[int]) -> dict[int, str | None]:  # type: ignore[no-untyped-def]
+    if not ids:
+        return {}
+    rows = connection.execute(
+        select(CHANGES.c.monitor_id, CHANGES.c.reason)
+        .where(CHANGES.c.monitor_id.in_(ids), CHANGES.c.kind == "certificate")
+        .order_by(CHANGES.c.at)
+    )
+    return {monitor_id: reason for monitor_id, reason in rows}  # the newest wins
+
+
+def _order(rows: list[dict]) -> list[dict]:
+    """Groups appear in the order of their lowest member; members by order, then name."""
+    first: dict[str | None, tuple[int, str]] = {}
+    for row in rows:
+        key = (row["sort_order"], row["name"])
+        first[row["group_name"]] = min(first.get(row["group_name"], key), key)
+    return sorted(rows, key=lambda r: (
+        r["group_name"] is not None, first[r["group_name"]], r["group_name"] or "",
+        r["sort_order"], r["name"]))
+
+
+def _maintenance(
+    views: list[MaintenanceView], components: list[PublicComponent]
+) -> list[PublicMaintenance]:
+    by_id = {c.id: c for c in components}
+    public: list[PublicMaintenance] = []
+    for view in views:
+        if view.monitor_id is not None:
+            if view.monitor_id not in by_id:
+                continue  # a private monitor's maintenance is nobody's business
+            scope, ids = by_id[view.monitor_id].name, frozenset({view.monitor_id})
+        elif view.group_name is not None:
+            ids = frozenset(c.id for c in components if c.group == view.group_name)
+            if not ids:
+                continue  # a group of private monitors only
+            scope = view.group_name
+        else:
+            scope, ids = "all services", frozenset(by_id)
+        public.append(PublicMaintenance(
+            view.title, view.description, view.starts_at, view.ends_at, view.active, scope, ids))
+    return public
+
+
+# Percentiles over a week or more move slowly but cost most of a rebuild (merging up to a year
+# of histograms): they are recomputed at most this often; the last 24 hours every time.
+SLOW_LATENCY_MAX_AGE_S = 300.0
+_slow_latency: dict[tuple[str, tuple[int, ...]], tuple[float, dict]] = {}
+
+
+def _latency(ids: list[int], window: str, now: datetime) -> dict[int, dict[str, float | None]]:
+    if window == "24h":
+        return latency_by_window(ids, window, now=now)
+    key = (window, tuple(ids))
+    cached = _slow_latency.get(key)
+    if cached is not None and 0 <= time.monotonic() - cached[0] < SLOW_LATENCY_MAX_AGE_S:
+        return cached[1]
+    figures = latency_by_window(ids, window, now=now)
+    if len(_slow_latency) > 50:  # monitor sets come and go: keep only recent ones
+        _slow_latency.clear()
+    _slow_latency[key] = (time.monotonic(), figures)
+    return figures
+
+
+def public_components(
+    now: datetime | None = None, *, with_history: bool = True
+) -> list[PublicComponent]:
+    """Public monitors in page order, with uptime per window, latency percentiles per window,
+    certificate days and (with_history) 90 daily bars."""
+    now = as_utc(now) if now is not None else datetime.now(UTC)
+    with get_engine().connect() as connection:
+        rows = _order(_monitor_rows(connection))
+        ids = [row["id"] for row in rows]
+        cert_reasons = _newest_certificate_reasons(connection, ids)
+    uptime = uptime_by_window(ids, UPTIME_WINDOWS, now=now) if ids else {}
+    latency: dict[int, dict[str, dict[str, float | None]]] = {i: {} for i in ids}
+    bars: dict[int, list[DayBar]] = {}
+    if ids and with_history:
+        for window in UPTIME_WINDOWS:
+            for monitor_id, figures in _latency(ids, window, now).items():
+                latency[monitor_id][window] = figures
+        bars = daily_bars(ids, BAR_DAYS, now=now)
+    cert_days = _certificate_days(cert_reasons, now)
+    return [
+        PublicComponent(
+            id=row["id"], slug=row["slug"], name=row["name"], group=row["group_name"],
+            sort_order=row["sort_order"],
+            state="paused" if row["paused"] else (row["state"] or "pending"),
+            since=as_utc(row["since"]), last_check_at=as_utc(row["last_check_at"]),
+            latency_ms=row["last_latency_ms"],
+            url=row["url"] if row["show_url"] else None,
+            has_certificate=row["kind"] == "tls" or row["url"].lower().startswith("https://"),
+            uptime=uptime.get(row["id"], {}), latency=latency.get(row["id"], {}),
+            cert_days_left=cert_days.get(row["id"]),
+            bars=tuple(bars.get(row["id"], ())),
+        )
+        for row in rows
+    ]
+
+
+def public_status(now: datetime | None = None) -> PublicStatus:
+    """Everything the public answers show, read in one go."""
+    now = as_utc(now) if now is not None else datetime.now(UTC)
+    components = public_components(now)
+    return PublicStatus(
+        overall=overall_state(components),
+        components=tuple(components),
+        incidents=tuple(public_incidents(now)),
+        maintenance=tuple(_maintenance(scheduled_maintenance(now, horizon_days=7), components)),
+        built_at=now,
+    )
+
+
+# --- the page's layout, set by an admin ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutRow:
+    """Where one monitor appears on the status page."""
+
+    monitor_id: int
+    name: str
+    public: bool
+    group: str | None
+    sort_order: int
+    show_url: bool
+
+
+MAX_GROUP = 100
+
+
+def page_layout() -> list[LayoutRow]:
+    """Every monitor (public or not) with its place on the page, in page order."""
+    with get_engine().connect() as connection:
+        rows = connection.execute(
+            select(MONITORS.c.id, MONITORS.c.name, MONITORS.c.public, MONITORS.c.group_name,
+                   MONITORS.c.sort_order, MONITORS.c.show_url)
+            .order_by(MONITORS.c.sort_order, MONITORS.c.name)
+        ).all()
+    return [LayoutRow(r.id, r.name, bool(r.public), r.group_name, r.sort_order, bool(r.show_url))
+            for r in rows]
+
+
+def save_layout(rows: Sequence[LayoutRow]) -> None:
+    """Store group, order and URL visibility of each row, all or nothing.
+
+    Raises InvalidInput naming the monitor whose row needs fixing."""
+    from core.monitor_input import InvalidInput
+
+    cleaned: list[LayoutRow] = []
+    for row in rows:
+        group = (row.group or "").strip() or None
+        if group is not None and len(group) > MAX_GROUP:
+            raise InvalidInput({row.name: f"keep the group name under {MAX_GROUP} characters"})
+        if not -1_000_000 <= int(row.sort_order) <= 1_000_000:
+            raise InvalidInput({row.name: "use an order between -1,000,000 and 1,000,000"})
+        cleaned.append(LayoutRow(row.monitor_id, row.name, row.public, group,
+                                 int(row.sort_order), bool(row.show_url)))
+    with get_engine().begin() as connection:
+        for row in cleaned:
+            connection.execute(
+                MONITORS.update().where(MONITORS.c.id == row.monitor_id)
+                .values(group_name=row.group, sort_order=row.sort_order, show_url=row.show_url))

@@ -1,11 +1,18 @@
-"""The add-monitor form: kind-specific fields, errors next to options, and "Test now"."""
+"""The monitor form: kind-specific fields, errors next to options, "Test now", and prefilling
+an edit from a saved monitor."""
 
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from storage.monitors import list_monitors
-from ui.monitor_fields import options_from_state, parse_headers
+from core.monitor_input import SECRET_MASK, parse_monitor_input, parse_monitor_update
+from storage.monitors import create_monitor, list_monitors
+from ui.monitor_fields import (
+    form_state_from_monitor,
+    form_values,
+    options_from_state,
+    parse_headers,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,3 +81,38 @@ def test_a_push_monitor_is_saved_with_a_token() -> None:
     _click(at, "Add monitor")
     [saved] = list_monitors()
     assert saved.kind == "push" and saved.push_token
+
+
+def test_a_saved_monitor_prefills_the_edit_form_with_secrets_masked() -> None:
+    spec = parse_monitor_input({
+        "name": "API", "url": "https://example.com/", "timeout": 5, "options": {
+            "bearer_token": "tok-123456", "accepted_status_codes": ["200-299", "301"],
+            "headers": {"A": "b"}, "degraded_above_ms": 250,
+            "json_assertion": {"path": "ok", "op": "==", "expected": "true"},
+        },
+    })
+    state = form_state_from_monitor(create_monitor(spec))
+    assert state["edit_opt_bearer_token"] == SECRET_MASK
+    assert "tok-123456" not in repr(state)
+    assert state["edit_opt_accepted_status_codes"] == "200-299, 301"
+    assert state["edit_opt_headers"] == "A: b"
+    assert state["edit_opt_degraded_above_ms"] == 250.0
+    assert (state["edit_opt_json_path"], state["edit_opt_json_expected"]) == ("ok", "true")
+    assert state["edit_opt_basic_auth_password"] == ""
+    assert (state["edit_timeout"], state["edit_kind"]) == (5.0, "http")
+
+
+def test_an_edit_round_trip_changes_nothing_and_clearing_a_field_clears_it() -> None:
+    spec = parse_monitor_input({"name": "API", "url": "https://example.com/", "options": {
+        "bearer_token": "tok-123456", "keyword": "ok", "degraded_above_ms": 250,
+        "json_assertion": {"path": "ok", "op": "==", "expected": "true"}}})
+    monitor = create_monitor(spec)
+    state = form_state_from_monitor(monitor)
+    unchanged = parse_monitor_update(monitor.to_input(), form_values(state, "edit_", True))
+    assert unchanged == monitor.to_input()
+    cleared = {**state, "edit_opt_keyword": "", "edit_opt_degraded_above_ms": 0.0,
+               "edit_opt_json_path": "", "edit_opt_bearer_token": ""}
+    options = parse_monitor_update(monitor.to_input(),
+                                   form_values(cleared, "edit_", True)).options
+    assert options["keyword"] is None and options["degraded_above_ms"] is None
+    assert options["json_assertion"] is None and options["bearer_token"] is None

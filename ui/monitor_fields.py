@@ -1,12 +1,17 @@
-"""The kind-specific fields of the monitor form, and turning their values into input.
+"""The monitor form's values: defaults, prefilling from a saved monitor, turning them into input.
 
-Kept apart from the widgets so the mapping (blank means "not set", text lists become lists) is
-tested without a page. Keys in session state are `add_opt_<option name>`.
+Kept apart from the widgets so the mapping (blank means "not set", text lists become lists,
+secrets shown masked) is tested without a page. The add form's keys in session state are
+`add_<field>` and `add_opt_<option name>`; the edit form uses the prefix `edit_`.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from checks.check_options import JsonAssertion
+from core.monitor_input import OPTION_MODELS, masked_options
+from storage.monitors import MonitorView
 
 KIND_LABELS = {
     "http": "HTTP(S) endpoint",
@@ -21,7 +26,38 @@ TARGET_LABELS = {
     "tcp": ("Host and port", "db.internal:5432"),
     "dns": ("Name to look up", "example.com"),
 }
-OPTION_PREFIX = "add_opt_"
+ADD_PREFIX = "add_"
+EDIT_PREFIX = "edit_"
+OPTION_PREFIX = f"{ADD_PREFIX}opt_"
+FIELDS = ("name", "url", "interval", "timeout", "public", "failures_before_down",
+          "successes_before_up", "retry_interval")
+
+# What each widget starts with; the types match the widgets (int steps stay int).
+FIELD_DEFAULTS: dict[str, Any] = {
+    "name": "", "url": "", "interval": 60, "timeout": 10.0, "public": False,
+    "failures_before_down": 2, "successes_before_up": 1, "retry_interval": 0,
+}
+OPTION_DEFAULTS: dict[str, Any] = {
+    "method": "GET", "accepted_status_codes": "200-299", "keyword": "", "keyword_absent": False,
+    "degraded_above_ms": 0.0, "max_redirects": 5, "verify_tls": True, "headers": "", "body": "",
+    "basic_auth_user": "", "basic_auth_password": "", "bearer_token": "", "json_path": "",
+    "json_op": "==", "json_expected": "", "cert_warning_days": 30, "cert_critical_days": 7,
+    "record_type": "A", "resolver": "", "expected": "", "grace_seconds": 60,
+}
+# The options each kind's fields set (headers and the JSON assertion are assembled apart).
+KIND_OPTIONS: dict[str, tuple[str, ...]] = {
+    "http": ("method", "accepted_status_codes", "max_redirects", "verify_tls", "keyword",
+             "keyword_absent", "degraded_above_ms", "body", "basic_auth_user",
+             "basic_auth_password", "bearer_token", "cert_warning_days", "cert_critical_days"),
+    "tls": ("cert_warning_days", "cert_critical_days"),
+    "tcp": ("degraded_above_ms",),
+    "dns": ("record_type", "resolver", "expected"),
+    "push": ("grace_seconds",),
+}
+
+
+def option_key(prefix: str, name: str) -> str:
+    return f"{prefix}opt_{name}"
 
 
 def _blank(value: Any) -> bool:
@@ -38,31 +74,101 @@ def parse_headers(text: str) -> dict[str, str]:
     return headers
 
 
-def options_from_state(kind: str, state: dict[str, Any]) -> dict[str, Any]:
-    """Options for `kind` from the form's values; blank fields are left to their defaults."""
-    values = {k.removeprefix(OPTION_PREFIX): v for k, v in state.items()
-              if k.startswith(OPTION_PREFIX)}
-    wanted: dict[str, tuple[str, ...]] = {
-        "http": ("method", "accepted_status_codes", "max_redirects", "verify_tls", "keyword",
-                 "keyword_absent", "degraded_above_ms", "body", "basic_auth_user",
-                 "basic_auth_password", "bearer_token", "cert_warning_days",
-                 "cert_critical_days"),
-        "tls": ("cert_warning_days", "cert_critical_days"),
-        "tcp": ("degraded_above_ms",),
-        "dns": ("record_type", "resolver", "expected"),
-        "push": ("grace_seconds",),
-    }
-    options = {name: values[name] for name in wanted.get(kind, ())
-               if name in values and not _blank(values[name])}
+def _model_default(kind: str, name: str) -> Any:
+    field = OPTION_MODELS[kind].model_fields[name]
+    return field.get_default(call_default_factory=True)
+
+
+def options_from_state(
+    kind: str, state: dict[str, Any], prefix: str = ADD_PREFIX, complete: bool = False
+) -> dict[str, Any]:
+    """Options for `kind` from the form's values.
+
+    Blank fields are left to their defaults. With `complete` (an edit, merged into the stored
+    options), a blank field is sent as its default explicitly, so clearing a field clears it.
+    """
+    option_prefix = option_key(prefix, "")
+    values = {k.removeprefix(option_prefix): v for k, v in state.items()
+              if k.startswith(option_prefix)}
+    options: dict[str, Any] = {}
+    for name in KIND_OPTIONS.get(kind, ()):
+        if name in values and not _blank(values[name]):
+            options[name] = values[name]
+        elif complete:
+            options[name] = _model_default(kind, name)
     if options.get("degraded_above_ms") == 0:
         options.pop("degraded_above_ms")  # 0 in the form means "no threshold"
+        if complete:
+            options["degraded_above_ms"] = None
     if kind == "http":
         headers = parse_headers(values.get("headers") or "")
-        if headers:
+        if headers or complete:
             options["headers"] = headers
         if not _blank(values.get("json_path")):
             options["json_assertion"] = {
                 "path": values["json_path"], "op": values.get("json_op") or "==",
                 "expected": values.get("json_expected") or "",
             }
+        elif complete:
+            options["json_assertion"] = None
     return options
+
+
+def form_values(state: dict[str, Any], prefix: str, complete: bool = False) -> dict[str, Any]:
+    """The monitor input the form's state describes, ready for validation."""
+    kind = state.get(f"{prefix}kind", "http")
+    values = {field: state.get(f"{prefix}{field}") for field in FIELDS}
+    values = {k: v for k, v in values.items() if v is not None}
+    if kind == "push":
+        values["url"] = ""  # a push monitor has no target; an old one must not linger
+    options = options_from_state(kind, state, prefix, complete=complete)
+    return {**values, "kind": kind, "options": options}
+
+
+def default_form_state(prefix: str) -> dict[str, Any]:
+    return {
+        **{f"{prefix}{field}": value for field, value in FIELD_DEFAULTS.items()},
+        **{option_key(prefix, name): value for name, value in OPTION_DEFAULTS.items()},
+    }
+
+
+def _option_widget_values(options: dict[str, Any]) -> dict[str, Any]:
+    """Stored (already masked) options as the widgets show them."""
+    shown: dict[str, Any] = {}
+    for name, value in options.items():
+        if name == "headers":
+            shown["headers"] = "\n".join(f"{k}: {v}" for k, v in (value or {}).items())
+        elif name == "json_assertion":
+            if value:
+                assertion = JsonAssertion.model_validate(value)
+                shown.update(json_path=assertion.path, json_op=assertion.op,
+                             json_expected=assertion.expected)
+        elif name == "accepted_status_codes":
+            shown[name] = ", ".join(str(code) for code in value or [])
+        elif name in OPTION_DEFAULTS:
+            default = OPTION_DEFAULTS[name]
+            if value is None:
+                shown[name] = default
+            elif isinstance(default, float):
+                shown[name] = float(value)
+            else:
+                shown[name] = value
+    return shown
+
+
+def form_state_from_monitor(monitor: MonitorView, prefix: str = EDIT_PREFIX) -> dict[str, Any]:
+    """Every widget's value for editing `monitor`; secrets appear only as SECRET_MASK."""
+    state = default_form_state(prefix)
+    state[f"{prefix}kind"] = monitor.kind
+    state.update({
+        f"{prefix}name": monitor.name, f"{prefix}url": monitor.url,
+        f"{prefix}interval": int(monitor.interval), f"{prefix}timeout": float(monitor.timeout),
+        f"{prefix}public": monitor.public,
+        f"{prefix}failures_before_down": monitor.failures_before_down,
+        f"{prefix}successes_before_up": monitor.successes_before_up,
+        f"{prefix}retry_interval": monitor.retry_interval or 0,
+    })
+    shown = _option_widget_values(masked_options(monitor.options, monitor.kind))
+    state.update({option_key(prefix, name): value for name, value in shown.items()})
+    return state
+

@@ -1,123 +1,199 @@
-"""The add-monitor form: fields for the chosen kind, errors next to the field they concern,
-and "Test now", which runs the check once and shows what it found before anything is saved."""
+"""The monitor form, for adding and for editing: fields for the chosen kind, errors next to the
+field they concern, and "Test now", which runs the check once and shows what it found before
+anything is saved.
+
+Both forms share the widgets; their values live in session state under a prefix (`add_`,
+`edit_`), seeded before the widgets are drawn so no widget is given a value twice.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
 from checks.result import ProbeResult
 from checks.run_check import check_now
-from core.monitor_input import InvalidInput, MonitorInput, parse_monitor_input
-from storage.monitors import create_monitor
-from ui.monitor_fields import KIND_LABELS, OPTION_PREFIX, TARGET_LABELS, options_from_state
+from core.monitor_input import (
+    InvalidInput,
+    MonitorInput,
+    parse_monitor_input,
+    parse_monitor_update,
+)
+from storage.monitors import MonitorView, create_monitor, get_monitor, update_monitor
+from ui.monitor_fields import (
+    ADD_PREFIX,
+    EDIT_PREFIX,
+    FIELD_DEFAULTS,
+    FIELDS,
+    KIND_LABELS,
+    TARGET_LABELS,
+    default_form_state,
+    form_state_from_monitor,
+    form_values,
+    option_key,
+)
 
-FIELDS = ("name", "url", "interval", "timeout", "public", "failures_before_down",
-          "successes_before_up", "retry_interval")
-ERRORS_KEY = "add_monitor_errors"
-SAVED_KEY = "add_monitor_saved"
-TESTED_KEY = "add_monitor_tested"
+
+def _errors_key(prefix: str) -> str:
+    return f"{prefix}errors"
 
 
-def _values() -> dict[str, object]:
-    state = st.session_state
-    kind = state.get("add_kind", "http")
-    values = {field: state.get(f"add_{field}") for field in FIELDS}
-    values = {k: v for k, v in values.items() if v is not None}
-    if kind == "push":
-        values.pop("url", None)
-    return {**values, "kind": kind, "options": options_from_state(kind, dict(state))}
-
-
-def _validated() -> MonitorInput | None:
+def _validated(prefix: str) -> MonitorInput | None:
     try:
-        spec = parse_monitor_input(_values())
+        spec = parse_monitor_input(form_values(dict(st.session_state), prefix))
     except InvalidInput as exc:
-        st.session_state[ERRORS_KEY] = exc.errors
+        st.session_state[_errors_key(prefix)] = exc.errors
         return None
-    st.session_state[ERRORS_KEY] = {}
+    st.session_state[_errors_key(prefix)] = {}
     return spec
 
 
-def _submit() -> None:
-    st.session_state.pop(TESTED_KEY, None)
-    spec = _validated()
+def _add() -> None:
+    st.session_state.pop(f"{ADD_PREFIX}tested", None)
+    spec = _validated(ADD_PREFIX)
     if spec is None:
         return
     try:
         monitor = create_monitor(spec)
     except InvalidInput as exc:
-        st.session_state[ERRORS_KEY] = exc.errors
+        st.session_state[_errors_key(ADD_PREFIX)] = exc.errors
         return
-    st.session_state[SAVED_KEY] = monitor.name
+    st.session_state[f"{ADD_PREFIX}saved"] = f"Added '{monitor.name}'. Its first check runs " \
+        "within a few seconds."
     for field in ("name", "url"):
-        st.session_state[f"add_{field}"] = ""
+        st.session_state[f"{ADD_PREFIX}{field}"] = ""
 
 
-def _test_now() -> None:
-    spec = _validated()
-    if spec is None or spec.kind == "push":
-        st.session_state.pop(TESTED_KEY, None)
+def load_edit_form(monitor: MonitorView, force: bool = False) -> None:
+    """Prefill the edit form with `monitor`, unless it already shows this version of it."""
+    marker = (monitor.slug, monitor.updated_at)
+    if force or st.session_state.get(f"{EDIT_PREFIX}loaded") != marker:
+        st.session_state.update(form_state_from_monitor(monitor, EDIT_PREFIX))
+        st.session_state[f"{EDIT_PREFIX}loaded"] = marker
+        st.session_state[_errors_key(EDIT_PREFIX)] = {}
+        st.session_state.pop(f"{EDIT_PREFIX}tested", None)
+    else:  # fields of a kind chosen since loading start from their defaults
+        for key, value in default_form_state(EDIT_PREFIX).items():
+            st.session_state.setdefault(key, value)
+
+
+def _save_edit(slug: str) -> None:
+    st.session_state.pop(f"{EDIT_PREFIX}tested", None)
+    changes = form_values(dict(st.session_state), EDIT_PREFIX, complete=True)
+    try:
+        monitor = update_monitor(slug, changes)
+    except InvalidInput as exc:
+        st.session_state[_errors_key(EDIT_PREFIX)] = exc.errors
         return
-    st.session_state[TESTED_KEY] = check_now(spec.kind, spec.url, spec.timeout, spec.options)
+    if monitor is None:
+        st.session_state[_errors_key(EDIT_PREFIX)] = {"monitor": "this monitor no longer exists"}
+        return
+    load_edit_form(monitor, force=True)  # shows what was saved, secrets masked again
+    st.session_state[f"{EDIT_PREFIX}saved"] = f"Saved '{monitor.name}'."
 
 
-def _field_error(field: str) -> None:
-    message = st.session_state.get(ERRORS_KEY, {}).get(field)
-    if message:
-        st.error(message)
+def _edited_spec(slug: str) -> MonitorInput | None:
+    """The edit as it would be saved: a masked secret stands for the stored one."""
+    current = get_monitor(slug)
+    if current is None:
+        st.session_state[_errors_key(EDIT_PREFIX)] = {"monitor": "this monitor no longer exists"}
+        return None
+    changes = form_values(dict(st.session_state), EDIT_PREFIX, complete=True)
+    try:
+        spec = parse_monitor_update(current.to_input(), changes)
+    except InvalidInput as exc:
+        st.session_state[_errors_key(EDIT_PREFIX)] = exc.errors
+        return None
+    st.session_state[_errors_key(EDIT_PREFIX)] = {}
+    return spec
 
 
-def _option(widget, label: str, name: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
-    widget(label, key=f"{OPTION_PREFIX}{name}", **kwargs)
-    _field_error(f"options.{name}")
+def _test_now(prefix: str, slug: str | None = None) -> None:
+    spec = _validated(prefix) if slug is None else _edited_spec(slug)
+    if spec is None or spec.kind == "push":
+        st.session_state.pop(f"{prefix}tested", None)
+        return
+    st.session_state[f"{prefix}tested"] = check_now(spec.kind, spec.url, spec.timeout,
+                                                    spec.options)
 
 
-def _http_fields() -> None:
-    _option(st.selectbox, "Method", "method",
-            options=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-    _option(st.text_input, "Accepted status codes", "accepted_status_codes", value="200-299")
-    _option(st.text_input, "Keyword", "keyword", placeholder="All systems go")
-    _option(st.checkbox, "The keyword must be absent", "keyword_absent")
-    _option(st.number_input, "Degraded above (ms, 0 = never)", "degraded_above_ms",
-            value=0.0, step=100.0, min_value=0.0)
-    with st.expander("Request, TLS and JSON"):
-        _option(st.number_input, "Follow redirects up to", "max_redirects", value=5, step=1)
-        _option(st.checkbox, "Verify TLS", "verify_tls", value=True)
-        _option(st.text_area, "Headers (Name: value per line)", "headers")
-        _option(st.text_area, "Request body", "body")
-        _option(st.text_input, "Basic auth user", "basic_auth_user")
-        _option(st.text_input, "Basic auth password", "basic_auth_password", type="password")
-        _option(st.text_input, "Bearer token", "bearer_token", type="password")
-        _option(st.text_input, "JSON path", "json_path", placeholder="checks[0].ok")
-        _field_error("options.json_assertion.path")
-        _option(st.selectbox, "JSON comparison", "json_op",
-                options=["==", "!=", "<", ">", "contains"])
-        _option(st.text_input, "Expected JSON value", "json_expected", placeholder="true")
-        _cert_fields()
+def _kind_changed(prefix: str) -> None:
+    # A missed heartbeat is confirmed by the grace period already: down at the first miss.
+    kind = st.session_state.get(f"{prefix}kind")
+    st.session_state[f"{prefix}failures_before_down"] = (
+        1 if kind == "push" else FIELD_DEFAULTS["failures_before_down"]
+    )
 
 
-def _cert_fields() -> None:
-    _option(st.number_input, "Certificate warning (days left)", "cert_warning_days",
-            value=30, step=1)
-    _option(st.number_input, "Certificate critical (days left)", "cert_critical_days",
-            value=7, step=1)
+class _Fields:
+    """Draws the widgets of one form, each with its error under it."""
 
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.errors: dict[str, str] = st.session_state.get(_errors_key(prefix), {})
 
-def _kind_fields(kind: str) -> None:
-    if kind == "http":
-        _http_fields()
-    elif kind == "tls":
-        _cert_fields()
-    elif kind == "tcp":
-        _option(st.number_input, "Degraded above (ms, 0 = never)", "degraded_above_ms",
-                value=0.0, step=10.0, min_value=0.0)
-    elif kind == "dns":
-        _option(st.selectbox, "Record type", "record_type",
-                options=["A", "AAAA", "CNAME", "MX", "TXT", "NS"])
-        _option(st.text_input, "Resolver (optional)", "resolver", placeholder="9.9.9.9")
-        _option(st.text_input, "Expected value (optional)", "expected")
-    elif kind == "push":
-        _option(st.number_input, "Grace period (seconds)", "grace_seconds", value=60, step=10)
+    def error(self, field: str) -> None:
+        message = self.errors.get(field)
+        if message:
+            st.error(message)
+
+    def field(self, widget: Callable[..., Any], label: str, name: str, **kwargs: Any) -> None:
+        widget(label, key=f"{self.prefix}{name}", **kwargs)
+        self.error(name)
+
+    def option(self, widget: Callable[..., Any], label: str, name: str, **kwargs: Any) -> None:
+        widget(label, key=option_key(self.prefix, name), **kwargs)
+        self.error(f"options.{name}")
+
+    def http(self) -> None:
+        self.option(st.selectbox, "Method", "method",
+                    options=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        self.option(st.text_input, "Accepted status codes", "accepted_status_codes")
+        self.option(st.text_input, "Keyword", "keyword", placeholder="All systems go")
+        self.option(st.checkbox, "The keyword must be absent", "keyword_absent")
+        self.option(st.number_input, "Degraded above (ms, 0 = never)", "degraded_above_ms",
+                    step=100.0, min_value=0.0)
+        with st.expander("Request, TLS and JSON"):
+            self.option(st.number_input, "Follow redirects up to", "max_redirects", step=1)
+            self.option(st.checkbox, "Verify TLS", "verify_tls")
+            self.option(st.text_area, "Headers (Name: value per line)", "headers")
+            self.option(st.text_area, "Request body", "body")
+            self.option(st.text_input, "Basic auth user", "basic_auth_user")
+            self.option(st.text_input, "Basic auth password", "basic_auth_password",
+                        type="password")
+            self.option(st.text_input, "Bearer token", "bearer_token", type="password")
+            self.option(st.text_input, "JSON path", "json_path", placeholder="checks[0].ok")
+            self.error("options.json_assertion.path")
+            self.option(st.selectbox, "JSON comparison", "json_op",
+                        options=["==", "!=", "<", ">", "contains"])
+            self.option(st.text_input, "Expected JSON value", "json_expected",
+                        placeholder="true")
+            self.cert()
+
+    def cert(self) -> None:
+        self.option(st.number_input, "Certificate warning (days left)", "cert_warning_days",
+                    step=1)
+        self.option(st.number_input, "Certificate critical (days left)", "cert_critical_days",
+                    step=1)
+
+    def kind_options(self, kind: str) -> None:
+        if kind == "http":
+            self.http()
+        elif kind == "tls":
+            self.cert()
+        elif kind == "tcp":
+            self.option(st.number_input, "Degraded above (ms, 0 = never)", "degraded_above_ms",
+                        step=10.0, min_value=0.0)
+        elif kind == "dns":
+            self.option(st.selectbox, "Record type", "record_type",
+                        options=["A", "AAAA", "CNAME", "MX", "TXT", "NS"])
+            self.option(st.text_input, "Resolver (optional)", "resolver",
+                        placeholder="9.9.9.9")
+            self.option(st.text_input, "Expected value (optional)", "expected")
+        elif kind == "push":
+            self.option(st.number_input, "Grace period (seconds)", "grace_seconds", step=10)
 
 
 def _show_test(result: ProbeResult) -> None:
@@ -133,50 +209,60 @@ def _show_test(result: ProbeResult) -> None:
         st.text(" · ".join(f"{name} {ms:.1f} ms" for name, ms in result.phases.items()))
 
 
-def render_add_monitor_form() -> None:
-    st.subheader("Add a monitor")
+def _render_form(prefix: str, submit_label: str, on_submit: Callable[..., None],
+                 slug: str | None = None) -> None:
     # Outside the form, so choosing a kind shows that kind's fields at once.
     kind = st.selectbox("Check type", list(KIND_LABELS), format_func=KIND_LABELS.get,
-                        key="add_kind")
-    with st.form("add_monitor"):
-        st.text_input("Name", key="add_name", placeholder="API")
-        _field_error("name")
+                        key=f"{prefix}kind", on_change=_kind_changed, args=(prefix,))
+    fields = _Fields(prefix)
+    with st.form(f"{prefix}monitor"):
+        fields.field(st.text_input, "Name", "name", placeholder="API")
         if kind != "push":
             label, placeholder = TARGET_LABELS[kind]
-            st.text_input(label, key="add_url", placeholder=placeholder)
-            _field_error("url")
+            fields.field(st.text_input, label, "url", placeholder=placeholder)
         interval_label = (
             "Expected every (seconds)" if kind == "push" else "Check interval (seconds)"
         )
-        st.number_input(interval_label, value=60, step=10, key="add_interval")
-        _field_error("interval")
-        st.number_input("Timeout (seconds)", value=10.0, step=1.0, key="add_timeout")
-        _field_error("timeout")
-        _kind_fields(kind)
+        fields.field(st.number_input, interval_label, "interval", step=10)
+        fields.field(st.number_input, "Timeout (seconds)", "timeout", step=1.0)
+        fields.kind_options(kind)
         with st.expander("Confirmation"):
-            st.number_input("Down after this many failures in a row", value=1 if kind == "push"
-                            else 2, min_value=1, step=1, key="add_failures_before_down")
-            _field_error("failures_before_down")
-            st.number_input("Up again after this many successes", value=1, min_value=1, step=1,
-                            key="add_successes_before_up")
-            _field_error("successes_before_up")
-            st.number_input("Retry a failed check after (seconds, 0 = min(interval, 20 s))",
-                            value=0, min_value=0, step=5, key="add_retry_interval")
-            _field_error("retry_interval")
-        st.checkbox("Show on the public status page", key="add_public")
+            fields.field(st.number_input, "Down after this many failures in a row",
+                         "failures_before_down", min_value=1, step=1)
+            fields.field(st.number_input, "Up again after this many successes",
+                         "successes_before_up", min_value=1, step=1)
+            fields.field(st.number_input,
+                         "Retry a failed check after (seconds, 0 = min(interval, 20 s))",
+                         "retry_interval", min_value=0, step=5)
+        fields.field(st.checkbox, "Show on the public status page", "public")
         left, right = st.columns(2)
         with left:
-            st.form_submit_button("Add monitor", on_click=_submit)
+            st.form_submit_button(submit_label, on_click=on_submit,
+                                  args=() if slug is None else (slug,))
         with right:
             if kind != "push":
-                st.form_submit_button("Test now", on_click=_test_now)
-    shown = set(FIELDS) | {k for k in st.session_state.get(ERRORS_KEY, {}) if "." in k}
-    for field, message in st.session_state.get(ERRORS_KEY, {}).items():
+                st.form_submit_button("Test now", on_click=_test_now, args=(prefix, slug))
+    # Errors of fields the form does not show (none today) must still reach the user.
+    shown = set(FIELDS) | {k for k in fields.errors if "." in k}
+    for field, message in fields.errors.items():
         if field not in shown:
             st.error(f"{field}: {message}")
-    tested = st.session_state.get(TESTED_KEY)
+    tested = st.session_state.get(f"{prefix}tested")
     if tested is not None:
         _show_test(tested)
-    saved = st.session_state.pop(SAVED_KEY, None)
+    saved = st.session_state.pop(f"{prefix}saved", None)
     if saved:
-        st.success(f"Added '{saved}'. Its first check runs within a few seconds.")
+        st.success(saved)
+
+
+def render_add_monitor_form() -> None:
+    st.subheader("Add a monitor")
+    for key, value in default_form_state(ADD_PREFIX).items():
+        st.session_state.setdefault(key, value)
+    _render_form(ADD_PREFIX, "Add monitor", _add)
+
+
+def render_edit_monitor_form(monitor: MonitorView) -> None:
+    """Edit every field of `monitor`; secrets show masked and are kept unless replaced."""
+    load_edit_form(monitor)
+    _render_form(EDIT_PREFIX, "Save changes", _save_edit, monitor.slug)

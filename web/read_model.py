@@ -1,31 +1,63 @@
-"""An in-memory copy of the public status, so badges and status JSON never query per request."""
+"""An in-memory copy of the public status, so badges and status JSON never query per request.
+
+A snapshot is immutable once built. What is derived from it (a rendered badge, the status JSON,
+a feed) is computed on first use and kept with the snapshot, so it is computed once per refresh
+rather than once per request.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from storage.status import PublicComponent, overall_state, public_components
+from storage.status import PublicComponent, PublicStatus, public_status
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# Labels come from requests: bound what one snapshot keeps, whatever visitors send.
+MAX_DERIVED_ENTRIES = 20_000
 
 
 @dataclass(frozen=True, slots=True)
 class StatusSnapshot:
+    status: PublicStatus | None = None
     components: dict[str, PublicComponent] = field(default_factory=dict)
     overall: str = "operational"
     built_at: float = 0.0
+    _derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key: Any, compute: Callable[[], T]) -> T:
+        """`compute()` once per snapshot and key (e.g. a badge's rendered bytes)."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = compute()
+            if len(self._derived) < MAX_DERIVED_ENTRIES:
+                self._derived[key] = value
+            return value
 
 
 def build_snapshot() -> StatusSnapshot:
-    components = public_components()
+    status = public_status()
     return StatusSnapshot(
-        components={c.slug: c for c in components},
-        overall=overall_state(components),
+        status=status,
+        components={c.slug: c for c in status.components},
+        overall=status.overall,
         built_at=time.time(),
     )
+
+
+_current: ReadModel | None = None
+
+
+def running_read_model() -> ReadModel | None:
+    """The read model this process keeps fresh, if any (the status page shares it)."""
+    return _current
 
 
 class ReadModel:
@@ -46,7 +78,12 @@ class ReadModel:
         self._stale = False
         self.snapshot = build_snapshot()
 
+    def is_fresh(self, slack_s: float = 20.0) -> bool:
+        return time.time() - self.snapshot.built_at <= self._max_age_s + slack_s
+
     async def keep_fresh(self) -> None:
+        global _current
+        _current = self
         while True:
             age = time.time() - self.snapshot.built_at
             if self._stale or age >= self._max_age_s:

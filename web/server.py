@@ -15,15 +15,19 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from checks.engine import ProbeEngine
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from notifiers.dispatcher import Dispatcher
+from notifiers.registry import sync_env_channels
 from storage.db import database_answers, get_engine
 from storage.retention import prune
 from web.ack import ack_routes
 from web.api import api_routes
 from web.badges import badge_routes
+from web.export_api import export_routes
+from web.feeds import feed_routes
 from web.push import push_routes
 from web.read_model import ReadModel
+from web.status_api import status_api_routes
 from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
 
 log = logging.getLogger("upwatch")
@@ -66,10 +70,18 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
     return [
         *_health_routes(runtime),
         *badge_routes(runtime.read_model),
+        *status_api_routes(runtime.read_model),
+        *feed_routes(runtime.read_model),
+        *export_routes(),
         *api_routes(runtime.monitors_changed),
         *push_routes(runtime.monitors_changed),
         *ack_routes(),
     ]
+
+
+def _register_env_channels(settings: Settings) -> None:
+    with get_engine().begin() as connection:
+        sync_env_channels(connection, settings)
 
 
 async def _prune_every_day() -> None:
@@ -90,6 +102,8 @@ def make_lifespan(runtime: Runtime):
         # Keep-alive clients (badges, status JSON) would otherwise wait ~40 ms per request.
         enable_tcp_nodelay_on_listeners()
         await anyio.to_thread.run_sync(get_engine)  # creates the schema before anything reads
+        # The dashboard lists the environment's channels even where no dispatcher runs.
+        await anyio.to_thread.run_sync(_register_env_channels, settings)
         dispatcher = None
         if settings.probes:
             # Paging runs where events are recorded; web-only processes leave it to the workers.

@@ -1,0 +1,49 @@
+"""The dashboard's "Send test" button: one test notice through a saved channel, right now.
+
+It goes through the same channel classes as real pages (registry.build_channel, environment
+channels included), so success means the path works and a failure is the provider's own error.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from core.settings import Settings
+from notifiers.base import TransportError
+from notifiers.message import Notice
+from notifiers.registry import ChannelCache, ChannelUnusable
+from storage.alerting_admin import channel_row, clear_failing
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    ok: bool
+    message: str
+
+
+def sample_notice(channel_name: str, settings: Settings) -> Notice:
+    base = settings.public_url.rstrip("/")
+    return Notice(
+        kind="test", monitor_name=channel_name, monitor_slug="test", state="up",
+        reason="If you can read this, the channel works.", since=datetime.now(UTC),
+        dashboard_url=f"{base}/", status_url=f"{base}/status",
+        # Unique per test: PagerDuty deduplicates on it, and each test should reach it.
+        event_id=int(time.time() * 1000),
+    )
+
+
+def send_test(channel_id: int, settings: Settings) -> SendOutcome:
+    """Send a test notice; a success also clears the channel's failing mark."""
+    row = channel_row(channel_id)
+    if row is None:
+        return SendOutcome(False, "This channel no longer exists.")
+    try:
+        channel = ChannelCache(settings).channel_for(row)
+        channel.send(sample_notice(row["name"], settings))
+    except (TransportError, ChannelUnusable) as error:
+        return SendOutcome(False, getattr(error, "message", None) or str(error))
+    clear_failing(channel_id)
+    return SendOutcome(True, f"Test message sent through {row['name']!r}.")
+

@@ -1,0 +1,27 @@
+"""Alerting: channels (with a test button), per-monitor routing, open incidents, deliveries."""
+
+from ui.auth import require_admin
+
+require_admin()
+
+import streamlit as st  # noqa: E402
+
+from ui.alerting_channels import render_channel_form, render_channel_list  # noqa: E402
+from ui.alerting_panels import (  # noqa: E402
+    render_deliveries,
+    render_incidents,
+    render_routing,
+)
+
+st.title("Alerting")
+channels, routing, incidents, deliveries = st.tabs(
+    ["Channels", "Routing", "Open incidents", "Deliveries"])
+with channels:
+    render_channel_list()
+    render_channel_form()
+with routing:
+    render_routing()
+with incidents:
+    render_incidents()
+with deliveries:
+    render_deliveries()

@@ -1,0 +1,53 @@
+"""Badges to embed, per monitor, and the layout of the public status page (admin only)."""
+
+import pandas as pd
+import streamlit as st
+
+from core.monitor_input import InvalidInput
+from core.settings import get_settings
+from storage.monitors import list_monitors
+from storage.status import LayoutRow, page_layout, save_layout
+from ui.auth import require_admin
+from ui.formatting import plain
+from ui.status_badge_snippets import badge_snippets, overall_snippet
+
+require_admin()
+st.title("Badges and status page")
+base_url = get_settings().public_url
+
+st.header("Status page layout", anchor=False)
+st.caption("Public monitors appear on /status in their group, groups in the order of their "
+           "lowest member. The URL is shown only where you tick it.")
+layout = page_layout()
+table = pd.DataFrame([{"id": r.monitor_id, "Monitor": r.name, "Public": r.public,
+                       "Group": r.group or "", "Order": r.sort_order, "Show URL": r.show_url}
+                      for r in layout])
+edited = st.data_editor(
+    table, hide_index=True, disabled=["id", "Monitor", "Public"], key="layout_editor",
+    column_config={"id": None, "Order": st.column_config.NumberColumn(step=1)},
+)
+if st.button("Save layout", disabled=not layout):
+    try:
+        save_layout([LayoutRow(int(r["id"]), r["Monitor"], bool(r["Public"]),
+                               str(r["Group"] or ""), int(r["Order"] or 0), bool(r["Show URL"]))
+                     for r in edited.to_dict("records")])
+        st.success("Saved. The status page shows the new layout within 10 seconds.")
+    except InvalidInput as refused:
+        for monitor, message in refused.errors.items():
+            st.error(f"{plain(monitor)}: {message}")
+
+st.header("Badges", anchor=False)
+overall = overall_snippet(base_url)
+st.markdown(f"**{overall.title}**")
+st.code(overall.markdown, language="markdown")
+public = [m for m in list_monitors() if m.public]
+if not public:
+    st.info("Badges exist for public monitors only: mark a monitor public to get its badges.")
+for view in public:
+    with st.expander(view.name):
+        https = view.kind == "tls" or view.url.lower().startswith("https://")
+        for snippet in badge_snippets(base_url, view.slug, view.name, https):
+            st.markdown(f"**{snippet.title}** · [preview]({snippet.image_url}) · "
+                        f"[shields JSON]({snippet.json_url})")
+            st.code(snippet.markdown, language="markdown")
+            st.code(snippet.html, language="html")

@@ -1,0 +1,226 @@
+"""What the alerting dashboard reads and writes: channels, routes, open incidents, deliveries.
+
+Channel views never carry secret values, only which secrets are stored: a page cannot show what
+it never received. Every write is one transaction, so a refused save changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from core.monitor_input import InvalidInput
+from storage import alerting
+from storage.alerting_models import AlertChannel, Delivery, DeliveryAttempt, MonitorRoute
+from storage.db import get_engine
+from storage.models import Incident, Monitor, StateChange, as_utc
+
+CHANNELS = AlertChannel.__table__
+ROUTES = MonitorRoute.__table__
+DELIVERIES = Delivery.__table__
+ATTEMPTS = DeliveryAttempt.__table__
+INCIDENTS = Incident.__table__
+MONITORS = Monitor.__table__
+CHANGES = StateChange.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    """A validated channel from the dashboard form. Empty secrets mean "keep the stored one"."""
+
+    name: str
+    kind: str
+    config: dict[str, Any]
+    secrets: dict[str, str]
+    events: list[str]
+    enabled: bool = True
+    escalate_after_minutes: int = 0
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    quiet_timezone: str = "UTC"
+    quiet_min_severity: str = "critical"
+
+    def __repr__(self) -> str:  # secrets stay out of logs and tracebacks
+        return f"ChannelSpec(name={self.name!r}, kind={self.kind!r}, secrets=<hidden>)"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelView:
+    id: int
+    name: str
+    kind: str
+    source: str  # "db", or "env" (settings come from the environment)
+    config: dict[str, Any]
+    stored_secrets: frozenset[str]  # names only
+    events: list[str]
+    enabled: bool
+    escalate_after_minutes: int
+    quiet_start: str | None
+    quiet_end: str | None
+    quiet_timezone: str
+    quiet_min_severity: str
+    failing_since: datetime | None
+    failing_error: str | None
+
+
+def _view(row: Any) -> ChannelView:
+    return ChannelView(
+        row["id"], row["name"], row["kind"], row["source"], dict(row["config"] or {}),
+        frozenset(k for k, v in (row["secrets"] or {}).items() if v), list(row["events"] or []),
+        bool(row["enabled"]), row["escalate_after_minutes"], row["quiet_start"], row["quiet_end"],
+        row["quiet_timezone"], row["quiet_min_severity"], as_utc(row["failing_since"]),
+        row["failing_error"],
+    )
+
+
+def list_channels() -> list[ChannelView]:
+    with get_engine().connect() as connection:
+        rows = connection.execute(select(CHANNELS).order_by(CHANNELS.c.name)).mappings()
+        return [_view(row) for row in rows]
+
+
+def channel_row(channel_id: int) -> dict | None:
+    """The full row, secrets included: only for sending (the test button), never for display."""
+    with get_engine().connect() as connection:
+        row = connection.execute(select(CHANNELS).where(CHANNELS.c.id == channel_id))
+        found = row.mappings().first()
+        return dict(found) if found else None
+
+
+def save_channel(spec: ChannelSpec, channel_id: int | None = None) -> ChannelView:
+    """Create or update a channel; InvalidInput when the name is taken or the channel is gone."""
+    routing = {
+        "events": spec.events, "enabled": spec.enabled,
+        "escalate_after_minutes": spec.escalate_after_minutes, "quiet_start": spec.quiet_start,
+        "quiet_end": spec.quiet_end, "quiet_timezone": spec.quiet_timezone,
+        "quiet_min_severity": spec.quiet_min_severity,
+    }
+    with get_engine().begin() as connection:
+        taken = connection.execute(select(CHANNELS.c.id).where(
+            CHANNELS.c.name == spec.name, CHANNELS.c.id != (channel_id or -1))).first()
+        if taken:
+            raise InvalidInput({"name": f"a channel named {spec.name!r} already exists"})
+        if channel_id is None:
+            new_secrets = {k: v for k, v in spec.secrets.items() if v}
+            channel_id = connection.execute(insert(CHANNELS).values(
+                name=spec.name, kind=spec.kind, source="db", config=spec.config,
+                secrets=new_secrets, **routing,
+            )).inserted_primary_key[0]
+        else:
+            stored = connection.execute(
+                select(CHANNELS).where(CHANNELS.c.id == channel_id)).mappings().first()
+            if stored is None:
+                raise InvalidInput({"name": "this channel was deleted meanwhile"})
+            values: dict[str, Any] = dict(routing)
+            if stored["source"] != "env":  # environment channels keep their settings there
+                kept = {k: v for k, v in (stored["secrets"] or {}).items()
+                        if stored["kind"] == spec.kind}
+                values.update(
+                    name=spec.name, kind=spec.kind, config=spec.config,
+                    secrets={**kept, **{k: v for k, v in spec.secrets.items() if v}},
+                    # New settings deserve a fresh start; the next send will tell.
+                    failing_since=None, failing_error=None,
+                )
+            connection.execute(update(CHANNELS).where(CHANNELS.c.id == channel_id).values(values))
+        row = connection.execute(select(CHANNELS).where(CHANNELS.c.id == channel_id))
+        return _view(row.mappings().one())
+
+
+def delete_channel(channel_id: int) -> None:
+    with get_engine().begin() as connection:
+        connection.execute(delete(CHANNELS).where(CHANNELS.c.id == channel_id))
+
+
+def clear_failing(channel_id: int) -> None:
+    with get_engine().begin() as connection:
+        connection.execute(update(CHANNELS).where(CHANNELS.c.id == channel_id)
+                           .values(failing_since=None, failing_error=None))
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+def monitor_routes() -> dict[int, list[int]]:
+    """monitor id -> its channel ids (a monitor missing here pages every enabled channel)."""
+    found: dict[int, list[int]] = {}
+    with get_engine().connect() as connection:
+        for row in connection.execute(select(ROUTES).order_by(ROUTES.c.channel_id)):
+            found.setdefault(row.monitor_id, []).append(row.channel_id)
+    return found
+
+
+def set_monitor_routes(monitor_id: int, channel_ids: list[int]) -> None:
+    with get_engine().begin() as connection:
+        known = set(connection.execute(
+            select(CHANNELS.c.id).where(CHANNELS.c.id.in_(channel_ids))).scalars())
+        if known != set(channel_ids):
+            raise InvalidInput({"channels": "a chosen channel was deleted meanwhile: reload"})
+        connection.execute(delete(ROUTES).where(ROUTES.c.monitor_id == monitor_id))
+        if channel_ids:
+            connection.execute(insert(ROUTES), [
+                {"monitor_id": monitor_id, "channel_id": channel_id}
+                for channel_id in sorted(known)])
+
+
+# --- incidents and deliveries -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIncident:
+    id: int
+    monitor_name: str
+    title: str
+    cause: str | None
+    started_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+def open_incidents() -> list[OpenIncident]:
+    query = (
+        select(INCIDENTS, MONITORS.c.name.label("monitor_name"))
+        .select_from(INCIDENTS.outerjoin(MONITORS, MONITORS.c.id == INCIDENTS.c.monitor_id))
+        .where(INCIDENTS.c.resolved_at.is_(None)).order_by(INCIDENTS.c.started_at.desc())
+    )
+    with get_engine().connect() as connection:
+        return [
+            OpenIncident(row["id"], row["monitor_name"] or "(no monitor)", row["title"],
+                         row["cause"], as_utc(row["started_at"]), as_utc(row["acknowledged_at"]),
+                         row["acknowledged_by"])
+            for row in connection.execute(query).mappings()
+        ]
+
+
+def acknowledge_incident(incident_id: int, who: str, now: datetime) -> bool:
+    with get_engine().begin() as connection:
+        return alerting.acknowledge(connection, incident_id, who, now)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    at: datetime
+    channel: str
+    monitor: str
+    notice: str
+    outcome: str
+    error: str | None
+
+
+def recent_attempts(limit: int = 50) -> list[AttemptView]:
+    query = (
+        select(ATTEMPTS.c.at, ATTEMPTS.c.channel_name, ATTEMPTS.c.outcome, ATTEMPTS.c.error,
+               DELIVERIES.c.kind, MONITORS.c.name)
+        .select_from(ATTEMPTS.join(DELIVERIES, DELIVERIES.c.id == ATTEMPTS.c.delivery_id)
+                     .join(CHANGES, CHANGES.c.id == DELIVERIES.c.event_id)
+                     .outerjoin(MONITORS, MONITORS.c.id == CHANGES.c.monitor_id))
+        .order_by(ATTEMPTS.c.id.desc()).limit(limit)
+    )
+    with get_engine().connect() as connection:
+        return [
+            AttemptView(as_utc(row.at), row.channel_name, row.name or "(deleted monitor)",
+                        row.kind, row.outcome, row.error)
+            for row in connection.execute(query)
+        ]

@@ -1,0 +1,252 @@
+"""Incidents as admins write them, and as visitors of the status page may read them.
+
+Monitors open and close incidents themselves (storage/recorder.py); here an admin opens one by
+hand, posts updates to its timeline and edits it. Every change is one transaction: a refused
+input saves nothing.
+
+The public view leaves out incidents marked private and those of private monitors, and never
+shows an incident's `cause` (the failing check's raw reason, which can name hosts): where an
+automatic update quotes it, the quote is cut out unless the monitor shows its URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, delete, insert, or_, select, update
+
+from core.monitor_input import InvalidInput
+from storage.db import get_engine
+from storage.models import Incident, IncidentUpdate, Monitor, as_utc
+
+INCIDENTS = Incident.__table__
+UPDATES = IncidentUpdate.__table__
+MONITORS = Monitor.__table__
+
+STATUSES = ("investigating", "identified", "monitoring", "resolved")
+STATUS_LABELS = {
+    "investigating": "Investigating",
+    "identified": "Identified",
+    "monitoring": "Monitoring",
+    "resolved": "Resolved",
+}
+MAX_TITLE = 200
+MAX_MESSAGE = 10_000
+HISTORY_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    id: int
+    at: datetime
+    status: str
+    message: str  # Markdown, as the admin wrote it
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    """An incident with its timeline, newest update first."""
+
+    id: int
+    title: str
+    status: str
+    started_at: datetime
+    resolved_at: datetime | None
+    public: bool
+    monitor_id: int | None
+    monitor_name: str | None  # None: not tied to a monitor (or its monitor is hidden)
+    updates: tuple[TimelineEntry, ...]
+    cause: str | None = None  # admin view only; public views leave it None
+
+    @property
+    def active(self) -> bool:
+        return self.resolved_at is None
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.started_at < end and (self.resolved_at is None or self.resolved_at > start)
+
+
+# --- checking what an admin typed -------------------------------------------------------------
+
+
+def _check_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise InvalidInput({"title": "give the incident a title, e.g. 'Checkout is slow'"})
+    if len(title) > MAX_TITLE:
+        raise InvalidInput({"title": f"keep the title under {MAX_TITLE} characters"})
+    return title
+
+
+def _check_update(status: str, message: str) -> tuple[str, str]:
+    errors: dict[str, str] = {}
+    if status not in STATUSES:
+        errors["status"] = f"use one of {', '.join(STATUSES)}"
+    message = message.strip()
+    if not message:
+        errors["message"] = "write what visitors should know, e.g. 'We are looking into it.'"
+    elif len(message) > MAX_MESSAGE:
+        errors["message"] = f"keep the message under {MAX_MESSAGE:,} characters"
+    if errors:
+        raise InvalidInput(errors)
+    return status, message
+
+
+def _check_monitor(connection: Connection, monitor_id: int | None) -> None:
+    if monitor_id is None:
+        return
+    found = connection.execute(select(MONITORS.c.id).where(MONITORS.c.id == monitor_id)).first()
+    if found is None:
+        raise InvalidInput({"monitor": "that monitor no longer exists; pick another or none"})
+
+
+def _now(now: datetime | None) -> datetime:
+    return as_utc(now) if now is not None else datetime.now(UTC)
+
+
+# --- changing incidents -----------------------------------------------------------------------
+
+
+def create_incident(
+    title: str, status: str, message: str, *, monitor_id: int | None = None,
+    public: bool = True, now: datetime | None = None,
+) -> int:
+    """Open an incident with its first update; returns its id."""
+    title = _check_title(title)
+    status, message = _check_update(status, message)
+    at = _now(now)
+    with get_engine().begin() as connection:
+        _check_monitor(connection, monitor_id)
+        incident_id = connection.execute(insert(INCIDENTS).values(
+            title=title, status=status, monitor_id=monitor_id, public=public, started_at=at,
+            resolved_at=at if status == "resolved" else None,
+        )).inserted_primary_key[0]
+        connection.execute(insert(UPDATES).values(
+            incident_id=incident_id, at=at, status=status, message=message))
+    return int(incident_id)
+
+
+def post_update(
+    incident_id: int, status: str, message: str, now: datetime | None = None
+) -> None:
+    """Add an update to the timeline; the incident takes its status. "resolved" closes the
+    incident, any other status reopens a resolved one."""
+    status, message = _check_update(status, message)
+    at = _now(now)
+    with get_engine().begin() as connection:
+        row = connection.execute(
+            select(INCIDENTS.c.resolved_at).where(INCIDENTS.c.id == incident_id)
+        ).first()
+        if row is None:
+            raise InvalidInput({"incident": "that incident no longer exists"})
+        resolved_at = (as_utc(row.resolved_at) or at) if status == "resolved" else None
+        connection.execute(update(INCIDENTS).where(INCIDENTS.c.id == incident_id)
+                           .values(status=status, resolved_at=resolved_at))
+        connection.execute(insert(UPDATES).values(
+            incident_id=incident_id, at=at, status=status, message=message))
+
+
+def edit_incident(
+    incident_id: int, *, title: str, public: bool, monitor_id: int | None
+) -> None:
+    """Change an incident's title, visibility or monitor (also of one a monitor opened)."""
+    title = _check_title(title)
+    with get_engine().begin() as connection:
+        _check_monitor(connection, monitor_id)
+        changed = connection.execute(update(INCIDENTS).where(INCIDENTS.c.id == incident_id)
+                                     .values(title=title, public=public, monitor_id=monitor_id))
+        if changed.rowcount != 1:
+            raise InvalidInput({"incident": "that incident no longer exists"})
+
+
+def edit_update(update_id: int, message: str) -> None:
+    """Correct the text of one timeline entry (its status and time stay)."""
+    _, message = _check_update("investigating", message)
+    with get_engine().begin() as connection:
+        changed = connection.execute(
+            update(UPDATES).where(UPDATES.c.id == update_id).values(message=message))
+        if changed.rowcount != 1:
+            raise InvalidInput({"update": "that update no longer exists"})
+
+
+def delete_incident(incident_id: int) -> bool:
+    with get_engine().begin() as connection:
+        connection.execute(delete(UPDATES).where(UPDATES.c.incident_id == incident_id))
+        return connection.execute(
+            delete(INCIDENTS).where(INCIDENTS.c.id == incident_id)).rowcount == 1
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _timelines(connection: Connection, ids: Iterable[int]) -> dict[int, list[TimelineEntry]]:
+    ids = list(ids)
+    found: dict[int, list[TimelineEntry]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    rows = connection.execute(
+        select(UPDATES).where(UPDATES.c.incident_id.in_(ids))
+        .order_by(UPDATES.c.at.desc(), UPDATES.c.id.desc())
+    ).mappings()
+    for row in rows:
+        found[row["incident_id"]].append(
+            TimelineEntry(row["id"], as_utc(row["at"]), row["status"], row["message"]))
+    return found
+
+
+def _recent(connection: Connection, since: datetime, public_only: bool) -> list[dict]:
+    query = (
+        select(INCIDENTS, MONITORS.c.name.label("monitor_name"),
+               MONITORS.c.public.label("monitor_public"),
+               MONITORS.c.show_url.label("monitor_shows_url"))
+        .join(MONITORS, MONITORS.c.id == INCIDENTS.c.monitor_id, isouter=True)
+        .where(or_(INCIDENTS.c.resolved_at.is_(None), INCIDENTS.c.resolved_at >= since))
+        .order_by(INCIDENTS.c.started_at.desc(), INCIDENTS.c.id.desc())
+    )
+    if public_only:
+        query = query.where(INCIDENTS.c.public.is_(True)).where(
+            or_(INCIDENTS.c.monitor_id.is_(None), MONITORS.c.public.is_(True)))
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def admin_incidents(now: datetime | None = None, days: int = 90) -> list[IncidentView]:
+    """Open incidents and those resolved in the last `days` days, newest first, with causes."""
+    since = _now(now) - timedelta(days=days)
+    with get_engine().connect() as connection:
+        rows = _recent(connection, since, public_only=False)
+        timelines = _timelines(connection, [row["id"] for row in rows])
+    return [_view(row, timelines[row["id"]], public=False) for row in rows]
+
+
+def public_incidents(
+    now: datetime | None = None, days: int = HISTORY_DAYS
+) -> list[IncidentView]:
+    """What visitors see: open incidents and those resolved in the last `days` days."""
+    since = _now(now) - timedelta(days=days)
+    with get_engine().connect() as connection:
+        rows = _recent(connection, since, public_only=True)
+        timelines = _timelines(connection, [row["id"] for row in rows])
+    return [_view(row, timelines[row["id"]], public=True) for row in rows]
+
+
+def _withhold(message: str, cause: str | None) -> str:
+    """An automatic update quotes the raw reason ("X is down: <reason>."): cut the quote."""
+    if not cause:
+        return message
+    return message.replace(f": {cause}", "").replace(cause, "")
+
+
+def _view(row: dict, timeline: list[TimelineEntry], public: bool) -> IncidentView:
+    cause = row["cause"]
+    if public and not row["monitor_shows_url"]:
+        timeline = [
+            TimelineEntry(e.id, e.at, e.status, _withhold(e.message, cause)) for e in timeline]
+    return IncidentView(
+        id=row["id"], title=row["title"], status=row["status"],
+        started_at=as_utc(row["started_at"]), resolved_at=as_utc(row["resolved_at"]),
+        public=bool(row["public"]), monitor_id=row["monitor_id"],
+        monitor_name=row["monitor_name"], updates=tuple(timeline),
+        cause=None if public else cause,
+    )

@@ -1,0 +1,87 @@
+"""Creating, listing and deleting maintenance windows (the maintenance page's writes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+
+from core.monitor_input import InvalidInput
+from storage.db import get_engine
+from storage.models import MaintenanceWindow, Monitor, as_utc
+
+WINDOWS = MaintenanceWindow.__table__
+MONITORS = Monitor.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class WindowInput:
+    """A validated window from the maintenance page."""
+
+    title: str
+    description: str
+    monitor_id: int | None
+    group_name: str | None
+    starts_at: datetime | None  # UTC; one-off windows
+    ends_at: datetime | None
+    cron: str | None  # recurring windows
+    timezone: str
+    duration_minutes: int | None
+    notify: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRow:
+    id: int
+    title: str
+    scope: str  # "all monitors", "monitor API", "group Backend"
+    starts_at: datetime | None
+    ends_at: datetime | None
+    cron: str | None
+    timezone: str
+    duration_minutes: int | None
+    notify: bool
+
+
+def create_window(spec: WindowInput) -> int:
+    with get_engine().begin() as connection:
+        if spec.monitor_id is not None and connection.execute(
+                select(MONITORS.c.id).where(MONITORS.c.id == spec.monitor_id)).first() is None:
+            raise InvalidInput({"monitor_id": "this monitor was deleted meanwhile: choose another"})
+        return connection.execute(insert(WINDOWS).values(
+            title=spec.title, description=spec.description, monitor_id=spec.monitor_id,
+            group_name=spec.group_name, starts_at=spec.starts_at, ends_at=spec.ends_at,
+            cron=spec.cron, timezone=spec.timezone, duration_minutes=spec.duration_minutes,
+            notify=spec.notify,
+        )).inserted_primary_key[0]
+
+
+def delete_window(window_id: int) -> None:
+    with get_engine().begin() as connection:
+        connection.execute(delete(WINDOWS).where(WINDOWS.c.id == window_id))
+
+
+def list_windows() -> list[WindowRow]:
+    query = (select(WINDOWS, MONITORS.c.name.label("monitor_name"))
+             .select_from(WINDOWS.outerjoin(MONITORS, MONITORS.c.id == WINDOWS.c.monitor_id))
+             .order_by(WINDOWS.c.id))
+    with get_engine().connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [
+        WindowRow(
+            row["id"], row["title"],
+            f"monitor {row['monitor_name']}" if row["monitor_id"] is not None
+            else f"group {row['group_name']}" if row["group_name"] else "all monitors",
+            as_utc(row["starts_at"]), as_utc(row["ends_at"]), row["cron"], row["timezone"],
+            row["duration_minutes"], bool(row["notify"]),
+        )
+        for row in rows
+    ]
+
+
+def group_names() -> list[str]:
+    with get_engine().connect() as connection:
+        names = connection.execute(select(MONITORS.c.group_name).distinct()
+                                   .where(MONITORS.c.group_name.is_not(None))).scalars()
+        return sorted(name for name in names if name)

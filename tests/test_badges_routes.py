@@ -1,0 +1,145 @@
+"""Badge routes: every kind as SVG and shields JSON, caching headers, and what is a 404."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from storage.db import get_engine
+from storage.models import StateChange
+from tests.status_support import monitor, public_client
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts(body: str) -> list[str]:
+    root = ET.fromstring(body)
+    return [t.text or "" for t in root.iter(f"{SVG}text")]
+
+
+def test_each_kind_answers_as_svg_and_shields_json() -> None:
+    monitor("Web shop", latency_ms=120)
+    client, _ = public_client()
+    for path, label, message in [
+        ("status", "Web shop", "up"),
+        ("uptime?window=7d", "uptime 7d", None),
+        ("latency?q=p99&window=24h", "p99 24h", "120 ms"),
+        ("cert", "certificate", "no data"),
+    ]:
+        kind, _, query = path.partition("?")
+        query = f"?{query}" if query else ""
+        as_json = client.get(f"/badge/web-shop/{kind}.json{query}")
+        assert as_json.status_code == 200
+        body = as_json.json()
+        assert set(body) == {"schemaVersion", "label", "message", "color"}
+        assert body["schemaVersion"] == 1 and body["label"] == label
+        if message:
+            assert body["message"] == message
+        as_svg = client.get(f"/badge/web-shop/{kind}.svg{query}")
+        assert as_svg.headers["content-type"].startswith("image/svg+xml")
+        assert body["message"] in svg_texts(as_svg.text)
+
+
+def test_status_badge_is_red_when_down_and_overall_says_major_outage() -> None:
+    monitor("Api", state="down", reason="connection refused")
+    client, _ = public_client()
+    assert client.get("/badge/api/status.json").json()["color"] == "red"
+    overall = client.get("/badge/status.json").json()
+    assert (overall["message"], overall["color"]) == ("major outage", "red")
+    assert "major outage" in svg_texts(client.get("/badge/status.svg").text)
+
+
+def test_cert_badge_reads_the_newest_certificate_warning() -> None:
+    created = monitor("Tls site")
+    with get_engine().begin() as connection:
+        connection.execute(StateChange.__table__.insert().values(
+            monitor_id=created.id, at=created.updated_at, from_state="up", to_state="up",
+            reason="TLS certificate expires in 10 days (2999-01-01)", kind="certificate"))
+    client, _ = public_client()
+    body = client.get("/badge/tls-site/cert.json").json()
+    assert body["message"].endswith("days") and body["color"] == "brightgreen"
+
+
+def test_cert_badge_of_a_plain_http_monitor_is_not_found() -> None:
+    monitor("Plain", url="http://plain.example/")
+    client, _ = public_client()
+    assert client.get("/badge/plain/cert.svg").status_code == 404
+
+
+def test_etag_and_cache_control_and_304() -> None:
+    monitor("Api")
+    client, _ = public_client()
+    first = client.get("/badge/api/status.svg")
+    assert first.headers["cache-control"] == "public, max-age=60"
+    etag = first.headers["etag"]
+    again = client.get("/badge/api/status.svg", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    other = client.get("/badge/api/status.svg", headers={"If-None-Match": '"nope"'})
+    assert other.status_code == 200
+
+
+@pytest.mark.parametrize("path", [
+    "/badge/nobody/status.svg",
+    "/badge/secret/status.svg",
+    "/badge/secret/uptime.json",
+    "/badge/api/uptime.svg?window=2d",
+    "/badge/api/latency.svg?q=p42",
+    "/badge/api/latency.svg?window=forever",
+    "/badge/api/weather.svg",
+    "/badge/api/status.png",
+    "/badge/api/status.svg?style=round",
+    "/badge/status.gif",
+])
+def test_unknown_private_or_bad_parameters_are_404(path: str) -> None:
+    monitor("Api")
+    monitor("Secret", public=False)
+    client, _ = public_client()
+    assert client.get(path).status_code == 404
+
+
+def test_no_query_parameter_changes_the_value() -> None:
+    monitor("Api", state="down", reason="boom")
+    client, _ = public_client()
+    plain = client.get("/badge/api/status.json").json()
+    tricked = client.get(
+        "/badge/api/status.json?message=up&color=green&state=up&value=1&window=1y").json()
+    assert (tricked["message"], tricked["color"]) == (plain["message"], plain["color"])
+    labelled = client.get("/badge/api/status.json?label=Shop").json()
+    assert labelled["label"] == "Shop" and labelled["message"] == plain["message"]
+
+
+def test_hostile_names_and_labels_are_escaped() -> None:
+    monitor("<script>alert(1)</script>")
+    client, read_model = public_client()
+    [slug] = read_model.snapshot.components
+    svg = client.get(f"/badge/{slug}/status.svg?label=<img src=x onerror=alert(1)>").text
+    assert "<script" not in svg and "<img" not in svg
+    ET.fromstring(svg)  # still well-formed XML
+    svg = client.get(f"/badge/{slug}/status.svg").text
+    assert "<script" not in svg and "&lt;script&gt;" in svg
+
+
+def test_styles_render_and_are_cached_per_snapshot() -> None:
+    monitor("Api")
+    client, read_model = public_client()
+    bodies = {s: client.get(f"/badge/api/uptime.svg?style={s}").text
+              for s in ("flat", "flat-square", "for-the-badge")}
+    assert len(set(bodies.values())) == 3
+    assert "UPTIME 30D" in svg_texts(bodies["for-the-badge"])
+    cached = len(read_model.snapshot._derived)
+    client.get("/badge/api/uptime.svg?style=flat")
+    assert len(read_model.snapshot._derived) == cached  # served from memory
+
+
+def test_badges_follow_the_read_model_not_the_database() -> None:
+    from checks.result import ProbeResult
+    from storage.results import record_result
+
+    created = monitor("Api")
+    client, read_model = public_client()
+    record_result(created.id, ProbeResult("down", reason="x"))
+    record_result(created.id, ProbeResult("down", reason="x"))
+    assert client.get("/badge/api/status.json").json()["message"] == "up"  # snapshot
+    read_model.refresh()
+    assert client.get("/badge/api/status.json").json()["message"] == "down"

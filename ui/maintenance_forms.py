@@ -1,0 +1,95 @@
+"""The maintenance-window form: form values -> a validated WindowInput, or what to fix per field.
+
+Pure (no Streamlit). One-off times are typed as wall-clock times in the chosen time zone and
+stored in UTC; recurring windows keep their cron expression and zone (expanded on read).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.monitor_input import InvalidInput
+from storage.maintenance import validate_cron
+from storage.maintenance_admin import WindowInput
+
+SCOPES = {"all": "All monitors", "monitor": "One monitor", "group": "A group"}
+MAX_DURATION_MINUTES = 7 * 24 * 60
+
+
+def _zone(name: str, errors: dict[str, str]) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = f"unknown time zone {name!r}: use an IANA name like Europe/Berlin"
+        return None
+
+
+def _instant(day: object, clock: object, zone: ZoneInfo) -> datetime | None:
+    if not isinstance(day, date) or not isinstance(clock, time):
+        return None
+    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
+
+
+def parse_window_form(values: dict[str, object], now: datetime) -> WindowInput:
+    """Validate form values; InvalidInput maps each bad field to what to fix."""
+    errors: dict[str, str] = {}
+    title = str(values.get("title") or "").strip()
+    if not title:
+        errors["title"] = "give the window a title, e.g. 'Database upgrade'"
+    elif len(title) > 200:
+        errors["title"] = "use at most 200 characters"
+    scope = values.get("scope") or "all"
+    monitor_id = values.get("monitor_id") if scope == "monitor" else None
+    group_name = str(values.get("group_name") or "").strip() if scope == "group" else None
+    if scope == "monitor" and not isinstance(monitor_id, int):
+        errors["monitor_id"] = "choose the monitor this window is for"
+    if scope == "group" and not group_name:
+        errors["group_name"] = "choose the group this window is for"
+    zone_name = str(values.get("timezone") or "UTC").strip()
+    zone = _zone(zone_name, errors)
+    starts_at = ends_at = None
+    cron: str | None = None
+    duration: int | None = None
+    if values.get("recurring"):
+        cron = " ".join(str(values.get("cron") or "").split())
+        problem = validate_cron(cron) if cron else "give a cron expression, e.g. '0 2 * * 0'"
+        if problem:
+            errors["cron"] = problem
+        raw = values.get("duration_minutes")
+        if not isinstance(raw, int | float) or raw <= 0:
+            errors["duration_minutes"] = "give a duration of at least 1 minute"
+        elif raw > MAX_DURATION_MINUTES:
+            errors["duration_minutes"] = "a window lasts at most 7 days (10080 minutes)"
+        else:
+            duration = int(raw)
+    elif zone is not None:
+        starts_at = _instant(values.get("start_date"), values.get("start_time"), zone)
+        ends_at = _instant(values.get("end_date"), values.get("end_time"), zone)
+        if starts_at is None:
+            errors["starts_at"] = "give the date and time the window starts"
+        if ends_at is None:
+            errors["ends_at"] = "give the date and time the window ends"
+        elif starts_at is not None and ends_at <= starts_at:
+            errors["ends_at"] = "the window must end after it starts"
+        elif ends_at <= now:
+            errors["ends_at"] = "this window would already be over: choose a future end"
+    if errors:
+        raise InvalidInput(errors)
+    return WindowInput(
+        title=title, description=str(values.get("description") or "").strip(),
+        monitor_id=monitor_id if isinstance(monitor_id, int) else None,
+        group_name=group_name or None, starts_at=starts_at, ends_at=ends_at, cron=cron,
+        timezone=zone_name, duration_minutes=duration, notify=bool(values.get("notify")),
+    )
+
+
+def describe_schedule(cron: str | None, zone: str, duration_minutes: int | None,
+                      starts_at: datetime | None, ends_at: datetime | None) -> str:
+    """How the windows list reads a window's timing."""
+    if cron:
+        return f"cron '{cron}' ({zone}), {duration_minutes} min each"
+    if starts_at and ends_at:
+        return (f"{starts_at:%Y-%m-%d %H:%M} – {ends_at:%Y-%m-%d %H:%M} UTC"
+                f" ({int((ends_at - starts_at) / timedelta(minutes=1))} min)")
+    return "no schedule"

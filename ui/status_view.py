@@ -1,0 +1,112 @@
+"""The parts of the public status page: banner, incidents, maintenance, components, history.
+
+Everything shown is escaped user text (names, titles) or Markdown an admin wrote for visitors
+(incident updates, rendered without HTML).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import streamlit as st
+
+from core.settings import get_settings
+from storage.incidents import STATUS_LABELS, IncidentView
+from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
+from ui.formatting import OVERALL_LABELS, ago, percent, plain, state_label
+from ui.status_bars import bars_chart
+
+WINDOW_LABELS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
+BANNERS = {"operational": st.success, "degraded": st.warning, "maintenance": st.info}
+
+
+def when(moment: datetime | None) -> str:
+    return "–" if moment is None else moment.astimezone(get_settings().zone).strftime(
+        "%Y-%m-%d %H:%M %Z")
+
+
+def header() -> None:
+    settings = get_settings()
+    logo = Path(settings.status_logo) if settings.status_logo else None
+    if logo is not None and logo.is_file():
+        st.image(str(logo), width=160)  # a local file: the page loads nothing from the internet
+    st.title(settings.status_title, anchor=False)
+    if settings.status_description:
+        st.markdown(plain(settings.status_description))
+
+
+def banner(status: PublicStatus) -> None:
+    BANNERS.get(status.overall, st.error)(f"**{OVERALL_LABELS[status.overall]}**")
+
+
+def timeline(incident: IncidentView) -> None:
+    for update in incident.updates:
+        label = STATUS_LABELS.get(update.status, update.status)
+        st.markdown(f"**{label}** · {when(update.at)}")
+        st.markdown(update.message)  # Markdown by an admin; Streamlit renders no raw HTML
+
+
+def active_incidents(status: PublicStatus) -> None:
+    for incident in status.active_incidents:
+        with st.container(border=True):
+            st.subheader(f"⚠️ {incident.title}", anchor=False)
+            affected = f" · affects {plain(incident.monitor_name)}" if incident.monitor_name else ""
+            st.caption(f"Since {when(incident.started_at)}{affected}")
+            timeline(incident)
+
+
+def maintenance(windows: tuple[PublicMaintenance, ...]) -> None:
+    if not windows:
+        return
+    st.subheader("🛠️ Scheduled maintenance", anchor=False)
+    for window in windows:
+        with st.container(border=True):
+            now = " (in progress)" if window.active else ""
+            st.markdown(f"**{plain(window.title)}**{now}")
+            st.caption(f"{when(window.starts_at)} to {when(window.ends_at)} · "
+                       f"{plain(window.scope)}")
+            if window.description:
+                st.markdown(plain(window.description))
+
+
+def _component_line(component: PublicComponent, window: str) -> str:
+    url = f" · {plain(component.url)}" if component.url else ""
+    return (f"**{plain(component.name)}** · {state_label(component.state)} · "
+            f"{percent(component.uptime.get(window))} uptime ({WINDOW_LABELS[window]}){url}")
+
+
+def components(status: PublicStatus) -> None:
+    if not status.components:
+        st.info("No services are listed on this page yet.")
+        return
+    window = st.segmented_control(
+        "Uptime over", list(PAGE_WINDOWS), format_func=WINDOW_LABELS.get, default="30d",
+        key="uptime_window",
+    ) or "30d"
+    for group, members in status.groups():
+        with st.container(border=True):
+            if group:
+                st.subheader(plain(group), anchor=False)
+            for component in members:
+                st.markdown(_component_line(component, window))
+            st.altair_chart(bars_chart(status, members), width="stretch", theme="streamlit")
+            st.caption("90 days ago · today")
+
+
+def history(status: PublicStatus) -> None:
+    st.subheader("Past incidents (30 days)", anchor=False)
+    past = status.past_incidents
+    if not past:
+        st.caption("No incidents in the past 30 days.")
+        return
+    for incident in past:
+        with st.expander(f"{incident.title} · resolved {when(incident.resolved_at)}"):
+            timeline(incident)
+
+
+def footer(status: PublicStatus) -> None:
+    last_check = max((c.last_check_at for c in status.components if c.last_check_at),
+                     default=None)
+    st.caption(f"Last checked {ago(last_check, datetime.now(UTC))} · "
+               "Subscribe: [Atom](/feed.atom) · [RSS](/feed.rss) · [JSON](/api/v1/status)")

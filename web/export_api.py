@@ -1,0 +1,168 @@
+"""Export routes: a monitor's results, and the SLA report, as CSV or JSON (API token required).
+
+    GET /api/v1/monitors/{slug}/results.csv|.json?from=&to=
+    GET /api/v1/reports/sla.csv|.json?from=&to=&tz=
+
+`from` and `to` are ISO dates (YYYY-MM-DD) or times (with an offset, else UTC). For results the
+range is [from, to) and defaults to the last 24 hours; for the SLA report they are days in `tz`,
+both included, and default to this month. Bad parameters are a 422 with `{"errors": {...}}`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core.settings import get_settings
+from storage.export import RESULT_COLUMNS, SLA_COLUMNS, results_between, sla_report, to_csv
+from storage.monitors import get_monitor
+from web.responses import has_api_token, not_found, unauthorized
+
+MAX_RESULT_DAYS = 92
+MAX_SLA_DAYS = 400
+
+
+class BadParameters(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _parse_moment(text: str, field: str, zone: tzinfo) -> datetime:
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadParameters({field: f"{text!r} is not a date (YYYY-MM-DD) or ISO 8601 time"}) \
+            from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _parse_day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadParameters({field: f"{text!r} is not a date: use YYYY-MM-DD"}) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRange:
+    start: datetime
+    end: datetime
+
+
+def parse_result_range(params: dict[str, str], now: datetime) -> ResultRange:
+    errors: dict[str, str] = {}
+    start, end = now - timedelta(days=1), now
+    for field in ("from", "to"):
+        if params.get(field):
+            try:
+                moment = _parse_moment(params[field], field, UTC)
+            except BadParameters as exc:
+                errors.update(exc.errors)
+                continue
+            start, end = (moment, end) if field == "from" else (start, moment)
+    if not errors and end <= start:
+        errors["to"] = "must come after 'from'"
+    if not errors and end - start > timedelta(days=MAX_RESULT_DAYS):
+        errors["from"] = f"ask for at most {MAX_RESULT_DAYS} days of results at a time"
+    if errors:
+        raise BadParameters(errors)
+    return ResultRange(start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class SlaRange:
+    first: date
+    last: date
+    zone: tzinfo
+
+
+def parse_sla_range(params: dict[str, str], now: datetime) -> SlaRange:
+    errors: dict[str, str] = {}
+    zone: tzinfo = get_settings().zone
+    if params.get("tz"):
+        try:
+            zone = ZoneInfo(params["tz"])
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["tz"] = (f"unknown time zone {params['tz']!r}: "
+                            "use an IANA name like Europe/Berlin")
+    today = now.astimezone(zone).date()
+    first, last = today.replace(day=1), today
+    for field in ("from", "to"):
+        if params.get(field):
+            try:
+                day = _parse_day(params[field], field)
+            except BadParameters as exc:
+                errors.update(exc.errors)
+                continue
+            first, last = (day, last) if field == "from" else (first, day)
+    if not errors and last < first:
+        errors["to"] = "must not come before 'from'"
+    if not errors and (last - first).days >= MAX_SLA_DAYS:
+        errors["from"] = f"ask for at most {MAX_SLA_DAYS} days at a time"
+    if errors:
+        raise BadParameters(errors)
+    return SlaRange(first, last, zone)
+
+
+FORMATS = ("csv", "json")
+
+
+def _answer(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, name: str) -> Response:
+    if fmt == "csv":
+        return Response(to_csv(rows, columns), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(json.dumps(rows), media_type="application/json")
+
+
+async def _run_sync(func: Callable[..., Any], *args: Any) -> Any:
+    # Sync database sessions must not run on the server's event loop.
+    return await anyio.to_thread.run_sync(func, *args)
+
+
+def export_routes() -> list[Route]:
+    async def results(request: Request) -> Response:
+        if request.path_params["fmt"] not in FORMATS:
+            return not_found()
+        if not has_api_token(request):
+            return unauthorized()
+        monitor = await _run_sync(get_monitor, request.path_params["slug"])
+        if monitor is None:
+            return not_found()
+        try:
+            span = parse_result_range(dict(request.query_params), datetime.now(UTC))
+        except BadParameters as exc:
+            return JSONResponse({"errors": exc.errors}, status_code=422)
+        rows = await _run_sync(results_between, monitor.id, span.start, span.end)
+        return _answer(rows, RESULT_COLUMNS, request.path_params["fmt"],
+                       f"{monitor.slug}-results")
+
+    async def sla(request: Request) -> Response:
+        if request.path_params["fmt"] not in FORMATS:
+            return not_found()
+        if not has_api_token(request):
+            return unauthorized()
+        try:
+            span = parse_sla_range(dict(request.query_params), datetime.now(UTC))
+        except BadParameters as exc:
+            return JSONResponse({"errors": exc.errors}, status_code=422)
+        rows = await _run_sync(sla_report, span.first, span.last, span.zone)
+        return _answer(rows, SLA_COLUMNS, request.path_params["fmt"],
+                       f"sla-{span.first}-{span.last}")
+
+    return [
+        Route("/api/v1/monitors/{slug:str}/results.{fmt:str}", results, methods=["GET"]),
+        Route("/api/v1/reports/sla.{fmt:str}", sla, methods=["GET"]),
+    ]
