@@ -114,7 +114,8 @@ def db_size_bytes(connection, table: str = "rollup") -> int:  # type: ignore[no-
     if connection.dialect.name == "postgresql":
         return connection.execute(text(f"SELECT pg_total_relation_size('{table}')")).scalar_one()
     pages = connection.execute(text(
-        "SELECT sum(pgsize) FROM dbstat WHERE tbl_name = :table"), {"table": table}).scalar()
+        "SELECT sum(pgsize) FROM dbstat WHERE name IN "
+        "(SELECT name FROM sqlite_master WHERE tbl_name = :table)"), {"table": table}).scalar()
     return int(pages or 0)
 
 

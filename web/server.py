@@ -15,10 +15,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from checks.engine import ProbeEngine
+from core.monitors_file import InvalidMonitorsFile, load_monitors_file
 from core.settings import Settings, get_settings
 from notifiers.dispatcher import Dispatcher
 from notifiers.registry import sync_env_channels
 from storage.db import database_answers, get_engine
+from storage.monitors_sync import apply_monitors_file
 from storage.retention import prune
 from web.ack import ack_routes
 from web.api import api_routes
@@ -79,6 +81,15 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
     ]
 
 
+def _apply_monitors_file(path: str) -> None:
+    try:
+        applied = apply_monitors_file(load_monitors_file(path))
+    except InvalidMonitorsFile as refused:
+        log.error("monitors file %s was not applied, nothing changed: %s", path, refused)
+        return
+    log.info("monitors file %s: %d created, %d updated", path, *applied)
+
+
 def _register_env_channels(settings: Settings) -> None:
     with get_engine().begin() as connection:
         sync_env_channels(connection, settings)
@@ -102,6 +113,8 @@ def make_lifespan(runtime: Runtime):
         # Keep-alive clients (badges, status JSON) would otherwise wait ~40 ms per request.
         enable_tcp_nodelay_on_listeners()
         await anyio.to_thread.run_sync(get_engine)  # creates the schema before anything reads
+        if settings.monitors_file:
+            await anyio.to_thread.run_sync(_apply_monitors_file, settings.monitors_file)
         # The dashboard lists the environment's channels even where no dispatcher runs.
         await anyio.to_thread.run_sync(_register_env_channels, settings)
         dispatcher = None

@@ -1,0 +1,80 @@
+"""Monitors as code: a YAML file (UPWATCH_MONITORS_FILE) applied at start.
+
+    monitors:
+      - name: API
+        url: https://api.example.com/health
+        interval: 60
+        public: true
+      - name: Nightly backup
+        kind: push
+        interval: 86400
+
+Each entry takes the same fields as the REST API. Monitors are matched by name: new names are
+created, existing ones updated to match the file; monitors missing from the file are left alone.
+The whole file is validated first: one bad entry refuses the file and nothing is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from core.monitor_input import InvalidInput, MonitorInput, parse_monitor_input
+
+
+class InvalidMonitorsFile(Exception):
+    """The file cannot be applied; the message says where and what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorsFile:
+    entries: list[tuple[MonitorInput, dict[str, Any]]]  # validated spec, and the raw entry
+
+
+def _entries(document: Any) -> list[Any]:
+    if isinstance(document, dict) and set(document) == {"monitors"}:
+        document = document["monitors"]
+    if not isinstance(document, list):
+        raise InvalidMonitorsFile("the file must hold a list under 'monitors:'")
+    return document
+
+
+def parse_monitors_file(text: str) -> MonitorsFile:
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", exc)
+        raise InvalidMonitorsFile(f"not valid YAML{where}: {problem}") from None
+    problems: list[str] = []
+    entries: list[tuple[MonitorInput, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(_entries(document) if document is not None else []):
+        label = f"monitors[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: each monitor is a mapping of fields")
+            continue
+        try:
+            spec = parse_monitor_input(entry)
+        except InvalidInput as refused:
+            problems += [f"{label}.{field}: {message}" for field, message in refused.errors.items()]
+            continue
+        if spec.name in seen:
+            problems.append(f"{label}.name: '{spec.name}' appears twice in the file")
+        seen.add(spec.name)
+        entries.append((spec, entry))
+    if problems:
+        raise InvalidMonitorsFile("; ".join(problems))
+    return MonitorsFile(entries)
+
+
+def load_monitors_file(path: str) -> MonitorsFile:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidMonitorsFile(f"cannot read {path}: {exc.strerror}") from None
+    return parse_monitors_file(text)

@@ -1,0 +1,51 @@
+"""Monitors as code: a YAML file is applied whole, or refused whole with a message."""
+
+import pytest
+
+from core.monitors_file import InvalidMonitorsFile, parse_monitors_file
+from storage.monitors import list_monitors
+from storage.monitors_sync import apply_monitors_file
+
+GOOD = """
+monitors:
+  - name: API
+    url: https://api.example.com/health
+    interval: 60
+    public: true
+  - name: Shop
+    url: http://shop.example.com/
+"""
+
+
+def test_it_creates_then_updates_by_name() -> None:
+    assert apply_monitors_file(parse_monitors_file(GOOD)) == (2, 0)
+    changed = GOOD.replace("interval: 60", "interval: 120")
+    assert apply_monitors_file(parse_monitors_file(changed)) == (0, 2)
+    monitors = {m.name: m for m in list_monitors()}
+    assert monitors["API"].interval == 120 and monitors["API"].public
+    assert len(monitors) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("monitors: [\n  - name: a\n   url: x", "not valid YAML at line"),
+        ("monitors:\n  - name: A\n    url: ftp://x", "monitors[0].url:"),
+        ("monitors:\n  - name: A\n    url: http://a/\n    interval: 5", "monitors[0].interval:"),
+        ("monitors:\n  - name: A\n    url: http://a/\n  - name: A\n    url: http://b/",
+         "monitors[1].name: 'A' appears twice"),
+        ("monitors:\n  - just a string", "monitors[0]: each monitor is a mapping"),
+        ("name: A", "a list under 'monitors:'"),
+    ],
+)
+def test_a_bad_file_is_refused_with_where_and_what(text: str, message: str) -> None:
+    with pytest.raises(InvalidMonitorsFile) as refused:
+        parse_monitors_file(text)
+    assert message in str(refused.value)
+
+
+def test_one_bad_entry_applies_nothing() -> None:
+    bad = GOOD + "  - name: Broken\n    url: nope\n"
+    with pytest.raises(InvalidMonitorsFile):
+        apply_monitors_file(parse_monitors_file(bad))
+    assert list_monitors() == []
