@@ -189,13 +189,13 @@ def _maintenance(
 # Percentiles over a week or more move slowly but cost most of a rebuild (merging up to a year
 # of histograms): they are recomputed at most this often; the last 24 hours every time.
 SLOW_LATENCY_MAX_AGE_S = 300.0
-_slow_latency: dict[tuple[str, tuple[int, ...]], tuple[float, dict]] = {}
+_slow_latency: dict[tuple[str, str, tuple[int, ...]], tuple[float, dict]] = {}
 
 
 def _latency(ids: list[int], window: str, now: datetime) -> dict[int, dict[str, float | None]]:
     if window == "24h":
         return latency_by_window(ids, window, now=now)
-    key = (window, tuple(ids))
+    key = (str(get_engine().url), window, tuple(ids))
     cached = _slow_latency.get(key)
     if cached is not None and 0 <= time.monotonic() - cached[0] < SLOW_LATENCY_MAX_AGE_S:
         return cached[1]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from hypothesis import HealthCheck, settings
 
 from core.settings import get_settings
@@ -51,6 +52,9 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.chdir(tmp_path)  # keeps a developer's .env out of the tests
     get_settings.cache_clear()
     get_engine.cache_clear()
+    # Pages cache what they read for a few seconds; each test has a database of its own.
+    st.cache_data.clear()
+    st.cache_resource.clear()
     yield db_file
     get_settings.cache_clear()
     get_engine.cache_clear()

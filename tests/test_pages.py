@@ -1,5 +1,6 @@
 """Page logic, headless with AppTest: login, the add-monitor form, the status page."""
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -101,12 +102,13 @@ def test_the_status_page_shows_public_monitors_only() -> None:
         {"name": "Public API", "url": "http://public-host.example/", "public": True}))
     private = create_monitor(parse_monitor_input(
         {"name": "Hidden thing", "url": "http://hidden-host.example/"}))
-    record_result(public.id, ProbeResult("up", latency_ms=5))
-    record_result(private.id, ProbeResult("down", reason="secret-error-text"))
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    record_result(public.id, ProbeResult("up", an_hour_ago, latency_ms=5))
+    record_result(private.id, ProbeResult("down", an_hour_ago, reason="secret-error-text"))
     at = page("status.py").run()
     assert not at.exception
     text = " ".join(str(e.value) for e in (*at.markdown, *at.success, *at.error, *at.caption))
-    assert "Public API" in text and "100.00% uptime" in text
+    assert "Public API" in text and "100.00% uptime (30 days)" in text
     assert "All systems operational" in text
     for secret in ("Hidden thing", "hidden-host", "public-host", "secret-error-text"):
         assert secret not in text
