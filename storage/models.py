@@ -64,6 +64,8 @@ class MonitorState(SQLModel, table=True):
     last_latency_ms: float | None = None
     consecutive_failures: int = 0
     consecutive_successes: int = 0
+    # When the last certificate seen (https and tls monitors) expires: the certificate badge.
+    cert_not_after: datetime | None = _ts(default=None)
 
 
 class CheckResult(SQLModel, table=True):

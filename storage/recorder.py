@@ -85,6 +85,9 @@ def _fold_result(
         consecutive_successes=snapshot.consecutive_successes,
         last_check_at=result.checked_at, last_latency_ms=result.latency_ms,
     )
+    not_after = (result.tls or {}).get("not_after")
+    if isinstance(not_after, str):
+        state["cert_not_after"] = datetime.fromisoformat(not_after)
     change = None
     if transition is not None:
         change = {
@@ -194,10 +197,10 @@ def _open_incident(connection: Connection, change: dict, monitor: dict) -> int:
             cause=change["reason"], started_at=change["at"], public=monitor["public"],
         )
     ).inserted_primary_key[0]
-    because = f": {change['reason']}" if change["reason"] else ""
+    # The timeline is public: the raw error stays in `cause`, which only admins see.
     connection.execute(insert(INCIDENT_UPDATES).values(
         incident_id=incident_id, at=change["at"], status="investigating",
-        message=f"{name} is down{because}.",
+        message=f"{name} is down.",
     ))
     return incident_id
 

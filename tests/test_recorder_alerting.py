@@ -20,6 +20,7 @@ from storage.models import (
     MonitorState,
     RollupRow,
     StateChange,
+    as_utc,
 )
 from storage.monitors import create_monitor
 from storage.results import record_result
@@ -149,6 +150,8 @@ def test_certificate_warnings_fire_once_each_at_30_14_and_7_days() -> None:
     warned = {(w["not_after"], w["threshold_days"])
               for w in rows(CertificateWarning.__table__)}
     assert warned == {(old, 30), (old, 14), (old, 7), (new, 30), (new, 14)}
+    [state] = rows(MonitorState.__table__)
+    assert as_utc(state["cert_not_after"]) == datetime.fromisoformat(new)  # the latest one seen
 
 
 def test_a_certificate_found_late_warns_once_not_three_times() -> None:
@@ -172,7 +175,7 @@ def test_down_opens_an_incident_and_recovery_closes_it_with_its_duration() -> No
         "investigating", "HTTP 503", None)
     assert incident["title"] == "API is down"
     (opened,) = rows(IncidentUpdate.__table__)
-    assert (opened["status"], opened["message"]) == ("investigating", "API is down: HTTP 503.")
+    assert (opened["status"], opened["message"]) == ("investigating", "API is down.")
     down_event = rows(StateChange.__table__, StateChange.__table__.c.to_state == "down")[0]
     assert down_event["incident_id"] == incident["id"]
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:56:18.600371
+Create Date: 2026-11-23 12:29:14.735491
 """
 
 from __future__ import annotations
@@ -169,6 +169,7 @@ def upgrade() -> None:
         sa.Column("last_latency_ms", sa.Float(), nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("consecutive_successes", sa.Integer(), nullable=False),
+        sa.Column("cert_not_after", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["monitor_id"], ["monitor.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("monitor_id"),
     )
