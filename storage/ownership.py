@@ -79,6 +79,15 @@ class MonitorClaims:
             {"ns": WORKER_SLOTS_NAMESPACE},
         ).scalar() or 1)
 
+    def _held_by_anyone(self) -> set[int]:
+        rows = self._session().execute(
+            text("SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                 "AND classid = :ns AND database = (SELECT oid FROM pg_database "
+                 "WHERE datname = current_database())"),
+            {"ns": MONITOR_NAMESPACE},
+        )
+        return {int(row[0]) for row in rows}
+
     def _take_slot(self) -> None:
         for slot in range(MAX_WORKERS):
             if self._try_lock(WORKER_SLOTS_NAMESPACE, slot):
@@ -97,8 +106,9 @@ class MonitorClaims:
         for extra in sorted(self._held)[share:]:
             self._unlock(MONITOR_NAMESPACE, extra)
             self._held.discard(extra)
+        # Only monitors no other worker holds: one query instead of a failed try per monitor.
+        candidates = sorted(wanted - self._held - self._held_by_anyone())
         # Start each worker at a different point so workers don't race for the same monitors.
-        candidates = sorted(wanted - self._held)
         offset = (self.slot or 0) * len(candidates) // max(self._live_workers(), 1)
         for monitor_id in candidates[offset:] + candidates[:offset]:
             if len(self._held) >= share:
