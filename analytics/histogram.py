@@ -149,8 +149,12 @@ class LatencyHistogram:
         if not self.buckets:
             return bytes([_TAG_SPARSE]) + head + b"\x00"
         indices = sorted(self.buckets)
-        sparse = _encode_sparse(indices, self.buckets)
         dense_tag, dense = _encode_dense(indices, self.buckets)
+        # The sparse form is built only when it could be the smaller one: every entry after the
+        # first takes at least one byte, two when its count is above 7.
+        if len(dense) <= _sparse_size_floor(indices, self.buckets):
+            return bytes([dense_tag]) + head + dense
+        sparse = _encode_sparse(indices, self.buckets)
         if len(dense) <= len(sparse):
             return bytes([dense_tag]) + head + dense
         return bytes([_TAG_SPARSE]) + head + sparse
@@ -222,6 +226,52 @@ def merge_serialized(blobs: Iterable[bytes]) -> LatencyHistogram:
     return merged
 
 
+def add_into_serialized(data: bytes, other: LatencyHistogram) -> bytes:
+    """`to_bytes` of (`from_bytes(data)` merged with `other`), usually without decoding `data`.
+
+    The recorder adds a few samples per batch to a day's histogram of up to 1,440; a dense blob
+    whose range already holds every new sample is patched in place. That gives the same bytes as
+    a full re-encode: the dense form keeps its size, and the sparse form never shrinks when
+    samples are added, so dense stays the smaller (or tied) form.
+    """
+    tag = data[0]
+    typecode = _DENSE_TAGS.get(tag)
+    if typecode is None or other.zeros or not other.buckets or other.count == 0:
+        return _merged_slowly(data, other)
+    zeros, offset = _get_varint(data, 1)
+    min_ms, max_ms = _MIN_MAX.unpack_from(data, offset)
+    zigzagged, body = _get_varint(data, offset + _MIN_MAX.size)
+    first = _unzigzag(zigzagged)
+    counts = array(typecode)
+    counts.frombytes(data[body:])
+    if _BIG_ENDIAN:
+        counts.byteswap()
+    limit = 1 << (8 * counts.itemsize)
+    for index, n in other.buckets.items():
+        position = index - first
+        if not 0 <= position < len(counts) or counts[position] + n >= limit:
+            return _merged_slowly(data, other)
+        counts[position] += n
+    if _BIG_ENDIAN:
+        counts.byteswap()
+    low = min_ms if other.min_ms is None else min(min_ms, other.min_ms)
+    high = max_ms if other.max_ms is None else max(max_ms, other.max_ms)
+    return data[:offset] + _MIN_MAX.pack(low, high) + data[offset + _MIN_MAX.size:body] + (
+        counts.tobytes())
+
+
+def _merged_slowly(data: bytes, other: LatencyHistogram) -> bytes:
+    merged = LatencyHistogram.from_bytes(data)
+    merged.merge(other)
+    return merged.to_bytes()
+
+
+def _sparse_size_floor(indices: list[int], buckets: dict[int, int]) -> int:
+    """A lower bound of len(_encode_sparse(...)): never more than the real size."""
+    large = sum(1 for n in buckets.values() if n > 7)
+    return 2 + len(indices) + large - (1 if buckets[indices[0]] > 7 else 0)
+
+
 def _encode_sparse(indices: list[int], buckets: dict[int, int]) -> bytes:
     out = bytearray()
     _put_varint(out, len(indices))
@@ -229,12 +279,16 @@ def _encode_sparse(indices: list[int], buckets: dict[int, int]) -> bytes:
     _put_varint(out, _zigzag(first))
     _put_varint(out, buckets[first])
     previous = first
+    append = out.append
     for index in indices[1:]:
         n = buckets[index]
         # Neighbouring buckets with small counts are the common case: one byte for both.
-        small = n - 1 if n <= 7 else 7
-        _put_varint(out, ((index - previous - 1) << 3) | small)
-        if small == 7:
+        packed = ((index - previous - 1) << 3) | (n - 1 if n <= 7 else 7)
+        if packed < 0x80:  # single-byte varints inline: this loop runs per bucket
+            append(packed)
+        else:
+            _put_varint(out, packed)
+        if n > 7:
             _put_varint(out, n - 8)
         previous = index
     return bytes(out)
@@ -249,7 +303,11 @@ def _decode_sparse(data: bytes, offset: int) -> dict[int, int]:
     n, offset = _get_varint(data, offset)
     buckets = {index: n}
     for _ in range(entries - 1):
-        packed, offset = _get_varint(data, offset)
+        packed = data[offset]
+        if packed < 0x80:
+            offset += 1
+        else:
+            packed, offset = _get_varint(data, offset)
         index += (packed >> 3) + 1
         small = packed & 7
         if small == 7:
@@ -264,7 +322,9 @@ def _encode_dense(indices: list[int], buckets: dict[int, int]) -> tuple[int, byt
     first, last = indices[0], indices[-1]
     largest = max(buckets.values())
     tag = 3 if largest <= 0xFF else 4 if largest <= 0xFFFF else 5
-    counts = array(_DENSE_TAGS[tag], [buckets.get(i, 0) for i in range(first, last + 1)])
+    counts = array(_DENSE_TAGS[tag], bytes(array(_DENSE_TAGS[tag]).itemsize * (last - first + 1)))
+    for index, n in buckets.items():
+        counts[index - first] = n
     if _BIG_ENDIAN:
         counts.byteswap()
     out = bytearray()
@@ -312,6 +372,7 @@ __all__ = [
     "GAMMA",
     "RELATIVE_ACCURACY",
     "LatencyHistogram",
+    "add_into_serialized",
     "bucket_index",
     "bucket_value",
     "merge_histograms",

@@ -11,8 +11,10 @@ separate process, its CPU read from /proc) and the ratio of CPU per check is pri
 
 --delay-figure: a target in its own process answers after exactly 100 ms; 50 monitors probe it
 every 10 s while --sessions dashboard sessions re-run in this process (AppTest runs the page
-script on threads of this process, as the server does, so they contend for the same GIL and
-cores as the engine's loop). Printed: p50/p99/max of the recorded latency.
+script on threads of this process, as the server does, so they load the process and its GIL as
+50 browser sessions would, without 50 browsers competing for the same 2 cores). The engine runs
+as the web server runs it: in a child process (--engine-in process, the default), or on a thread
+of this process (--engine-in thread) for comparison. Printed: p50/p99/max of the recorded latency.
 
 Needs the Debian packages nginx-light and prometheus-blackbox-exporter.
 """
@@ -35,7 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-_DB_DIR = tempfile.mkdtemp(prefix="upwatch-bench-")
+# A spawned child (the engine process) imports this file again: it must find the same database.
+_DB_DIR = os.environ.get("UPWATCH_BENCH_DB_DIR") or tempfile.mkdtemp(prefix="upwatch-bench-")
+os.environ["UPWATCH_BENCH_DB_DIR"] = _DB_DIR
 os.environ["UPWATCH_DATABASE_URL"] = f"sqlite:///{_DB_DIR}/bench.db"
 os.environ.setdefault("UPWATCH_ADMIN_PASSWORD", "bench")
 
@@ -226,7 +230,7 @@ def run_blackbox(target_url: str, rate: float, duration_s: float, directory: Pat
         exporter.wait()
 
 
-def run_delay_figure(sessions: int, duration_s: float, directory: Path) -> dict:
+def run_delay_figure(sessions: int, duration_s: float, engine_in: str) -> dict:
     from sqlmodel import select
 
     from storage.db import session_scope
@@ -257,7 +261,7 @@ def run_delay_figure(sessions: int, duration_s: float, directory: Path) -> dict:
         for thread in threads:
             thread.start()
         time.sleep(5)  # let the sessions get going before probing starts
-        figure = run_engine_only(duration_s)
+        figure = run_engine_only(duration_s, engine_in)
         stop.set()
         with session_scope() as session:
             latencies = [r for r in session.exec(select(CheckResult.latency_ms)).all() if r]
@@ -270,9 +274,16 @@ def run_delay_figure(sessions: int, duration_s: float, directory: Path) -> dict:
         target.wait()
 
 
-def run_engine_only(duration_s: float) -> dict:
+def run_engine_only(duration_s: float, engine_in: str) -> dict:
     from checks.engine import ProbeEngine
+    from checks.engine_process import ProbeEngineProcess
 
+    if engine_in == "process":
+        child = ProbeEngineProcess(sync_every_s=2.0)
+        child.start()
+        time.sleep(duration_s)
+        child.stop(timeout_s=30)
+        return {"checks": child.counters.checks}
     engine = ProbeEngine(sync_every_s=2.0)
     engine.start()
     time.sleep(duration_s)
@@ -288,6 +299,9 @@ def main() -> None:
     parser.add_argument("--delay-figure", action="store_true")
     parser.add_argument("--delay-duration", type=float, default=60.0)
     parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--engine-in", choices=["process", "thread"], default="process",
+                        help="delay figure: the engine in a child process (as the web server "
+                             "runs it) or on a thread of the UI's process")
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="upwatch-nginx-"))
     nginx, port = start_nginx(directory)
@@ -314,8 +328,9 @@ def main() -> None:
                       f"ratio {ratio:.2f}x")
             sys.stdout.flush()
         if args.delay_figure:
-            delay = run_delay_figure(args.sessions, args.delay_duration, directory)
-            print(f"100 ms target, {args.sessions} dashboard sessions re-running "
+            delay = run_delay_figure(args.sessions, args.delay_duration, args.engine_in)
+            print(f"100 ms target, engine in a {args.engine_in}, {args.sessions} dashboard "
+                  f"sessions re-running "
                   f"({delay['reruns']} reruns), {delay['samples']} checks: recorded latency "
                   f"p50 {delay['p50']:.1f} ms, p99 {delay['p99']:.1f} ms, "
                   f"max {delay['max']:.1f} ms")

@@ -7,13 +7,13 @@ keeping everything in one transaction is what keeps rollups equal to the raw res
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 
-from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, insert, select, update
 
 from analytics.histogram import LatencyHistogram
 from analytics.rollup import Rollup, RollupKey, TimelinePoint, fold_point
@@ -101,78 +101,136 @@ def _fold_result(
     return change
 
 
-def _rollup_row(monitor_id: int, rollup: Rollup) -> dict:
-    return {
-        "monitor_id": monitor_id, "period": rollup.period, "bucket_start": rollup.bucket_start,
-        "bucket_end": rollup.bucket_end, "up_s": rollup.up_s, "degraded_s": rollup.degraded_s,
-        "down_s": rollup.down_s, "maintenance_s": rollup.maintenance_s, "checks": rollup.checks,
-        "failures": rollup.failures, "histogram": rollup.histogram.to_bytes(),
-        "min_ms": rollup.min_ms, "max_ms": rollup.max_ms,
-    }
+class _Driver:
+    """Statements and parameters as the DBAPI driver takes them.
+
+    The hot statements (results, states, rollups: thousands of rows per batch) skip SQLAlchemy's
+    per-row parameter processing, which cost more than the database itself. Values are written
+    exactly as SQLAlchemy would write them: on SQLite a time is its wall-clock text without the
+    offset (UTC for results and hours, the local zone for days), JSON is `json.dumps` text.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.sqlite = connection.dialect.name == "sqlite"
+        self.mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        self._json: Callable[[object], object] = json.dumps
+        if not self.sqlite:
+            from psycopg.types.json import Json
+
+            self._json = Json
+
+    def time(self, value: datetime | None) -> datetime | str | None:
+        if value is None or not self.sqlite:
+            return value
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def json(self, value: object) -> object:
+        return self._json(value)
+
+    def marks(self, count: int) -> str:
+        return ", ".join([self.mark] * count)
+
+    def executemany(self, statement: str, rows: list[tuple]) -> None:
+        if rows:
+            self.connection.exec_driver_sql(statement, rows)
+
+    def rows(self, statement: str, parameters: tuple) -> list[tuple]:
+        return list(self.connection.exec_driver_sql(statement, parameters))
 
 
-def _stored_time(value: datetime, label_tz: tzinfo) -> datetime:
-    """A bucket bound as stored: PostgreSQL returns an aware instant; SQLite drops the offset and
-    returns the wall time the row was written in (UTC for hours, the local zone for days)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=label_tz)
-    return value.astimezone(label_tz)
+_RESULT_COLUMNS = ("monitor_id", "checked_at", "outcome", "latency_ms", "http_status", "reason",
+                   "phases")
+_STATE_COLUMNS = ("state", "reason", "since", "last_check_at", "last_latency_ms",
+                  "consecutive_failures", "consecutive_successes", "cert_not_after")
+_ROLLUP_COLUMNS = ("monitor_id", "period", "bucket_start", *ROLLUP_VALUES)
 
 
-def rollup_from_row(row: dict, tz: tzinfo) -> Rollup:
-    label_tz = tz if row["period"] == "day" else UTC
-    return Rollup(
-        _stored_time(row["bucket_start"], label_tz),
-        _stored_time(row["bucket_end"], label_tz),
-        row["period"], row["up_s"], row["degraded_s"], row["down_s"], row["maintenance_s"],
-        row["checks"], row["failures"], LatencyHistogram.from_bytes(row["histogram"]),
+def _insert_results(driver: _Driver, rows: list[tuple]) -> None:
+    driver.executemany(
+        f"INSERT INTO check_result ({', '.join(_RESULT_COLUMNS)}) "
+        f"VALUES ({driver.marks(len(_RESULT_COLUMNS))})", rows)
+
+
+def _update_states(driver: _Driver, states: list[dict]) -> None:
+    assignments = ", ".join(f"{name} = {driver.mark}" for name in _STATE_COLUMNS)
+    time = driver.time
+    driver.executemany(
+        f"UPDATE monitor_state SET {assignments} WHERE monitor_id = {driver.mark}",
+        [(s["state"], s["reason"], time(s["since"]), time(s["last_check_at"]),
+          s["last_latency_ms"], s["consecutive_failures"], s["consecutive_successes"],
+          time(s["cert_not_after"]), s["monitor_id"]) for s in states],
     )
 
 
-def _merge_into_stored(
-    connection: Connection, increments: dict[int, dict[RollupKey, Rollup]], tz: tzinfo
-) -> list[dict]:
-    """Add this batch's increments to the stored rows of the same buckets."""
-    wanted: dict[str, set[datetime]] = defaultdict(set)
+def _stored_rollups(
+    driver: _Driver, increments: dict[int, dict[RollupKey, Rollup]]
+) -> dict[tuple, tuple]:
+    """The stored rows of the buckets this batch touches, by (monitor, period, stored start)."""
+    wanted: dict[str, set] = defaultdict(set)
     for table in increments.values():
         for period, start in table:
-            wanted[period].add(start)
-    stored: dict[tuple, Rollup] = {}
+            wanted[period].add(driver.time(start))
     monitor_ids = list(increments)
+    stored: dict[tuple, tuple] = {}
     # Plain IN lists per column use the primary key index; a row-value IN scans on SQLite.
     for period, starts in wanted.items():
         for chunk_start in range(0, len(monitor_ids), 500):
-            rows = connection.execute(
-                select(ROLLUPS).where(
-                    ROLLUPS.c.monitor_id.in_(monitor_ids[chunk_start:chunk_start + 500]),
-                    ROLLUPS.c.period == period,
-                    ROLLUPS.c.bucket_start.in_(sorted(starts)),
-                )
-            ).mappings()
-            for row in rows:
-                rollup = rollup_from_row(dict(row), tz)
-                stored[(row["monitor_id"], period, rollup.bucket_start)] = rollup
-    merged = []
+            chunk = monitor_ids[chunk_start:chunk_start + 500]
+            rows = driver.rows(
+                "SELECT monitor_id, bucket_start, up_s, degraded_s, down_s, maintenance_s, "
+                "checks, failures, histogram, min_ms, max_ms FROM rollup "
+                f"WHERE period = {driver.mark} AND monitor_id IN ({driver.marks(len(chunk))}) "
+                f"AND bucket_start IN ({driver.marks(len(starts))})",
+                (period, *chunk, *sorted(starts)),
+            )
+            for monitor_id, start, *values in rows:
+                stored[(monitor_id, period, start)] = tuple(values)
+    return stored
+
+
+def _merged_rollup_rows(
+    driver: _Driver, increments: dict[int, dict[RollupKey, Rollup]]
+) -> list[tuple]:
+    """This batch's increments added to the stored rows of the same buckets, ready to write."""
+    stored = _stored_rollups(driver, increments)
+    time = driver.time
+    rows = []
     for monitor_id, table in increments.items():
-        for (period, start), increment in table.items():
-            existing = stored.get((monitor_id, period, start))
-            if existing is not None:
-                existing.merge(increment)
-                increment = existing
-            merged.append(_rollup_row(monitor_id, increment))
-    return merged
+        for (period, start), inc in table.items():
+            stored_start = time(start)
+            histogram = inc.histogram
+            up, degraded, down, maintenance = (inc.up_s, inc.degraded_s, inc.down_s,
+                                               inc.maintenance_s)
+            checks, failures = inc.checks, inc.failures
+            existing = stored.get((monitor_id, period, stored_start))
+            if existing is None:
+                blob, low, high = histogram.to_bytes(), histogram.min_ms, histogram.max_ms
+            else:
+                up += existing[0]
+                degraded += existing[1]
+                down += existing[2]
+                maintenance += existing[3]
+                checks += existing[4]
+                failures += existing[5]
+                blob, low, high = bytes(existing[6]), existing[7], existing[8]
+                if histogram.count:  # else the stored histogram stands as it is
+                    merged = LatencyHistogram.from_bytes(blob)
+                    merged.merge(histogram)
+                    blob, low, high = merged.to_bytes(), merged.min_ms, merged.max_ms
+            rows.append((monitor_id, period, stored_start, time(inc.bucket_end), up, degraded,
+                         down, maintenance, checks, failures, blob, low, high))
+    return rows
 
 
-def _upsert_rollups(connection: Connection, rows: list[dict]) -> None:
-    if not rows:
-        return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(ROLLUPS)
-    statement = statement.on_conflict_do_update(
-        index_elements=["monitor_id", "period", "bucket_start"],
-        set_={name: statement.excluded[name] for name in ROLLUP_VALUES},
+def _upsert_rollups(driver: _Driver, rows: list[tuple]) -> None:
+    updates = ", ".join(f"{name} = excluded.{name}" for name in ROLLUP_VALUES)
+    driver.executemany(
+        f"INSERT INTO rollup ({', '.join(_ROLLUP_COLUMNS)}) "
+        f"VALUES ({driver.marks(len(_ROLLUP_COLUMNS))}) "
+        f"ON CONFLICT (monitor_id, period, bucket_start) DO UPDATE SET {updates}",
+        rows,
     )
-    connection.execute(statement, rows)
 
 
 def _load_monitors(connection: Connection, monitor_ids: set[int]) -> dict[int, dict]:
@@ -274,7 +332,10 @@ def record_batch(
     states = _load_states(connection, monitor_ids)
     monitors = _load_monitors(connection, monitor_ids)
     windows = load_windows(connection)
-    result_rows, changes = [], []
+    driver = _Driver(connection)
+    time, to_json = driver.time, driver.json
+    result_rows: list[tuple] = []
+    changes: list[dict] = []
     increments: dict[int, dict[RollupKey, Rollup]] = defaultdict(dict)
     for monitor_id, result in sorted(items, key=lambda item: item[1].checked_at):
         state = states.get(monitor_id)
@@ -286,11 +347,10 @@ def record_batch(
             state, result, monitor_limits, tz,
             _in_maintenance(windows, monitor, result.checked_at), increments[monitor_id],
         )
-        result_rows.append({
-            "monitor_id": monitor_id, "checked_at": result.checked_at,
-            "outcome": result.outcome, "latency_ms": result.latency_ms,
-            "http_status": result.http_status, "reason": result.reason, "phases": result.phases,
-        })
+        result_rows.append((
+            monitor_id, time(result.checked_at), result.outcome, result.latency_ms,
+            result.http_status, result.reason, to_json(result.phases),
+        ))
         if change:
             if change["from_state"] == "down":
                 change["incident_id"] = _close_incident(connection, change, monitor)
@@ -303,14 +363,9 @@ def record_batch(
                 changes.append(warning)
     if not result_rows:
         return Recorded(0, [])
-    connection.execute(insert(RESULTS), result_rows)
-    touched = [states[m] for m in increments]
-    connection.execute(
-        update(STATES).where(STATES.c.monitor_id == bindparam("key")),
-        [{**{k: v for k, v in s.items() if k != "monitor_id"}, "key": s["monitor_id"]}
-         for s in touched],
-    )
+    _insert_results(driver, result_rows)
+    _update_states(driver, [states[m] for m in increments])
     if changes:
         connection.execute(insert(CHANGES), changes)
-    _upsert_rollups(connection, _merge_into_stored(connection, increments, tz))
+    _upsert_rollups(driver, _merged_rollup_rows(driver, increments))
     return Recorded(len(result_rows), changes)

@@ -2,15 +2,21 @@
 
 One chart per group (a row of bars per component) rather than one per component: a browser
 draws a hundred components in a few charts much faster than in a hundred.
+
+The charts depend only on the published status, so they are built once per status (per read
+model snapshot) and shared by every visitor and every refresh, instead of once per page run.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
 import altair as alt
 import pandas as pd
 
+from core.settings import get_settings
 from storage.stats import DayBar
 from storage.status import PublicComponent, PublicStatus
 
@@ -25,6 +31,9 @@ BAR_COLORS: dict[str, str] = {
     "< 90%": "#e0453a",
 }
 BAR_HEIGHT_PX = 22
+COLUMNS = ["component", "day", "category", "uptime", "downtime", "incidents"]
+# Repeated values (names, categories, "none") are sent once per chart as Arrow dictionaries.
+_CATEGORICAL = ("component", "category", "uptime", "downtime", "incidents")
 
 
 def day_category(bar: DayBar) -> str:
@@ -46,22 +55,46 @@ def _uptime_text(bar: DayBar) -> str:
     return f"{bar.uptime * 100:.2f}%"
 
 
+def incident_titles_by_day(
+    status: PublicStatus, components: Sequence[PublicComponent]
+) -> dict[tuple[int, date], list[str]]:
+    """(component id, local day) -> titles of the incidents during that day, for the days the
+    components have bars. One pass over the incidents rather than one per bar."""
+    zone = get_settings().zone
+    spans = {c.id: (c.bars[0].day, c.bars[-1].day) for c in components if c.bars}
+    titles: dict[tuple[int, date], list[str]] = {}
+    for incident in status.incidents:  # newest first, as status.incidents_on lists them
+        span = spans.get(incident.monitor_id)  # type: ignore[arg-type]
+        if span is None:
+            continue
+        day = max(span[0], incident.started_at.astimezone(zone).date())
+        last = span[1]
+        if incident.resolved_at is not None:
+            last = min(last, incident.resolved_at.astimezone(zone).date())
+        while day <= last:
+            start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+            if incident.overlaps(start, start + timedelta(days=1)):
+                titles.setdefault((incident.monitor_id, day), []).append(incident.title)
+            day += timedelta(days=1)
+    return titles
+
+
 def bar_rows(status: PublicStatus, components: Sequence[PublicComponent]) -> pd.DataFrame:
     """One row per component and day, with what the tooltip shows."""
+    titles = incident_titles_by_day(status, components)
     rows = []
     for component in components:
         for bar in component.bars:
-            incidents = status.incidents_on(component.id, bar.day)
-            rows.append({
-                "component": component.name,
-                "day": bar.day.isoformat(),
-                "category": day_category(bar),
-                "uptime": _uptime_text(bar),
-                "downtime": f"{bar.downtime_minutes:.0f} min",
-                "incidents": "; ".join(i.title for i in incidents) or "none",
-            })
-    return pd.DataFrame(rows, columns=["component", "day", "category", "uptime", "downtime",
-                                       "incidents"])
+            rows.append((
+                component.name,
+                bar.day.isoformat(),
+                day_category(bar),
+                _uptime_text(bar),
+                f"{bar.downtime_minutes:.0f} min",
+                "; ".join(titles.get((component.id, bar.day), ())) or "none",
+            ))
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    return frame.astype({name: "category" for name in _CATEGORICAL})
 
 
 def bars_chart(status: PublicStatus, components: Sequence[PublicComponent]) -> alt.Chart:
@@ -69,7 +102,9 @@ def bars_chart(status: PublicStatus, components: Sequence[PublicComponent]) -> a
     names = [c.name for c in components]
     return (
         alt.Chart(data)
-        .mark_rect(cornerRadius=2, stroke="transparent", strokeWidth=1.5)
+        # No per-bar accessibility labels: thousands of them cost the browser more than the
+        # drawing itself; the tooltip and the text above each chart say the same.
+        .mark_rect(cornerRadius=2, stroke="transparent", strokeWidth=1.5, aria=False)
         .encode(
             x=alt.X("day:O", axis=None, sort="ascending"),
             y=alt.Y("component:N", sort=names, title=None,
@@ -87,6 +122,27 @@ def bars_chart(status: PublicStatus, components: Sequence[PublicComponent]) -> a
                 alt.Tooltip("incidents:N", title="Incidents"),
             ],
         )
-        .properties(height=BAR_HEIGHT_PX * max(len(components), 1))
+        .properties(height=BAR_HEIGHT_PX * max(len(components), 1),
+                    usermeta={"embedOptions": {"renderer": "canvas"}})
         .configure_view(strokeWidth=0)
     )
+
+
+# The last few statuses' charts, keyed by the status object itself (immutable; a new snapshot
+# is a new object). Kept small: only the current and the previous snapshot are ever asked for.
+_KEEP = 3
+_lock = threading.Lock()
+_charts: list[tuple[PublicStatus, list[alt.Chart]]] = []
+
+
+def group_charts(status: PublicStatus) -> list[alt.Chart]:
+    """One bars chart per group of `status.groups()`, built once per status."""
+    with _lock:
+        for known, charts in _charts:
+            if known is status:
+                return charts
+    charts = [bars_chart(status, members) for _, members in status.groups()]
+    with _lock:
+        _charts.insert(0, (status, charts))
+        del _charts[_KEEP:]
+    return charts

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from checks.engine import ProbeEngine
+from checks.engine_process import ProbeEngineProcess
 from core.monitors_file import InvalidMonitorsFile, load_monitors_file
 from core.settings import Settings, get_settings
 from notifiers.dispatcher import Dispatcher
@@ -43,7 +43,7 @@ class Runtime:
     """The process's long-lived parts, shared by the routes."""
 
     read_model: ReadModel = field(default_factory=ReadModel)
-    engine: ProbeEngine | None = None
+    engine: ProbeEngineProcess | None = None
 
     def monitors_changed(self) -> None:
         self.read_model.mark_stale()
@@ -122,7 +122,8 @@ def make_lifespan(runtime: Runtime):
             # Paging runs where events are recorded; web-only processes leave it to the workers.
             dispatcher = Dispatcher(get_engine(), settings)
             await anyio.to_thread.run_sync(dispatcher.start)
-            runtime.engine = ProbeEngine(
+            # A process of its own: UI scripts in this one must not delay probes (GIL).
+            runtime.engine = ProbeEngineProcess(
                 on_recorded=lambda: (runtime.read_model.mark_stale(), dispatcher.wake())
             )
             await anyio.to_thread.run_sync(runtime.engine.start)

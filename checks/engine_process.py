@@ -1,0 +1,155 @@
+"""The probe engine in a child process, for processes that also serve the UI.
+
+A thread with its own event loop keeps UI coroutines off the probe loop, but not the UI's
+Python code: page scripts and the probe loop share one GIL, and with 50 dashboard sessions
+re-running, a 100 ms target was recorded at p99 270 ms (bench/engine_bench.py --delay-figure).
+In a process of its own the loop has its own interpreter, and the recorded latency is the
+target's again.
+
+The engine already talks to the rest only through the database and one callback, so the child
+runs the same ProbeEngine; a pipe carries "recorded" notices and counters back, and closing
+the pipe (or the parent dying) stops the child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+log = logging.getLogger(__name__)
+
+# How often the child reports its counters; also bounds how stale seconds_since_tick() can be.
+REPORT_EVERY_S = 0.5
+
+
+@dataclass
+class EngineCounters:
+    """What the child last reported (the fields of EngineStats that /metrics and tests read)."""
+
+    checks: int = 0
+    missed: int = 0
+    overlapping: int = 0
+    written: int = 0
+    last_tick: float | None = None
+
+
+def _child_main(pipe: Connection, engine_options: dict) -> None:
+    """Runs in the child: the engine, plus a loop sending notices until the pipe closes."""
+    from checks.engine import ProbeEngine
+
+    logging.basicConfig(level=logging.WARNING)
+    send_lock = threading.Lock()
+    pending = threading.Event()
+
+    engine = ProbeEngine(on_recorded=pending.set, **engine_options)
+    engine.start()
+
+    def report(recorded: bool) -> None:
+        stats = engine.stats
+        message = ("recorded" if recorded else "counters", EngineCounters(
+            stats.checks, stats.missed, stats.overlapping, engine.results_written,
+            engine.last_tick,
+        ))
+        with send_lock:
+            pipe.send(message)
+
+    def watch_parent() -> None:
+        with contextlib.suppress(EOFError, OSError):
+            while pipe.recv() != "stop":
+                pass
+        stopping.set()
+        pending.set()
+
+    stopping = threading.Event()
+    threading.Thread(target=watch_parent, name="upwatch-parent-watch", daemon=True).start()
+    try:
+        while not stopping.is_set():
+            recorded = pending.wait(REPORT_EVERY_S)
+            pending.clear()
+            if stopping.is_set():
+                break
+            report(recorded)
+    except (BrokenPipeError, OSError):  # the parent went away
+        pass
+    finally:
+        engine.stop(timeout_s=10)
+        with contextlib.suppress(BrokenPipeError, OSError):
+            report(recorded=True)
+
+
+class ProbeEngineProcess:
+    """Same surface as ProbeEngine for the web process: start, stop, seconds_since_tick,
+    results_written, and `on_recorded` called (on a thread of this process) after each batch."""
+
+    def __init__(self, *, on_recorded: Callable[[], None] = lambda: None, **engine_options) -> None:
+        self._on_recorded = on_recorded
+        self._engine_options = engine_options
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._pipe: Connection | None = None
+        self._reader: threading.Thread | None = None
+        self._first_report = threading.Event()
+        self.counters = EngineCounters()
+
+    def start(self, ready_timeout_s: float = 30.0) -> None:
+        # spawn, not fork: the web process has threads (and locks) that a fork would copy mid-use.
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        self._process = context.Process(
+            target=_child_main, args=(theirs, self._engine_options),
+            name="upwatch-probes", daemon=True,
+        )
+        self._process.start()
+        theirs.close()
+        self._pipe = ours
+        self._reader = threading.Thread(target=self._read, name="upwatch-probe-notices",
+                                        daemon=True)
+        self._reader.start()
+        if not self._first_report.wait(ready_timeout_s):
+            log.warning("the probe process has not reported within %.0f s", ready_timeout_s)
+
+    def _read(self) -> None:
+        assert self._pipe is not None
+        while True:
+            try:
+                kind, counters = self._pipe.recv()
+            except (EOFError, OSError):
+                return
+            self.counters = counters
+            self._first_report.set()
+            if kind == "recorded":
+                try:
+                    self._on_recorded()
+                except Exception:
+                    log.exception("a listener of recorded results failed")
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        if self._process is None or self._pipe is None:
+            return
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self._pipe.send("stop")
+        self._process.join(timeout_s)
+        if self._process.is_alive():
+            log.warning("the probe process did not stop in %.0f s; terminating it", timeout_s)
+            self._process.terminate()
+            self._process.join(5)
+        if self._reader is not None:
+            self._reader.join(2)
+        self._pipe.close()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    @property
+    def results_written(self) -> int:
+        return self.counters.written
+
+    def seconds_since_tick(self) -> float | None:
+        tick = self.counters.last_tick
+        return None if tick is None else time.time() - tick

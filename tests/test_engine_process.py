@@ -1,0 +1,49 @@
+"""The engine in a child process: checks run and are recorded there, the parent hears of each
+batch, and stopping (or the parent's pipe closing) ends the child."""
+
+import os
+import threading
+import time
+
+from sqlmodel import select
+
+from checks.engine_process import ProbeEngineProcess
+from core.monitor_input import parse_monitor_input
+from storage.db import session_scope
+from storage.models import CheckResult
+from storage.monitors import create_monitor
+from tests.targets import serve_fault_target
+
+
+def _wait_for(condition, timeout_s: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_child_probes_records_and_tells_the_parent() -> None:
+    with serve_fault_target() as target:
+        monitor = create_monitor(parse_monitor_input(
+            {"name": "ok", "url": target.url("/ok"), "interval": 10, "timeout": 2}
+        ))
+        heard = threading.Event()
+        child = ProbeEngineProcess(on_recorded=heard.set, sync_every_s=0.2, first_run_spread_s=0.1)
+        child.start()
+        try:
+            assert child.pid is not None and child.pid != os.getpid()
+            assert heard.wait(15), "the parent never heard of a recorded batch"
+            assert _wait_for(lambda: child.results_written >= 1)
+            age = child.seconds_since_tick()
+            assert age is not None and age < 5
+        finally:
+            child.stop()
+    with session_scope() as session:
+        results = session.exec(
+            select(CheckResult).where(CheckResult.monitor_id == monitor.id)
+        ).all()
+    assert results and results[0].outcome == "up"
+    assert {"connect", "ttfb", "total"} <= set(results[0].phases)
+    assert child._process is not None and not child._process.is_alive()
