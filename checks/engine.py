@@ -38,6 +38,8 @@ from checks.result import ProbeResult
 from checks.run_check import Check, ProbeClients, check_for
 from core.decide import Thresholds
 from storage.batch_writer import BatchWriter
+from storage.db import get_engine
+from storage.ownership import MonitorClaims
 from storage.schedule import CheckSpec, active_check_specs, last_beats, monitors_fingerprint
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ class ProbeEngine:
         self._missed_reported: dict[int, datetime] = {}
         self._scheduled: dict[str, datetime] = {}
         self._fingerprint: tuple | None = None
+        self._all_specs: dict[int, CheckSpec] = {}  # every active monitor, ours or not
+        self._claims: MonitorClaims | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
@@ -118,9 +122,13 @@ class ProbeEngine:
     def stop(self, timeout_s: float = 5.0) -> None:
         if self._loop is None or self._stopping is None or self._thread is None:
             return
+        if not self._thread.is_alive():  # stopped already
+            return
         self._loop.call_soon_threadsafe(self._stopping.set)
         self._thread.join(timeout=timeout_s)
         self._writer.stop(timeout_s)
+        if self._claims is not None:
+            self._claims.close()  # other workers take our monitors over at once
 
     def seconds_since_tick(self) -> float | None:
         return None if self.last_tick is None else time.time() - self.last_tick
@@ -180,10 +188,17 @@ class ProbeEngine:
         assert self._scheduler is not None
         try:
             fingerprint = await asyncio.to_thread(monitors_fingerprint)
-            if fingerprint == self._fingerprint:
+            if fingerprint != self._fingerprint:
+                self._all_specs = await asyncio.to_thread(active_check_specs)
+                self._fingerprint = fingerprint
+            # Several workers on PostgreSQL split the monitors; alone, every monitor is ours.
+            if self._claims is None:
+                self._claims = MonitorClaims(get_engine())
+            owned = await asyncio.to_thread(self._claims.owned, list(self._all_specs))
+            specs = {m: spec for m, spec in self._all_specs.items() if m in owned}
+            if specs == self._specs:
                 self.last_tick = time.time()
                 return
-            specs = await asyncio.to_thread(active_check_specs)
         except asyncio.CancelledError:  # shutting down
             return
         except Exception:
@@ -212,7 +227,6 @@ class ProbeEngine:
                 next_run_time=now + timedelta(seconds=offset),
                 max_instances=1, coalesce=True, misfire_grace_time=every,
             )
-        self._fingerprint = fingerprint
         self.last_tick = time.time()
 
     def _forget(self, monitor_id: int) -> None:
