@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import streamlit as st
 from hypothesis import HealthCheck, settings
 
+from checks.http_probe import make_probe_client
+from checks.tls_probe import make_ssl_context
 from core.settings import get_settings
 from storage.db import get_engine
+from tests.targets import FaultTarget, serve_fault_target
 
 # Shared, noisy machines: judge properties, not how fast examples are drawn.
 settings.register_profile(
@@ -58,3 +62,23 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     yield db_file
     get_settings.cache_clear()
     get_engine.cache_clear()
+
+
+# -- probe tests: the misbehaving target, and a probe client that trusts its test CA -----------
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[FaultTarget]:
+    with serve_fault_target() as running:
+        yield running
+
+
+@pytest.fixture
+async def client(target: FaultTarget) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_probe_client(ssl_context=make_ssl_context(cafile=target.ca_file)) as shared:
+        yield shared

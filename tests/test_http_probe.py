@@ -4,37 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from pydantic import ValidationError
 
 from checks.check_options import HttpOptions, JsonAssertion
-from checks.http_probe import make_probe_client, probe_http
-from checks.tls_probe import make_ssl_context
-from tests.targets import FaultTarget, serve_fault_target
+from checks.http_probe import probe_http
+from tests.targets import FaultTarget
 
 pytestmark = pytest.mark.anyio
 
 TIMEOUT = 1.0
 SLACK = 0.5  # a result must arrive within timeout + SLACK
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def target() -> Iterator[FaultTarget]:
-    with serve_fault_target() as running:
-        yield running
-
-
-@pytest.fixture
-async def client(target: FaultTarget) -> AsyncIterator[object]:
-    async with make_probe_client(ssl_context=make_ssl_context(cafile=target.ca_file)) as shared:
-        yield shared
 
 
 def _json(path: str, expected: str, op: str = "==") -> HttpOptions:

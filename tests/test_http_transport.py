@@ -4,32 +4,13 @@ outcome), with connect, TLS and first-byte instants noted on the connection."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from checks.http_probe import make_probe_client, probe_http
-from checks.tls_probe import make_ssl_context
-from tests.targets import FaultTarget, serve_fault_target
+from checks.http_probe import probe_http
+from tests.targets import FaultTarget
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def target() -> Iterator[FaultTarget]:
-    with serve_fault_target() as running:
-        yield running
-
-
-@pytest.fixture
-async def client(target: FaultTarget) -> AsyncIterator[object]:
-    async with make_probe_client(ssl_context=make_ssl_context(cafile=target.ca_file)) as shared:
-        yield shared
 
 
 async def test_a_keep_alive_server_sees_each_connection_closed(client) -> None:

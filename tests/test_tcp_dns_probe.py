@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from checks.check_options import DnsOptions, TcpOptions
 from checks.dns_probe import probe_dns
 from checks.tcp_probe import probe_tcp
-from tests.targets import HOST, SILENT_NAME, FaultTarget, serve_dns, serve_fault_target
+from tests.targets import HOST, SILENT_NAME, FaultTarget, serve_dns
 
 pytestmark = pytest.mark.anyio
 
@@ -27,17 +27,6 @@ ZONE = {
     ("www.up.test.", "CNAME"): ["up.test."],
     ("only-a.test.", "A"): ["192.0.2.20"],
 }
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def target() -> Iterator[FaultTarget]:
-    with serve_fault_target() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import pytest
 
 from checks.check_options import HttpOptions, TlsOptions
 from checks.http_probe import make_probe_client, probe_http
 from checks.tls_probe import hostname_matches, make_ssl_context, probe_tls
-from tests.targets import HOST, FaultTarget, serve_fault_target
+from tests.targets import HOST, FaultTarget
 
 pytestmark = pytest.mark.anyio
 
 TIMEOUT = 1.0
 SLACK = 0.5
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def target() -> Iterator[FaultTarget]:
-    with serve_fault_target() as running:
-        yield running
-
-
-@pytest.fixture
-async def client(target: FaultTarget) -> AsyncIterator[httpx.AsyncClient]:
-    async with make_probe_client(ssl_context=make_ssl_context(cafile=target.ca_file)) as shared:
-        yield shared
 
 
 CERT_FAULTS = [
