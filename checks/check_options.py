@@ -25,6 +25,15 @@ _JSON_PATH = re.compile(r"^[A-Za-z_$][\w$-]*(\[\d+\])*(\.[A-Za-z_$][\w$-]*(\[\d+
 _JSON_PATH_STEP = re.compile(r"([A-Za-z_$][\w$-]*)|\[(\d+)\]")
 
 
+def _upper_choice(value: object, choices: tuple[str, ...]) -> object:
+    """Accept any letter case; refuse anything that is not one of `choices`."""
+    if isinstance(value, str):
+        value = value.strip().upper()
+        if value not in choices:
+            raise ValueError(f"choose one of {', '.join(choices)}")
+    return value
+
+
 class _Options(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
@@ -101,11 +110,7 @@ class HttpOptions(CertThresholds):
     @field_validator("method", mode="before")
     @classmethod
     def _method_upper(cls, method: object) -> object:
-        if isinstance(method, str):
-            method = method.strip().upper()
-            if method not in HTTP_METHODS:
-                raise ValueError(f"choose one of {', '.join(HTTP_METHODS)}")
-        return method
+        return _upper_choice(method, HTTP_METHODS)
 
     @field_validator("headers")
     @classmethod
@@ -203,11 +208,7 @@ class DnsOptions(_Options):
     @field_validator("record_type", mode="before")
     @classmethod
     def _type_upper(cls, record_type: object) -> object:
-        if isinstance(record_type, str):
-            record_type = record_type.strip().upper()
-            if record_type not in DNS_RECORD_TYPES:
-                raise ValueError(f"choose one of {', '.join(DNS_RECORD_TYPES)}")
-        return record_type
+        return _upper_choice(record_type, DNS_RECORD_TYPES)
 
     @field_validator("resolver")
     @classmethod
