@@ -19,6 +19,8 @@ from storage.models import Incident
 from storage.monitors import create_monitor
 from storage.results import record_result
 from tests.fakes import FakeHTTPServer, Reply
+from tests.pages_support import errors
+from tests.pages_support import logged_in as admin_page
 from ui.alerting_forms import parse_channel_form
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,15 +33,7 @@ def slack() -> Iterator[FakeHTTPServer]:
 
 
 def logged_in() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "alerting.py"), default_timeout=30).run()
-    at.text_input(key="login_password").input("correct horse")
-    at.button[0].click().run()
-    assert not at.exception
-    return at
-
-
-def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    return admin_page("alerting.py")
 
 
 def unescaped(text: str) -> str:

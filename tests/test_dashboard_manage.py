@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
@@ -12,8 +11,8 @@ from core.monitor_input import parse_monitor_input
 from storage.monitors import MonitorView, create_monitor, get_monitor, list_monitors
 from storage.results import record_result
 from storage.schedule import active_check_specs
+from tests.pages_support import logged_in
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "pa55-Wordfish-91"
 
 
@@ -29,9 +28,7 @@ def _with_secret() -> MonitorView:
 
 
 def _manage(slug: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "dashboard.py"), default_timeout=30).run()
-    at.text_input(key="login_password").input("correct horse")
-    at.button[0].click().run()
+    at = logged_in("dashboard.py")
     at.selectbox(key="manage_slug").set_value(slug).run()
     return at
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -12,21 +11,13 @@ from core.monitor_input import InvalidInput, parse_monitor_input
 from storage.maintenance import scheduled_maintenance
 from storage.maintenance_admin import list_windows
 from storage.monitors import create_monitor
+from tests.pages_support import errors
+from tests.pages_support import logged_in as admin_page
 from ui.maintenance_forms import parse_window_form
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def logged_in() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "maintenance.py"), default_timeout=30).run()
-    at.text_input(key="login_password").input("correct horse")
-    at.button[0].click().run()
-    assert not at.exception
-    return at
-
-
-def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    return admin_page("maintenance.py")
 
 
 def recurring(at: AppTest, cron: str, zone: str = "UTC", minutes: int = 30) -> AppTest:

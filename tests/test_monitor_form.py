@@ -1,12 +1,12 @@
 """The monitor form: kind-specific fields, errors next to options, "Test now", and prefilling
 an edit from a saved monitor."""
 
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from core.monitor_input import SECRET_MASK, parse_monitor_input, parse_monitor_update
 from storage.monitors import create_monitor, list_monitors
+from tests.pages_support import logged_in
 from ui.monitor_fields import (
     form_state_from_monitor,
     form_values,
@@ -14,14 +14,9 @@ from ui.monitor_fields import (
     parse_headers,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def _dashboard() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "dashboard.py"), default_timeout=30).run()
-    at.text_input(key="login_password").input("correct horse")
-    at.button[0].click().run()
-    return at
+    return logged_in("dashboard.py")
 
 
 def _click(at: AppTest, label: str) -> AppTest:

@@ -1,7 +1,6 @@
 """Page logic, headless with AppTest: login, the add-monitor form, the status page."""
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -10,20 +9,11 @@ from checks.result import ProbeResult
 from core.monitor_input import parse_monitor_input
 from storage.monitors import create_monitor, list_monitors
 from storage.results import record_result
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def page(name: str) -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / name), default_timeout=30)
+from tests.pages_support import errors, logged_in, page
 
 
 def logged_in_dashboard() -> AppTest:
-    at = page("dashboard.py").run()
-    at.text_input(key="login_password").input("correct horse")
-    at.button[0].click().run()
-    assert not at.exception
-    return at
+    return logged_in("dashboard.py")
 
 
 def fill_form(at: AppTest, **values: object) -> AppTest:
@@ -37,10 +27,6 @@ def fill_form(at: AppTest, **values: object) -> AppTest:
     public.check() if form["public"] else public.uncheck()
     next(b for b in at.button if b.label == "Add monitor").click().run()
     return at
-
-
-def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
 
 
 def test_without_a_password_the_dashboard_explains_how_to_set_it(monkeypatch) -> None:

@@ -8,18 +8,11 @@ from streamlit.testing.v1 import AppTest
 
 from storage.incidents import admin_incidents, create_incident
 from storage.status import page_layout
+from tests.pages_support import logged_in
 from tests.status_support import monitor
 from ui.status_badge_snippets import badge_snippets
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def logged_in(page: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=30).run()
-    at.text_input(key="login_password").input("correct horse")
-    at.button[0].click().run()
-    assert not at.exception
-    return at
 
 
 def test_pages_need_the_login() -> None:

@@ -1,0 +1,24 @@
+"""Running pages headless with AppTest, as a logged-in admin where needed."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+ADMIN_PASSWORD = "correct horse"  # what tests/conftest.py sets UPWATCH_ADMIN_PASSWORD to
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_file(str(PAGES / name), default_timeout=30)
+
+
+def logged_in(name: str) -> AppTest:
+    at = page(name).run()
+    at.text_input(key="login_password").input(ADMIN_PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
