@@ -9,12 +9,15 @@ model snapshot) and shared by every visitor and every refresh, instead of once p
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import altair as alt
 import pandas as pd
+from streamlit import dataframe_util
 
 from core.settings import get_settings
 from storage.stats import DayBar
@@ -97,17 +100,16 @@ def bar_rows(status: PublicStatus, components: Sequence[PublicComponent]) -> pd.
     return frame.astype({name: "category" for name in _CATEGORICAL})
 
 
-def bars_chart(status: PublicStatus, components: Sequence[PublicComponent]) -> alt.Chart:
-    data = bar_rows(status, components)
-    names = [c.name for c in components]
+def bars_chart(names: Sequence[str], dataset: str) -> alt.Chart:
+    """The bars of the components `names`, drawn from the named dataset of `bar_rows`."""
     return (
-        alt.Chart(data)
+        alt.Chart(alt.NamedData(name=dataset))
         # No per-bar accessibility labels: thousands of them cost the browser more than the
         # drawing itself; the tooltip and the text above each chart say the same.
         .mark_rect(cornerRadius=2, stroke="transparent", strokeWidth=1.5, aria=False)
         .encode(
             x=alt.X("day:O", axis=None, sort="ascending"),
-            y=alt.Y("component:N", sort=names, title=None,
+            y=alt.Y("component:N", sort=list(names), title=None,
                     axis=alt.Axis(labelLimit=160, labelFontSize=13, ticks=False, domain=False)),
             color=alt.Color(
                 "category:N",
@@ -122,27 +124,36 @@ def bars_chart(status: PublicStatus, components: Sequence[PublicComponent]) -> a
                 alt.Tooltip("incidents:N", title="Incidents"),
             ],
         )
-        .properties(height=BAR_HEIGHT_PX * max(len(components), 1),
-                    usermeta={"embedOptions": {"renderer": "canvas"}})
+        .properties(height=BAR_HEIGHT_PX * max(len(names), 1))
         .configure_view(strokeWidth=0)
     )
 
 
-# The last few statuses' charts, keyed by the status object itself (immutable; a new snapshot
+def bars_spec(status: PublicStatus, components: Sequence[PublicComponent]) -> dict[str, Any]:
+    """The Vega-Lite spec of a group's bars, with its data already in Arrow form: what
+    st.vega_lite_chart sends as is, so a page run only serialises a small spec."""
+    data = dataframe_util.convert_anything_to_arrow_bytes(bar_rows(status, components))
+    dataset = "bars-" + hashlib.sha256(data).hexdigest()[:16]
+    spec = bars_chart([c.name for c in components], dataset).to_dict()
+    spec["datasets"] = {dataset: data}
+    return spec
+
+
+# The last few statuses' specs, keyed by the status object itself (immutable; a new snapshot
 # is a new object). Kept small: only the current and the previous snapshot are ever asked for.
 _KEEP = 3
 _lock = threading.Lock()
-_charts: list[tuple[PublicStatus, list[alt.Chart]]] = []
+_specs: list[tuple[PublicStatus, list[dict[str, Any]]]] = []
 
 
-def group_charts(status: PublicStatus) -> list[alt.Chart]:
-    """One bars chart per group of `status.groups()`, built once per status."""
+def group_specs(status: PublicStatus) -> list[dict[str, Any]]:
+    """One bars spec per group of `status.groups()`, built once per status."""
     with _lock:
-        for known, charts in _charts:
+        for known, specs in _specs:
             if known is status:
-                return charts
-    charts = [bars_chart(status, members) for _, members in status.groups()]
+                return specs
+    specs = [bars_spec(status, members) for _, members in status.groups()]
     with _lock:
-        _charts.insert(0, (status, charts))
-        del _charts[_KEEP:]
-    return charts
+        _specs.insert(0, (status, specs))
+        del _specs[_KEEP:]
+    return specs

@@ -15,7 +15,7 @@ from core.settings import get_settings
 from storage.incidents import STATUS_LABELS, IncidentView
 from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
 from ui.formatting import OVERALL_LABELS, ago, percent, plain, state_label
-from ui.status_bars import group_charts
+from ui.status_bars import group_specs
 
 WINDOW_LABELS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
 BANNERS = {"operational": st.success, "degraded": st.warning, "maintenance": st.info}
@@ -84,14 +84,14 @@ def components(status: PublicStatus) -> None:
         "Uptime over", list(PAGE_WINDOWS), format_func=WINDOW_LABELS.get, default="30d",
         key="uptime_window",
     ) or "30d"
-    charts = group_charts(status)  # built once per snapshot, shared by every visitor
-    for (group, members), chart in zip(status.groups(), charts, strict=True):
+    specs = group_specs(status)  # built once per snapshot, shared by every visitor
+    for (group, members), spec in zip(status.groups(), specs, strict=True):
         with st.container(border=True):
             if group:
                 st.subheader(plain(group), anchor=False)
             for component in members:
                 st.markdown(_component_line(component, window))
-            st.altair_chart(chart, width="stretch", theme="streamlit")
+            st.vega_lite_chart(spec, width="stretch", theme="streamlit")
             st.caption("90 days ago · today")
 
 
