@@ -1,9 +1,11 @@
 """Upwatch: `streamlit run app.py` serves the UI, the badges, the API and runs the probes."""
 
 import streamlit as st
+from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
-from web.server import Runtime, build_routes, make_lifespan
+from web.fast_paths import FastPathMiddleware
+from web.server import Runtime, build_routes, fast_routes, make_lifespan
 
 # router.py navigates with st.navigation. Without this, Streamlit sees the pages/ folder and, until
 # some session has run the router, serves a direct visit to /status in its legacy folder mode:
@@ -15,5 +17,6 @@ runtime = Runtime()
 app = st.App(
     "router.py",
     routes=build_routes(runtime),
+    middleware=[Middleware(FastPathMiddleware, routes=fast_routes(runtime))],
     lifespan=make_lifespan(runtime),
 )

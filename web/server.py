@@ -68,11 +68,15 @@ def _health_routes(runtime: Runtime) -> list[Route]:
     return [Route("/healthz", healthz)]
 
 
+def fast_routes(runtime: Runtime) -> list[BaseRoute]:
+    """Read-only answers from memory, served ahead of Streamlit's middleware (web/fast_paths)."""
+    return [*badge_routes(runtime.read_model), *status_api_routes(runtime.read_model)]
+
+
 def build_routes(runtime: Runtime) -> list[BaseRoute]:
     return [
         *_health_routes(runtime),
-        *badge_routes(runtime.read_model),
-        *status_api_routes(runtime.read_model),
+        *fast_routes(runtime),
         *feed_routes(runtime.read_model),
         *export_routes(),
         *api_routes(runtime.monitors_changed),
