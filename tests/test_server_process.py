@@ -45,6 +45,12 @@ def test_it_probes_reports_failures_and_survives_a_restart(
                 25, "down",
             )
             assert down["reason"] == "connection refused"
+            # Badges skip Streamlit's middleware: a 1 kB+ SVG would otherwise come back gzipped.
+            badge = httpx.get(f"{server.url}/badge/status.svg", timeout=5,
+                              headers={"Accept-Encoding": "gzip"})
+            assert badge.status_code == 200 and len(badge.content) > 1000
+            assert badge.headers["content-type"] == "image/svg+xml"
+            assert "content-encoding" not in badge.headers
             assert server.stop(signal.SIGTERM) < 10, server.log()
 
         target.start()
