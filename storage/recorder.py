@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 
 from sqlalchemy import Connection, insert, select, update
 
-from analytics.histogram import LatencyHistogram
+from analytics.histogram import add_into_serialized
 from analytics.rollup import Rollup, RollupKey, TimelinePoint, fold_point
 from checks.result import ProbeResult
 from core.decide import DEFAULT_THRESHOLDS, StateSnapshot, Thresholds, decide
@@ -215,9 +215,9 @@ def _merged_rollup_rows(
                 failures += existing[5]
                 blob, low, high = bytes(existing[6]), existing[7], existing[8]
                 if histogram.count:  # else the stored histogram stands as it is
-                    merged = LatencyHistogram.from_bytes(blob)
-                    merged.merge(histogram)
-                    blob, low, high = merged.to_bytes(), merged.min_ms, merged.max_ms
+                    blob = add_into_serialized(blob, histogram)
+                    low = histogram.min_ms if low is None else min(low, histogram.min_ms)
+                    high = histogram.max_ms if high is None else max(high, histogram.max_ms)
             rows.append((monitor_id, period, stored_start, time(inc.bucket_end), up, degraded,
                          down, maintenance, checks, failures, blob, low, high))
     return rows

@@ -160,8 +160,9 @@ def _end_of_local_day(moment: datetime, zone: tzinfo) -> datetime:
 
 
 def _effective_end(end: datetime, current: dict[int, _Current], zone: tzinfo) -> datetime:
-    """Where rollups may be read up to: past `end` while nothing was recorded after `end`."""
-    if all(c.last_check_at is None or c.last_check_at <= end for c in current.values()):
+    """Where rollups may be read up to: past `end` while nothing was recorded at or after `end`
+    (a check made exactly at `end` is outside [start, end) but inside its hour's rollup)."""
+    if all(c.last_check_at is None or c.last_check_at < end for c in current.values()):
         return _end_of_local_day(end, zone)
     return end
 
