@@ -27,8 +27,10 @@ from web.api import api_routes
 from web.badges import badge_routes
 from web.export_api import export_routes
 from web.feeds import feed_routes
+from web.metrics import metrics_routes
 from web.push import push_routes
 from web.read_model import ReadModel
+from web.responses import has_api_token
 from web.status_api import status_api_routes
 from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
 
@@ -44,6 +46,9 @@ class Runtime:
 
     read_model: ReadModel = field(default_factory=ReadModel)
     engine: ProbeEngineProcess | None = None
+
+    def engine_tick_age(self) -> float | None:
+        return None if self.engine is None else self.engine.seconds_since_tick()
 
     def monitors_changed(self) -> None:
         self.read_model.mark_stale()
@@ -82,6 +87,7 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *api_routes(runtime.monitors_changed),
         *push_routes(runtime.monitors_changed),
         *ack_routes(),
+        *metrics_routes(has_api_token, runtime.engine_tick_age),
     ]
 
 
