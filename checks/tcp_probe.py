@@ -75,6 +75,17 @@ def describe_os_error(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
+async def connect_timed(
+    host: str, port: int, phases: dict[str, float]
+) -> tuple[str, asyncio.StreamWriter]:
+    """Resolve `host` and open a TCP connection, noting the dns and connect phases."""
+    address, phases["dns"] = await resolve_host(host, port)
+    connect_started = time.perf_counter()
+    _, writer = await asyncio.open_connection(address, port)
+    phases["connect"] = elapsed_ms(connect_started)
+    return address, writer
+
+
 async def probe_tcp(
     host: str, port: int, timeout: float, options: TcpOptions | None = None
 ) -> ProbeResult:
@@ -84,10 +95,7 @@ async def probe_tcp(
     phases: dict[str, float] = {}
     try:
         async with asyncio.timeout(timeout):
-            address, phases["dns"] = await resolve_host(host, port)
-            connect_started = time.perf_counter()
-            _, writer = await asyncio.open_connection(address, port)
-            phases["connect"] = elapsed_ms(connect_started)
+            _, writer = await connect_timed(host, port, phases)
         writer.close()
         with contextlib.suppress(OSError):
             await asyncio.wait_for(writer.wait_closed(), 0.5)

@@ -22,9 +22,9 @@ from checks.check_options import CertThresholds, TlsOptions
 from checks.result import Outcome, ProbeResult
 from checks.tcp_probe import (
     ProbeFailure,
+    connect_timed,
     describe_os_error,
     elapsed_ms,
-    resolve_host,
     timed_out_reason,
 )
 
@@ -194,10 +194,7 @@ async def probe_tls(
     facts: dict[str, object] | None = None
     try:
         async with asyncio.timeout(timeout):
-            address, phases["dns"] = await resolve_host(host, port)
-            connect_started = time.perf_counter()
-            _, writer = await asyncio.open_connection(address, port)
-            phases["connect"] = elapsed_ms(connect_started)
+            address, writer = await connect_timed(host, port, phases)
             try:
                 tls_started = time.perf_counter()
                 await writer.start_tls(context, server_hostname=host)
