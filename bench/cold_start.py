@@ -28,11 +28,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def rss_mib(pid: int) -> float:
+def _rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+            return int(line.split()[1])
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(child) for child in text]
+    return found
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of the server and its children (the probe engine runs in one)."""
+    pids, total = [pid], 0
+    while pids:
+        current = pids.pop()
+        total += _rss_kib(current)
+        pids += _children(current)
+    return total / 1024
 
 
 def one_run() -> tuple[float, float]:
@@ -67,7 +85,7 @@ def main() -> None:
     for i, (started, rss) in enumerate(results, 1):
         print(f"run {i}: healthz 200 after {started:.2f} s, idle RSS {rss:.0f} MiB")
     print(f"median: cold start {statistics.median(r[0] for r in results):.2f} s, "
-          f"idle RSS {statistics.median(r[1] for r in results):.0f} MiB")
+          f"idle RSS (server + probe process) {statistics.median(r[1] for r in results):.0f} MiB")
 
 
 if __name__ == "__main__":
