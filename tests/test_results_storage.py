@@ -1,4 +1,4 @@
-"""Recording results: result, state and state change together, and 24-hour uptime."""
+"""Recording results: result, state and state change together."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +9,7 @@ from core.monitor_input import parse_monitor_input
 from storage.db import session_scope
 from storage.models import CheckResult, StateChange
 from storage.monitors import create_monitor, get_monitor
-from storage.results import record_result, uptime_since
+from storage.results import record_result
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -35,20 +35,3 @@ def test_a_result_updates_state_and_records_the_change() -> None:
 
 def test_a_result_for_a_deleted_monitor_is_dropped() -> None:
     assert record_result(9999, ProbeResult("up", NOW)) is None
-
-
-def test_uptime_is_time_based() -> None:
-    monitor_id = new_monitor()
-    # up for 18 hours, then down for 6: 75 %.
-    record_result(monitor_id, ProbeResult("up", NOW - timedelta(hours=24)))
-    record_result(monitor_id, ProbeResult("up", NOW - timedelta(hours=12)))
-    record_result(monitor_id, ProbeResult("down", NOW - timedelta(hours=6)))
-    assert uptime_since([monitor_id], NOW - timedelta(hours=24), NOW) == {monitor_id: 0.75}
-
-
-def test_uptime_ignores_time_before_the_first_result() -> None:
-    monitor_id, silent_id = new_monitor(), new_monitor("Silent")
-    record_result(monitor_id, ProbeResult("up", NOW - timedelta(hours=2)))
-    record_result(monitor_id, ProbeResult("degraded", NOW - timedelta(hours=1)))
-    uptime = uptime_since([monitor_id, silent_id], NOW - timedelta(hours=24), NOW)
-    assert uptime == {monitor_id: 1.0, silent_id: None}
