@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,7 +19,7 @@ from storage.monitors import (
     list_monitors,
     update_monitor,
 )
-from web.responses import has_api_token, not_found, unauthorized
+from web.responses import field_errors, has_api_token, not_found, run_sync, unauthorized
 
 # What an anonymous caller may see of a public monitor: no URL, no error text.
 PUBLIC_FIELDS = ("slug", "name", "kind", "public", "interval", "state", "last_check_at",
@@ -42,28 +41,19 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _refused(exc: InvalidInput) -> JSONResponse:
-    return JSONResponse({"errors": exc.errors}, status_code=422)
-
-
-async def _run_sync(func: Callable[..., Any], *args: Any) -> Any:
-    # Sync database sessions must not run on the server's event loop.
-    return await anyio.to_thread.run_sync(func, *args)
-
-
 def api_routes(on_change: Callable[[], None]) -> list[Route]:
     async def list_or_create(request: Request) -> Response:
         authorized = has_api_token(request)
         if request.method == "GET":
-            monitors = await _run_sync(list_monitors, not authorized)
+            monitors = await run_sync(list_monitors, not authorized)
             return JSONResponse([_shown(m, authorized) for m in monitors])
         if not authorized:
             return unauthorized()
         try:
             spec = parse_monitor_input(await _json_body(request))
-            monitor = await _run_sync(create_monitor, spec)
+            monitor = await run_sync(create_monitor, spec)
         except InvalidInput as exc:
-            return _refused(exc)
+            return field_errors(exc.errors)
         on_change()
         return JSONResponse(monitor.to_api(), status_code=201)
 
@@ -71,21 +61,21 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
         slug = request.path_params["slug"]
         authorized = has_api_token(request)
         if request.method == "GET":
-            monitor = await _run_sync(get_monitor, slug)
+            monitor = await run_sync(get_monitor, slug)
             if monitor is None or not (authorized or monitor.public):
                 return not_found()
             return JSONResponse(_shown(monitor, authorized))
         if not authorized:
             return unauthorized()
         if request.method == "DELETE":
-            deleted = await _run_sync(delete_monitor, slug)
+            deleted = await run_sync(delete_monitor, slug)
             on_change()
             return Response(status_code=204) if deleted else not_found()
         try:
             changes = await _json_body(request)
-            monitor = await _run_sync(update_monitor, slug, changes)
+            monitor = await run_sync(update_monitor, slug, changes)
         except InvalidInput as exc:
-            return _refused(exc)
+            return field_errors(exc.errors)
         if monitor is None:
             return not_found()
         on_change()

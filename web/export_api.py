@@ -11,21 +11,19 @@ both included, and default to this month. Bad parameters are a 422 with `{"error
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from core.settings import get_settings
 from storage.export import RESULT_COLUMNS, SLA_COLUMNS, results_between, sla_report, to_csv
 from storage.monitors import get_monitor
-from web.responses import has_api_token, not_found, unauthorized
+from web.responses import field_errors, has_api_token, not_found, run_sync, unauthorized
 
 MAX_RESULT_DAYS = 92
 MAX_SLA_DAYS = 400
@@ -127,25 +125,20 @@ def _answer(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, name
     return Response(json.dumps(rows), media_type="application/json")
 
 
-async def _run_sync(func: Callable[..., Any], *args: Any) -> Any:
-    # Sync database sessions must not run on the server's event loop.
-    return await anyio.to_thread.run_sync(func, *args)
-
-
 def export_routes() -> list[Route]:
     async def results(request: Request) -> Response:
         if request.path_params["fmt"] not in FORMATS:
             return not_found()
         if not has_api_token(request):
             return unauthorized()
-        monitor = await _run_sync(get_monitor, request.path_params["slug"])
+        monitor = await run_sync(get_monitor, request.path_params["slug"])
         if monitor is None:
             return not_found()
         try:
             span = parse_result_range(dict(request.query_params), datetime.now(UTC))
         except BadParameters as exc:
-            return JSONResponse({"errors": exc.errors}, status_code=422)
-        rows = await _run_sync(results_between, monitor.id, span.start, span.end)
+            return field_errors(exc.errors)
+        rows = await run_sync(results_between, monitor.id, span.start, span.end)
         return _answer(rows, RESULT_COLUMNS, request.path_params["fmt"],
                        f"{monitor.slug}-results")
 
@@ -157,8 +150,8 @@ def export_routes() -> list[Route]:
         try:
             span = parse_sla_range(dict(request.query_params), datetime.now(UTC))
         except BadParameters as exc:
-            return JSONResponse({"errors": exc.errors}, status_code=422)
-        rows = await _run_sync(sla_report, span.first, span.last, span.zone)
+            return field_errors(exc.errors)
+        rows = await run_sync(sla_report, span.first, span.last, span.zone)
         return _answer(rows, SLA_COLUMNS, request.path_params["fmt"],
                        f"sla-{span.first}-{span.last}")
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
+from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -36,3 +39,13 @@ def unauthorized() -> JSONResponse:
     return JSONResponse(
         {"error": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
     )
+
+
+def field_errors(errors: dict[str, str]) -> JSONResponse:
+    """Bad input: 422 with one message per field, as every write and query route answers it."""
+    return JSONResponse({"errors": errors}, status_code=422)
+
+
+async def run_sync(func: Callable[..., Any], *args: Any) -> Any:
+    # Sync database sessions must not run on the server's event loop.
+    return await anyio.to_thread.run_sync(func, *args)
