@@ -18,8 +18,11 @@ ascending, quantile(q) is the sample at 1-based rank max(1, ceil(q * n)).
 Two histograms merge by adding bucket counts, so merging is associative and commutative, and a
 window's percentiles are a merge of pre-aggregated hourly or daily histograms.
 
-Serialized form (`to_bytes`), chosen per histogram, whichever is smaller (dense on a tie, since it
-decodes faster):
+Serialized form (`to_bytes`), chosen per histogram: dense unless the sparse form is less than a
+third of its size (`DENSE_SLACK`). Dense decodes faster, and a batch adding samples inside its
+range patches the counts in place (`add_into_serialized`) instead of decoding and encoding: that
+is what keeps rollup maintenance cheap. Sparse is kept for widely spread histograms, where dense
+would waste space.
 
     tag (1 byte) | zeros (varint) | min, max (2 x float64 LE, only when count > 0) | body
     tag 1 "empty":  no body
@@ -29,7 +32,7 @@ decodes faster):
     tag 3/4/5 "dense": first index (zigzag varint) | one count per bucket from the first to the
                     last index, as uint8 / uint16 / uint32 LE
 
-An hour of 60 checks spread over 50..300 ms takes about 70 bytes; a day of 1,440 checks is dense.
+An hour of 60 checks spread over 50..300 ms takes about 100 bytes; a day of 1,440 checks is dense.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ _INV_LOG_GAMMA = 1.0 / math.log(GAMMA)
 _VALUE_FACTOR = 2.0 / (GAMMA + 1.0)
 
 _TAG_EMPTY, _TAG_SPARSE = 1, 2
+# Dense is chosen while it is at most this many times the size of sparse.
+DENSE_SLACK = 3
 _DENSE_TAGS = {3: "B", 4: "H", 5: "I"}
 _NUMPY_DTYPES = {3: np.dtype("<u1"), 4: np.dtype("<u2"), 5: np.dtype("<u4")}
 _MIN_MAX = struct.Struct("<dd")
@@ -152,12 +157,12 @@ class LatencyHistogram:
             return bytes([_TAG_SPARSE]) + head + b"\x00"
         indices = sorted(self.buckets)
         dense_tag, dense = _encode_dense(indices, self.buckets)
-        # The sparse form is built only when it could be the smaller one: every entry after the
-        # first takes at least one byte, two when its count is above 7.
-        if len(dense) <= _sparse_size_floor(indices, self.buckets):
+        # The sparse form is built only when it could win: every entry after the first takes at
+        # least one byte, two when its count is above 7.
+        if len(dense) <= DENSE_SLACK * _sparse_size_floor(indices, self.buckets):
             return bytes([dense_tag]) + head + dense
         sparse = _encode_sparse(indices, self.buckets)
-        if len(dense) <= len(sparse):
+        if len(dense) <= DENSE_SLACK * len(sparse):
             return bytes([dense_tag]) + head + dense
         return bytes([_TAG_SPARSE]) + head + sparse
 
@@ -227,10 +232,10 @@ def merge_serialized(blobs: Iterable[bytes]) -> LatencyHistogram:
 def add_into_serialized(data: bytes, other: LatencyHistogram) -> bytes:
     """`to_bytes` of (`from_bytes(data)` merged with `other`), usually without decoding `data`.
 
-    The recorder adds a few samples per batch to a day's histogram of up to 1,440; a dense blob
+    The recorder adds a few samples per batch to an hour's or a day's histogram; a dense blob
     whose range already holds every new sample is patched in place. That gives the same bytes as
     a full re-encode: the dense form keeps its size, and the sparse form never shrinks when
-    samples are added, so dense stays the smaller (or tied) form.
+    samples are added, so dense stays within `DENSE_SLACK` times the sparse size.
     """
     tag = data[0]
     typecode = _DENSE_TAGS.get(tag)

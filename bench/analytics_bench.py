@@ -6,9 +6,8 @@ Generated (printed again with the figures): daily rollups for 365 days for every
 rollups for the last `--hourly-days` days (the read model never reads older hours), written
 directly in bulk; raw results only for a few monitors (30 days each) for the naive comparison.
 Size per monitor-year is measured on a full year (365 days of hourly and daily rollups) for a
-sample of monitors and divided by their number. Ingest goes through `record_batch` into the
-same large database (batches of 2 and 5 results per monitor). Figures are medians over
-several runs.
+sample of monitors and divided by their number. Ingest goes through the engine's batch writer
+into the same large database. Figures are medians over several runs.
 """
 
 from __future__ import annotations
@@ -222,29 +221,33 @@ def run(backend: str, monitors: int, hourly_days: int) -> None:
     print(f"[{backend}] one monitor, 30 d uptime + percentiles: naive over 43,200 raw rows "
           f"{naive_ms:.1f} ms vs rollups {rolled_ms:.2f} ms = {naive_ms / rolled_ms:.0f}x")
 
-    # Ingest through record_batch against this large database: batches of 2 and of 5 results
-    # per monitor over all monitors (two and five ticks of the engine's batch writer), each batch
-    # its own transaction, as the batch writer sends them.
-    from core.settings import get_settings
-    from storage.recorder import record_batch
-    zone = get_settings().zone
-    minute = 0
-    for per_monitor in (2, 5):
-        rates = []
-        for _ in range(5):
-            items = []
-            for _ in range(per_monitor):
-                minute += 1
-                at = NOW + timedelta(minutes=minute)
-                items += [(m, ProbeResult("up", at, latency_ms=80.0 + (m * minute) % 40))
-                          for m in ids]
-            t0 = time.perf_counter()
-            with engine.begin() as connection:
-                record_batch(connection, items, zone)
-            rates.append(len(items) / (time.perf_counter() - t0))
-        print(f"[{backend}] ingest through record_batch (batches of {per_monitor * monitors:,} "
-              f"results over {monitors} monitors, with rollups, into this database): "
-              f"{statistics.median(rates):,.0f} results/s (target >= 20,000)")
+    # Ingest through the engine's own writer (storage.batch_writer: a thread taking batches
+    # off a queue, one transaction each, rollups included) against this large database. The
+    # results (one a minute for every monitor) are made before the clock starts and submitted
+    # as fast as the queue takes them; the figure is all results over all the time, so the
+    # batches that pay for a WAL checkpoint count as they come.
+    from storage.batch_writer import BatchWriter
+    per_run = 100_000
+    rates = []
+    for run_index in range(3):
+        results = []
+        for minute in range(per_run // monitors):
+            at = NOW + timedelta(minutes=run_index * 1000 + minute + 1)
+            results += [(m, ProbeResult("up", at, latency_ms=80.0 + (m * minute) % 40))
+                        for m in ids]
+        writer = BatchWriter()
+        writer.start()
+        t0 = time.perf_counter()
+        for monitor_id, result in results:
+            writer.submit(monitor_id, result)
+        writer.stop(timeout_s=600)
+        elapsed = time.perf_counter() - t0
+        assert writer.written == len(results), (writer.written, len(results))
+        rates.append(len(results) / elapsed)
+    print(f"[{backend}] ingest through the batch writer ({per_run:,} results over {monitors} "
+          f"monitors, batches of up to {writer.max_batch:,}, rollups maintained, into "
+          f"this database): {statistics.median(rates):,.0f} results/s (runs: "
+          f"{', '.join(f'{r:,.0f}' for r in rates)}; target >= 20,000)")
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from checks.result import ProbeResult
@@ -34,19 +34,26 @@ class Transition:
     reason: str | None
 
 
-def _target_state(current: StateSnapshot, result: ProbeResult, limits: Thresholds) -> str:
-    if current.state == "pending":
+MAINTENANCE_REASON = "maintenance window"
+
+
+def _target_state(
+    state: str, result: ProbeResult, failures: int, successes: int, limits: Thresholds
+) -> str:
+    """The state after counting `result`; `state` is the one judged from (pending after a
+    maintenance window), `failures`/`successes` the counts including this result."""
+    if state == "pending":
         # A monitor's first verdict needs no confirmation: there is nothing to flap from.
-        if result.is_success or current.consecutive_failures >= limits.failures_before_down:
+        if result.is_success or failures >= limits.failures_before_down:
             return result.outcome
         return "pending"
     if result.is_success:
-        if current.state != "down" or current.consecutive_successes >= limits.successes_before_up:
+        if state != "down" or successes >= limits.successes_before_up:
             return result.outcome
         return "down"
-    if current.consecutive_failures >= limits.failures_before_down:
+    if failures >= limits.failures_before_down:
         return "down"
-    return current.state
+    return state
 
 
 def decide(
@@ -59,25 +66,24 @@ def decide(
 
     Inside a maintenance window the state is "maintenance" whatever the result, and counting
     starts afresh: the first verdict after the window is confirmed like a new monitor's.
+    (This runs once per check result, so it builds its answer directly.)
     """
+    at = result.checked_at
     if in_maintenance:
-        snapshot = StateSnapshot("maintenance", current.since, "maintenance window", 0, 0)
         if current.state == "maintenance":
-            return snapshot, None
-        moved = replace(snapshot, since=result.checked_at)
-        return moved, Transition(current.state, "maintenance", result.checked_at, moved.reason)
-    judged = replace(current, state="pending") if current.state == "maintenance" else current
-    counted = replace(
-        judged,
-        consecutive_failures=0 if result.is_success else judged.consecutive_failures + 1,
-        consecutive_successes=judged.consecutive_successes + 1 if result.is_success else 0,
-    )
-    new_state = _target_state(counted, result, limits)
+            return StateSnapshot("maintenance", current.since, MAINTENANCE_REASON, 0, 0), None
+        return (StateSnapshot("maintenance", at, MAINTENANCE_REASON, 0, 0),
+                Transition(current.state, "maintenance", at, MAINTENANCE_REASON))
+    success = result.is_success
+    failures = 0 if success else current.consecutive_failures + 1
+    successes = current.consecutive_successes + 1 if success else 0
+    judged = "pending" if current.state == "maintenance" else current.state
+    new_state = _target_state(judged, result, failures, successes, limits)
     # A failure explains itself; a success not yet trusted leaves the outage's reason standing.
-    reason = result.reason if not result.is_success else (
+    reason = result.reason if not success else (
         current.reason if new_state == "down" else result.reason
     )
     if new_state == current.state:
-        return replace(counted, state=current.state, reason=reason), None
-    transition = Transition(current.state, new_state, result.checked_at, reason)
-    return replace(counted, state=new_state, since=result.checked_at, reason=reason), transition
+        return StateSnapshot(new_state, current.since, reason, failures, successes), None
+    return (StateSnapshot(new_state, at, reason, failures, successes),
+            Transition(current.state, new_state, at, reason))

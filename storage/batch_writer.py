@@ -30,13 +30,13 @@ class BatchWriter:
         self,
         on_recorded: Callable[[Recorded], None] = lambda _recorded: None,
         thresholds: Callable[[int], Thresholds | None] = lambda _monitor_id: None,
-        max_batch: int = 2000,
+        max_batch: int = 5000,
         max_wait_s: float = 0.2,
     ) -> None:
         self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
         self._on_recorded = on_recorded
         self._thresholds = thresholds
-        self._max_batch = max_batch
+        self.max_batch = max_batch
         self._max_wait_s = max_wait_s
         self._thread = threading.Thread(target=self._run, name="upwatch-writer", daemon=True)
         self.written = 0
@@ -57,7 +57,7 @@ class BatchWriter:
         if first is None:
             return [], True
         batch, deadline = [first], time.monotonic() + self._max_wait_s
-        while len(batch) < self._max_batch:
+        while len(batch) < self.max_batch:
             try:
                 item = self._queue.get(timeout=max(deadline - time.monotonic(), 0))
             except queue.Empty:

@@ -11,14 +11,16 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
+from functools import partial
+from operator import attrgetter
 
 from sqlalchemy import Connection, insert, select, update
 
 from analytics.histogram import add_into_serialized
-from analytics.rollup import Rollup, RollupKey, TimelinePoint, fold_point
+from analytics.rollup import Rollup, RollupFolder, RollupKey, TimelinePoint
 from checks.result import ProbeResult
-from core.decide import DEFAULT_THRESHOLDS, StateSnapshot, Thresholds, decide
+from core.decide import DEFAULT_THRESHOLDS, StateSnapshot, Thresholds, Transition, decide
 from notifiers.message import format_duration
 from storage.alerting_models import CertificateWarning
 from storage.maintenance import WindowSpec, load_windows, monitors_covered
@@ -26,18 +28,15 @@ from storage.models import (
     CheckResult,
     Incident,
     IncidentUpdate,
-    Monitor,
-    MonitorState,
     RollupRow,
     StateChange,
     as_utc,
 )
 
+_checked_at = attrgetter("checked_at")
 RESULTS = CheckResult.__table__
-STATES = MonitorState.__table__
 CHANGES = StateChange.__table__
 ROLLUPS = RollupRow.__table__
-MONITORS = Monitor.__table__
 INCIDENTS = Incident.__table__
 INCIDENT_UPDATES = IncidentUpdate.__table__
 CERT_WARNINGS = CertificateWarning.__table__
@@ -55,50 +54,48 @@ class Recorded:
     changes: list[dict]
 
 
-def _load_states(connection: Connection, monitor_ids: set[int]) -> dict[int, dict]:
-    rows = connection.execute(
-        select(STATES).where(STATES.c.monitor_id.in_(monitor_ids))
-    ).mappings()
-    return {row["monitor_id"]: dict(row) for row in rows}
-
-
-def _fold_result(
-    state: dict, result: ProbeResult, limits: Thresholds, tz: tzinfo, in_maintenance: bool,
-    table: dict[RollupKey, Rollup],
-) -> dict | None:
-    """Advance one monitor's state by one result, fold it into its rollup increments (`table`);
-    return any state change."""
+def _fold_results(
+    state: dict, results: list[ProbeResult], limits: Thresholds, tz: tzinfo,
+    maintenance: Callable[[datetime], bool], table: dict[RollupKey, Rollup],
+) -> list[tuple[ProbeResult, Transition | None, str]]:
+    """Advance one monitor's state through its results (in time order), folding each into its
+    rollup increments (`table`); returns each result with the state change it caused, if any,
+    and the state it left."""
     last_check_at = as_utc(state["last_check_at"])
-    previous = TimelinePoint(last_check_at, state["state"]) if last_check_at else None
-    if previous is not None and result.checked_at < previous.at:
-        previous = None  # a clock step backwards: count the check, not negative time
-    snapshot, transition = decide(
-        StateSnapshot(state["state"], as_utc(state["since"]) or result.checked_at,
-                      state["reason"], state["consecutive_failures"],
-                      state["consecutive_successes"]),
-        result, limits, in_maintenance,
-    )
-    point = TimelinePoint(result.checked_at, snapshot.state, result.outcome, result.latency_ms)
+    folder = RollupFolder(table, tz, TimelinePoint(last_check_at, state["state"])
+                          if last_check_at else None)
+    snapshot = StateSnapshot(state["state"], as_utc(state["since"]), state["reason"],
+                             state["consecutive_failures"], state["consecutive_successes"])
+    folded = []
+    for result in results:
+        at = result.checked_at
+        if folder.previous is not None and at < folder.previous.at:
+            folder.previous = None  # a clock step backwards: count the check, not negative time
+        if snapshot.since is None:
+            snapshot = StateSnapshot(snapshot.state, at, snapshot.reason,
+                                     snapshot.consecutive_failures, snapshot.consecutive_successes)
+        snapshot, transition = decide(snapshot, result, limits, maintenance(at))
+        folder.add(TimelinePoint(at, snapshot.state, result.outcome, result.latency_ms))
+        folded.append((result, transition, snapshot.state))
+        not_after = (result.tls or {}).get("not_after")
+        if isinstance(not_after, str):
+            state["cert_not_after"] = datetime.fromisoformat(not_after)
     state.update(
         state=snapshot.state, since=snapshot.since, reason=snapshot.reason,
         consecutive_failures=snapshot.consecutive_failures,
         consecutive_successes=snapshot.consecutive_successes,
-        last_check_at=result.checked_at, last_latency_ms=result.latency_ms,
+        last_check_at=results[-1].checked_at, last_latency_ms=results[-1].latency_ms,
     )
-    not_after = (result.tls or {}).get("not_after")
-    if isinstance(not_after, str):
-        state["cert_not_after"] = datetime.fromisoformat(not_after)
-    change = None
-    if transition is not None:
-        change = {
-            "monitor_id": state["monitor_id"], "at": transition.at,
-            "from_state": transition.from_state, "to_state": transition.to_state,
-            "reason": transition.reason, "dispatched_at": None, "kind": "state",
-            "incident_id": None,
-        }
-    # Folding in place (rather than building and merging increments) runs once per result.
-    fold_point(table, previous, point, tz)
-    return change
+    return folded
+
+
+def _change_row(monitor_id: int, transition: Transition) -> dict:
+    return {
+        "monitor_id": monitor_id, "at": transition.at,
+        "from_state": transition.from_state, "to_state": transition.to_state,
+        "reason": transition.reason, "dispatched_at": None, "kind": "state",
+        "incident_id": None,
+    }
 
 
 class _Driver:
@@ -115,6 +112,7 @@ class _Driver:
         self.sqlite = connection.dialect.name == "sqlite"
         self.mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         self._json: Callable[[object], object] = json.dumps
+        self._bucket_times: dict[tuple, datetime | str] = {}
         if not self.sqlite:
             from psycopg.types.json import Json
 
@@ -124,6 +122,22 @@ class _Driver:
         if value is None or not self.sqlite:
             return value
         return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def bucket_time(self, value: datetime) -> datetime | str:
+        """`time` of a bucket edge: the same few edges recur for every monitor in a batch."""
+        # Keyed with the offset: an hour (UTC) and a day (local) may be the same instant, but
+        # SQLite stores each as its own wall-clock text.
+        key = (value, value.utcoffset())
+        stored = self._bucket_times.get(key)
+        if stored is None:
+            stored = self._bucket_times[key] = self.time(value)  # type: ignore[assignment]
+        return stored
+
+    def read_time(self, value: datetime | str | None) -> datetime | None:
+        """A stored UTC time as an aware datetime (SQLite gives back its text)."""
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return as_utc(value)
 
     def json(self, value: object) -> object:
         return self._json(value)
@@ -136,7 +150,7 @@ class _Driver:
             self.connection.exec_driver_sql(statement, rows)
 
     def rows(self, statement: str, parameters: tuple) -> list[tuple]:
-        return list(self.connection.exec_driver_sql(statement, parameters))
+        return self.connection.exec_driver_sql(statement, parameters).fetchall()
 
 
 _RESULT_COLUMNS = ("monitor_id", "checked_at", "outcome", "latency_ms", "http_status", "reason",
@@ -150,6 +164,38 @@ def _insert_results(driver: _Driver, rows: list[tuple]) -> None:
     driver.executemany(
         f"INSERT INTO check_result ({', '.join(_RESULT_COLUMNS)}) "
         f"VALUES ({driver.marks(len(_RESULT_COLUMNS))})", rows)
+
+
+def _by_id(driver: _Driver, table: str, key: str, columns: tuple[str, ...],
+           ids: list[int]) -> dict[int, dict]:
+    """Rows of `table` whose `key` is in `ids`, as dicts by that key."""
+    found: dict[int, dict] = {}
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start:chunk_start + 500]
+        for row in driver.rows(
+            f"SELECT {key}, {', '.join(columns)} FROM {table} "
+            f"WHERE {key} IN ({driver.marks(len(chunk))})", tuple(chunk),
+        ):
+            found[row[0]] = dict(zip(columns, row[1:], strict=True))
+    return found
+
+
+def _load_states(driver: _Driver, monitor_ids: list[int]) -> dict[int, dict]:
+    states = _by_id(driver, "monitor_state", "monitor_id", _STATE_COLUMNS, monitor_ids)
+    read_time = driver.read_time
+    for monitor_id, state in states.items():
+        state["monitor_id"] = monitor_id
+        for name in ("since", "last_check_at", "cert_not_after"):
+            state[name] = read_time(state[name])
+    return states
+
+
+def _load_monitors(driver: _Driver, monitor_ids: list[int]) -> dict[int, dict]:
+    monitors = _by_id(driver, "monitor", "id", ("name", "group_name", "public"), monitor_ids)
+    for monitor_id, monitor in monitors.items():
+        monitor["id"] = monitor_id
+        monitor["public"] = bool(monitor["public"])
+    return monitors
 
 
 def _update_states(driver: _Driver, states: list[dict]) -> None:
@@ -170,7 +216,7 @@ def _stored_rollups(
     wanted: dict[str, set] = defaultdict(set)
     for table in increments.values():
         for period, start in table:
-            wanted[period].add(driver.time(start))
+            wanted[period].add(driver.bucket_time(start))
     monitor_ids = list(increments)
     stored: dict[tuple, tuple] = {}
     # Plain IN lists per column use the primary key index; a row-value IN scans on SQLite.
@@ -194,11 +240,11 @@ def _merged_rollup_rows(
 ) -> list[tuple]:
     """This batch's increments added to the stored rows of the same buckets, ready to write."""
     stored = _stored_rollups(driver, increments)
-    time = driver.time
+    bucket_time = driver.bucket_time
     rows = []
     for monitor_id, table in increments.items():
         for (period, start), inc in table.items():
-            stored_start = time(start)
+            stored_start = bucket_time(start)
             histogram = inc.histogram
             up, degraded, down, maintenance = (inc.up_s, inc.degraded_s, inc.down_s,
                                                inc.maintenance_s)
@@ -218,8 +264,8 @@ def _merged_rollup_rows(
                     blob = add_into_serialized(blob, histogram)
                     low = histogram.min_ms if low is None else min(low, histogram.min_ms)
                     high = histogram.max_ms if high is None else max(high, histogram.max_ms)
-            rows.append((monitor_id, period, stored_start, time(inc.bucket_end), up, degraded,
-                         down, maintenance, checks, failures, blob, low, high))
+            rows.append((monitor_id, period, stored_start, bucket_time(inc.bucket_end), up,
+                         degraded, down, maintenance, checks, failures, blob, low, high))
     return rows
 
 
@@ -231,14 +277,6 @@ def _upsert_rollups(driver: _Driver, rows: list[tuple]) -> None:
         f"ON CONFLICT (monitor_id, period, bucket_start) DO UPDATE SET {updates}",
         rows,
     )
-
-
-def _load_monitors(connection: Connection, monitor_ids: set[int]) -> dict[int, dict]:
-    rows = connection.execute(
-        select(MONITORS.c.id, MONITORS.c.name, MONITORS.c.group_name, MONITORS.c.public)
-        .where(MONITORS.c.id.in_(monitor_ids))
-    ).mappings()
-    return {row["id"]: dict(row) for row in rows}
 
 
 def _in_maintenance(windows: list[WindowSpec], monitor: dict, at: datetime) -> bool:
@@ -328,39 +366,44 @@ def record_batch(
     results inside a maintenance window put the monitor in "maintenance", and a certificate
     crossing a warning threshold becomes an event. State changes are the notification outbox.
     """
-    monitor_ids = {monitor_id for monitor_id, _ in items}
-    states = _load_states(connection, monitor_ids)
-    monitors = _load_monitors(connection, monitor_ids)
-    windows = load_windows(connection)
+    by_monitor: dict[int, list[ProbeResult]] = defaultdict(list)
+    for monitor_id, result in items:
+        by_monitor[monitor_id].append(result)
     driver = _Driver(connection)
+    states = _load_states(driver, list(by_monitor))
+    monitors = _load_monitors(driver, list(by_monitor))
+    windows = load_windows(connection)
     time, to_json = driver.time, driver.json
     result_rows: list[tuple] = []
     changes: list[dict] = []
-    increments: dict[int, dict[RollupKey, Rollup]] = defaultdict(dict)
-    for monitor_id, result in sorted(items, key=lambda item: item[1].checked_at):
+    increments: dict[int, dict[RollupKey, Rollup]] = {}
+    for monitor_id, results in by_monitor.items():
         state = states.get(monitor_id)
         monitor = monitors.get(monitor_id)
         if state is None or monitor is None:  # deleted while its check was in flight
             continue
-        monitor_limits = (limits or {}).get(monitor_id, DEFAULT_THRESHOLDS)
-        change = _fold_result(
-            state, result, monitor_limits, tz,
-            _in_maintenance(windows, monitor, result.checked_at), increments[monitor_id],
+        results.sort(key=_checked_at)
+        table = increments[monitor_id] = {}
+        folded = _fold_results(
+            state, results, (limits or {}).get(monitor_id, DEFAULT_THRESHOLDS), tz,
+            partial(_in_maintenance, windows, monitor), table,
         )
-        result_rows.append((
-            monitor_id, time(result.checked_at), result.outcome, result.latency_ms,
-            result.http_status, result.reason, to_json(result.phases),
-        ))
-        if change:
-            if change["from_state"] == "down":
-                change["incident_id"] = _close_incident(connection, change, monitor)
-            if change["to_state"] == "down":
-                change["incident_id"] = _open_incident(connection, change, monitor)
-            changes.append(change)
-        if result.tls and state["state"] != "maintenance":
-            warning = _certificate_warning(connection, monitor_id, result, state["state"])
-            if warning:
-                changes.append(warning)
+        for result, transition, state_after in folded:
+            result_rows.append((
+                monitor_id, time(result.checked_at), result.outcome, result.latency_ms,
+                result.http_status, result.reason, to_json(result.phases),
+            ))
+            if transition is not None:
+                change = _change_row(monitor_id, transition)
+                if change["from_state"] == "down":
+                    change["incident_id"] = _close_incident(connection, change, monitor)
+                if change["to_state"] == "down":
+                    change["incident_id"] = _open_incident(connection, change, monitor)
+                changes.append(change)
+            if result.tls and state_after != "maintenance":
+                warning = _certificate_warning(connection, monitor_id, result, state_after)
+                if warning:
+                    changes.append(warning)
     if not result_rows:
         return Recorded(0, [])
     _insert_results(driver, result_rows)

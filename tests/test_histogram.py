@@ -96,11 +96,22 @@ def test_merging_serialized_forms_equals_merging_histograms(batches: list[list[f
     assert merge_serialized(blobs) == merge_histograms(histograms)
 
 
-def test_a_typical_hour_fits_in_well_under_a_hundred_bytes() -> None:
+def test_a_typical_hour_is_dense_and_small() -> None:
+    # Dense, so the recorder can add a batch's samples in place; still about a hundred bytes.
     rng = random.Random(4)
     for _ in range(20):
         hour = histogram_of([rng.uniform(50, 300) for _ in range(60)])
-        assert len(hour.to_bytes()) <= 90
+        blob = hour.to_bytes()
+        assert blob[0] == 3
+        assert len(blob) <= 128
+
+
+def test_a_widely_spread_histogram_is_stored_sparsely() -> None:
+    hour = histogram_of([0.05, 1.0, 20.0, 900.0, 60_000.0])
+    blob = hour.to_bytes()
+    assert blob[0] == 2
+    assert len(blob) < 40
+    assert LatencyHistogram.from_bytes(blob) == hour
 
 
 def test_a_busy_day_is_stored_densely_and_reads_back() -> None:

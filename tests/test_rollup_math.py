@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta, tzinfo
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from analytics.histogram import LatencyHistogram, merge_histograms
 from analytics.rollup import (
     Rollup,
+    RollupFolder,
     RollupTable,
     TimelinePoint,
     apply_increments,
@@ -91,6 +93,27 @@ def test_rebuilt_rollups_equal_incrementally_folded_ones(
     for previous, point in zip([None, *timeline], timeline, strict=False):
         apply_increments(from_increments, point_increments(previous, point, tz))
     assert from_increments == rebuild_rollups(timeline, tz)
+
+
+@given(points(), st.sampled_from(ZONES))
+def test_the_recorders_folder_builds_the_same_table_as_fold_point(
+    generated: tuple[list[TimelinePoint], datetime], tz: tzinfo
+) -> None:
+    timeline, _ = generated
+    table: RollupTable = {}
+    folder = RollupFolder(table, tz)
+    for point in timeline:
+        folder.add(point)
+    assert table == fold_all(timeline, tz, timeline[-1].at)
+    # Starting from a point already recorded (the monitor's last check in the database).
+    resumed: RollupTable = {}
+    folder = RollupFolder(resumed, tz, previous=timeline[0])
+    for point in timeline[1:]:
+        folder.add(point)
+    expected: RollupTable = {}
+    for previous, point in pairwise(timeline):
+        fold_point(expected, previous, point, tz)
+    assert resumed == expected
 
 
 @given(points(), st.sampled_from(ZONES), st.data())
