@@ -17,6 +17,7 @@ runtime = Runtime()
 app = st.App(
     "router.py",
     routes=build_routes(runtime),
-    middleware=[Middleware(FastPathMiddleware, routes=fast_routes(runtime))],
+    middleware=[Middleware(FastPathMiddleware, routes=fast_routes(runtime),
+                           read_model=runtime.read_model)],
     lifespan=make_lifespan(runtime),
 )

@@ -4,9 +4,9 @@
     /badge/status.svg|.json          the whole status page
 
 A badge is rendered once per snapshot and set of parameters, then served from memory with its
-ETag. Unknown and private monitors look the same (404), so a badge never confirms that a slug
-exists. Query parameters choose what to show (window, quantile) and how (style, label); none of
-them can change a value.
+ETag (web/fast_paths sends a request seen before without coming here). Unknown and private
+monitors look the same (404), so a badge never confirms that a slug exists. Query parameters
+choose what to show (window, quantile) and how (style, label); none of them can change a value.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from web.badge_values import (
     status_badge,
     uptime_badge,
 )
+from web.prepared import PreparedResponse
 from web.read_model import ReadModel, StatusSnapshot
 from web.responses import not_found
 
@@ -86,42 +87,35 @@ def _options(params: dict[str, str]) -> tuple[str, str | None]:
     return style, None if label is None else label[:MAX_LABEL]
 
 
-def _body(ext: str, label: str, message: str, color: str, style: str) -> tuple[bytes, str]:
+def _prepared(ext: str, label: str, message: str, color: str, style: str) -> PreparedResponse:
     if ext == "svg":
         body = render_badge_svg(label, message, color, style).encode()
     else:
         body = json.dumps(shields_endpoint_json(label, message, color)).encode()
-    return body, etag_for(body)
-
-
-def _respond(request: Request, ext: str, rendered: tuple[bytes, str]) -> Response:
-    body, etag = rendered
-    headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=MEDIA_TYPES[ext], headers=headers)
+    return PreparedResponse(body, MEDIA_TYPES[ext], CACHE_CONTROL, etag_for(body))
 
 
 def _serve(
     request: Request, snapshot: StatusSnapshot, key: tuple, value: Callable[[], Value], ext: str
-) -> Response:
+) -> Response | PreparedResponse:
     params = dict(request.query_params)
     try:
         style, label = _options(params)
         cache_key = (*key, ext, style, label)
 
-        def render() -> tuple[bytes, str]:
+        def render() -> PreparedResponse:
             default_label, message, color = value()
-            return _body(ext, default_label if label is None else label, message, color, style)
+            return _prepared(ext, default_label if label is None else label, message, color, style)
 
-        rendered = snapshot.derived(("badge", *cache_key), render)
+        prepared = snapshot.derived(("badge", *cache_key), render)
     except BadgeRequestError as refused:
         return not_found(str(refused))
-    return _respond(request, ext, rendered)
+    snapshot.remember_answer(request.scope, prepared)
+    return prepared
 
 
 def badge_routes(read_model: ReadModel) -> list[Route]:
-    async def monitor_badge(request: Request) -> Response:
+    async def monitor_badge(request: Request) -> Response | PreparedResponse:
         kind, ext = request.path_params["kind"], request.path_params["ext"]
         snapshot = read_model.snapshot
         component = snapshot.components.get(request.path_params["slug"])
@@ -141,7 +135,7 @@ def badge_routes(read_model: ReadModel) -> list[Route]:
         key = (component.slug, kind, window, quantile)
         return _serve(request, snapshot, key, value, ext)
 
-    async def overall_badge_route(request: Request) -> Response:
+    async def overall_badge_route(request: Request) -> Response | PreparedResponse:
         snapshot = read_model.snapshot
         if request.path_params["ext"] not in MEDIA_TYPES:
             return not_found()

@@ -5,6 +5,11 @@ and the status JSON need none of it: they are small, public, cookie-free answers
 that stack was most of their cost per request. Middleware given to `st.App` runs before
 Streamlit's, so this one hands those paths straight to their own router; everything else passes
 through untouched.
+
+A GET that the current snapshot has already answered (same path, same query string) is sent again
+from memory without routing: no path matching, no query parsing, no response to build. The
+routes keep those answers with the snapshot (`StatusSnapshot.remember_answer`), so a new snapshot
+starts empty and nothing stale is ever sent.
 """
 
 from __future__ import annotations
@@ -12,16 +17,23 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from web.read_model import ReadModel
+
 FAST_PREFIXES = ("/badge/", "/api/v1/status")
 
 
 class FastPathMiddleware:
-    def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute], read_model: ReadModel) -> None:
         self.app = app
         self.router = Router(routes=routes)  # unknown paths under the prefixes: a plain 404
+        self.read_model = read_model
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(FAST_PREFIXES):
-            await self.router(scope, receive, send)
+        if scope["type"] != "http" or not scope["path"].startswith(FAST_PREFIXES):
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        answer = self.read_model.snapshot.answer_for(scope) if scope["method"] == "GET" else None
+        if answer is not None:
+            await answer(scope, receive, send)
+            return
+        await self.router(scope, receive, send)

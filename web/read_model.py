@@ -2,7 +2,8 @@
 
 A snapshot is immutable once built. What is derived from it (a rendered badge, the status JSON,
 a feed) is computed on first use and kept with the snapshot, so it is computed once per refresh
-rather than once per request.
+rather than once per request. The complete answers to exact requests are kept too, so that
+web/fast_paths can send them again without routing or parsing anything.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, select
 
@@ -26,6 +27,11 @@ from storage.models import (
     MonitorState,
 )
 from storage.status import PublicComponent, PublicStatus, public_status
+
+if TYPE_CHECKING:
+    from starlette.types import Scope
+
+    from web.prepared import PreparedResponse
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,9 @@ class StatusSnapshot:
     overall: str = "operational"
     built_at: float = 0.0
     _derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Kept apart from _derived, so that odd query strings cannot crowd out rendered badges.
+    _answers: dict[tuple[str, bytes], PreparedResponse] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def derived(self, key: Any, compute: Callable[[], T]) -> T:
         """`compute()` once per snapshot and key (e.g. a badge's rendered bytes)."""
@@ -51,6 +60,14 @@ class StatusSnapshot:
             if len(self._derived) < MAX_DERIVED_ENTRIES:
                 self._derived[key] = value
             return value
+
+    def remember_answer(self, scope: Scope, answer: PreparedResponse) -> None:
+        """Keep what a route answered to this GET (path and raw query string) on this snapshot."""
+        if len(self._answers) < MAX_DERIVED_ENTRIES:
+            self._answers[(scope["path"], scope["query_string"])] = answer
+
+    def answer_for(self, scope: Scope) -> PreparedResponse | None:
+        return self._answers.get((scope["path"], scope["query_string"]))
 
 
 def build_snapshot() -> StatusSnapshot:

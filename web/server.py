@@ -28,6 +28,7 @@ from web.badges import badge_routes
 from web.export_api import export_routes
 from web.feeds import feed_routes
 from web.metrics import metrics_routes
+from web.pauses import keep_pauses_short
 from web.push import push_routes
 from web.read_model import ReadModel
 from web.responses import has_api_token
@@ -138,6 +139,7 @@ def make_lifespan(runtime: Runtime):
             )
             await anyio.to_thread.run_sync(runtime.engine.start)
             log.info("probe engine started")
+        keep_pauses_short()  # start-up is done: see web/pauses
         background = [asyncio.create_task(runtime.read_model.keep_fresh())]
         if settings.probes:
             background.append(asyncio.create_task(_prune_every_day()))

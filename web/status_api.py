@@ -1,6 +1,6 @@
 """GET /api/v1/status: the status page as JSON, from the in-memory read model.
 
-The body is serialised once per snapshot; a request costs a dictionary lookup.
+The answer is serialised once per snapshot; a request costs a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from core.settings import get_settings
 from storage.incidents import IncidentView
 from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
 from web.badge_svg import etag_for
+from web.prepared import PreparedResponse
 from web.read_model import ReadModel
 
 CACHE_CONTROL = "public, max-age=10"
@@ -87,22 +88,20 @@ def status_document(status: PublicStatus) -> dict[str, Any]:
     }
 
 
-def _serialised(status: PublicStatus) -> tuple[bytes, str]:
+def _serialised(status: PublicStatus) -> PreparedResponse:
     body = json.dumps(status_document(status), separators=(",", ":")).encode()
-    return body, etag_for(body)
+    return PreparedResponse(body, "application/json", CACHE_CONTROL, etag_for(body))
 
 
 def status_api_routes(read_model: ReadModel) -> list[Route]:
-    async def status(request: Request) -> Response:
+    async def status(request: Request) -> Response | PreparedResponse:
         snapshot = read_model.snapshot
         if snapshot.status is None:
             return JSONResponse(
                 {"error": "the status is not known yet; try again in a few seconds"},
                 status_code=503, headers={"Retry-After": "2"})
-        body, etag = snapshot.derived("api-status", lambda: _serialised(snapshot.status))
-        headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag}
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type="application/json", headers=headers)
+        prepared = snapshot.derived("api-status", lambda: _serialised(snapshot.status))
+        snapshot.remember_answer(request.scope, prepared)
+        return prepared
 
     return [Route("/api/v1/status", status)]

@@ -1,0 +1,124 @@
+"""The fast path: badges and the status JSON bypass Streamlit, and a request the current snapshot
+has already answered is sent again from memory, without routing."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+from starlette.responses import PlainTextResponse
+from starlette.testclient import TestClient
+from starlette.types import Receive, Scope, Send
+
+from checks.result import ProbeResult
+from storage.results import record_result
+from tests.status_support import monitor
+from web.badges import badge_routes
+from web.fast_paths import FastPathMiddleware
+from web.pauses import SWITCH_INTERVAL_S, keep_pauses_short
+from web.read_model import ReadModel
+from web.status_api import status_api_routes
+
+
+class CountingRouter:
+    """Stands in for the middleware's router, to see which requests reach it."""
+
+    def __init__(self, router) -> None:  # type: ignore[no-untyped-def]
+        self.router = router
+        self.paths: list[str] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.paths.append(scope["path"])
+        await self.router(scope, receive, send)
+
+
+def fast_client() -> tuple[TestClient, ReadModel, CountingRouter]:
+    read_model = ReadModel()
+    read_model.refresh()
+    streamlit = PlainTextResponse("streamlit")
+    middleware = FastPathMiddleware(
+        streamlit, [*badge_routes(read_model), *status_api_routes(read_model)], read_model)
+    counting = CountingRouter(middleware.router)
+    middleware.router = counting  # type: ignore[assignment]
+    return TestClient(middleware), read_model, counting
+
+
+def without_date(headers) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {k: v for k, v in headers.items() if k != "date"}
+
+
+def test_a_repeated_request_is_answered_from_memory_with_the_same_bytes() -> None:
+    monitor("Api")
+    client, _, router = fast_client()
+    path = "/badge/api/uptime.svg?window=7d&style=flat-square"
+    first = client.get(path)
+    again = client.get(path)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert without_date(again.headers) == without_date(first.headers)
+    assert again.headers["content-type"] == "image/svg+xml"
+    assert again.headers["cache-control"] == "public, max-age=60"
+    assert router.paths == ["/badge/api/uptime.svg"]  # the second never reached the router
+
+
+def test_the_status_json_is_remembered_too() -> None:
+    monitor("Api")
+    client, _, router = fast_client()
+    assert client.get("/api/v1/status").json()["components"][0]["slug"] == "api"
+    assert client.get("/api/v1/status").json()["components"][0]["slug"] == "api"
+    assert router.paths == ["/api/v1/status"]
+
+
+def test_if_none_match_gets_304_from_memory() -> None:
+    monitor("Api")
+    client, _, router = fast_client()
+    etag = client.get("/badge/api/status.svg").headers["etag"]
+    cached = client.get("/badge/api/status.svg", headers={"If-None-Match": etag})
+    assert cached.status_code == 304 and cached.content == b""
+    assert cached.headers["etag"] == etag and "content-type" not in cached.headers
+    stale = client.get("/badge/api/status.svg", headers={"If-None-Match": '"old"'})
+    assert stale.status_code == 200 and stale.content
+    assert router.paths == ["/badge/api/status.svg"]
+
+
+def test_a_new_snapshot_forgets_what_was_answered() -> None:
+    created = monitor("Api")
+    client, read_model, router = fast_client()
+    assert client.get("/badge/api/status.json").json()["message"] == "up"
+    record_result(created.id, ProbeResult("down", reason="x"))
+    record_result(created.id, ProbeResult("down", reason="x"))
+    assert client.get("/badge/api/status.json").json()["message"] == "up"  # from memory
+    read_model.refresh()
+    assert client.get("/badge/api/status.json").json()["message"] == "down"
+    assert router.paths == ["/badge/api/status.json"] * 2
+
+
+def test_other_query_strings_errors_and_other_methods_go_to_the_router() -> None:
+    monitor("Api")
+    client, _, router = fast_client()
+    client.get("/badge/api/status.svg")
+    assert client.get("/badge/api/status.svg?label=Shop").status_code == 200
+    assert client.get("/badge/nobody/status.svg").status_code == 404
+    assert client.get("/badge/nobody/status.svg").status_code == 404  # a 404 is not kept
+    assert client.head("/badge/api/status.svg").status_code == 200
+    assert router.paths == ["/badge/api/status.svg", "/badge/api/status.svg",
+                            "/badge/nobody/status.svg", "/badge/nobody/status.svg",
+                            "/badge/api/status.svg"]
+
+
+def test_everything_else_goes_to_streamlit() -> None:
+    client, _, router = fast_client()
+    assert client.get("/status").text == "streamlit"
+    assert client.get("/badgeX").text == "streamlit"
+    assert router.paths == []
+
+
+def test_keep_pauses_short_freezes_the_heap_and_shortens_the_switch_interval() -> None:
+    interval = sys.getswitchinterval()
+    try:
+        keep_pauses_short()
+        assert gc.get_freeze_count() > 0
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+    finally:
+        gc.unfreeze()
+        sys.setswitchinterval(interval)
