@@ -63,10 +63,21 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         assert "Database upgrade" in body and "Service 07" in body
         page.wait_for_function(
             "() => document.querySelectorAll('g.mark-rect path').length >= 1800")
-        bars = page.evaluate(
-            "() => [...document.querySelectorAll('g.mark-rect')]"
-            ".map(g => g.querySelectorAll('path').length)")
-        assert sum(bars) == 20 * 90 and len(bars) == 3
+        # Per group chart: 90 bars for each of its components, and each component's name.
+        charts = page.evaluate(
+            "() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
+            ".map(c => [c.querySelectorAll('g.mark-rect path').length,"
+            " [...c.querySelectorAll('g.mark-text text')].map(t => t.textContent)])")
+        assert [bars for bars, _ in charts] == [7 * 90, 7 * 90, 6 * 90]
+        assert [names for _, names in charts][2] == [f"Service {n:02d}" for n in range(2, 20, 3)]
+        page.locator("g.mark-rect path").first.hover()
+        tooltip = page.locator("#vg-tooltip-element.visible")
+        tooltip.wait_for()
+        shown = tooltip.inner_text()
+        for field in ("Service 00", "day", "uptime", "downtime", "incidents"):
+            assert field in shown
+        assert "(index)" not in shown
+        page.mouse.move(0, 0)
         screenshot(page, "status-page-20-monitors")
         assert "s7.example" not in page.content()
 

@@ -63,9 +63,10 @@ def test_bars_name_the_incidents_of_each_day_and_are_built_once() -> None:
             assert titles.get((component.id, bar.day), []) == expected
     specs = group_specs(status)
     assert group_specs(status) is specs
-    (name, data), = specs[0]["datasets"].items()
+    day_bars = specs[0]["layer"][0]  # the bars; the second layer holds the names
+    data = specs[0]["datasets"][day_bars["data"]["name"]]
     table = pa.ipc.open_stream(io.BytesIO(data)).read_all().to_pandas()
     assert len(table) == 2 * 90 and set(table["component"]) == {"Shop", "Search"}
-    assert specs[0]["data"] == {"name": name} and specs[0]["mark"]["type"] == "rect"
+    assert day_bars["mark"]["type"] == "rect"
     today = next(c for c in components if c.id == shop.id).bars[-1].day
     assert titles[(shop.id, today)] == ["Checkout is slow"]  # still open: every day since

@@ -34,9 +34,12 @@ BAR_COLORS: dict[str, str] = {
     "< 90%": "#e0453a",
 }
 BAR_HEIGHT_PX = 22
-COLUMNS = ["component", "day", "category", "uptime", "downtime", "incidents"]
-# Repeated values (names, categories, "none") are sent once per chart as Arrow dictionaries.
-_CATEGORICAL = ("component", "category", "uptime", "downtime", "incidents")
+BAR_GAP = 0.2  # of a day's width, between two days' bars
+LABEL_PX = 170  # left margin for the components' names
+LABEL_COLOR = "#767a86"
+COLUMNS = ["component", "day", "uptime", "downtime", "incidents"]
+# Repeated values (names, uptimes, "none") are sent once per chart as Arrow dictionaries.
+_CATEGORICAL = ("component", "uptime", "downtime", "incidents")
 
 
 def day_category(bar: DayBar) -> str:
@@ -52,7 +55,11 @@ def day_category(bar: DayBar) -> str:
     return "< 90%"
 
 
-def _uptime_text(bar: DayBar) -> str:
+def uptime_text(bar: DayBar) -> str:
+    """What the tooltip says of a day's uptime; also what its colour is looked up by."""
+    category = day_category(bar)
+    if category == "maintenance":
+        return "maintenance" if bar.uptime is None else f"{bar.uptime * 100:.2f}% (maintenance)"
     if bar.uptime is None:
         return "no data"
     return f"{bar.uptime * 100:.2f}%"
@@ -91,51 +98,83 @@ def bar_rows(status: PublicStatus, components: Sequence[PublicComponent]) -> pd.
             rows.append((
                 component.name,
                 bar.day.isoformat(),
-                day_category(bar),
-                _uptime_text(bar),
+                uptime_text(bar),
                 f"{bar.downtime_minutes:.0f} min",
                 "; ".join(titles.get((component.id, bar.day), ())) or "none",
             ))
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+    # A text index, unlike a numeric one, is not added to each row by the browser, where the
+    # tooltip would show it; as a category it costs a few bytes.
+    index = pd.CategoricalIndex([""] * len(rows))
+    frame = pd.DataFrame(rows, columns=COLUMNS, index=index)
     return frame.astype({name: "category" for name in _CATEGORICAL})
 
 
-def bars_chart(names: Sequence[str], dataset: str) -> alt.Chart:
-    """The bars of the components `names`, drawn from the named dataset of `bar_rows`."""
-    return (
-        alt.Chart(alt.NamedData(name=dataset))
-        # No per-bar accessibility labels: thousands of them cost the browser more than the
-        # drawing itself; the tooltip and the text above each chart say the same.
-        .mark_rect(cornerRadius=2, stroke="transparent", strokeWidth=1.5, aria=False)
+def day_colors(components: Sequence[PublicComponent]) -> dict[str, str]:
+    """Colour of each uptime text the bars show ("99.95%", "no data", ...)."""
+    return {uptime_text(bar): BAR_COLORS[day_category(bar)]
+            for component in components for bar in component.bars}
+
+
+def bars_chart(rows: int, bars: str, names: str, colors: dict[str, str]) -> alt.LayerChart:
+    """`rows` components' bars from the named dataset `bars` (of `bar_rows`), each row labelled
+    with its component's name from the dataset `names`.
+
+    Made for the browser's sake. Streamlit runs Vega without `eval`, through an expression
+    interpreter, so every encoding channel of every bar costs one slow evaluation: the bars have
+    only position, size, colour and tooltip; the colour is looked up by the uptime text itself
+    and the tooltip is the whole row, so a row holds only what a visitor reads. And every change
+    of the plot's width after the first layout evaluates them all again: the names are a text
+    layer inside a fixed left margin rather than an axis, whose width Vega would only learn by
+    drawing it, so the first layout is the last.
+    """
+    # Rows in page order, as both datasets list them: a sort list would cost a formula per bar.
+    y = alt.Y("component:N", sort=None, title=None, axis=None,
+              scale=alt.Scale(paddingInner=BAR_GAP))
+    day_bars = (
+        alt.Chart(alt.NamedData(name=bars))
+        # No per-bar accessibility labels: thousands of them cost more than the drawing itself;
+        # the tooltip and the text above each chart say the same.
+        .mark_rect(aria=False, tooltip={"content": "data"})
         .encode(
-            x=alt.X("day:O", axis=None, sort="ascending"),
-            y=alt.Y("component:N", sort=list(names), title=None,
-                    axis=alt.Axis(labelLimit=160, labelFontSize=13, ticks=False, domain=False)),
-            color=alt.Color(
-                "category:N",
-                scale=alt.Scale(domain=list(BAR_COLORS), range=list(BAR_COLORS.values())),
-                legend=None,
-            ),
-            tooltip=[
-                alt.Tooltip("component:N", title="Component"),
-                alt.Tooltip("day:N", title="Date"),
-                alt.Tooltip("uptime:N", title="Uptime"),
-                alt.Tooltip("downtime:N", title="Downtime"),
-                alt.Tooltip("incidents:N", title="Incidents"),
-            ],
+            x=alt.X("day:O", axis=None, sort="ascending",
+                    scale=alt.Scale(range=[LABEL_PX, alt.ExprRef("width")],
+                                    paddingInner=BAR_GAP)),
+            y=y,
+            color=alt.Color("uptime:N", legend=None,
+                            scale=alt.Scale(domain=list(colors), range=list(colors.values()))),
         )
-        .properties(height=BAR_HEIGHT_PX * max(len(names), 1))
+    )
+    labels = (
+        alt.Chart(alt.NamedData(name=names))
+        # Streamlit's chart theme colours axis labels but not text marks: a grey that reads
+        # on both the light and the dark theme (about 4.5:1 on either background).
+        .mark_text(align="left", baseline="middle", fontSize=13, limit=LABEL_PX - 8,
+                   color=LABEL_COLOR)
+        .encode(x=alt.value(0), y=y, text="component:N")
+    )
+    return (
+        alt.layer(day_bars, labels)
+        .properties(height=BAR_HEIGHT_PX * max(rows, 1))
         .configure_view(strokeWidth=0)
     )
+
+
+def _named(prefix: str, frame: pd.DataFrame) -> tuple[str, bytes]:
+    data = dataframe_util.convert_anything_to_arrow_bytes(frame)
+    return f"{prefix}-{hashlib.sha256(data).hexdigest()[:16]}", data
 
 
 def bars_spec(status: PublicStatus, components: Sequence[PublicComponent]) -> dict[str, Any]:
     """The Vega-Lite spec of a group's bars, with its data already in Arrow form: what
     st.vega_lite_chart sends as is, so a page run only serialises a small spec."""
-    data = dataframe_util.convert_anything_to_arrow_bytes(bar_rows(status, components))
-    dataset = "bars-" + hashlib.sha256(data).hexdigest()[:16]
-    spec = bars_chart([c.name for c in components], dataset).to_dict()
-    spec["datasets"] = {dataset: data}
+    bars, bars_data = _named("bars", bar_rows(status, components))
+    names, names_data = _named("names", pd.DataFrame({"component": [c.name for c in components]}))
+    spec = bars_chart(len(components), bars, names, day_colors(components)).to_dict()
+    spec["datasets"] = {bars: bars_data, names: names_data}
+    # No margin around the plot, so the width Streamlit gives is the plot's (see bars_chart).
+    spec["padding"] = {"left": 0, "right": 0, "top": 0, "bottom": 0}
+    # SVG rather than canvas: as fast here, and each bar stays an element tests can count.
+    spec["usermeta"] = {"embedOptions": {"renderer": "svg"}}
     return spec
 
 

@@ -16,6 +16,7 @@ from storage.incidents import STATUS_LABELS, IncidentView
 from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
 from ui.formatting import OVERALL_LABELS, ago, percent, plain, state_label
 from ui.status_bars import group_specs
+from ui.status_latency import latency_chart
 
 WINDOW_LABELS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
 BANNERS = {"operational": st.success, "degraded": st.warning, "maintenance": st.info}
@@ -84,15 +85,28 @@ def components(status: PublicStatus) -> None:
         "Uptime over", list(PAGE_WINDOWS), format_func=WINDOW_LABELS.get, default="30d",
         key="uptime_window",
     ) or "30d"
+    # Off by default: the first load builds no chart beyond the day bars.
+    with_latency = st.toggle("Show response times (p50 / p95)", key="response_times")
     specs = group_specs(status)  # built once per snapshot, shared by every visitor
     for (group, members), spec in zip(status.groups(), specs, strict=True):
         with st.container(border=True):
             if group:
                 st.subheader(plain(group), anchor=False)
-            for component in members:
-                st.markdown(_component_line(component, window))
+            # One Markdown element per group, not per component: the browser renders each
+            # element on its own, and a hundred of them cost more than the charts.
+            st.markdown("  \n".join(_component_line(c, window) for c in members))
             st.vega_lite_chart(spec, width="stretch", theme="streamlit")
             st.caption("90 days ago · today")
+            if with_latency:
+                response_times(members, window)
+
+
+def response_times(members: list[PublicComponent], window: str) -> None:
+    chart = latency_chart(members, window)
+    if chart is None:
+        st.caption(f"No response times over the last {WINDOW_LABELS[window]}.")
+    else:
+        st.altair_chart(chart, width="stretch", theme="streamlit")
 
 
 def history(status: PublicStatus) -> None:
