@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import threading
 import time
@@ -227,6 +228,11 @@ class ProbeEngine:
                 next_run_time=now + timedelta(seconds=offset),
                 max_instances=1, coalesce=True, misfire_grace_time=every,
             )
+        # The schedule (jobs, checks, specs) lives until the next edit; left to the cyclic
+        # garbage collector it would be traversed by every full collection, about a tenth of
+        # the CPU per check with 10,000 monitors. Frozen objects are still freed by reference
+        # counting when dropped; only cycles among them would wait.
+        gc.freeze()
         self.last_tick = time.time()
 
     def _forget(self, monitor_id: int) -> None:

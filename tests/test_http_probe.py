@@ -191,6 +191,32 @@ async def test_method_headers_body_and_auth_reach_the_server(target: FaultTarget
         assert (result.outcome, result.reason) == ("up", None), options
 
 
+async def test_cookies_set_by_one_target_are_never_sent(client) -> None:
+    """A Set-Cookie from one monitor's target must not reach any later request."""
+    cookies_seen: list[bytes | None] = []
+
+    async def sets_a_cookie(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        cookie = [line for line in head.split(b"\r\n") if line.lower().startswith(b"cookie:")]
+        cookies_seen.append(cookie[0] if cookie else None)
+        writer.write(b"HTTP/1.1 200 OK\r\nSet-Cookie: session=abc; Path=/\r\n"
+                     b"Content-Length: 2\r\nConnection: close\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(sets_a_cookie, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        for url in (f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/",
+                    f"http://localhost:{port}/"):
+            result = await probe_http(url, TIMEOUT, client)
+            assert result.outcome == "up", result.reason
+    finally:
+        server.close()
+    assert cookies_seen == [None, None, None]
+    assert not client.cookies
+
+
 async def test_a_hanging_target_does_not_delay_the_others(target: FaultTarget, client) -> None:
     started = time.perf_counter()
     finished: dict[str, float] = {}
