@@ -185,45 +185,13 @@ def apply_increments(table: RollupTable, increments: Iterable[Rollup]) -> list[R
     return list(touched)
 
 
-def fold_point(
-    table: RollupTable, previous: TimelinePoint | None, point: TimelinePoint, tz: tzinfo
-) -> list[RollupKey]:
-    """Fold one arriving point into the current rollups; returns the keys to write back.
-
-    Same result as `apply_increments(table, point_increments(...))`, updating rows in place
-    (this runs once per check result).
-    """
-    touched: dict[RollupKey, None] = {}
-    if previous is not None:
-        if point.at < previous.at:
-            raise ValueError(f"points must be in time order: {point.at} is before {previous.at}")
-        if previous.state in COUNTED_STATES:
-            low, high = epoch_seconds(previous.at), epoch_seconds(point.at)
-            for period in PERIODS:
-                bucket_start, bucket_end = bucket_bounds(low, period, tz)
-                # Checks a minute apart nearly always share their hour and day: one piece.
-                pieces = ([(bucket_start, bucket_end, high - low)] if high <= bucket_end
-                          else split_span(low, high, period, tz))
-                for bucket_start, bucket_end, seconds in pieces:
-                    if seconds:
-                        rollup = _rollup_in(table, period, bucket_start, bucket_end, tz)
-                        rollup.add_seconds(previous.state, seconds)
-                        touched[rollup.key] = None
-    if point.outcome is not None:
-        instant = epoch_seconds(point.at)
-        for period in PERIODS:
-            rollup = _rollup_in(table, period, *bucket_bounds(instant, period, tz), tz)
-            rollup.add_check(point.outcome, point.latency_ms)
-            touched[rollup.key] = None
-    return list(touched)
-
-
 class RollupFolder:
     """Folds one monitor's points, in time order, into a rollup table.
 
-    The same table as `fold_point` for each point in turn, built faster: consecutive checks
-    nearly always fall in the hour and day of the previous one, so those buckets are remembered
-    with their bounds instead of being looked up for every point.
+    Each point adds the time since the previous point, in the previous point's state, and its
+    own check (the same table as `apply_increments` of `point_increments`, point by point).
+    Consecutive checks nearly always fall in the hour and day of the previous one, so those
+    buckets are remembered with their bounds instead of being looked up for every point.
     """
 
     __slots__ = ("_buckets", "_previous_s", "previous", "table", "tz")
@@ -398,7 +366,6 @@ __all__ = [
     "WindowPlan",
     "apply_increments",
     "check_increments",
-    "fold_point",
     "histogram_from_rollups",
     "percentiles_from_rollups",
     "plan_window",
