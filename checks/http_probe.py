@@ -50,8 +50,9 @@ def make_probe_client(
 
     A fresh connection per check is what lets connect and TLS time be measured, and it avoids
     the pool contention that made a kept-alive shared client cost 3-4x the CPU. Its transport
-    (`ProbeTransport`) skips anyio and the pool, and times the phases. The SSL context is
-    built once per process (see `shared_ssl_context`).
+    (`ProbeTransport`) skips httpcore (pool, anyio, h11): one connection per request, the
+    response parsed by httptools, the phases timed. The SSL context is built once per process
+    (see `shared_ssl_context`).
     """
     return _ProbeClient(
         transport=ProbeTransport(ssl_context or shared_ssl_context(verify)),

@@ -1,13 +1,15 @@
-"""An httpx transport for probes: plain asyncio sockets, a fresh connection per request.
+"""An httpx transport for probes: one HTTP/1.1 exchange per connection, parsed by httptools.
 
-httpx's default transport reaches the network through anyio, which wraps every read and write
-in a cancel scope (and looks up the current task for each), and through a connection pool that
-scans every open connection on each request. A probe needs neither: it opens one connection,
-sends one request and closes, under one total deadline enforced by the caller. Doing that on
-asyncio's own transports cuts the CPU per check by about half (see bench/engine_bench.py).
+httpx's default transport goes through httpcore: a connection pool that scans every open
+connection on each request, anyio wrapping every read and write in a cancel scope, and h11,
+which parses the response in Python event by event. A probe needs none of it: it opens one
+connection, sends one request and closes, under one total deadline enforced by the caller.
+Here the request head is written in one piece and the response goes from asyncio's protocol
+callbacks straight into httptools (llhttp, in C); httpx keeps the client API, the Response,
+content decoding and redirects.
 
-The stream also notes when the connection, the TLS handshake and the first response byte
-happened, which gives the probe its phase timings without httpcore's per-event trace hooks.
+The connection also notes when it was made, when the TLS handshake ended and when the first
+response byte arrived, which gives the probe its phase timings.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ import asyncio
 import ssl
 import time
 import typing
-from collections.abc import Iterable
 
-import httpcore
+import httptools
 import httpx
 
 __all__ = ["PhaseMarks", "ProbeTransport", "phase_marks"]
@@ -37,24 +38,45 @@ class PhaseMarks:
         self.first_byte: float | None = None
 
 
-# Reading from the socket pauses while this much is buffered and unread: a target sending a
-# huge body must not keep the loop busy filling memory the probe will never look at.
+# Reading from the socket pauses while this much body is buffered and unread: a target sending
+# a huge body must not keep the loop busy filling memory the probe will never look at.
 READ_AHEAD_BYTES = 64 * 1024
+DEFAULT_PORTS = {b"http": 80, b"https": 443}
+# What httpcore called these, which describe_http_error reads as "closed before the response
+# was complete".
+_NO_RESPONSE = "Server disconnected without sending a response."
+_INCOMPLETE_BODY = "peer closed connection without sending complete message body"
 
 
-class _Protocol(asyncio.Protocol):
-    """Buffers what arrives (up to READ_AHEAD_BYTES) and wakes the one reader waiting for it."""
+class _Exchange(asyncio.Protocol):
+    """One response on one connection: bytes go to the parser as they arrive, the parser's
+    callbacks fill in the head and buffer the body (up to READ_AHEAD_BYTES), and the one
+    coroutine waiting (for the head, or for more body) is woken."""
 
-    def __init__(self, marks: PhaseMarks) -> None:
+    def __init__(self, marks: PhaseMarks, head_only: bool) -> None:
         self.marks = marks
+        self.head_only = head_only  # a HEAD request: the answer's length describes no body
+        self.tls = False
         self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.status_code = 0
+        self.http_version = b"HTTP/1.1"
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.framed = False  # Content-Length or chunked: the body has an end short of EOF
+        self.informational = False
+        self.head_done = False
+        self.body_done = False
+        self.body = bytearray()
         self.reading_paused = False
-        self.buffer = bytearray()
         self.eof = False
-        self.error: BaseException | None = None
         self.closed = False
+        self.lost: BaseException | None = None  # what broke the connection, if anything
+        self.invalid: str | None = None  # why the bytes received are not an HTTP response
         self._waiter: asyncio.Future[None] | None = None
         self._can_write: asyncio.Future[None] | None = None
+
+    # -- asyncio protocol -----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -62,21 +84,19 @@ class _Protocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.marks.first_byte is None and self.marks.request_sent is not None:
             self.marks.first_byte = time.perf_counter()
-        self.buffer += data
-        if len(self.buffer) >= READ_AHEAD_BYTES and not self.reading_paused:
+        if self.invalid is None and not self.body_done:
+            try:
+                self.parser.feed_data(data)
+            except httptools.HttpParserUpgrade:
+                self.body_done = True  # 101 Switching Protocols: what follows is not HTTP
+            except httptools.HttpParserError as exc:
+                if not (self.head_done and self.head_only):
+                    self.invalid = str(exc) or type(exc).__name__
+        if len(self.body) >= READ_AHEAD_BYTES and not self.reading_paused:
             self.reading_paused = True
             if self.transport is not None:
                 self.transport.pause_reading()
         self._wake()
-
-    def take(self, max_bytes: int) -> bytes:
-        data = bytes(self.buffer[:max_bytes])
-        del self.buffer[:max_bytes]
-        if self.reading_paused and len(self.buffer) < READ_AHEAD_BYTES and not self.closed:
-            self.reading_paused = False
-            if self.transport is not None:
-                self.transport.resume_reading()
-        return data
 
     def eof_received(self) -> bool:
         self.eof = True
@@ -85,7 +105,7 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self.error = exc
+        self.lost = exc
         self._wake()
         if self._can_write is not None and not self._can_write.done():
             self._can_write.set_result(None)
@@ -98,11 +118,51 @@ class _Protocol(asyncio.Protocol):
         if self._can_write is not None and not self._can_write.done():
             self._can_write.set_result(None)
 
+    # -- httptools callbacks --------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self.reason = b""
+        self.headers = []
+        self.framed = False
+
+    def on_status(self, status: bytes) -> None:
+        self.reason += status  # may come in pieces
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+        lowered = name.lower()
+        if lowered == b"content-length" or (
+            lowered == b"transfer-encoding" and b"chunked" in value.lower()
+        ):
+            self.framed = True
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        # 1xx answers (100 Continue, 103 Early Hints) come before the real one.
+        self.informational = 100 <= status < 200 and status != 101
+        if not self.informational:
+            self.status_code = status
+            self.http_version = b"HTTP/" + self.parser.get_http_version().encode("ascii")
+            self.head_done = True
+
+    def on_body(self, body: bytes) -> None:
+        if not self.head_only:
+            self.body += body
+
+    def on_message_complete(self) -> None:
+        if self.informational:
+            self.informational = False
+        else:
+            self.body_done = True
+
+    # -- for the coroutines reading the response ------------------------------------------
+
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    async def wait_readable(self) -> None:
+    async def wait(self) -> None:
+        """Until something arrives or the connection ends."""
         self._waiter = asyncio.get_running_loop().create_future()
         try:
             await self._waiter
@@ -113,12 +173,32 @@ class _Protocol(asyncio.Protocol):
         if self._can_write is not None and not self._can_write.done():
             await self._can_write
 
+    def take_body(self) -> bytes:
+        data = bytes(self.body)
+        self.body.clear()
+        if self.reading_paused and not self.closed:
+            self.reading_paused = False
+            if self.transport is not None:
+                self.transport.resume_reading()
+        return data
+
+    def broken(self, incomplete: str) -> httpx.TransportError:
+        """The error for a response that cannot go on; `incomplete` says what was cut short."""
+        if self.invalid is not None:
+            return httpx.RemoteProtocolError(f"invalid HTTP response ({self.invalid})")
+        lost = self.lost
+        if lost is not None:
+            error = httpx.ReadError(str(lost) or type(lost).__name__)
+            error.__cause__ = lost
+            return error
+        return httpx.RemoteProtocolError(incomplete)
+
 
 def _within(
     timeout: float | None, awaitable: typing.Awaitable[typing.Any]
 ) -> typing.Awaitable[typing.Any]:
     # Probes pass no per-step timeouts (one deadline covers the whole check): awaiting
-    # directly spares a coroutine per read and write.
+    # directly spares a coroutine per wait.
     return awaitable if timeout is None else _timed(timeout, awaitable)
 
 
@@ -127,212 +207,190 @@ async def _timed(timeout: float, awaitable: typing.Awaitable[typing.Any]) -> typ
         return await awaitable
 
 
-class _Stream(httpcore.AsyncNetworkStream):
-    def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
+class _ConnectionInfo:
+    """Stands in for httpcore's network stream in `response.extensions["network_stream"]`:
+    the TLS object (for the certificate) and the phase marks."""
+
+    def __init__(self, transport: asyncio.Transport, marks: PhaseMarks) -> None:
         self._transport = transport
-        self._protocol = protocol
-        self._tls = False
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        protocol = self._protocol
-        if not protocol.buffer and not protocol.eof and not protocol.closed:
-            try:
-                await _within(timeout, protocol.wait_readable())
-            except TimeoutError as exc:
-                raise httpcore.ReadTimeout(str(exc)) from exc
-        if protocol.buffer:
-            return protocol.take(max_bytes)
-        if protocol.error is not None:
-            raise httpcore.ReadError(str(protocol.error)) from protocol.error
-        return b""
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
-            return
-        protocol = self._protocol
-        if protocol.closed or self._transport.is_closing():
-            error = protocol.error or ConnectionResetError("connection closed")
-            raise httpcore.WriteError(str(error)) from error
-        self._transport.write(buffer)
-        protocol.marks.request_sent = time.perf_counter()
-        try:
-            await _within(timeout, protocol.wait_writable())
-        except TimeoutError as exc:
-            raise httpcore.WriteTimeout(str(exc)) from exc
-
-    async def aclose(self) -> None:
-        # No TLS close_notify exchange: a misbehaving peer could hold the socket open waiting.
-        if self._tls:
-            self._transport.abort()
-        else:
-            self._transport.close()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            transport = await _within(timeout, loop.start_tls(
-                self._transport, self._protocol, ssl_context, server_hostname=server_hostname,
-            ))
-        except TimeoutError as exc:
-            self._transport.abort()
-            raise httpcore.ConnectTimeout(str(exc)) from exc
-        except (OSError, EOFError) as exc:  # ssl.SSLError is an OSError
-            self._transport.abort()
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        if transport is None:  # the peer closed during the handshake
-            raise httpcore.ConnectError("connection closed during the TLS handshake")
-        self._protocol.marks.tls_done = time.perf_counter()
-        self._protocol.transport = transport  # flow control now goes through the TLS layer
-        stream = _Stream(transport, self._protocol)
-        stream._tls = True
-        return stream
+        self._marks = marks
 
     def get_extra_info(self, info: str) -> typing.Any:
+        if info == "phase_marks":
+            return self._marks
         if info == "ssl_object":
             return self._transport.get_extra_info("ssl_object")
-        if info == "client_addr":
-            return self._transport.get_extra_info("sockname")
         if info == "server_addr":
             return self._transport.get_extra_info("peername")
-        if info == "socket":
-            return self._transport.get_extra_info("socket")
-        if info == "is_readable":
-            protocol = self._protocol
-            return bool(protocol.buffer) or protocol.eof or protocol.closed
-        if info == "phase_marks":
-            return self._protocol.marks
+        if info == "client_addr":
+            return self._transport.get_extra_info("sockname")
         return None
 
 
-class _Backend(httpcore.AsyncNetworkBackend):
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[typing.Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        marks = PhaseMarks()
-        protocol = _Protocol(marks)
-        marks.connect_started = time.perf_counter()
-        local = (local_address, 0) if local_address else None
-        try:
-            transport, _ = await _within(timeout, loop.create_connection(
-                lambda: protocol, host, port, local_addr=local,
-            ))
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        marks.connected = time.perf_counter()
-        sock = transport.get_extra_info("socket")
-        for option in socket_options or ():
-            sock.setsockopt(*option)
-        return _Stream(transport, protocol)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[typing.Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not probed")
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+def _close(transport: asyncio.Transport, exchange: _Exchange) -> None:
+    # No TLS close_notify exchange: a misbehaving peer could hold the socket open waiting.
+    if exchange.tls:
+        transport.abort()
+    else:
+        transport.close()
 
 
-class _NoLock:
-    """Stands in for httpcore's per-connection state lock: each connection here carries exactly
-    one request, so there is nothing to serialise, and anyio's lock costs two extra trips
-    through the event loop per use."""
+class _Body(httpx.AsyncByteStream):
+    """The response body as it arrives; closing it closes the connection, which nothing reuses."""
 
-    async def __aenter__(self) -> _NoLock:
-        return self
+    def __init__(
+        self, exchange: _Exchange, transport: asyncio.Transport, read_timeout: float | None
+    ) -> None:
+        self._exchange = exchange
+        self._transport = transport
+        self._read_timeout = read_timeout
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
+    async def __aiter__(self) -> typing.AsyncIterator[bytes]:
+        exchange = self._exchange
+        if exchange.head_only:
+            return
+        while True:
+            if exchange.body:
+                yield exchange.take_body()
+                continue
+            if exchange.body_done:
+                return
+            if exchange.invalid is not None or exchange.lost is not None:
+                raise exchange.broken(_INCOMPLETE_BODY)
+            if exchange.eof or exchange.closed:
+                if exchange.framed:
+                    raise exchange.broken(_INCOMPLETE_BODY)
+                return  # neither a length nor chunks: the body ends with the connection
+            try:
+                await _within(self._read_timeout, exchange.wait())
+            except TimeoutError as exc:
+                raise httpx.ReadTimeout(str(exc)) from exc
+
+    async def aclose(self) -> None:
+        _close(self._transport, self._exchange)
 
 
-class _OneShotConnections:
-    """httpcore's interface for a pool, without the pool: one new connection per request.
+def _request_head(request: httpx.Request) -> bytes:
+    url = request.url
+    lines = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
+    headers = request.headers.raw
+    for name, value in headers:
+        lines += (name, b": ", value, b"\r\n")
+    lines.append(b"\r\n")
+    head = b"".join(lines)
+    # Every header is one line: a CR or LF inside a name or value would start another.
+    line_count = len(headers) + 2
+    if head.count(b"\n") != line_count or head.count(b"\r") != line_count:
+        raise httpx.LocalProtocolError("a request header contains a line break")
+    return head
 
-    Connecting and the TLS handshake happen here (not in httpcore.AsyncHTTPConnection), so
-    their times come from the stream's marks; the HTTP/1.1 exchange is httpcore's own.
-    """
+
+class ProbeTransport(httpx.AsyncBaseTransport):
+    """A fresh connection per request, closed with the response; one SSL context for all."""
 
     def __init__(self, ssl_context: ssl.SSLContext) -> None:
         self._ssl_context = ssl_context
-        self._backend = _Backend()
 
-    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
-        origin = request.url.origin
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        scheme = url.raw_scheme
+        if scheme not in DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
         timeouts = request.extensions.get("timeout", {})
-        host = origin.host.decode("ascii")
-        stream = await self._backend.connect_tcp(host, origin.port, timeout=timeouts.get("connect"))
+        read_timeout = timeouts.get("read")
+        head = _request_head(request)
+        body = await request.aread()
+        host = url.raw_host.decode("ascii")
+        marks = PhaseMarks()
+        exchange = _Exchange(marks, head_only=request.method == "HEAD")
+        transport = await self._connect(host, url.port or DEFAULT_PORTS[scheme], exchange,
+                                        timeouts.get("connect"))
         try:
-            if origin.scheme == b"https":
+            if scheme == b"https":
                 sni = request.extensions.get("sni_hostname")
-                stream = await stream.start_tls(
-                    self._ssl_context,
-                    server_hostname=sni.decode("ascii") if isinstance(sni, bytes) else sni or host,
-                    timeout=timeouts.get("connect"),
+                transport = await self._start_tls(
+                    transport, exchange,
+                    sni.decode("ascii") if isinstance(sni, bytes) else sni or host,
+                    timeouts.get("connect"),
                 )
-            connection = httpcore.AsyncHTTP11Connection(origin=origin, stream=stream)
-            connection._state_lock = _NoLock()  # type: ignore[assignment]
-            response = await connection.handle_async_request(request)
+            await self._send(transport, exchange, head + body if body else head,
+                             timeouts.get("write"))
+            while not exchange.head_done:
+                if exchange.invalid is not None or exchange.lost is not None:
+                    raise exchange.broken(_NO_RESPONSE)
+                if exchange.eof or exchange.closed:
+                    raise exchange.broken(_NO_RESPONSE)
+                try:
+                    await _within(read_timeout, exchange.wait())
+                except TimeoutError as exc:
+                    raise httpx.ReadTimeout(str(exc)) from exc
         except BaseException:
-            await stream.aclose()
+            _close(transport, exchange)
             raise
-        response.stream = _ClosingStream(response.stream, connection)
-        return response
+        return httpx.Response(
+            exchange.status_code,
+            headers=exchange.headers,
+            stream=_Body(exchange, transport, read_timeout),
+            extensions={
+                "http_version": exchange.http_version,
+                "reason_phrase": exchange.reason,
+                "network_stream": _ConnectionInfo(transport, marks),
+            },
+        )
 
-    async def aclose(self) -> None:
-        pass  # nothing is kept open between requests
-
-    async def __aenter__(self) -> _OneShotConnections:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
-
-
-class _ClosingStream:
-    """The response body; closing it also closes the connection, which nothing will reuse."""
-
-    def __init__(
-        self, body: typing.AsyncIterable[bytes], connection: httpcore.AsyncHTTP11Connection
-    ) -> None:
-        self._body = body
-        self._connection = connection
-
-    async def __aiter__(self) -> typing.AsyncIterator[bytes]:
-        async for part in self._body:
-            yield part
-
-    async def aclose(self) -> None:
+    @staticmethod
+    async def _connect(
+        host: str, port: int, exchange: _Exchange, timeout: float | None
+    ) -> asyncio.Transport:
+        loop = asyncio.get_running_loop()
+        exchange.marks.connect_started = time.perf_counter()
         try:
-            if hasattr(self._body, "aclose"):
-                await self._body.aclose()
-        finally:
-            await self._connection.aclose()
+            transport, _ = await _within(
+                timeout, loop.create_connection(lambda: exchange, host, port)
+            )
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+        exchange.marks.connected = time.perf_counter()
+        return transport
 
+    async def _start_tls(
+        self, transport: asyncio.Transport, exchange: _Exchange, server_hostname: str,
+        timeout: float | None,
+    ) -> asyncio.Transport:
+        loop = asyncio.get_running_loop()
+        try:
+            tls = await _within(timeout, loop.start_tls(
+                transport, exchange, self._ssl_context, server_hostname=server_hostname,
+            ))
+        except TimeoutError as exc:
+            transport.abort()
+            raise httpx.ConnectTimeout(str(exc)) from exc
+        except (OSError, EOFError) as exc:  # ssl.SSLError is an OSError
+            transport.abort()
+            raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+        if tls is None:  # the peer closed during the handshake
+            transport.abort()
+            raise httpx.ConnectError("connection closed during the TLS handshake")
+        exchange.marks.tls_done = time.perf_counter()
+        exchange.tls = True
+        exchange.transport = tls  # flow control now goes through the TLS layer
+        return tls
 
-class ProbeTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport (its request/response mapping and error translation) over
-    `_OneShotConnections` instead of httpcore's anyio-backed pool."""
-
-    def __init__(self, ssl_context: ssl.SSLContext) -> None:
-        super().__init__(verify=ssl_context, limits=httpx.Limits(max_keepalive_connections=0))
-        # The one documented-by-source seam httpx offers for another httpcore interface.
-        self._pool = _OneShotConnections(ssl_context)  # type: ignore[assignment]
+    @staticmethod
+    async def _send(
+        transport: asyncio.Transport, exchange: _Exchange, data: bytes, timeout: float | None
+    ) -> None:
+        if exchange.closed or transport.is_closing():
+            lost = exchange.lost or ConnectionResetError("connection closed")
+            raise httpx.WriteError(str(lost)) from lost
+        transport.write(data)
+        exchange.marks.request_sent = time.perf_counter()
+        try:
+            await _within(timeout, exchange.wait_writable())
+        except TimeoutError as exc:
+            raise httpx.WriteTimeout(str(exc)) from exc
 
 
 def phase_marks(response: httpx.Response) -> PhaseMarks | None:

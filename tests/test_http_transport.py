@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from checks.check_options import HttpOptions
 from checks.http_probe import probe_http
 from tests.targets import FaultTarget
 
@@ -48,3 +49,79 @@ async def test_tls_phases_come_from_the_connection(target: FaultTarget, client) 
     phases = result.phases
     assert phases["connect"] > 0 and phases["tls"] > 0 and phases["ttfb"] > 0
     assert phases["connect"] + phases["tls"] + phases["ttfb"] <= phases["total"]
+
+
+async def _answer_with(raw: bytes):
+    """A server that reads one request head and sends `raw` (then closes): returns the URL,
+    the server, and the request heads it received."""
+    received: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(raw)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/", server, received
+
+
+@pytest.mark.parametrize(
+    ("raw", "body"),
+    [
+        (b"HTTP/1.0 200 OK\r\n\r\nAll systems go", "All systems go"),  # ends with the connection
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"4\r\nAll \r\n3\r\nsys\r\n7\r\ntems go\r\n0\r\n\r\n",
+            "All systems go",
+        ),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\nAll systems go",
+            "All systems go",
+        ),
+    ],
+    ids=["until close", "chunked", "after 100 Continue"],
+)
+async def test_every_way_of_framing_a_body_is_read(client, raw: bytes, body: str) -> None:
+    url, server, _ = await _answer_with(raw)
+    try:
+        result = await probe_http(url, 2.0, client, HttpOptions(keyword=body))
+    finally:
+        server.close()
+    assert (result.outcome, result.http_status, result.reason) == ("up", 200, None)
+
+
+async def test_a_body_cut_short_is_reported(client) -> None:
+    url, server, _ = await _answer_with(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+    try:
+        result = await probe_http(url, 2.0, client, HttpOptions(keyword="partial"))
+    finally:
+        server.close()
+    assert (result.outcome, result.reason) == (
+        "down", "connection closed before the response was complete"
+    )
+
+
+async def test_a_head_request_reads_no_body(client) -> None:
+    url, server, received = await _answer_with(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"  # the length of the GET's body
+    )
+    try:
+        result = await probe_http(url, 2.0, client, HttpOptions(method="HEAD"))
+    finally:
+        server.close()
+    assert (result.outcome, result.http_status, result.reason) == ("up", 200, None)
+    assert received[0].startswith(b"HEAD / HTTP/1.1\r\n")
+
+
+async def test_a_line_break_in_a_header_is_never_sent(client) -> None:
+    url, server, received = await _answer_with(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    try:
+        # Options refuse such values; a token is sent as it is stored, so the transport checks.
+        options = HttpOptions(bearer_token="abc\r\nX-Injected: 1")
+        result = await probe_http(url, 2.0, client, options)
+    finally:
+        server.close()
+    assert (result.outcome, result.reason) == ("down", "a request header contains a line break")
+    assert received == []
