@@ -1,6 +1,12 @@
 """Uptime and percentile reads at scale: 1,000 monitors, a year of history, SQLite and PostgreSQL.
 
-    python bench/analytics_bench.py [--monitors 1000] [--hourly-days 92] [--backends sqlite,pg]
+    python bench/analytics_bench.py [--monitors 1000] [--hourly-days 92]
+        [--backends sqlite,postgres]
+        [--figures read,year,size,naive,ingest] [--reuse] [--ingest-runs 3]
+
+`--figures` picks what to measure (all by default). `--reuse` keeps the generated data as a
+template (a SQLite file under the temporary folder, a PostgreSQL database) and copies it for
+each run, so repeated runs skip generation; each run still works on its own copy.
 
 Generated (printed again with the figures): daily rollups for 365 days for every monitor, hourly
 rollups for the last `--hourly-days` days (the read model never reads older hours), written
@@ -121,12 +127,9 @@ def db_size_bytes(connection, table: str = "rollup") -> int:  # type: ignore[no-
     return int(pages or 0)
 
 
-def run(backend: str, monitors: int, hourly_days: int) -> None:
+def prepare(backend: str, monitors: int, hourly_days: int, sample: int) -> None:
+    """Generate the data into the current database and print what was made."""
     from storage.db import get_engine
-    from storage.models import CheckResult, StateChange
-    from storage.stats import daily_bars, latency_by_window, uptime_by_window, window_report
-
-    sample = 20
     started = time.perf_counter()
     generate(monitors, hourly_days, full_year_hours_for=sample)
     engine = get_engine()
@@ -138,12 +141,58 @@ def run(backend: str, monitors: int, hourly_days: int) -> None:
             connection.commit()
             connection.execute(text("ANALYZE"))
             connection.commit()
-        rows = connection.execute(text("SELECT count(*) FROM rollup")).scalar_one()
-    print(f"[{backend}] generated {monitors} monitors: 366 daily rollups each, hourly rollups "
-          f"for {hourly_days} days ({sample} monitors: a full year); {rows:,} rollup rows "
-          f"in {time.perf_counter() - started:.0f} s")
-    ids = list(range(1, monitors + 1))
+    print(f"[{backend}] generated in {time.perf_counter() - started:.0f} s")
 
+
+def adopt_generated_clock() -> None:
+    """The bench's "now" is when the data was generated (kept in every monitor's updated_at)."""
+    global NOW
+    from storage.db import get_engine
+    from storage.models import Monitor
+    with get_engine().connect() as connection:
+        stored = connection.execute(select(Monitor.__table__.c.updated_at)).scalars().first()
+    NOW = stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)
+
+
+def run(backend: str, monitors: int, hourly_days: int, figures: set[str],
+        ingest_runs: int) -> None:
+    from storage.db import get_engine
+    from storage.stats import latency_by_window, uptime_by_window, window_report
+
+    sample = 20
+    adopt_generated_clock()
+    engine = get_engine()
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT count(*) FROM rollup")).scalar_one()
+    print(f"[{backend}] {monitors} monitors: 366 daily rollups each, hourly rollups "
+          f"for {hourly_days} days ({sample} monitors: a full year); {rows:,} rollup rows")
+    ids = list(range(1, monitors + 1))
+    if "read" in figures:
+        read_figures(backend, ids)
+    if "year" in figures:
+        def one_year() -> None:
+            window_report(1, NOW - timedelta(days=365), NOW, now=NOW)
+            uptime_by_window([1], ["1y"], now=NOW)
+            latency_by_window([1], "1y", now=NOW)
+
+        print(f"[{backend}] one monitor, p50/p95/p99 + uptime over 1 y: "
+              f"{median_ms(one_year, 9) / 3:.2f} ms per call (target < 10 ms)")
+    with engine.connect() as connection:
+        size = db_size_bytes(connection) if {"size", "naive"} & figures else 0
+    hour_rows_full, day_rows = 365 * 24 + 1, 366
+    per_row = size / rows
+    if "size" in figures:
+        print(f"[{backend}] rollup table {size / 1e6:.1f} MB for {rows:,} rows = {per_row:.0f} "
+              f"B/row; per monitor-year (8,761 hourly + 366 daily rows): "
+              f"{per_row * (hour_rows_full + day_rows) / 1e6:.2f} MB")
+    if "naive" in figures:
+        naive_figures(backend, per_row * (hour_rows_full + day_rows))
+    if "ingest" in figures:
+        ingest_figures(backend, ids, ingest_runs)
+
+
+def read_figures(backend: str, ids: list[int]) -> None:
+    from storage.stats import daily_bars, latency_by_window, uptime_by_window
     from storage.status_numbers import forget_cached_past, status_read_model
 
     def cold() -> None:
@@ -153,7 +202,7 @@ def run(backend: str, monitors: int, hourly_days: int) -> None:
     cold_ms = median_ms(cold, 3)
     status_read_model(ids, now=NOW)
     warm_ms = median_ms(lambda: status_read_model(ids, now=NOW), 7)
-    print(f"[{backend}] status read model, {monitors} monitors (state, uptime 24h/7d/30d/90d, "
+    print(f"[{backend}] status read model, {len(ids)} monitors (state, uptime 24h/7d/30d/90d, "
           f"90 bars, p95 30 d): {warm_ms:.1f} ms per read (target < 100 ms); the first read of "
           f"each clock hour (past recomputed): {cold_ms:.0f} ms")
     parts = {
@@ -164,25 +213,15 @@ def run(backend: str, monitors: int, hourly_days: int) -> None:
     print(f"[{backend}] the same as three separate uncached reads: " + ", ".join(
         f"{name} {median_ms(fn, 3):.0f} ms" for name, fn in parts.items()))
 
-    def one_year() -> None:
-        window_report(1, NOW - timedelta(days=365), NOW, now=NOW)
-        uptime_by_window([1], ["1y"], now=NOW)
-        latency_by_window([1], "1y", now=NOW)
 
-    print(f"[{backend}] one monitor, p50/p95/p99 + uptime over 1 y: "
-          f"{median_ms(one_year, 9) / 3:.2f} ms per call (target < 10 ms)")
-
-    with engine.connect() as connection:
-        size = db_size_bytes(connection)
-    hour_rows_full, day_rows = 365 * 24 + 1, 366
-    per_row = size / rows
-    print(f"[{backend}] rollup table {size / 1e6:.1f} MB for {rows:,} rows = {per_row:.0f} B/row;"
-          f" per monitor-year (8,761 hourly + 366 daily rows): "
-          f"{per_row * (hour_rows_full + day_rows) / 1e6:.2f} MB")
-
-    # Raw results: 30 days at 60 s for one new monitor, then the naive window computation.
+def naive_figures(backend: str, rollup_bytes_per_year: float) -> None:
+    """Raw results: 30 days at 60 s for one new monitor, then the naive window computation."""
     from core.monitor_input import parse_monitor_input
+    from storage.db import get_engine
+    from storage.models import CheckResult, StateChange
     from storage.monitors import create_monitor
+    from storage.stats import latency_by_window, uptime_by_window
+    engine = get_engine()
     raw_id = create_monitor(parse_monitor_input({"name": "Raw", "url": "http://x/"})).id
     start = NOW - timedelta(days=30)
     with engine.begin() as connection:
@@ -200,7 +239,7 @@ def run(backend: str, monitors: int, hourly_days: int) -> None:
             connection.commit()
         raw_bytes = db_size_bytes(connection, "check_result") / (30 * 1440)
     retained = 90 * 1440
-    year_bytes = raw_bytes * retained + per_row * (hour_rows_full + day_rows)
+    year_bytes = raw_bytes * retained + rollup_bytes_per_year
     print(f"[{backend}] raw results: {raw_bytes:.0f} B/row; 90 days retained at 60 s = "
           f"{raw_bytes * retained / 1e6:.1f} MB per monitor; so a monitor-year with 90 days of "
           f"raw results ~ {year_bytes / 1e6:.1f} MB")
@@ -221,17 +260,21 @@ def run(backend: str, monitors: int, hourly_days: int) -> None:
     print(f"[{backend}] one monitor, 30 d uptime + percentiles: naive over 43,200 raw rows "
           f"{naive_ms:.1f} ms vs rollups {rolled_ms:.2f} ms = {naive_ms / rolled_ms:.0f}x")
 
-    # Ingest through the engine's own writer (storage.batch_writer: a thread taking batches
-    # off a queue, one transaction each, rollups included) against this large database. The
-    # results (one a minute for every monitor) are made before the clock starts and submitted
-    # as fast as the queue takes them; the figure is all results over all the time, so the
-    # batches that pay for a WAL checkpoint count as they come.
+
+def ingest_figures(backend: str, ids: list[int], runs: int) -> None:
+    """Ingest through the engine's own writer (storage.batch_writer: a thread taking batches
+    off a queue, one transaction each, rollups included) against this large database.
+
+    The results (one a minute for every monitor) are made before the clock starts and submitted
+    as fast as the queue takes them; the figure is all results over all the time, so the
+    batches that pay for a WAL checkpoint count as they come.
+    """
     from storage.batch_writer import BatchWriter
     per_run = 100_000
     rates = []
-    for run_index in range(3):
+    for run_index in range(runs):
         results = []
-        for minute in range(per_run // monitors):
+        for minute in range(per_run // len(ids)):
             at = NOW + timedelta(minutes=run_index * 1000 + minute + 1)
             results += [(m, ProbeResult("up", at, latency_ms=80.0 + (m * minute) % 40))
                         for m in ids]
@@ -244,10 +287,60 @@ def run(backend: str, monitors: int, hourly_days: int) -> None:
         elapsed = time.perf_counter() - t0
         assert writer.written == len(results), (writer.written, len(results))
         rates.append(len(results) / elapsed)
-    print(f"[{backend}] ingest through the batch writer ({per_run:,} results over {monitors} "
+    print(f"[{backend}] ingest through the batch writer ({per_run:,} results over {len(ids)} "
           f"monitors, batches of up to {writer.max_batch:,}, rollups maintained, into "
           f"this database): {statistics.median(rates):,.0f} results/s (runs: "
           f"{', '.join(f'{r:,.0f}' for r in rates)}; target >= 20,000)")
+
+
+def sqlite_run(args: argparse.Namespace, figures: set[str]) -> None:
+    from storage.db import get_engine
+    folder = tempfile.mkdtemp()
+    path = Path(folder) / "bench.db"
+    template = Path(tempfile.gettempdir()) / (
+        f"upwatch-bench-{args.monitors}m-{args.hourly_days}d.db")
+    try:
+        if args.reuse and template.exists():
+            shutil.copyfile(template, path)
+        use_database(f"sqlite:///{path}")
+        if not (args.reuse and template.exists()):
+            prepare("sqlite", args.monitors, args.hourly_days, 20)
+            if args.reuse:
+                get_engine().dispose()
+                shutil.copyfile(path, template)
+                use_database(f"sqlite:///{path}")
+        run("sqlite", args.monitors, args.hourly_days, figures, args.ingest_runs)
+    finally:
+        get_engine().dispose()
+        shutil.rmtree(folder, ignore_errors=True)  # about 600 MB at the default size
+
+
+def postgres_run(args: argparse.Namespace, figures: set[str]) -> None:
+    from storage.db import get_engine
+    name = f"upwatch_bench_{uuid4().hex[:8]}"
+    template = f"upwatch_bench_template_{args.monitors}m_{args.hourly_days}d"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                    {"name": template}).first() is not None
+        reused = args.reuse and exists
+        connection.execute(text(f'CREATE DATABASE "{name}"'
+                                + (f' TEMPLATE "{template}"' if reused else "")))
+    try:
+        use_database(PG_URL.rsplit("/", 1)[0] + f"/{name}")
+        if not reused:
+            prepare("postgres", args.monitors, args.hourly_days, 20)
+            if args.reuse:
+                get_engine().dispose()
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{template}"'))
+                    connection.execute(text(f'CREATE DATABASE "{template}" TEMPLATE "{name}"'))
+                use_database(PG_URL.rsplit("/", 1)[0] + f"/{name}")
+        run("postgres", args.monitors, args.hourly_days, figures, args.ingest_runs)
+    finally:
+        get_engine().dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def main() -> None:
@@ -255,30 +348,17 @@ def main() -> None:
     parser.add_argument("--monitors", type=int, default=1000)
     parser.add_argument("--hourly-days", type=int, default=92)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--figures", default="read,year,size,naive,ingest")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the generated data as a template and reuse it")
+    parser.add_argument("--ingest-runs", type=int, default=3)
     args = parser.parse_args()
+    figures = set(args.figures.split(","))
     for backend in args.backends.split(","):
         if backend == "sqlite":
-            folder = tempfile.mkdtemp()
-            use_database(f"sqlite:///{folder}/bench.db")
-            try:
-                run("sqlite", args.monitors, args.hourly_days)
-            finally:
-                from storage.db import get_engine
-                get_engine().dispose()
-                shutil.rmtree(folder, ignore_errors=True)  # about 600 MB at the default size
+            sqlite_run(args, figures)
         else:
-            name = f"upwatch_bench_{uuid4().hex[:8]}"
-            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                use_database(PG_URL.rsplit("/", 1)[0] + f"/{name}")
-                run("postgres", args.monitors, args.hourly_days)
-            finally:
-                from storage.db import get_engine
-                get_engine().dispose()
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            postgres_run(args, figures)
 
 
 if __name__ == "__main__":

@@ -24,13 +24,17 @@ class BatchWriter:
 
     A batch closes after `max_wait_s` or `max_batch` results, whichever comes first. When the
     database refuses a batch, it is retried (results stay queued) rather than dropped.
+
+    `max_batch` is large because a backlog (a restart, a slow disk, a burst of monitors) is best
+    cleared in big transactions: a batch reads and writes each monitor's state and current
+    rollup rows once however many of its results it holds, and pays one commit.
     """
 
     def __init__(
         self,
         on_recorded: Callable[[Recorded], None] = lambda _recorded: None,
         thresholds: Callable[[int], Thresholds | None] = lambda _monitor_id: None,
-        max_batch: int = 5000,
+        max_batch: int = 20_000,
         max_wait_s: float = 0.2,
     ) -> None:
         self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()

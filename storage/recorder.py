@@ -32,6 +32,7 @@ from storage.models import (
     StateChange,
     as_utc,
 )
+from storage.pg_copy import copy_insert, copy_update
 
 _checked_at = attrgetter("checked_at")
 RESULTS = CheckResult.__table__
@@ -145,6 +146,17 @@ class _Driver:
     def marks(self, count: int) -> str:
         return ", ".join([self.mark] * count)
 
+    def in_lists(self, values: list, chunk: int = 500) -> list[tuple[tuple, str]]:
+        """`values` as (parameters, "IN (...)" condition) pieces a statement can take.
+
+        PostgreSQL takes one array (`= ANY`): one parameter to send, one query to parse. SQLite
+        takes plain IN lists of up to `chunk` values, which use the primary key index.
+        """
+        if not self.sqlite:
+            return [((list(values),), "= ANY(%s)")]
+        pieces = [values[i:i + chunk] for i in range(0, len(values), chunk)]
+        return [(tuple(piece), f"IN ({self.marks(len(piece))})") for piece in pieces]
+
     def executemany(self, statement: str, rows: list[tuple]) -> None:
         if rows:
             self.connection.exec_driver_sql(statement, rows)
@@ -157,10 +169,14 @@ _RESULT_COLUMNS = ("monitor_id", "checked_at", "outcome", "latency_ms", "http_st
                    "phases")
 _STATE_COLUMNS = ("state", "reason", "since", "last_check_at", "last_latency_ms",
                   "consecutive_failures", "consecutive_successes", "cert_not_after")
-_ROLLUP_COLUMNS = ("monitor_id", "period", "bucket_start", *ROLLUP_VALUES)
+_ROLLUP_KEYS = ("monitor_id", "period", "bucket_start")
+_ROLLUP_COLUMNS = (*_ROLLUP_KEYS, *ROLLUP_VALUES)
 
 
 def _insert_results(driver: _Driver, rows: list[tuple]) -> None:
+    if not driver.sqlite:
+        copy_insert(driver.connection, "check_result", _RESULT_COLUMNS, rows)
+        return
     driver.executemany(
         f"INSERT INTO check_result ({', '.join(_RESULT_COLUMNS)}) "
         f"VALUES ({driver.marks(len(_RESULT_COLUMNS))})", rows)
@@ -170,11 +186,9 @@ def _by_id(driver: _Driver, table: str, key: str, columns: tuple[str, ...],
            ids: list[int]) -> dict[int, dict]:
     """Rows of `table` whose `key` is in `ids`, as dicts by that key."""
     found: dict[int, dict] = {}
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start:chunk_start + 500]
+    for chunk, condition in driver.in_lists(ids):
         for row in driver.rows(
-            f"SELECT {key}, {', '.join(columns)} FROM {table} "
-            f"WHERE {key} IN ({driver.marks(len(chunk))})", tuple(chunk),
+            f"SELECT {key}, {', '.join(columns)} FROM {table} WHERE {key} {condition}", chunk,
         ):
             found[row[0]] = dict(zip(columns, row[1:], strict=True))
     return found
@@ -199,14 +213,17 @@ def _load_monitors(driver: _Driver, monitor_ids: list[int]) -> dict[int, dict]:
 
 
 def _update_states(driver: _Driver, states: list[dict]) -> None:
-    assignments = ", ".join(f"{name} = {driver.mark}" for name in _STATE_COLUMNS)
     time = driver.time
+    rows = [(s["state"], s["reason"], time(s["since"]), time(s["last_check_at"]),
+             s["last_latency_ms"], s["consecutive_failures"], s["consecutive_successes"],
+             time(s["cert_not_after"]), s["monitor_id"]) for s in states]
+    if not driver.sqlite:
+        copy_update(driver.connection, "monitor_state", ("monitor_id",),
+                    (*_STATE_COLUMNS, "monitor_id"), rows)
+        return
+    assignments = ", ".join(f"{name} = {driver.mark}" for name in _STATE_COLUMNS)
     driver.executemany(
-        f"UPDATE monitor_state SET {assignments} WHERE monitor_id = {driver.mark}",
-        [(s["state"], s["reason"], time(s["since"]), time(s["last_check_at"]),
-          s["last_latency_ms"], s["consecutive_failures"], s["consecutive_successes"],
-          time(s["cert_not_after"]), s["monitor_id"]) for s in states],
-    )
+        f"UPDATE monitor_state SET {assignments} WHERE monitor_id = {driver.mark}", rows)
 
 
 def _stored_rollups(
@@ -217,18 +234,16 @@ def _stored_rollups(
     for table in increments.values():
         for period, start in table:
             wanted[period].add(driver.bucket_time(start))
-    monitor_ids = list(increments)
     stored: dict[tuple, tuple] = {}
-    # Plain IN lists per column use the primary key index; a row-value IN scans on SQLite.
     for period, starts in wanted.items():
-        for chunk_start in range(0, len(monitor_ids), 500):
-            chunk = monitor_ids[chunk_start:chunk_start + 500]
+        for chunk, in_monitors in driver.in_lists(list(increments)):
+            times, in_times = driver.in_lists(sorted(starts), chunk=len(starts))[0]
             rows = driver.rows(
                 "SELECT monitor_id, bucket_start, up_s, degraded_s, down_s, maintenance_s, "
                 "checks, failures, histogram, min_ms, max_ms FROM rollup "
-                f"WHERE period = {driver.mark} AND monitor_id IN ({driver.marks(len(chunk))}) "
-                f"AND bucket_start IN ({driver.marks(len(starts))})",
-                (period, *chunk, *sorted(starts)),
+                f"WHERE period = {driver.mark} AND monitor_id {in_monitors} "
+                f"AND bucket_start {in_times}",
+                (period, *chunk, *times),
             )
             for monitor_id, start, *values in rows:
                 stored[(monitor_id, period, start)] = tuple(values)
@@ -237,11 +252,13 @@ def _stored_rollups(
 
 def _merged_rollup_rows(
     driver: _Driver, increments: dict[int, dict[RollupKey, Rollup]]
-) -> list[tuple]:
-    """This batch's increments added to the stored rows of the same buckets, ready to write."""
+) -> tuple[list[tuple], list[tuple]]:
+    """This batch's increments added to the stored rows of the same buckets, ready to write:
+    the rows of new buckets, and the rows of buckets already stored."""
     stored = _stored_rollups(driver, increments)
     bucket_time = driver.bucket_time
-    rows = []
+    new: list[tuple] = []
+    changed: list[tuple] = []
     for monitor_id, table in increments.items():
         for (period, start), inc in table.items():
             stored_start = bucket_time(start)
@@ -250,6 +267,7 @@ def _merged_rollup_rows(
                                                inc.maintenance_s)
             checks, failures = inc.checks, inc.failures
             existing = stored.get((monitor_id, period, stored_start))
+            rows = new if existing is None else changed
             if existing is None:
                 blob, low, high = histogram.to_bytes(), histogram.min_ms, histogram.max_ms
             else:
@@ -266,16 +284,22 @@ def _merged_rollup_rows(
                     high = histogram.max_ms if high is None else max(high, histogram.max_ms)
             rows.append((monitor_id, period, stored_start, bucket_time(inc.bucket_end), up,
                          degraded, down, maintenance, checks, failures, blob, low, high))
-    return rows
+    return new, changed
 
 
-def _upsert_rollups(driver: _Driver, rows: list[tuple]) -> None:
+def _write_rollups(driver: _Driver, new: list[tuple], changed: list[tuple]) -> None:
+    if not driver.sqlite:
+        # A new bucket written meanwhile by another writer makes the COPY fail, and the batch
+        # is retried from fresh reads: nothing is overwritten unseen.
+        copy_insert(driver.connection, "rollup", _ROLLUP_COLUMNS, new)
+        copy_update(driver.connection, "rollup", _ROLLUP_KEYS, _ROLLUP_COLUMNS, changed)
+        return
     updates = ", ".join(f"{name} = excluded.{name}" for name in ROLLUP_VALUES)
     driver.executemany(
         f"INSERT INTO rollup ({', '.join(_ROLLUP_COLUMNS)}) "
         f"VALUES ({driver.marks(len(_ROLLUP_COLUMNS))}) "
         f"ON CONFLICT (monitor_id, period, bucket_start) DO UPDATE SET {updates}",
-        rows,
+        new + changed,
     )
 
 
@@ -410,5 +434,5 @@ def record_batch(
     _update_states(driver, [states[m] for m in increments])
     if changes:
         connection.execute(insert(CHANGES), changes)
-    _upsert_rollups(driver, _merged_rollup_rows(driver, increments))
+    _write_rollups(driver, *_merged_rollup_rows(driver, increments))
     return Recorded(len(result_rows), changes)
