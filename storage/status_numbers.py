@@ -57,7 +57,6 @@ from storage.stats import (
     _now,
     _seconds_from_changes,
     _sum_rollups,
-    _uptime,
     _zero,
     daily_bars,
     latency_by_window,
@@ -91,6 +90,12 @@ class _Layout:
     edges: dict[str, list[tuple[int, int, int]]]  # (hour, low, high) sub-hour edges
     latency_days: list[tuple[datetime, datetime]]
     latency_hours: list[tuple[datetime, datetime]]
+
+    @property
+    def edges_settled_after(self) -> int:
+        """A last result after this instant lies after every edge's hour: each edge's rollup
+        row then holds its whole hour (see `_edge_states`)."""
+        return max((hour + HOUR_S for e in self.edges.values() for hour, _, _ in e), default=0)
 
     @property
     def key(self) -> tuple:
@@ -148,6 +153,7 @@ class _Past:
 
     totals: dict[str, Totals]  # per window: whole past days and hours
     edge_rows: dict[int, tuple[int, ...]]  # hour -> (up, degraded, down, maintenance) seconds
+    edge_states: dict[int, int]  # hour -> see `_edge_states`
     bars: list[DayBar]  # the past bar days, oldest first
     histogram: _Histogram | None  # the past part of the 30-day latency window
 
@@ -163,6 +169,7 @@ def forget_cached_past() -> None:
     with _lock:
         _cache_key = None
         _cache.clear()
+        _blocks.clear()
 
 
 def _layout(now: datetime, zone: tzinfo) -> _Layout | None:
@@ -259,6 +266,9 @@ def _compute_past(
     edge_rows = _hour_rows(connection, ids, edge_hours)
     blobs = _histograms(connection, ids, layout.latency_days, layout.latency_hours)
     bar_days = [first_bar + timedelta(days=i) for i in range(BAR_DAYS - 1)]
+    edge_rows_by_monitor: dict[int, dict[int, tuple[int, ...]]] = defaultdict(dict)
+    for (monitor_id, hour), row in edge_rows.items():
+        edge_rows_by_monitor[monitor_id][hour] = row[:4]
     past = {}
     for monitor_id in ids:
         rows = day_rows.get(monitor_id, {})
@@ -271,13 +281,30 @@ def _compute_past(
                     for i in range(6):
                         sums[i] += row[i]
             totals[name] = sums
+        edges = edge_rows_by_monitor.get(monitor_id, {})
         past[monitor_id] = _Past(
-            totals,
-            {hour: row[:4] for (m, hour), row in edge_rows.items() if m == monitor_id},
+            totals, edges, _edge_states(edges),
             [_bar(day, list(rows[day][:5]) if day in rows else None) for day in bar_days],
             _Histogram.of(merge_serialized(blobs.get(monitor_id, ()))),
         )
     return past
+
+
+NOTHING, MIXED = -2, -1
+
+
+def _edge_states(rows: dict[int, tuple[int, ...]]) -> dict[int, int]:
+    """What a whole edge hour's row holds: the index of the one state that held all of it,
+    NOTHING, or MIXED (then its pieces are read from the state changes).
+
+    Valid for monitors whose last result came after the hour (`_Layout.edges_settled_after`);
+    any piece of such an hour then counts in that one state (see `_edge_seconds`)."""
+    states = {}
+    for hour, row in rows.items():
+        if sum(row) == 0:
+            continue
+        states[hour] = row.index(HOUR_S) if HOUR_S in row and sum(row) == HOUR_S else MIXED
+    return states
 
 
 def _edge_seconds(
@@ -301,37 +328,96 @@ def _edge_seconds(
                 totals[i] += exact[i]
 
 
-def _p95(parts: list[tuple[_Histogram | None, _Histogram | None]]) -> list[float | None]:
-    """p95 of each pair of histograms merged (nearest rank, as LatencyHistogram.quantiles)."""
-    present = [h for pair in parts for h in pair if h is not None and len(h.counts)]
-    lowest = min((h.first for h in present), default=0)
-    width = max((h.first + len(h.counts) for h in present), default=0) - lowest + 1
-    matrix = np.zeros((len(parts), width), np.int64)  # column 0 holds exact zeros
-    bounds: list[tuple[float, float] | None] = []
-    for row, pair in enumerate(parts):
-        low = high = None
-        for histogram in pair:
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """The kept past of the monitors of one read as arrays, one row per monitor in read order.
+
+    Kept alongside the per-monitor cache, so a warm read does its arithmetic with a few numpy
+    operations instead of a Python loop per monitor and window.
+    """
+
+    totals: np.ndarray  # (monitors, windows, 6) int64: `_Past.totals`
+    edge_states: dict[int, np.ndarray]  # hour -> (monitors,) `_Past.edge_states`, NOTHING
+    counts: np.ndarray  # (monitors, width) int64 past latency counts; column 0: exact zeros
+    lowest: int  # the bucket index of column 1
+    low_ms: np.ndarray  # (monitors,) float64 past minimum latency, +inf when none
+    high_ms: np.ndarray  # (monitors,) float64 past maximum latency, -inf when none
+
+    @classmethod
+    def of(cls, pasts: list[_Past]) -> _Block:
+        histograms = [p.histogram for p in pasts]
+        present = [h for h in histograms if h is not None and len(h.counts)]
+        lowest = min((h.first for h in present), default=0)
+        width = max((h.first + len(h.counts) for h in present), default=0) - lowest + 1
+        counts = np.zeros((len(pasts), width), np.int64)
+        low = np.full(len(pasts), np.inf)
+        high = np.full(len(pasts), -np.inf)
+        for row, histogram in enumerate(histograms):
             if histogram is None:
                 continue
-            matrix[row, 0] += histogram.zeros
+            counts[row, 0] = histogram.zeros
             start = histogram.first - lowest + 1
-            matrix[row, start:start + len(histogram.counts)] += histogram.counts
-            low = histogram.min_ms if low is None else min(low, histogram.min_ms)
-            high = histogram.max_ms if high is None else max(high, histogram.max_ms)
-        bounds.append(None if low is None or high is None else (low, high))
+            counts[row, start:start + len(histogram.counts)] = histogram.counts
+            low[row], high[row] = histogram.min_ms, histogram.max_ms
+        totals = np.array([[p.totals[name] for name in READ_MODEL_WINDOWS] for p in pasts],
+                          np.int64).reshape(len(pasts), len(READ_MODEL_WINDOWS), 6)
+        hours = {hour for p in pasts for hour in p.edge_rows}
+        edge_states = {
+            hour: np.array([p.edge_states.get(hour, NOTHING) for p in pasts], np.int64)
+            for hour in hours}
+        return cls(totals, edge_states, counts, lowest, low, high)
+
+
+# By the monitors (id, created_at) of a read; emptied with the cache.
+_blocks: dict[tuple, _Block] = {}
+_KEPT_BLOCKS = 8  # distinct monitor lists per clock hour (the status page, the API, badges)
+
+
+def _block(key: tuple, pasts: list[_Past]) -> _Block:
+    with _lock:
+        block = _blocks.get(key)
+    if block is None:
+        block = _Block.of(pasts)
+        with _lock:
+            if len(_blocks) >= _KEPT_BLOCKS:
+                _blocks.clear()
+            _blocks[key] = block
+    return block
+
+
+def _p95_with_today(block: _Block, today: list[_Histogram | None]) -> list[float | None]:
+    """p95 of each monitor's past and today's histograms merged (nearest rank, exactly as
+    LatencyHistogram.quantiles of the merged histogram)."""
+    present = [h for h in today if h is not None and len(h.counts)]
+    lowest = min([block.lowest, *(h.first for h in present)])
+    end = max([block.lowest + block.counts.shape[1] - 1,
+               *(h.first + len(h.counts) for h in present)])
+    shift = block.lowest - lowest
+    matrix = np.zeros((len(today), end - lowest + 1), np.int64)  # column 0 holds exact zeros
+    matrix[:, 0] = block.counts[:, 0]
+    matrix[:, shift + 1:shift + block.counts.shape[1]] = block.counts[:, 1:]
+    low, high = block.low_ms.copy(), block.high_ms.copy()
+    for row, histogram in enumerate(today):
+        if histogram is None:
+            continue
+        matrix[row, 0] += histogram.zeros
+        start = histogram.first - lowest + 1
+        matrix[row, start:start + len(histogram.counts)] += histogram.counts
+        low[row] = min(low[row], histogram.min_ms)
+        high[row] = max(high[row], histogram.max_ms)
     cumulative = matrix.cumsum(axis=1)
     totals = cumulative[:, -1]
     ranks = np.maximum(1, np.ceil(P95 * totals.astype(np.float64)))
     positions = (cumulative < ranks[:, None]).sum(axis=1).tolist()
     answers: list[float | None] = []
     for row, position in enumerate(positions):
-        limits = bounds[row]
-        if limits is None or not totals[row]:
+        if not totals[row] or low[row] > high[row]:
             answers.append(None)
         elif position == 0:
             answers.append(0.0)
         else:
-            answers.append(min(limits[1], max(limits[0], bucket_value(lowest + position - 1))))
+            value = bucket_value(lowest + position - 1)
+            answers.append(min(float(high[row]), max(float(low[row]), value)))
     return answers
 
 
@@ -376,6 +462,7 @@ def status_read_model(
         with _lock:
             if _cache_key != key:
                 _cache.clear()
+                _blocks.clear()
                 _cache_key = key
             past = {m: _cache.get((m, current[m][1])) for m in keepable}
         missing = [m for m, p in past.items() if p is None]
@@ -389,40 +476,79 @@ def status_read_model(
                                with_histogram=True)
         answer = _slow([m for m in ids if m not in past], now, states)
         kept = [m for m in ids if m in past]
-        numbers = {m: _numbers_today(connection, m, past[m], current[m][0], today_rows.get(
-            m, {}).get(layout.today), layout, now) for m in kept}
-    p95s = _p95([(past[m].histogram, numbers[m][2]) for m in kept])
-    for monitor_id, p95 in zip(kept, p95s, strict=True):
-        uptime, bars, _ = numbers[monitor_id]
-        answer[monitor_id] = StatusNumbers(states[monitor_id], uptime, bars, p95)
+        rows = [today_rows.get(m, {}).get(layout.today) for m in kept]
+        block = _block(tuple((m, current[m][1]) for m in kept), [past[m] for m in kept])
+        uptimes = _uptimes(connection, kept, block, [past[m] for m in kept],
+                           [current[m][0] for m in kept], rows, layout, now)
+    p95s = _p95_with_today(block, [_decode(bytes(r[6])) if r is not None and r[6] else None
+                                   for r in rows])
+    midnight_s = epoch_seconds(layout.midnight)
+    for index, monitor_id in enumerate(kept):
+        bars = [*past[monitor_id].bars,
+                _today_bar(rows[index], current[monitor_id][0], layout.today, midnight_s, now)]
+        answer[monitor_id] = StatusNumbers(states[monitor_id], uptimes[index], bars,
+                                           p95s[index])
     return {m: answer[m] for m in ids}
 
 
-def _numbers_today(
-    connection: Connection, monitor_id: int, past: _Past, facts: _Current, row: tuple | None,
-    layout: _Layout, now: datetime,
-) -> tuple[dict[str, float | None], list[DayBar], _Histogram | None]:
-    """Uptime and bars of one monitor: the kept past plus today, the edges and the tail."""
+def _uptimes(
+    connection: Connection, kept: list[int], block: _Block, pasts: list[_Past],
+    facts: list[_Current], rows: list[tuple | None], layout: _Layout, now: datetime,
+) -> list[dict[str, float | None]]:
+    """Uptime per window of each kept monitor: the past, today's row, the edges and the tail."""
     now_s = epoch_seconds(now)
-    last_s = epoch_seconds(facts.last_check_at) if facts.last_check_at else None
-    tail_index = STATE_INDEX.get(facts.tail_state) if last_s is not None else None
-    uptime: dict[str, float | None] = {}
-    for name in READ_MODEL_WINDOWS:
-        totals = list(past.totals[name])
-        if row is not None:
-            for i in range(6):
-                totals[i] += row[i]
-        if last_s is not None:
-            _edge_seconds(connection, monitor_id, layout.edges[name], past.edge_rows, last_s,
-                          totals)
-            if tail_index is not None:
-                low = max(now_s - int(WINDOWS[name].total_seconds()), last_s)
-                if now_s > low:
-                    totals[tail_index] += now_s - low
-        uptime[name] = _uptime(totals)
+    count = len(kept)
+    totals = block.totals.copy()
+    today = np.array([row[:6] if row is not None else (0,) * 6 for row in rows], np.int64)
+    totals += today.reshape(count, 1, 6)
+    last = [epoch_seconds(f.last_check_at) if f.last_check_at else None for f in facts]
+    settled_after = layout.edges_settled_after
+    settled = np.array([s is not None and s > settled_after for s in last], bool)
+    everyone = np.arange(count)
+    for window, name in enumerate(READ_MODEL_WINDOWS):
+        for hour, low, high in layout.edges[name]:
+            states = block.edge_states.get(hour)
+            if states is None:
+                continue
+            single = settled & (states >= 0)
+            np.add.at(totals, (everyone[single], window, states[single]), high - low)
+            for index in np.flatnonzero(settled & (states == MIXED)).tolist():
+                exact = _seconds_from_changes(connection, kept[index], low, high)
+                totals[index, window, :4] += exact[:4]
+    lengths = [int(WINDOWS[name].total_seconds()) for name in READ_MODEL_WINDOWS]
+    for index, (past, fact, last_s) in enumerate(zip(pasts, facts, last, strict=True)):
+        if last_s is None:
+            continue  # never a result: no edges, no tail
+        if not settled[index]:  # rare: an edge's hour is still open (half-hour zones)
+            for window, name in enumerate(READ_MODEL_WINDOWS):
+                sums = [0] * 6
+                _edge_seconds(connection, kept[index], layout.edges[name], past.edge_rows,
+                              last_s, sums)
+                totals[index, window] += sums
+        tail_index = STATE_INDEX.get(fact.tail_state)
+        if tail_index is not None:
+            for window, length in enumerate(lengths):
+                start = max(now_s - length, last_s)
+                if now_s > start:
+                    totals[index, window, tail_index] += now_s - start
+    observed = totals[:, :, 0] + totals[:, :, 1] + totals[:, :, 2]
+    ratios = ((totals[:, :, 0] + totals[:, :, 1]) / np.maximum(observed, 1)).tolist()
+    seen = (observed > 0).tolist()
+    return [
+        {name: ratio if ok else None
+         for name, ratio, ok in zip(READ_MODEL_WINDOWS, ratio_row, seen_row, strict=True)}
+        for ratio_row, seen_row in zip(ratios, seen, strict=True)
+    ]
+
+
+def _today_bar(row: tuple | None, fact: _Current, today: date, midnight_s: int,
+               now: datetime) -> DayBar:
+    """Today's bar: its daily row (read whole) and the time since the last result."""
     values = list(row[:5]) if row is not None else None
-    if tail_index is not None and now_s > last_s:  # type: ignore[operator]
-        values = values or [0, 0, 0, 0, 0]
-        values[tail_index] += now_s - max(last_s, epoch_seconds(layout.midnight))  # type: ignore[arg-type]
-    today_histogram = _decode(bytes(row[6])) if row is not None and row[6] else None
-    return uptime, [*past.bars, _bar(layout.today, values)], today_histogram
+    if fact.last_check_at is not None:
+        last_s, now_s = epoch_seconds(fact.last_check_at), epoch_seconds(now)
+        tail_index = STATE_INDEX.get(fact.tail_state)
+        if tail_index is not None and now_s > last_s:
+            values = values or [0, 0, 0, 0, 0]
+            values[tail_index] += now_s - max(last_s, midnight_s)
+    return _bar(today, values)
