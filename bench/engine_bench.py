@@ -159,7 +159,7 @@ def add_monitors(count: int, url: str, interval: int, timeout: float) -> None:
 
 
 def run_engine(count: int, url: str, duration_s: float, interval: int = 60) -> dict[str, float]:
-    from checks.engine import ProbeEngine
+    from checks.engine import ProbeEngine, start_offset
 
     reset_database()
     add_monitors(count, url, interval, timeout=10.0)
@@ -178,10 +178,8 @@ def run_engine(count: int, url: str, duration_s: float, interval: int = 60) -> d
     lateness = list(engine.stats.lateness_s)
     engine.stop(timeout_s=30)
     # Every monitor's first run falls in [0, interval) and then every interval.
-    expected = sum(
-        int((wall - (i * 0.6180339887 % 1.0 * interval)) // interval) + 1
-        for i in range(1, count + 1) if wall > i * 0.6180339887 % 1.0 * interval
-    )
+    offsets = [start_offset(i, interval) for i in range(1, count + 1)]
+    expected = sum(int((wall - offset) // interval) + 1 for offset in offsets if wall > offset)
     return {
         "checks": checks, "expected": expected, "checks_per_s": checks / wall,
         "late_p50": percentile(lateness, 0.5), "late_p99": percentile(lateness, 0.99),
