@@ -183,6 +183,26 @@ class LatencyHistogram:
         return cls(buckets, zeros, min_ms, max_ms)
 
 
+def add_to_each(histograms: Sequence[LatencyHistogram], latency_ms: float) -> None:
+    """`add(latency_ms)` to every histogram given, bucketing the sample once (a check counts
+    in its hour's and its day's histogram)."""
+    if not latency_ms > 0:  # zero, negative, NaN: the checks and the zero counter of `add`
+        for histogram in histograms:
+            histogram.add(latency_ms)
+        return
+    if latency_ms == math.inf:
+        raise ValueError(f"a latency must be a finite number of ms >= 0, not {latency_ms!r}")
+    index = math.ceil(math.log(latency_ms) * _INV_LOG_GAMMA)
+    for histogram in histograms:
+        buckets = histogram.buckets
+        buckets[index] = buckets.get(index, 0) + 1
+        low, high = histogram.min_ms, histogram.max_ms
+        if low is None or latency_ms < low:
+            histogram.min_ms = latency_ms
+        if high is None or latency_ms > high:
+            histogram.max_ms = latency_ms
+
+
 def merge_histograms(histograms: Iterable[LatencyHistogram]) -> LatencyHistogram:
     """One histogram holding every sample of the given ones (the inputs are left as they are)."""
     merged = LatencyHistogram()
@@ -376,6 +396,7 @@ __all__ = [
     "RELATIVE_ACCURACY",
     "LatencyHistogram",
     "add_into_serialized",
+    "add_to_each",
     "bucket_index",
     "bucket_value",
     "merge_histograms",

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 
-from analytics.histogram import LatencyHistogram, merge_histograms
+from analytics.histogram import LatencyHistogram, add_to_each, merge_histograms
 from analytics.uptime import (
     COUNTED_STATES,
     HOUR_S,
@@ -192,51 +192,82 @@ class RollupFolder:
     own check (the same table as `apply_increments` of `point_increments`, point by point).
     Consecutive checks nearly always fall in the hour and day of the previous one, so those
     buckets are remembered with their bounds instead of being looked up for every point.
+
+    This runs once per recorded result: `add_point` takes a point's fields without building a
+    `TimelinePoint`, and a check's latency is bucketed once for its hour and its day.
     """
 
-    __slots__ = ("_buckets", "_previous_s", "previous", "table", "tz")
+    __slots__ = ("_day", "_hour", "_previous_s", "previous_at", "previous_state", "table", "tz")
 
     def __init__(
         self, table: RollupTable, tz: tzinfo, previous: TimelinePoint | None = None
     ) -> None:
         self.table = table
         self.tz = tz
-        self.previous = previous
+        self.previous_at: datetime | None = previous.at if previous is not None else None
+        self.previous_state = previous.state if previous is not None else ""
         self._previous_s = epoch_seconds(previous.at) if previous is not None else 0
-        self._buckets: dict[Period, tuple[int, int, Rollup]] = {}
+        # (start, end, rollup) of the last hour and day written to
+        self._hour: tuple[int, int, Rollup] = (0, 0, _NO_BUCKET)
+        self._day: tuple[int, int, Rollup] = (0, 0, _NO_BUCKET)
+
+    def forget_previous(self) -> None:
+        """Count the next point's check but no time before it (a clock step backwards)."""
+        self.previous_at = None
 
     def add(self, point: TimelinePoint) -> None:
-        at_s = epoch_seconds(point.at)
-        previous = self.previous
-        if previous is not None:
-            if point.at < previous.at:
+        self.add_point(point.at, point.state, point.outcome, point.latency_ms)
+
+    def add_point(
+        self, at: datetime, state: str, outcome: str | None, latency_ms: float | None
+    ) -> None:
+        at_s = epoch_seconds(at)
+        if self.previous_at is not None:
+            if at < self.previous_at:
                 raise ValueError(
-                    f"points must be in time order: {point.at} is before {previous.at}")
-            if previous.state in COUNTED_STATES and at_s > self._previous_s:
-                for period in PERIODS:
-                    self._add_seconds(period, previous.state, self._previous_s, at_s)
-        if point.outcome is not None:
-            for period in PERIODS:
-                self._bucket(period, at_s).add_check(point.outcome, point.latency_ms)
-        self.previous = point
+                    f"points must be in time order: {at} is before {self.previous_at}")
+            held = self.previous_state
+            if held in COUNTED_STATES and at_s > self._previous_s:
+                low = self._previous_s
+                hour, day = self._hour, self._day
+                if hour[0] <= low and at_s <= hour[1]:
+                    hour[2].add_seconds(held, at_s - low)
+                else:
+                    self._add_seconds("hour", held, low, at_s)
+                if day[0] <= low and at_s <= day[1]:
+                    day[2].add_seconds(held, at_s - low)
+                else:
+                    self._add_seconds("day", held, low, at_s)
+        if outcome is not None:
+            hour, day = self._hour, self._day
+            hourly = hour[2] if hour[0] <= at_s < hour[1] else self._bucket("hour", at_s)
+            daily = day[2] if day[0] <= at_s < day[1] else self._bucket("day", at_s)
+            hourly.checks += 1
+            daily.checks += 1
+            if outcome == "down":
+                hourly.failures += 1
+                daily.failures += 1
+            elif outcome in SUCCESS_OUTCOMES and latency_ms is not None:
+                add_to_each((hourly.histogram, daily.histogram), latency_ms)
+        self.previous_at = at
+        self.previous_state = state
         self._previous_s = at_s
 
     def _bucket(self, period: Period, instant: int) -> Rollup:
-        known = self._buckets.get(period)
-        if known is not None and known[0] <= instant < known[1]:
-            return known[2]
         start, end = bucket_bounds(instant, period, self.tz)
         rollup = _rollup_in(self.table, period, start, end, self.tz)
-        self._buckets[period] = (start, end, rollup)
+        if period == "hour":
+            self._hour = (start, end, rollup)
+        else:
+            self._day = (start, end, rollup)
         return rollup
 
     def _add_seconds(self, period: Period, state: str, low: int, high: int) -> None:
-        known = self._buckets.get(period)
-        if known is not None and known[0] <= low and high <= known[1]:
-            known[2].add_seconds(state, high - low)
-            return
         for start, end, seconds in split_span(low, high, period, self.tz):
             _rollup_in(self.table, period, start, end, self.tz).add_seconds(state, seconds)
+
+
+_NO_BUCKET = Rollup(datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC), "hour")
 
 
 def _rollup_in(table: RollupTable, period: Period, start: int, end: int, tz: tzinfo) -> Rollup:

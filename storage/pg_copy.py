@@ -17,7 +17,9 @@ from sqlalchemy import Connection
 COLUMN_TYPES: dict[str, dict[str, str]] = {
     "check_result": {
         "monitor_id": "int4", "checked_at": "timestamptz", "outcome": "varchar",
-        "latency_ms": "float8", "http_status": "int4", "reason": "varchar", "phases": "json",
+        "latency_ms": "float8", "http_status": "int4", "reason": "varchar",
+        # JSON already dumped to text: the binary form of json is its text.
+        "phases": "text",
     },
     "monitor_state": {
         "monitor_id": "int4", "state": "varchar", "reason": "varchar", "since": "timestamptz",

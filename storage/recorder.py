@@ -68,15 +68,16 @@ def _fold_results(
     snapshot = StateSnapshot(state["state"], as_utc(state["since"]), state["reason"],
                              state["consecutive_failures"], state["consecutive_successes"])
     folded = []
+    add_point = folder.add_point
     for result in results:
         at = result.checked_at
-        if folder.previous is not None and at < folder.previous.at:
-            folder.previous = None  # a clock step backwards: count the check, not negative time
+        if folder.previous_at is not None and at < folder.previous_at:
+            folder.forget_previous()  # a clock step backwards: count the check, not negative time
         if snapshot.since is None:
             snapshot = StateSnapshot(snapshot.state, at, snapshot.reason,
                                      snapshot.consecutive_failures, snapshot.consecutive_successes)
         snapshot, transition = decide(snapshot, result, limits, maintenance(at))
-        folder.add(TimelinePoint(at, snapshot.state, result.outcome, result.latency_ms))
+        add_point(at, snapshot.state, result.outcome, result.latency_ms)
         folded.append((result, transition, snapshot.state))
         not_after = (result.tls or {}).get("not_after")
         if isinstance(not_after, str):
@@ -112,12 +113,7 @@ class _Driver:
         self.connection = connection
         self.sqlite = connection.dialect.name == "sqlite"
         self.mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        self._json: Callable[[object], object] = json.dumps
         self._bucket_times: dict[tuple, datetime | str] = {}
-        if not self.sqlite:
-            from psycopg.types.json import Json
-
-            self._json = Json
 
     def time(self, value: datetime | None) -> datetime | str | None:
         if value is None or not self.sqlite:
@@ -140,8 +136,9 @@ class _Driver:
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
         return as_utc(value)
 
-    def json(self, value: object) -> object:
-        return self._json(value)
+    @staticmethod
+    def json(value: object) -> str:
+        return json.dumps(value)
 
     def marks(self, count: int) -> str:
         return ", ".join([self.mark] * count)
