@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -119,6 +119,7 @@ class ProbeEngine:
         self._clients = ProbeClients()
         self._limit: asyncio.Semaphore | None = None
         self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task] = set()  # jobs in flight, cancelled on stop
         self.stats = EngineStats()
         self.last_tick: float | None = None  # time.time() of the last successful sync
 
@@ -180,8 +181,33 @@ class ProbeEngine:
         try:
             await self._stopping.wait()
         finally:
+            await self._stop_jobs()
             scheduler.shutdown(wait=False)
             await self._clients.aclose()
+
+    async def _stop_jobs(self) -> None:
+        """No new runs, and the running ones cancelled and waited for: left to the scheduler's
+        shutdown, each would be logged as a job that raised CancelledError."""
+        assert self._scheduler is not None
+        self._scheduler.pause()
+        await asyncio.sleep(0)  # runs submitted just now start, and can be told to stop
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    async def _unless_stopped(self, work: Coroutine[object, object, None]) -> None:
+        """A job's work; cancelled by a stopping engine, it ends quietly (abandoned, not failed)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            await work
+        except asyncio.CancelledError:
+            if self._stopping is None or not self._stopping.is_set():
+                raise
+        finally:
+            self._running.discard(task)
 
     def _on_submitted(self, event: JobSubmissionEvent) -> None:
         if event.scheduled_run_times:
@@ -196,6 +222,9 @@ class ProbeEngine:
             self.stats.overlapping += 1
 
     async def _sync(self) -> None:
+        await self._unless_stopped(self._read_monitors())
+
+    async def _read_monitors(self) -> None:
         assert self._scheduler is not None
         try:
             fingerprint = await asyncio.to_thread(monitors_fingerprint)
@@ -210,8 +239,6 @@ class ProbeEngine:
             if specs == self._specs:
                 self.last_tick = time.time()
                 return
-        except asyncio.CancelledError:  # shutting down
-            return
         except Exception:
             log.exception("could not read monitors; keeping the current schedule")
             return
@@ -286,6 +313,9 @@ class ProbeEngine:
             self.stats.lateness_s.append((datetime.now(UTC) - scheduled).total_seconds())
 
     async def _check(self, monitor_id: int) -> None:
+        await self._unless_stopped(self._probe(monitor_id))
+
+    async def _probe(self, monitor_id: int) -> None:
         check = self._checks.get(monitor_id)
         if check is None or self._limit is None:
             return
@@ -318,6 +348,9 @@ class ProbeEngine:
                 )
 
     async def _look_for_heartbeat(self, monitor_id: int) -> None:
+        await self._unless_stopped(self._judge_heartbeat(monitor_id))
+
+    async def _judge_heartbeat(self, monitor_id: int) -> None:
         spec = self._specs.get(monitor_id)
         if spec is None:
             return

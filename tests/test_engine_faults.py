@@ -1,6 +1,7 @@
 """The fault matrix through the engine: bad targets are recorded down on time, healthy monitors
 keep their schedule meanwhile, and thresholds, retries and edits reach the running engine."""
 
+import logging
 import time
 from collections.abc import Iterator
 from itertools import pairwise
@@ -129,3 +130,16 @@ def test_edits_and_deletions_reach_the_running_engine(
     assert [r.outcome for r in runs[monitor.id]] == ["up", "down"]
     assert runs[monitor.id][1].reason == "keyword 'Nothing like this' not found"
     assert doomed.id not in runs  # its results went with it, and no new ones came
+
+
+def test_stopping_with_checks_in_flight_is_quiet(
+    target: FaultTarget, caplog: pytest.LogCaptureFixture
+) -> None:
+    hanging = [_add(f"hang {n}", target.hang_url).id for n in range(20)]
+    engine = ProbeEngine(sync_every_s=0.2, first_run_spread_s=0.1)
+    with caplog.at_level(logging.WARNING):
+        engine.start()
+        time.sleep(0.6)  # the checks started and wait for their 1 s timeout
+        engine.stop()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert not set(hanging) & set(_results())  # abandoned, not recorded as failures
