@@ -55,6 +55,8 @@ class MonitorState(SQLModel, table=True):
     """The persisted state machine of one monitor: a restart forgets nothing."""
 
     __tablename__ = "monitor_state"
+    # Room on each page for HOT updates: every batch rewrites the row (migration 0002).
+    __table_args__ = {"postgresql_with": {"fillfactor": 50}}
 
     monitor_id: int = Field(primary_key=True, foreign_key="monitor.id", ondelete="CASCADE")
     state: str = "pending"
@@ -111,6 +113,8 @@ class RollupRow(SQLModel, table=True):
     """
 
     __tablename__ = "rollup"
+    # Room on each page for HOT updates of the current buckets (migration 0002).
+    __table_args__ = {"postgresql_with": {"fillfactor": 80}}
 
     monitor_id: int = Field(primary_key=True, foreign_key="monitor.id", ondelete="CASCADE")
     period: str = Field(primary_key=True, max_length=4)  # "hour" | "day"
