@@ -36,8 +36,22 @@ def chromium_page() -> Iterator:
             browser.close()
 
 
+# Streamlit scrolls inside its main element, not the document, so a "full page" screenshot of
+# the document shows only the first screen: the viewport is stretched to the content instead.
+_CONTENT_HEIGHT = """() => Math.max(document.body.scrollHeight,
+    ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+    .map(e => e.scrollHeight))"""
+
+
 def screenshot(page, name: str) -> Path:
+    """The whole page as test-artifacts/<name>.png."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    viewport = page.viewport_size
+    height = min(int(page.evaluate(_CONTENT_HEIGHT)), 12_000)
+    page.set_viewport_size({"width": viewport["width"], "height": max(height, viewport["height"])})
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(viewport)
     return path

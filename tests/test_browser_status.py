@@ -19,17 +19,27 @@ from tests.status_support import monitor
 pytestmark = pytest.mark.browser
 
 GROUPS = ("Website", "API", "Payments")
+HOSTILE = '<img src=x onerror="window.pwned=1">Service 04'
+
+
+def name(number: int) -> str:
+    return HOSTILE if number == 4 else f"Service {number:02d}"
 
 
 def seed() -> None:
     for number in range(20):
         state = "down" if number == 7 else "up"
-        monitor(f"Service {number:02d}", url=f"https://s{number}.example/", state=state,
+        monitor(name(number), url=f"https://s{number}.example/", state=state,
                 reason="refused" if state == "down" else None)
+    monitor("Zz private thing", url="https://zz-private-host.example/", public=False,
+            state="down", reason="zz-secret-error")
+    rows = [r for r in page_layout() if r.name != "Zz private thing"]
+    rows.sort(key=lambda r: r.name.rsplit(" ", 1)[-1])  # by number: Service 00 .. Service 19
     save_layout([LayoutRow(r.monitor_id, r.name, True, GROUPS[i % 3], i, False)
-                 for i, r in enumerate(page_layout())])
+                 for i, r in enumerate(rows)])
+    payments = next(r.monitor_id for r in rows if r.name == "Service 02")
     incident = create_incident("Payments are failing", "investigating",
-                               "We are looking into **failed payments**.")
+                               "We are looking into **failed payments**.", monitor_id=payments)
     post_update(incident, "identified", "A certificate expired on the card gateway.")
     now = datetime.now(UTC)
     with get_engine().begin() as connection:
@@ -37,6 +47,22 @@ def seed() -> None:
             title="Database upgrade", description="Writes pause for a minute.", timezone="UTC",
             group_name="API", starts_at=now + timedelta(hours=3),
             ends_at=now + timedelta(hours=4)))
+
+
+# Per bars component (one per group): its rows' names and each row's number of day bars. The
+# component draws inside a shadow root, which document-wide selectors do not enter.
+BARS = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .map(host => [...host.shadowRoot.querySelectorAll('.uw-row')].map(row => [
+        row.querySelector('.uw-name').textContent,
+        row.querySelectorAll('.uw-days span').length]))"""
+SHADOW_HTML = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .map(host => host.shadowRoot.innerHTML).join('')"""
+
+
+def day(page, row_name: str, index: int):  # type: ignore[no-untyped-def]
+    """The `index`-th day bar (0 = 90 days ago, -1 = today) of the row named `row_name`."""
+    rows = page.locator(".uw-row").filter(has=page.locator(".uw-name", has_text=row_name))
+    return rows.locator(".uw-days span").nth(index)
 
 
 def test_the_status_page_and_every_badge_kind_in_a_browser(
@@ -55,31 +81,58 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         page.get_by_role("heading", name="Acme status").wait_for()
         for group in GROUPS:
             page.get_by_role("heading", name=group, exact=True).wait_for()
-        page.get_by_text("Payments are failing").wait_for()
+        page.get_by_text("Payments are failing").first.wait_for()
         body = page.inner_text("body")
         timeline = body[body.index("Payments are failing"):]
         assert timeline.index("Identified") < timeline.index("Investigating")
         assert "A certificate expired on the card gateway." in timeline
         assert "Database upgrade" in body and "Service 07" in body
-        page.wait_for_function(
-            "() => document.querySelectorAll('g.mark-rect path').length >= 1800")
-        # Per group chart: 90 bars for each of its components, and each component's name.
-        charts = page.evaluate(
-            "() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
-            ".map(c => [c.querySelectorAll('g.mark-rect path').length,"
-            " [...c.querySelectorAll('g.mark-text text')].map(t => t.textContent)])")
-        assert [bars for bars, _ in charts] == [7 * 90, 7 * 90, 6 * 90]
-        assert [names for _, names in charts][2] == [f"Service {n:02d}" for n in range(2, 20, 3)]
-        page.locator("g.mark-rect path").first.hover()
-        tooltip = page.locator("#vg-tooltip-element.visible")
-        tooltip.wait_for()
-        shown = tooltip.inner_text()
-        for field in ("Service 00", "day", "uptime", "downtime", "incidents"):
-            assert field in shown
-        assert "(index)" not in shown
+        assert HOSTILE in body  # shown as typed, in the component list too
+
+        # Every group's component has a row per component, in page order, of 90 day bars.
+        page.wait_for_function(f"() => ({BARS})().flat().length == 20")
+        groups = page.evaluate(BARS)
+        assert [[n for n, _ in rows] for rows in groups] == [
+            [name(n) for n in range(start, 20, 3)] for start in range(3)]
+        assert [[bars for _, bars in rows] for rows in groups] == [[90] * 7, [90] * 7, [90] * 6]
+
+        # Hovering a day: its text names the date, uptime, downtime and that day's incidents.
+        today = day(page, "Service 02", -1)
+        today.hover()
+        assert today.evaluate("e => e.matches(':hover')")
+        hover = today.get_attribute("title")
+        assert hover.startswith(datetime.now(UTC).date().isoformat()[:8])  # today, local zone
+        for part in (" · uptime ", " min down", "incidents: Payments are failing"):
+            assert part in hover, hover
+        assert day(page, "Service 03", -1).get_attribute("title").endswith("incidents: none")
+        assert day(page, "Service 03", 0).get_attribute("class") == "uw-0"  # no data: grey
+
+        # A hostile name stays text: no element made from it, no script run.
+        assert page.evaluate("() => window.pwned") is None
+        assert page.evaluate("() => document.querySelectorAll('img[src=x]').length") == 0
+        shadow = page.evaluate(SHADOW_HTML)
+        assert "<img" not in shadow and "&lt;img" in shadow
+
+        # Nothing private anywhere: not in the document, not inside the bars' shadow roots.
+        everything = page.content() + shadow
+        for secret in ("s7.example", "Zz private", "zz-private-host", "zz-secret-error"):
+            assert secret not in everything, secret
+
         page.mouse.move(0, 0)
         screenshot(page, "status-page-20-monitors")
-        assert "s7.example" not in page.content()
+        dark = page.context.browser.new_page(color_scheme="dark",
+                                             viewport={"width": 390, "height": 844})
+        dark.goto(f"{server.url}/status")
+        dark.wait_for_selector(READY)
+        dark.wait_for_function(f"() => ({BARS})().flat().length == 20")
+        # On a phone each name sits above its bars, and the bars still fit the width.
+        placed = day(dark, "Service 00", 0).evaluate(
+            "e => [e.closest('.uw-row').querySelector('.uw-name').getBoundingClientRect().bottom,"
+            " e.getBoundingClientRect().top, e.closest('.uw-days').getBoundingClientRect().right,"
+            " e.getBoundingClientRect().height]")
+        assert placed[0] <= placed[1] and placed[2] <= 390 and placed[3] >= 20
+        screenshot(dark, "status-page-phone-dark")
+        dark.close()
 
         slug = "service-00"
         images = [f"/badge/{slug}/status.svg", f"/badge/{slug}/uptime.svg?window=7d",

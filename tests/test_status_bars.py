@@ -1,66 +1,94 @@
-"""The status page's day bars and response-time chart, as specs: colours, tooltip rows, layout."""
+"""The status page's day bars and response-time chart: colours, hover texts, the browser payload."""
 
 from __future__ import annotations
 
-import io
-from datetime import UTC, date, datetime
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
 
-import pyarrow as pa
-
+from storage.incidents import IncidentView
 from storage.stats import DayBar
 from storage.status import PublicComponent, PublicStatus
-from ui.status_bars import BAR_COLORS, bars_spec, day_colors, uptime_text
+from ui.status_bars import (
+    BAR_COLORS,
+    CATEGORY_INDEX,
+    CSS,
+    JS,
+    bar_title,
+    bars_payload,
+    day_category,
+    uptime_text,
+)
 from ui.status_latency import latency_chart, latency_rows
 
 DAY = date(2026, 8, 1)
 
 
-def bar(uptime: float | None, maintenance_s: int = 0, observed_s: int = 86_400) -> DayBar:
-    return DayBar(DAY, uptime, up_s=0, degraded_s=0, down_s=120, maintenance_s=maintenance_s,
+def bar(uptime: float | None, maintenance_s: int = 0, observed_s: int = 86_400,
+        day: date = DAY, down_s: int = 120) -> DayBar:
+    return DayBar(day, uptime, up_s=0, degraded_s=0, down_s=down_s, maintenance_s=maintenance_s,
                   observed_s=observed_s, checks=1)
 
 
-def component(name: str, bars: tuple[DayBar, ...] = (),
+def component(name: str, bars: tuple[DayBar, ...] = (), id: int | None = None,
               latency: dict[str, dict[str, float | None]] | None = None) -> PublicComponent:
-    return PublicComponent(id=hash(name) % 1000, slug=name.lower(), name=name, group=None,
-                           sort_order=0, state="up", since=None, last_check_at=None,
-                           latency_ms=None, url=None, has_certificate=False,
+    return PublicComponent(id=hash(name) % 1000 if id is None else id, slug=name.lower(),
+                           name=name, group=None, sort_order=0, state="up", since=None,
+                           last_check_at=None, latency_ms=None, url=None, has_certificate=False,
                            latency=latency or {}, bars=bars)
 
 
-def test_each_uptime_text_has_the_colour_of_its_day() -> None:
-    days = (bar(0.9995), bar(0.97), bar(None, observed_s=0), bar(None, 86_400, 0), bar(0.5, 90_000))
-    colors = day_colors([component("Shop", days)])
-    assert colors == {
-        "99.95%": BAR_COLORS["≥ 99.9%"],
-        "97.00%": BAR_COLORS["≥ 95%"],
-        "no data": BAR_COLORS["no data"],
-        "maintenance": BAR_COLORS["maintenance"],
-        "50.00% (maintenance)": BAR_COLORS["maintenance"],
-    }
-    assert uptime_text(bar(0.9)) == "90.00%"
+def test_each_day_has_the_colour_of_its_uptime_grey_without_data_blue_for_maintenance() -> None:
+    cases = [(bar(0.9995), "≥ 99.9%", "99.95%"), (bar(0.995), "≥ 99%", "99.50%"),
+             (bar(0.97), "≥ 95%", "97.00%"), (bar(0.9), "≥ 90%", "90.00%"),
+             (bar(0.5), "< 90%", "50.00%"),
+             (bar(None, observed_s=0), "no data", "no data"),
+             (bar(None, 86_400, 0), "maintenance", "maintenance"),
+             (bar(0.5, 90_000), "maintenance", "50.00% (maintenance)")]
+    for day, category, text in cases:
+        assert (day_category(day), uptime_text(day)) == (category, text)
+    # Every category has a colour rule in the component's style sheet.
+    for name, color in BAR_COLORS.items():
+        assert f".uw-{CATEGORY_INDEX[name]}{{background:{color}}}" in CSS
 
 
-def test_the_bars_spec_draws_in_one_layout_pass_and_tooltips_show_only_the_row() -> None:
-    days = tuple(bar(0.999 + i / 100_000) for i in range(90))
-    members = [component("Shop", days), component("Search", days)]
-    status = PublicStatus("operational", tuple(members), (), (), datetime.now(UTC))
-    spec = bars_spec(status, members)
-    day_bars, labels = spec["layer"]
-    # Names as a text layer inside the plot and no padding: Vega needs no second layout.
-    assert spec["padding"] == {"left": 0, "right": 0, "top": 0, "bottom": 0}
-    assert day_bars["encoding"]["y"]["axis"] is None and labels["mark"]["type"] == "text"
-    assert set(day_bars["encoding"]) == {"x", "y", "color"}
-    assert day_bars["mark"]["tooltip"] == {"content": "data"}
-    table = pa.ipc.open_stream(io.BytesIO(spec["datasets"][day_bars["data"]["name"]])).read_all()
-    frame = table.to_pandas()
-    assert list(frame.columns) == ["component", "day", "uptime", "downtime", "incidents"]
-    assert len(frame) == 2 * 90 and set(frame["uptime"]) <= set(day_colors(members))
-    # A numeric index would reach the browser's rows, and so every tooltip, as "(index)".
-    index = table.schema.field("__index_level_0__").type
-    assert not pa.types.is_integer(index)
-    names = pa.ipc.open_stream(io.BytesIO(spec["datasets"][labels["data"]["name"]])).read_all()
-    assert names.column("component").to_pylist() == ["Shop", "Search"]
+def test_a_days_hover_text_has_date_uptime_downtime_and_incidents() -> None:
+    assert bar_title(bar(0.9995, down_s=180), []) == (
+        "2026-08-01 · uptime 99.95% · 3 min down · incidents: none")
+    assert bar_title(bar(0.9), ["Checkout slow", "DNS"]).endswith(
+        "· incidents: Checkout slow; DNS")
+
+
+def test_the_payload_has_a_row_per_component_with_90_days_oldest_first() -> None:
+    today = date(2026, 8, 31)
+    days = tuple(bar(0.9999, day=today - timedelta(days=89 - i)) for i in range(90))
+    broken = (*days[:-1], bar(0.5, day=today, down_s=43_200))
+    shop, twin = component("Shop", broken, id=1), component("Shop", days, id=2)
+    hostile = component('<img src=x onerror="alert(1)">', days, id=3)
+    started = datetime(2026, 8, 31, 9, tzinfo=UTC)
+    incident = IncidentView(
+        id=1, title="Checkout <b>down</b>", status="investigating", monitor_id=1,
+        monitor_name="Shop", started_at=started, resolved_at=None, updates=(), cause=None,
+        public=True)
+    status = PublicStatus("partial_outage", (shop, twin, hostile), (incident,), (), started)
+    rows = json.loads(bars_payload(status, [shop, twin, hostile]))["rows"]
+    # Two components of the same name keep a row each; names are data, not markup.
+    assert [r["name"] for r in rows] == ["Shop", "Shop", '<img src=x onerror="alert(1)">']
+    for row in rows:
+        assert len(row["days"]) == len(row["titles"]) == 90
+    assert rows[0]["days"] == str(CATEGORY_INDEX["≥ 99.9%"]) * 89 + str(CATEGORY_INDEX["< 90%"])
+    assert rows[0]["titles"][0].startswith(f"{(today - timedelta(days=89)).isoformat()} ·")
+    assert rows[0]["titles"][-1] == (
+        "2026-08-31 · uptime 50.00% · 720 min down · incidents: Checkout <b>down</b>")
+    assert rows[1]["titles"][-1].endswith("incidents: none")  # the other Shop had no incident
+
+
+def test_the_browser_code_sets_text_and_never_parses_markup() -> None:
+    for parses_markup in ("innerHTML", "outerHTML", "insertAdjacentHTML", "DOMParser",
+                          "document.write", "eval(", "Function("):
+        assert parses_markup not in JS
+    assert "textContent = text" in JS and "day.title = titles[i]" in JS
+    assert not re.search(r"https?://", JS + CSS)  # nothing fetched from elsewhere
 
 
 def test_response_times_chart_p50_and_p95_of_the_window() -> None:

@@ -1,29 +1,35 @@
-"""The 90 daily bars of the status page, as one altair chart per group of components.
+"""The 90 daily bars of the status page: one small browser component per group of components.
 
-One chart per group (a row of bars per component) rather than one per component: a browser
-draws a hundred components in a few charts much faster than in a hundred.
+Not a chart: Streamlit's charts have the browser fetch and start the Vega runtime (~0.8 MB) and
+lay out thousands of marks, over a second on a hundred components. Not `st.html` either: it
+passes markup through DOMPurify, which spends ~0.2 s on nine thousand bars. Here each group's
+bars go to the browser as compact JSON, and a few lines of JavaScript build one coloured element
+per day, with the day's details (date, uptime, downtime minutes, incidents) as its `title`,
+which the browser shows on hover. Names and hover texts are set as text, never parsed as markup,
+so no user text can become active; the text colour is inherited from the page, so it follows
+the light or dark theme.
 
-The charts depend only on the published status, so they are built once per status (per read
+The payloads depend only on the published status, so they are built once per status (per read
 model snapshot) and shared by every visitor and every refresh, instead of once per page run.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-import altair as alt
-import pandas as pd
-from streamlit import dataframe_util
+import streamlit as st
 
 from core.settings import get_settings
 from storage.stats import DayBar
 from storage.status import PublicComponent, PublicStatus
 
-# Day colour by uptime; the same thresholds as the uptime badges.
+# Day colour by uptime; the same thresholds as the uptime badges. Mid tones that read on both
+# the light and the dark background.
 BAR_COLORS: dict[str, str] = {
     "no data": "#9e9e9e",
     "maintenance": "#1e88e5",
@@ -33,13 +39,29 @@ BAR_COLORS: dict[str, str] = {
     "≥ 90%": "#f57c2a",
     "< 90%": "#e0453a",
 }
+# Each day travels as one digit, its category's index; the browser gives it class "uw-<digit>".
+CATEGORY_INDEX: dict[str, int] = {name: i for i, name in enumerate(BAR_COLORS)}
 BAR_HEIGHT_PX = 22
-BAR_GAP = 0.2  # of a day's width, between two days' bars
-LABEL_PX = 170  # left margin for the components' names
-LABEL_COLOR = "#767a86"
-COLUMNS = ["component", "day", "uptime", "downtime", "incidents"]
-# Repeated values (names, uptimes, "none") are sent once per chart as Arrow dictionaries.
-_CATEGORICAL = ("component", "uptime", "downtime", "incidents")
+LABEL_PX = 170  # the names' column, on screens wide enough for one
+NARROW_PX = 640  # below this width (a phone) each name goes above its bars
+
+# Colours and sizes only; the text colour is inherited, so it is the theme's. The component
+# lives in a shadow root: these rules restyle nothing else on the page.
+CSS = (
+    ".uw-bars{display:flex;flex-direction:column;gap:6px;margin:.25rem 0 .5rem}"
+    ".uw-row{display:flex;align-items:center;gap:.75rem;min-width:0}"
+    f".uw-name{{flex:0 0 {LABEL_PX}px;overflow:hidden;text-overflow:ellipsis;"
+    "white-space:nowrap;font-size:.875rem;opacity:.8}"
+    f".uw-days{{flex:1;display:flex;gap:2px;height:{BAR_HEIGHT_PX}px;min-width:0}}"
+    ".uw-days span{flex:1 1 0;min-width:1px;border-radius:2px}"
+    ".uw-days span:hover{opacity:.6}"
+    ".uw-axis{display:flex;justify-content:space-between;font-size:.75rem;opacity:.65;"
+    f"margin-left:calc({LABEL_PX}px + .75rem)}}"
+    f"@media (max-width:{NARROW_PX}px){{.uw-row{{flex-direction:column;align-items:stretch;"
+    "gap:2px}.uw-name,.uw-days{flex:none}.uw-days{gap:1px}.uw-axis{margin-left:0}}"
+    + "".join(f".uw-{CATEGORY_INDEX[name]}{{background:{color}}}"
+              for name, color in BAR_COLORS.items())
+)
 
 
 def day_category(bar: DayBar) -> str:
@@ -56,13 +78,20 @@ def day_category(bar: DayBar) -> str:
 
 
 def uptime_text(bar: DayBar) -> str:
-    """What the tooltip says of a day's uptime; also what its colour is looked up by."""
+    """What the hover text says of a day's uptime."""
     category = day_category(bar)
     if category == "maintenance":
         return "maintenance" if bar.uptime is None else f"{bar.uptime * 100:.2f}% (maintenance)"
     if bar.uptime is None:
         return "no data"
     return f"{bar.uptime * 100:.2f}%"
+
+
+def bar_title(bar: DayBar, incidents: Sequence[str]) -> str:
+    """A day's hover text: date, uptime, downtime minutes and the incidents of that day."""
+    happened = "; ".join(incidents) if incidents else "none"
+    return (f"{bar.day.isoformat()} · uptime {uptime_text(bar)} · "
+            f"{bar.downtime_minutes:.0f} min down · incidents: {happened}")
 
 
 def incident_titles_by_day(
@@ -89,110 +118,93 @@ def incident_titles_by_day(
     return titles
 
 
-def bar_rows(status: PublicStatus, components: Sequence[PublicComponent]) -> pd.DataFrame:
-    """One row per component and day, with what the tooltip shows."""
+def rows_data(
+    status: PublicStatus, components: Sequence[PublicComponent]
+) -> list[dict[str, Any]]:
+    """A group's bars as data for the browser: per component its name, one class digit per day
+    (oldest first) and each day's hover text."""
     titles = incident_titles_by_day(status, components)
-    rows = []
-    for component in components:
-        for bar in component.bars:
-            rows.append((
-                component.name,
-                bar.day.isoformat(),
-                uptime_text(bar),
-                f"{bar.downtime_minutes:.0f} min",
-                "; ".join(titles.get((component.id, bar.day), ())) or "none",
-            ))
-    # A text index, unlike a numeric one, is not added to each row by the browser, where the
-    # tooltip would show it; as a category it costs a few bytes.
-    index = pd.CategoricalIndex([""] * len(rows))
-    frame = pd.DataFrame(rows, columns=COLUMNS, index=index)
-    return frame.astype({name: "category" for name in _CATEGORICAL})
+    return [{
+        "name": component.name,
+        "days": "".join(str(CATEGORY_INDEX[day_category(bar)]) for bar in component.bars),
+        "titles": [bar_title(bar, titles.get((component.id, bar.day), ()))
+                   for bar in component.bars],
+    } for component in components]
 
 
-def day_colors(components: Sequence[PublicComponent]) -> dict[str, str]:
-    """Colour of each uptime text the bars show ("99.95%", "no data", ...)."""
-    return {uptime_text(bar): BAR_COLORS[day_category(bar)]
-            for component in components for bar in component.bars}
+def bars_payload(status: PublicStatus, components: Sequence[PublicComponent]) -> bytes:
+    """What the bars component gets: JSON already encoded, so a page run only forwards bytes."""
+    return json.dumps({"rows": rows_data(status, components)},
+                      ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def bars_chart(rows: int, bars: str, names: str, colors: dict[str, str]) -> alt.LayerChart:
-    """`rows` components' bars from the named dataset `bars` (of `bar_rows`), each row labelled
-    with its component's name from the dataset `names`.
-
-    Made for the browser's sake. Streamlit runs Vega without `eval`, through an expression
-    interpreter, so every encoding channel of every bar costs one slow evaluation: the bars have
-    only position, size, colour and tooltip; the colour is looked up by the uptime text itself
-    and the tooltip is the whole row, so a row holds only what a visitor reads. And every change
-    of the plot's width after the first layout evaluates them all again: the names are a text
-    layer inside a fixed left margin rather than an axis, whose width Vega would only learn by
-    drawing it, so the first layout is the last.
-    """
-    # Rows in page order, as both datasets list them: a sort list would cost a formula per bar.
-    y = alt.Y("component:N", sort=None, title=None, axis=None,
-              scale=alt.Scale(paddingInner=BAR_GAP))
-    day_bars = (
-        alt.Chart(alt.NamedData(name=bars))
-        # No per-bar accessibility labels: thousands of them cost more than the drawing itself;
-        # the tooltip and the text above each chart say the same.
-        .mark_rect(aria=False, tooltip={"content": "data"})
-        .encode(
-            x=alt.X("day:O", axis=None, sort="ascending",
-                    scale=alt.Scale(range=[LABEL_PX, alt.ExprRef("width")],
-                                    paddingInner=BAR_GAP)),
-            y=y,
-            color=alt.Color("uptime:N", legend=None,
-                            scale=alt.Scale(domain=list(colors), range=list(colors.values()))),
-        )
-    )
-    labels = (
-        alt.Chart(alt.NamedData(name=names))
-        # Streamlit's chart theme colours axis labels but not text marks: a grey that reads
-        # on both the light and the dark theme (about 4.5:1 on either background).
-        .mark_text(align="left", baseline="middle", fontSize=13, limit=LABEL_PX - 8,
-                   color=LABEL_COLOR)
-        .encode(x=alt.value(0), y=y, text="component:N")
-    )
-    return (
-        alt.layer(day_bars, labels)
-        .properties(height=BAR_HEIGHT_PX * max(rows, 1))
-        .configure_view(strokeWidth=0)
-    )
-
-
-def _named(prefix: str, frame: pd.DataFrame) -> tuple[str, bytes]:
-    data = dataframe_util.convert_anything_to_arrow_bytes(frame)
-    return f"{prefix}-{hashlib.sha256(data).hexdigest()[:16]}", data
-
-
-def bars_spec(status: PublicStatus, components: Sequence[PublicComponent]) -> dict[str, Any]:
-    """The Vega-Lite spec of a group's bars, with its data already in Arrow form: what
-    st.vega_lite_chart sends as is, so a page run only serialises a small spec."""
-    bars, bars_data = _named("bars", bar_rows(status, components))
-    names, names_data = _named("names", pd.DataFrame({"component": [c.name for c in components]}))
-    spec = bars_chart(len(components), bars, names, day_colors(components)).to_dict()
-    spec["datasets"] = {bars: bars_data, names: names_data}
-    # No margin around the plot, so the width Streamlit gives is the plot's (see bars_chart).
-    spec["padding"] = {"left": 0, "right": 0, "top": 0, "bottom": 0}
-    # SVG rather than canvas: as fast here, and each bar stays an element tests can count.
-    spec["usermeta"] = {"embedOptions": {"renderer": "svg"}}
-    return spec
-
-
-# The last few statuses' specs, keyed by the status object itself (immutable; a new snapshot
+# The last few statuses' payloads, keyed by the status object itself (immutable; a new snapshot
 # is a new object). Kept small: only the current and the previous snapshot are ever asked for.
 _KEEP = 3
 _lock = threading.Lock()
-_specs: list[tuple[PublicStatus, list[dict[str, Any]]]] = []
+_built: list[tuple[PublicStatus, list[bytes]]] = []
 
 
-def group_specs(status: PublicStatus) -> list[dict[str, Any]]:
-    """One bars spec per group of `status.groups()`, built once per status."""
+def group_bars(status: PublicStatus) -> list[bytes]:
+    """One bars payload per group of `status.groups()`, built once per status."""
     with _lock:
-        for known, specs in _specs:
+        for known, blocks in _built:
             if known is status:
-                return specs
-    specs = [bars_spec(status, members) for _, members in status.groups()]
+                return blocks
+    blocks = [bars_payload(status, members) for _, members in status.groups()]
     with _lock:
-        _specs.insert(0, (status, specs))
-        del _specs[_KEEP:]
-    return specs
+        _built.insert(0, (status, blocks))
+        del _built[_KEEP:]
+    return blocks
+
+
+# Called with each new payload. An unchanged payload (a refresh with the same snapshot) leaves
+# the bars as they are. Only DOM calls and text properties: no markup is ever parsed.
+JS = """
+export default function ({ data, parentElement }) {
+  const payload = typeof data === "string" ? data : new TextDecoder().decode(data);
+  let root = parentElement.querySelector(".uw-bars");
+  if (root === null) {
+    root = document.createElement("div");
+    root.className = "uw-bars";
+    parentElement.appendChild(root);
+  }
+  if (root.uwPayload === payload) return;
+  root.uwPayload = payload;
+  const element = (tag, className, text) => {
+    const made = document.createElement(tag);
+    made.className = className;
+    if (text !== undefined) made.textContent = text;
+    return made;
+  };
+  const rows = document.createDocumentFragment();
+  for (const { name, days, titles } of JSON.parse(payload).rows) {
+    const row = element("div", "uw-row");
+    const label = element("div", "uw-name", name);
+    label.title = name;
+    const strip = element("div", "uw-days");
+    for (let i = 0; i < days.length; i++) {
+      const day = element("span", "uw-" + days[i]);
+      day.title = titles[i];
+      strip.appendChild(day);
+    }
+    row.append(label, strip);
+    rows.appendChild(row);
+  }
+  const axis = element("div", "uw-axis");
+  axis.append(element("span", "", "90 days ago"), element("span", "", "today"));
+  rows.appendChild(axis);
+  root.replaceChildren(rows);
+}
+"""
+
+
+@cache
+def _component() -> Any:
+    # Registered on first use, from inside a page run, once per process.
+    return st.components.v2.component("upwatch_day_bars", css=CSS, js=JS)
+
+
+def day_bars(payload: bytes, key: str) -> None:
+    """Show one group's bars (a payload of `group_bars`)."""
+    _component()(data=payload, key=key)

@@ -15,7 +15,7 @@ from core.settings import get_settings
 from storage.incidents import STATUS_LABELS, IncidentView
 from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
 from ui.formatting import OVERALL_LABELS, ago, percent, plain, state_label
-from ui.status_bars import group_specs
+from ui.status_bars import day_bars, group_bars
 from ui.status_latency import latency_chart
 
 WINDOW_LABELS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
@@ -85,18 +85,19 @@ def components(status: PublicStatus) -> None:
         "Uptime over", list(PAGE_WINDOWS), format_func=WINDOW_LABELS.get, default="30d",
         key="uptime_window",
     ) or "30d"
-    # Off by default: the first load builds no chart beyond the day bars.
+    # Off by default: the first load has no chart to fetch a chart library for.
     with_latency = st.toggle("Show response times (p50 / p95)", key="response_times")
-    specs = group_specs(status)  # built once per snapshot, shared by every visitor
-    for (group, members), spec in zip(status.groups(), specs, strict=True):
+    payloads = group_bars(status)  # built once per snapshot, shared by every visitor
+    for index, ((group, members), bars) in enumerate(
+            zip(status.groups(), payloads, strict=True)):
         with st.container(border=True):
             if group:
                 st.subheader(plain(group), anchor=False)
             # One Markdown element per group, not per component: the browser renders each
-            # element on its own, and a hundred of them cost more than the charts.
+            # element on its own, and a hundred of them cost more than the bars.
             st.markdown("  \n".join(_component_line(c, window) for c in members))
-            st.vega_lite_chart(spec, width="stretch", theme="streamlit")
-            st.caption("90 days ago · today")
+            # Keyed by position, so a refresh updates the bars in place.
+            day_bars(bars, key=f"day-bars-{index}")
             if with_latency:
                 response_times(members, window)
 
