@@ -191,10 +191,11 @@ class ProbeEngine:
         assert self._scheduler is not None
         self._scheduler.pause()
         await asyncio.sleep(0)  # runs submitted just now start, and can be told to stop
-        running = list(self._running)
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        while self._running:
+            running = list(self._running)
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def _unless_stopped(self, work: Coroutine[object, object, None]) -> None:
         """A job's work; cancelled by a stopping engine, it ends quietly (abandoned, not failed)."""
@@ -273,6 +274,8 @@ class ProbeEngine:
             changed.append((offset, monitor_id, spec, every))
         changed.sort(key=lambda change: change[0])
         for start in range(0, len(changed), JOBS_ADDED_BETWEEN_RUNS):
+            if self._stopping is not None and self._stopping.is_set():
+                return  # the scheduler stays paused for the engine to stop
             self._scheduler.pause()
             try:
                 for offset, monitor_id, spec, every in changed[

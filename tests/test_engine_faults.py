@@ -143,3 +143,20 @@ def test_stopping_with_checks_in_flight_is_quiet(
         engine.stop()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert not set(hanging) & set(_results())  # abandoned, not recorded as failures
+
+
+def test_stopping_while_the_schedule_is_installed_is_quiet(
+    target: FaultTarget, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Enough monitors that installing their jobs takes several batches, all due at once.
+    with session_scope() as session:
+        session.add_all(
+            Monitor(slug=f"m{n}", name=f"m{n}", url=target.hang_url, timeout=TIMEOUT_S)
+            for n in range(3000)
+        )
+    engine = ProbeEngine(sync_every_s=0.2, first_run_spread_s=0.01)
+    with caplog.at_level(logging.WARNING):
+        engine.start()
+        time.sleep(0.3)  # a few hundred jobs installed, the rest still to come
+        engine.stop()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
