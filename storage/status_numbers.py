@@ -58,6 +58,7 @@ from storage.stats import (
     _seconds_from_changes,
     _sum_rollups,
     _zero,
+    among,
     daily_bars,
     latency_by_window,
     uptime_by_window,
@@ -202,18 +203,22 @@ def _layout(now: datetime, zone: tzinfo) -> _Layout | None:
     )
 
 
-def _current(connection: Connection, ids: Sequence[int]) -> dict[int, tuple[_Current, datetime]]:
+def _current(
+    connection: Connection, ids: Sequence[int]
+) -> dict[int, tuple[_Current, datetime, int | None]]:
+    """Each monitor's tail facts, creation time (a cache key) and last result in epoch seconds."""
     rows = connection.execute(
         select(MONITORS.c.id, MONITORS.c.paused, MONITORS.c.created_at, STATES.c.state,
                STATES.c.last_check_at)
         .select_from(MONITORS.outerjoin(STATES, STATES.c.monitor_id == MONITORS.c.id))
-        .where(MONITORS.c.id.in_(ids))
+        .where(among(connection, MONITORS.c.id, ids))
     )
-    return {
-        monitor_id: (_Current("paused" if paused else (state or "pending"), as_utc(last)),
-                     created_at)
-        for monitor_id, paused, created_at, state, last in rows
-    }
+    current = {}
+    for monitor_id, paused, created_at, state, last in rows:
+        last = as_utc(last)
+        current[monitor_id] = (_Current("paused" if paused else (state or "pending"), last),
+                               created_at, epoch_seconds(last) if last is not None else None)
+    return current
 
 
 def _day_rows(
@@ -228,8 +233,9 @@ def _day_rows(
     if with_histogram:
         columns.append(ROLLUPS.c.histogram)
     rows = connection.execute(
-        select(*columns).where(ROLLUPS.c.monitor_id.in_(ids), ROLLUPS.c.period == "day",
-                               ROLLUPS.c.bucket_start >= low, ROLLUPS.c.bucket_start < high)
+        select(*columns).where(among(connection, ROLLUPS.c.monitor_id, ids),
+                               ROLLUPS.c.period == "day", ROLLUPS.c.bucket_start >= low,
+                               ROLLUPS.c.bucket_start < high)
     )
     by_monitor: dict[int, dict[date, tuple]] = {}
     for monitor_id, label, *values in rows:
@@ -449,15 +455,14 @@ def status_read_model(
     with engine.connect() as connection:
         current = _current(connection, ids)
         ids = [m for m in ids if m in current]
-        states = {m: facts.tail_state for m, (facts, _) in current.items()}
+        states = {m: facts.tail_state for m, (facts, _, _) in current.items()}
         if layout is None or any(
-            f.last_check_at is not None and f.last_check_at > now for f, _ in current.values()
+            f.last_check_at is not None and f.last_check_at > now for f, _, _ in current.values()
         ):
             return _slow(ids, now, states)
         midnight_s = epoch_seconds(layout.midnight)
         # Kept only for monitors whose past rows cannot change any more (see the docstring).
-        keepable = [m for m in ids if current[m][0].last_check_at is None
-                    or epoch_seconds(current[m][0].last_check_at) >= midnight_s]
+        keepable = [m for m in ids if current[m][2] is None or current[m][2] >= midnight_s]
         key = (str(engine.url), str(zone), layout.key)
         with _lock:
             if _cache_key != key:
@@ -478,14 +483,16 @@ def status_read_model(
         kept = [m for m in ids if m in past]
         rows = [today_rows.get(m, {}).get(layout.today) for m in kept]
         block = _block(tuple((m, current[m][1]) for m in kept), [past[m] for m in kept])
+        last = [current[m][2] for m in kept]
         uptimes = _uptimes(connection, kept, block, [past[m] for m in kept],
-                           [current[m][0] for m in kept], rows, layout, now)
+                           [current[m][0] for m in kept], last, rows, layout, now)
     p95s = _p95_with_today(block, [_decode(bytes(r[6])) if r is not None and r[6] else None
                                    for r in rows])
-    midnight_s = epoch_seconds(layout.midnight)
+    now_s = epoch_seconds(now)
     for index, monitor_id in enumerate(kept):
         bars = [*past[monitor_id].bars,
-                _today_bar(rows[index], current[monitor_id][0], layout.today, midnight_s, now)]
+                _today_bar(rows[index], current[monitor_id][0].tail_state, last[index],
+                           layout.today, midnight_s, now_s)]
         answer[monitor_id] = StatusNumbers(states[monitor_id], uptimes[index], bars,
                                            p95s[index])
     return {m: answer[m] for m in ids}
@@ -493,7 +500,8 @@ def status_read_model(
 
 def _uptimes(
     connection: Connection, kept: list[int], block: _Block, pasts: list[_Past],
-    facts: list[_Current], rows: list[tuple | None], layout: _Layout, now: datetime,
+    facts: list[_Current], last: list[int | None], rows: list[tuple | None], layout: _Layout,
+    now: datetime,
 ) -> list[dict[str, float | None]]:
     """Uptime per window of each kept monitor: the past, today's row, the edges and the tail."""
     now_s = epoch_seconds(now)
@@ -501,7 +509,6 @@ def _uptimes(
     totals = block.totals.copy()
     today = np.array([row[:6] if row is not None else (0,) * 6 for row in rows], np.int64)
     totals += today.reshape(count, 1, 6)
-    last = [epoch_seconds(f.last_check_at) if f.last_check_at else None for f in facts]
     settled_after = layout.edges_settled_after
     settled = np.array([s is not None and s > settled_after for s in last], bool)
     everyone = np.arange(count)
@@ -541,14 +548,12 @@ def _uptimes(
     ]
 
 
-def _today_bar(row: tuple | None, fact: _Current, today: date, midnight_s: int,
-               now: datetime) -> DayBar:
+def _today_bar(row: tuple | None, tail_state: str, last_s: int | None, today: date,
+               midnight_s: int, now_s: int) -> DayBar:
     """Today's bar: its daily row (read whole) and the time since the last result."""
     values = list(row[:5]) if row is not None else None
-    if fact.last_check_at is not None:
-        last_s, now_s = epoch_seconds(fact.last_check_at), epoch_seconds(now)
-        tail_index = STATE_INDEX.get(fact.tail_state)
-        if tail_index is not None and now_s > last_s:
-            values = values or [0, 0, 0, 0, 0]
-            values[tail_index] += now_s - max(last_s, midnight_s)
+    tail_index = STATE_INDEX.get(tail_state)
+    if last_s is not None and tail_index is not None and now_s > last_s:
+        values = values or [0, 0, 0, 0, 0]
+        values[tail_index] += now_s - max(last_s, midnight_s)
     return _bar(today, values)
