@@ -5,9 +5,19 @@
 
 For each N: N HTTP monitors with a 60 s interval run through the real engine (scheduler, probe,
 batch writer, SQLite) for --duration seconds. Printed: checks/s, schedule lateness p50/p99/max,
-CPU-µs per check (this process's CPU time, probe and record, divided by checks), peak RSS and
-missed checks. Then blackbox_exporter probes the same nginx at the same rate (driven from a
-separate process, its CPU read from /proc) and the ratio of CPU per check is printed.
+CPU per check, peak RSS and missed checks. Then blackbox_exporter probes the same nginx at the
+same rate (driven from a separate process, its CPU read from /proc) and the ratio of CPU per
+check is printed.
+
+What the CPU figures count (all of this process's threads: the probe loop, the scheduler on it,
+the batch writer and its SQLite work, thread-pool reads of the monitors; user and system time):
+- start-up: from engine.start() until the first sync has installed every monitor's job (the
+  engine's first tick), including the checks that fell due and ran meanwhile.
+- steady state, the figure the target applies to (an engine runs for days): the CPU after
+  start-up until the end of the window, divided by the checks completed in that time.
+- from engine start: both together, divided by all checks, as earlier versions printed it.
+Results still waiting in the batch writer when the window ends are recorded after it, so the
+window's recording CPU lags its checks by at most one batch (about a second).
 
 --delay-figure: a target in its own process answers after exactly 100 ms; 50 monitors probe it
 every 10 s while --sessions dashboard sessions re-run in this process (AppTest runs the page

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import inspect
 import logging
 import threading
 import time
@@ -376,3 +377,9 @@ class ProbeEngine:
         self._missed_reported[monitor_id] = now
         if monitor_id in self._specs:
             self._writer.submit(monitor_id, result)
+
+
+# APScheduler reads a job function's signature on every add_job, to check its arguments: about
+# a third of adding a job. Given once here, inspect returns it without parsing the function.
+for _job_function in (ProbeEngine._check, ProbeEngine._look_for_heartbeat):
+    _job_function.__signature__ = inspect.signature(_job_function)  # type: ignore[attr-defined]
