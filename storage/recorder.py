@@ -57,17 +57,19 @@ class Recorded:
 
 def _fold_results(
     state: dict, results: list[ProbeResult], limits: Thresholds, tz: tzinfo,
-    maintenance: Callable[[datetime], bool], table: dict[RollupKey, Rollup],
+    maintenance: Callable[[datetime], bool] | None, table: dict[RollupKey, Rollup],
 ) -> list[tuple[ProbeResult, Transition | None, str]]:
     """Advance one monitor's state through its results (in time order), folding each into its
-    rollup increments (`table`); returns each result with the state change it caused, if any,
-    and the state it left."""
+    rollup increments (`table`); `maintenance` is None when no window exists.
+
+    Returns the results that need more than a row (a state change, TLS facts), each with the
+    state change it caused, if any, and the state it left."""
     last_check_at = as_utc(state["last_check_at"])
     folder = RollupFolder(table, tz, TimelinePoint(last_check_at, state["state"])
                           if last_check_at else None)
     snapshot = StateSnapshot(state["state"], as_utc(state["since"]), state["reason"],
                              state["consecutive_failures"], state["consecutive_successes"])
-    folded = []
+    notable = []
     add_point = folder.add_point
     for result in results:
         at = result.checked_at
@@ -76,19 +78,21 @@ def _fold_results(
         if snapshot.since is None:
             snapshot = StateSnapshot(snapshot.state, at, snapshot.reason,
                                      snapshot.consecutive_failures, snapshot.consecutive_successes)
-        snapshot, transition = decide(snapshot, result, limits, maintenance(at))
+        snapshot, transition = decide(snapshot, result, limits,
+                                      maintenance is not None and maintenance(at))
         add_point(at, snapshot.state, result.outcome, result.latency_ms)
-        folded.append((result, transition, snapshot.state))
-        not_after = (result.tls or {}).get("not_after")
-        if isinstance(not_after, str):
-            state["cert_not_after"] = datetime.fromisoformat(not_after)
+        if transition is not None or result.tls:
+            notable.append((result, transition, snapshot.state))
+            not_after = (result.tls or {}).get("not_after")
+            if isinstance(not_after, str):
+                state["cert_not_after"] = datetime.fromisoformat(not_after)
     state.update(
         state=snapshot.state, since=snapshot.since, reason=snapshot.reason,
         consecutive_failures=snapshot.consecutive_failures,
         consecutive_successes=snapshot.consecutive_successes,
         last_check_at=results[-1].checked_at, last_latency_ms=results[-1].latency_ms,
     )
-    return folded
+    return notable
 
 
 def _change_row(monitor_id: int, transition: Transition) -> dict:
@@ -405,15 +409,14 @@ def record_batch(
             continue
         results.sort(key=_checked_at)
         table = increments[monitor_id] = {}
-        folded = _fold_results(
+        notable = _fold_results(
             state, results, (limits or {}).get(monitor_id, DEFAULT_THRESHOLDS), tz,
-            partial(_in_maintenance, windows, monitor), table,
+            partial(_in_maintenance, windows, monitor) if windows else None, table,
         )
-        for result, transition, state_after in folded:
-            result_rows.append((
-                monitor_id, time(result.checked_at), result.outcome, result.latency_ms,
-                result.http_status, result.reason, to_json(result.phases),
-            ))
+        result_rows += [
+            (monitor_id, time(r.checked_at), r.outcome, r.latency_ms, r.http_status, r.reason,
+             to_json(r.phases)) for r in results]
+        for result, transition, state_after in notable:
             if transition is not None:
                 change = _change_row(monitor_id, transition)
                 if change["from_state"] == "down":
