@@ -9,6 +9,7 @@ import pytest
 from storage.db import get_engine
 from storage.models import StateChange
 from tests.status_support import monitor, public_client
+from web import badges
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -120,16 +121,55 @@ def test_hostile_names_and_labels_are_escaped() -> None:
     assert "<script" not in svg and "&lt;script&gt;" in svg
 
 
-def test_styles_render_and_are_cached_per_snapshot() -> None:
+def counted_renders(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Every badge SVG rendered from now on, with an empty cache of rendered badges."""
+    renders: list[tuple] = []
+    render = badges.render_badge_svg
+    monkeypatch.setattr(badges, "RENDERED", badges.RenderedBadges())
+    monkeypatch.setattr(badges, "render_badge_svg",
+                        lambda *args: renders.append(args) or render(*args))
+    return renders
+
+
+def test_styles_render_and_each_badge_is_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monitor("Api")
-    client, read_model = public_client()
+    client, _ = public_client()
+    renders = counted_renders(monkeypatch)
     bodies = {s: client.get(f"/badge/api/uptime.svg?style={s}").text
               for s in ("flat", "flat-square", "for-the-badge")}
     assert len(set(bodies.values())) == 3
     assert "UPTIME 30D" in svg_texts(bodies["for-the-badge"])
-    cached = len(read_model.snapshot._derived)
-    client.get("/badge/api/uptime.svg?style=flat")
-    assert len(read_model.snapshot._derived) == cached  # served from memory
+    assert client.get("/badge/api/uptime.svg?style=flat").text == bodies["flat"]
+    assert len(renders) == 3  # served from memory
+
+
+def test_a_badge_whose_text_is_unchanged_is_not_rendered_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from checks.result import ProbeResult
+    from storage.results import record_result
+
+    created = monitor("Api")
+    client, read_model = public_client()
+    renders = counted_renders(monkeypatch)
+    first = client.get("/badge/api/status.svg?label=Shop")
+    record_result(created.id, ProbeResult("up", latency_ms=90.0))
+    read_model.refresh()
+    again = client.get("/badge/api/status.svg?label=Shop")
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    assert len(renders) == 1
+
+
+def test_rendered_badges_are_bounded_and_keep_what_is_still_asked_for() -> None:
+    rendered = badges.RenderedBadges(limit=2)
+    kept = rendered.get("json", "a", "up", "green", "flat")
+    rendered.get("json", "b", "up", "green", "flat")
+    rendered.get("json", "c", "up", "green", "flat")  # the newer generation was full
+    assert rendered.get("json", "a", "up", "green", "flat") is kept  # still in the older one
+    for label in "defgh":
+        rendered.get("json", label, "up", "green", "flat")
+    assert rendered.get("json", "a", "up", "green", "flat") is not kept  # long forgotten
+    assert len(rendered._newer) + len(rendered._older) <= 4
 
 
 def test_badges_follow_the_read_model_not_the_database() -> None:

@@ -1,5 +1,5 @@
-"""The fast path: badges and the status JSON bypass Streamlit, and a request the current snapshot
-has already answered is sent again from memory, without routing."""
+"""The fast path: badges and the status JSON bypass Streamlit, and a request answered before is
+sent again from memory, without routing, also after the snapshot changed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
 from checks.result import ProbeResult
+from storage.monitors import update_monitor
 from storage.results import record_result
 from tests.status_support import monitor
 from web.badges import badge_routes
@@ -81,16 +82,28 @@ def test_if_none_match_gets_304_from_memory() -> None:
     assert router.paths == ["/badge/api/status.svg"]
 
 
-def test_a_new_snapshot_forgets_what_was_answered() -> None:
+def test_a_new_snapshot_answers_what_was_asked_before_with_its_own_values() -> None:
     created = monitor("Api")
     client, read_model, router = fast_client()
     assert client.get("/badge/api/status.json").json()["message"] == "up"
+    assert client.get("/api/v1/status").json()["components"][0]["state"] == "up"
     record_result(created.id, ProbeResult("down", reason="x"))
     record_result(created.id, ProbeResult("down", reason="x"))
     assert client.get("/badge/api/status.json").json()["message"] == "up"  # from memory
     read_model.refresh()
     assert client.get("/badge/api/status.json").json()["message"] == "down"
-    assert router.paths == ["/badge/api/status.json"] * 2
+    assert client.get("/api/v1/status").json()["components"][0]["state"] == "down"
+    assert router.paths == ["/badge/api/status.json", "/api/v1/status"]  # made at the change
+
+
+def test_an_answer_that_is_now_a_404_is_not_carried_to_the_new_snapshot() -> None:
+    monitor("Api")
+    client, read_model, router = fast_client()
+    assert client.get("/badge/api/status.svg").status_code == 200
+    update_monitor("api", {"public": False})
+    read_model.refresh()
+    assert client.get("/badge/api/status.svg").status_code == 404
+    assert router.paths == ["/badge/api/status.svg"] * 2
 
 
 def test_other_query_strings_errors_and_other_methods_go_to_the_router() -> None:

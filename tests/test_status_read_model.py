@@ -1,21 +1,30 @@
-"""The read model rebuilds only when what it shows changed; the page's bars are built once per
-snapshot and name the same incidents per day as PublicStatus.incidents_on."""
+"""The read model rebuilds only when what it shows changed, in a child process; the page's bars
+are built once per snapshot and name the same incidents per day as PublicStatus.incidents_on."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
+import pytest
 
 from checks.result import ProbeResult
 from storage.incidents import create_incident
 from storage.results import record_result
 from storage.status import public_status
+from tests.server_process import wait_until
 from tests.status_support import monitor
-from ui.status_bars import group_specs, incident_titles_by_day
-from web.read_model import ReadModel, change_fingerprint
+from web.read_model import ReadModel, running_read_model
+from web.refresh_policy import RefreshPolicy, change_fingerprint, keep_building
+from web.snapshot_builder import SnapshotBuilderProcess
+from web.snapshot_wire import unpack_snapshot
 
 
 def test_the_fingerprint_moves_with_results_and_incidents_only() -> None:
@@ -29,27 +38,105 @@ def test_the_fingerprint_moves_with_results_and_incidents_only() -> None:
     assert change_fingerprint() != after_result
 
 
-def test_keep_fresh_rebuilds_on_change_and_not_otherwise() -> None:
+@contextmanager
+def policy_running(policy: RefreshPolicy) -> Iterator[tuple[list[float], list[float],
+                                                             threading.Event]]:
+    """keep_building on a thread: (build times, confirmations, the stale notice to set)."""
+    builds: list[float] = []
+    confirms: list[float] = []
+    stale, stopping = threading.Event(), threading.Event()
+    worker = threading.Thread(target=keep_building, args=(
+        policy, lambda: builds.append(time.time()), confirms.append, stale, stopping))
+    worker.start()
+    try:
+        yield builds, confirms, stale
+    finally:
+        stopping.set()
+        worker.join()
+
+
+def test_the_policy_rebuilds_on_change_or_notice_and_otherwise_confirms() -> None:
     shop = monitor("Shop")
-    model = ReadModel(max_age_s=3600, check_every_s=0.05, min_gap_s=0.0, settle_s=0.02)
+    policy = RefreshPolicy(max_age_s=3600, check_every_s=0.05, min_gap_s=0.0, settle_s=0.02)
+    with policy_running(policy) as (builds, confirms, stale):
+        wait_until(lambda: builds, 5, "the first build")
+        time.sleep(0.3)
+        assert len(builds) == 1 and confirms  # nothing changed: checked, not rebuilt
+        record_result(shop.id, ProbeResult("down", latency_ms=None, reason="refused"))
+        wait_until(lambda: len(builds) == 2, 5, "a build after the result")
+        stale.set()
+        wait_until(lambda: len(builds) == 3, 5, "a build after the notice")
+        time.sleep(0.3)
+        assert len(builds) == 3
 
-    async def run_for(seconds: float) -> None:
+
+def test_the_policy_keeps_a_minimum_gap_between_builds() -> None:
+    shop = monitor("Shop")
+    policy = RefreshPolicy(max_age_s=3600, check_every_s=0.05, min_gap_s=0.6, settle_s=0.02)
+    with policy_running(policy) as (builds, _, stale):
+        wait_until(lambda: builds, 5, "the first build")
+        record_result(shop.id, ProbeResult("down", latency_ms=None, reason="refused"))
+        stale.set()
+        wait_until(lambda: len(builds) == 2, 5, "a build after the gap")
+        assert builds[1] - builds[0] >= 0.6
+
+
+def test_keep_fresh_installs_what_a_child_process_builds() -> None:
+    shop = monitor("Shop")
+    model = ReadModel(RefreshPolicy(max_age_s=3600, check_every_s=0.05, min_gap_s=0.0,
+                                    settle_s=0.02))
+
+    async def scenario() -> None:
         task = asyncio.create_task(model.keep_fresh())
-        await asyncio.sleep(seconds)
-        task.cancel()
+        try:
+            await wait_for(lambda: model.snapshot.known, "the first snapshot")
+            built = model.snapshot
+            assert running_read_model() is model and model.is_fresh()
+            assert built.components["shop"].state == "up"
+            await asyncio.sleep(0.3)
+            assert model.snapshot is built  # nothing changed: nothing rebuilt
+            record_result(shop.id, ProbeResult("down", latency_ms=None, reason="refused"))
+            await wait_for(lambda: model.snapshot is not built, "a new snapshot")
+            assert model.snapshot.components["shop"].state == "down"
+            assert model.snapshot.status is not None
+            assert model.snapshot.status.components[0].bars  # the page gets its bars
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        assert running_read_model() is None
 
-    asyncio.run(run_for(0.3))
-    built = model.snapshot
-    assert built.status is not None and model.is_fresh()
-    asyncio.run(run_for(0.3))
-    assert model.snapshot is built  # nothing changed: the same snapshot, nothing rebuilt
-    record_result(shop.id, ProbeResult("down", latency_ms=None, reason="refused"))
-    asyncio.run(run_for(0.3))
-    assert model.snapshot is not built
-    assert model.snapshot.components["shop"].state == "down"
+    asyncio.run(scenario())
+
+
+async def wait_for(predicate, what: str, timeout_s: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+def test_the_builder_process_answers_notices_and_stops() -> None:
+    monitor("Shop")
+    received: list[bytes] = []
+    builder = SnapshotBuilderProcess(
+        RefreshPolicy(max_age_s=3600, check_every_s=3600, min_gap_s=0.0, settle_s=0.02),
+        on_snapshot=lambda packed: received.append(bytes(packed)), on_confirmed=lambda _: None)
+    builder.start()
+    try:
+        wait_until(lambda: received, 30, "the first snapshot")
+        builder.mark_stale()
+        wait_until(lambda: len(received) == 2, 10, "a snapshot after the notice")
+        assert unpack_snapshot(received[1]).components["shop"].state == "up"
+    finally:
+        builder.stop()
+    assert builder.pid is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(builder.pid, 0)
 
 
 def test_bars_name_the_incidents_of_each_day_and_are_built_once() -> None:
+    from ui.status_bars import group_specs, incident_titles_by_day
+
     shop = monitor("Shop")
     monitor("Search")
     create_incident("Checkout is slow", "investigating", "Looking into it.", monitor_id=shop.id,

@@ -3,8 +3,9 @@
     /badge/{slug}/{kind}.svg|.json   kind: status, uptime, latency, cert
     /badge/status.svg|.json          the whole status page
 
-A badge is rendered once per snapshot and set of parameters, then served from memory with its
-ETag (web/fast_paths sends a request seen before without coming here). Unknown and private
+A badge is rendered once per text it shows (RenderedBadges), then served from memory with its
+ETag; web/fast_paths sends a request seen before without coming here, also after the snapshot
+changed (the recipe kept with the answer makes it again from the new snapshot). Unknown and private
 monitors look the same (404), so a badge never confirms that a slug exists. Query parameters
 choose what to show (window, quantile) and how (style, label); none of them can change a value.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,8 +32,11 @@ from web.badge_values import (
     uptime_badge,
 )
 from web.prepared import PreparedResponse
-from web.read_model import ReadModel, StatusSnapshot
 from web.responses import not_found
+from web.snapshot import StatusSnapshot
+
+if TYPE_CHECKING:
+    from web.read_model import ReadModel
 
 KINDS = ("status", "uptime", "latency", "cert")
 DEFAULT_WINDOW = "30d"
@@ -87,6 +92,32 @@ def _options(params: dict[str, str]) -> tuple[str, str | None]:
     return style, None if label is None else label[:MAX_LABEL]
 
 
+class RenderedBadges:
+    """Rendered badges by what they show (format, label, message, colour, style), kept across
+    snapshots: most badges read the same after a rebuild, and rendering one costs far more than
+    looking it up. Two generations bound the memory whatever labels visitors send: when the
+    newer is full it becomes the older, and what is still asked for moves back to the newer."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._newer: dict[tuple[str, ...], PreparedResponse] = {}
+        self._older: dict[tuple[str, ...], PreparedResponse] = {}
+
+    def get(self, ext: str, label: str, message: str, color: str,
+            style: str) -> PreparedResponse:
+        key = (ext, label, message, color, style)
+        prepared = self._newer.get(key)
+        if prepared is None:
+            prepared = self._older.get(key) or _prepared(ext, label, message, color, style)
+            if len(self._newer) >= self._limit:
+                self._older, self._newer = self._newer, {}
+            self._newer[key] = prepared
+        return prepared
+
+
+RENDERED = RenderedBadges()
+
+
 def _prepared(ext: str, label: str, message: str, color: str, style: str) -> PreparedResponse:
     if ext == "svg":
         body = render_badge_svg(label, message, color, style).encode()
@@ -95,32 +126,41 @@ def _prepared(ext: str, label: str, message: str, color: str, style: str) -> Pre
     return PreparedResponse(body, MEDIA_TYPES[ext], CACHE_CONTROL, etag_for(body))
 
 
+def _badge(value: Value | None, ext: str, style: str, label: str | None) -> PreparedResponse | None:
+    if value is None:
+        return None
+    default_label, message, color = value
+    return RENDERED.get(ext, default_label if label is None else label, message, color, style)
+
+
 def _serve(
-    request: Request, snapshot: StatusSnapshot, key: tuple, value: Callable[[], Value], ext: str
+    request: Request, snapshot: StatusSnapshot, value: Callable[[StatusSnapshot], Value | None],
+    ext: str,
 ) -> Response | PreparedResponse:
     params = dict(request.query_params)
     try:
         style, label = _options(params)
-        cache_key = (*key, ext, style, label)
-
-        def render() -> PreparedResponse:
-            default_label, message, color = value()
-            return _prepared(ext, default_label if label is None else label, message, color, style)
-
-        prepared = snapshot.derived(("badge", *cache_key), render)
+        prepared = _badge(value(snapshot), ext, style, label)
     except BadgeRequestError as refused:
         return not_found(str(refused))
-    snapshot.remember_answer(request.scope, prepared)
+    if prepared is None:
+        return not_found()
+
+    def recipe(later: StatusSnapshot) -> PreparedResponse | None:
+        try:
+            return _badge(value(later), ext, style, label)
+        except BadgeRequestError:
+            return None
+
+    snapshot.remember_answer(request.scope, prepared, recipe)
     return prepared
 
 
 def badge_routes(read_model: ReadModel) -> list[Route]:
     async def monitor_badge(request: Request) -> Response | PreparedResponse:
-        kind, ext = request.path_params["kind"], request.path_params["ext"]
-        snapshot = read_model.snapshot
-        component = snapshot.components.get(request.path_params["slug"])
-        if component is None or kind not in KINDS or ext not in MEDIA_TYPES:
-            return not_found()  # unknown and private look the same: nothing to confirm
+        slug, kind, ext = (request.path_params[k] for k in ("slug", "kind", "ext"))
+        if kind not in KINDS or ext not in MEDIA_TYPES:
+            return not_found()
         params = request.query_params
         try:
             window = _window(params) if kind in ("uptime", "latency") else ""
@@ -128,27 +168,31 @@ def badge_routes(read_model: ReadModel) -> list[Route]:
         except BadgeRequestError as refused:
             return not_found(str(refused))
 
-        def value() -> Value:
+        def value(snapshot: StatusSnapshot) -> Value | None:
+            component = snapshot.components.get(slug)
+            if component is None:
+                return None  # unknown and private look the same: nothing to confirm
             label, (message, color) = component_badge(component, kind, window, quantile)
             return label, message, color
 
-        key = (component.slug, kind, window, quantile)
-        return _serve(request, snapshot, key, value, ext)
+        return _serve(request, read_model.snapshot, value, ext)
 
     async def overall_badge_route(request: Request) -> Response | PreparedResponse:
         snapshot = read_model.snapshot
         if request.path_params["ext"] not in MEDIA_TYPES:
             return not_found()
-        if snapshot.status is None:
+        if not snapshot.known:
             return not_found("the status is not known yet; try again in a few seconds")
-
-        def value() -> Value:
-            message, color = overall_badge(snapshot.overall)
-            return "status", message, color
-
-        return _serve(request, snapshot, ("overall",), value, request.path_params["ext"])
+        return _serve(request, snapshot, _overall_value, request.path_params["ext"])
 
     return [
         Route("/badge/status.{ext:str}", overall_badge_route),
         Route("/badge/{slug:str}/{kind:str}.{ext:str}", monitor_badge),
     ]
+
+
+def _overall_value(snapshot: StatusSnapshot) -> Value | None:
+    if not snapshot.known:
+        return None
+    message, color = overall_badge(snapshot.overall)
+    return "status", message, color

@@ -1,13 +1,15 @@
 """GET /feed.atom and /feed.rss: the status page's incidents and maintenance as feeds.
 
 One entry per incident (its updates, newest first, in the entry's content) and one per
-scheduled maintenance. Built with feedgen from the in-memory read model, once per snapshot.
+scheduled maintenance. Built with feedgen once per snapshot, where the snapshot is built
+(web/snapshot_wire), and served from the in-memory read model.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from typing import TYPE_CHECKING
 
 from feedgen.feed import FeedGenerator
 from starlette.requests import Request
@@ -17,8 +19,10 @@ from starlette.routing import Route
 from core.settings import get_settings
 from storage.incidents import STATUS_LABELS, IncidentView
 from storage.status import PublicMaintenance, PublicStatus
-from web.badge_svg import etag_for
-from web.read_model import ReadModel
+from web.prepared import PreparedResponse
+
+if TYPE_CHECKING:
+    from web.read_model import ReadModel
 
 CACHE_CONTROL = "public, max-age=60"
 MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
@@ -81,24 +85,19 @@ def build_feed(status: PublicStatus) -> FeedGenerator:
     return feed
 
 
-def _rendered(status: PublicStatus, kind: str) -> tuple[bytes, str]:
+def feed_body(status: PublicStatus, kind: str) -> bytes:
     feed = build_feed(status)
-    body = feed.atom_str(pretty=True) if kind == "atom" else feed.rss_str(pretty=True)
-    return body, etag_for(body)
+    return feed.atom_str(pretty=True) if kind == "atom" else feed.rss_str(pretty=True)
 
 
 def feed_routes(read_model: ReadModel) -> list[Route]:
     def route(kind: str) -> Route:
-        async def serve(request: Request) -> Response:
-            snapshot = read_model.snapshot
-            if snapshot.status is None:
+        async def serve(_request: Request) -> Response | PreparedResponse:
+            prepared = read_model.snapshot.feeds.get(kind)
+            if prepared is None:
                 return Response("the status is not known yet; try again in a few seconds",
                                 status_code=503, headers={"Retry-After": "2"})
-            body, etag = snapshot.derived(("feed", kind), lambda: _rendered(snapshot.status, kind))
-            headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag}
-            if request.headers.get("if-none-match") == etag:
-                return Response(status_code=304, headers=headers)
-            return Response(body, media_type=MEDIA_TYPES[kind], headers=headers)
+            return prepared  # answers a matching If-None-Match with 304 itself
 
         return Route(f"/feed.{kind}", serve)
 

@@ -7,11 +7,12 @@ the badge benchmark's server (100 monitors, a year of history):
   GIL for 130-740 ms. `gc.freeze()` after start-up moves what exists then out of the collector's
   sight (reference counting still frees it as usual); a full collection then walks only what was
   made since, a few milliseconds.
-- The read model is rebuilt on a worker thread (100-400 ms of Python). A thread asking for the GIL
-  waits up to the switch interval (5 ms by default) before the holder must hand it over, and the
-  loop asks for it again after every wait for I/O, so each request could wait 5 ms while a rebuild
-  ran. A shorter interval makes the rebuild hand over the GIL sooner, at the cost of a few more
-  switches on the worker thread.
+- Other threads hold the GIL: Streamlit's script threads, and the thread installing a new read
+  model snapshot (the rebuild itself runs in a process of its own, web/snapshot_builder). A thread
+  asking for the GIL waits up to the switch interval (5 ms by default) before the holder must hand
+  it over, and the loop asks for it again after every wait for I/O, so each request could wait
+  5 ms while another thread ran. A shorter interval makes them hand over the GIL sooner, at the
+  cost of a few more switches.
 """
 
 from __future__ import annotations

@@ -148,6 +148,8 @@ def make_lifespan(runtime: Runtime):
         finally:
             for task in background:
                 task.cancel()
+            # The read model stops its child process as it is cancelled: let it finish.
+            await asyncio.gather(*background, return_exceptions=True)
             if runtime.engine is not None:
                 await anyio.to_thread.run_sync(runtime.engine.stop)
                 log.info("probe engine stopped")

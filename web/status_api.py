@@ -1,13 +1,14 @@
 """GET /api/v1/status: the status page as JSON, from the in-memory read model.
 
-The answer is serialised once per snapshot; a request costs a dictionary lookup.
+The answer is serialised once per snapshot, where the snapshot is built (web/snapshot_wire); a
+request costs a dictionary lookup.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,9 +17,11 @@ from starlette.routing import Route
 from core.settings import get_settings
 from storage.incidents import IncidentView
 from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
-from web.badge_svg import etag_for
 from web.prepared import PreparedResponse
-from web.read_model import ReadModel
+
+if TYPE_CHECKING:
+    from web.read_model import ReadModel
+    from web.snapshot import StatusSnapshot
 
 CACHE_CONTROL = "public, max-age=10"
 
@@ -88,20 +91,23 @@ def status_document(status: PublicStatus) -> dict[str, Any]:
     }
 
 
-def _serialised(status: PublicStatus) -> PreparedResponse:
-    body = json.dumps(status_document(status), separators=(",", ":")).encode()
-    return PreparedResponse(body, "application/json", CACHE_CONTROL, etag_for(body))
+def status_json_body(status: PublicStatus) -> bytes:
+    return json.dumps(status_document(status), separators=(",", ":")).encode()
+
+
+def _status_json(snapshot: StatusSnapshot) -> PreparedResponse | None:
+    return snapshot.status_json
 
 
 def status_api_routes(read_model: ReadModel) -> list[Route]:
     async def status(request: Request) -> Response | PreparedResponse:
         snapshot = read_model.snapshot
-        if snapshot.status is None:
+        prepared = snapshot.status_json
+        if prepared is None:
             return JSONResponse(
                 {"error": "the status is not known yet; try again in a few seconds"},
                 status_code=503, headers={"Retry-After": "2"})
-        prepared = snapshot.derived("api-status", lambda: _serialised(snapshot.status))
-        snapshot.remember_answer(request.scope, prepared)
+        snapshot.remember_answer(request.scope, prepared, _status_json)
         return prepared
 
     return [Route("/api/v1/status", status)]

@@ -1,0 +1,77 @@
+"""A snapshot as bytes: built where the rebuild's CPU does not stall the web server, installed
+cheaply where it serves.
+
+`pack_snapshot` runs where the snapshot is built (web/snapshot_builder's process): it reads the
+public status and serialises everything that does not depend on a request (the status JSON, the
+feeds). `unpack_snapshot` runs in the web process. It does as little as possible, in small steps:
+each component is unpickled on its own, without its daily bars, and the full status only when
+the status page asks for it. Pickling frozen dataclasses calls Python code per object, so the
+thread doing it hands the GIL back to the event loop between objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import time
+from dataclasses import dataclass
+
+from storage.status import PublicStatus, public_status
+from web.badge_svg import etag_for
+from web.feeds import CACHE_CONTROL as FEED_CACHE_CONTROL
+from web.feeds import MEDIA_TYPES as FEED_MEDIA_TYPES
+from web.feeds import feed_body
+from web.prepared import PreparedResponse
+from web.snapshot import PickledStatus, StatusSnapshot
+from web.status_api import CACHE_CONTROL as STATUS_CACHE_CONTROL
+from web.status_api import status_json_body
+
+
+@dataclass(frozen=True)
+class PackedSnapshot:
+    built_at: float
+    overall: str
+    components: tuple[bytes, ...]  # each a pickled PublicComponent without bars
+    status: bytes  # the pickled PublicStatus
+    status_json: bytes
+    feeds: dict[str, bytes]
+
+
+def pack_status(status: PublicStatus, built_at: float) -> bytes:
+    packed = PackedSnapshot(
+        built_at=built_at,
+        overall=status.overall,
+        components=tuple(pickle.dumps(dataclasses.replace(c, bars=()), pickle.HIGHEST_PROTOCOL)
+                         for c in status.components),
+        status=pickle.dumps(status, pickle.HIGHEST_PROTOCOL),
+        status_json=status_json_body(status),
+        feeds={kind: feed_body(status, kind) for kind in FEED_MEDIA_TYPES},
+    )
+    return pickle.dumps(packed, pickle.HIGHEST_PROTOCOL)
+
+
+def pack_snapshot() -> bytes:
+    """Read the public status now and pack it."""
+    built_at = time.time()
+    return pack_status(public_status(), built_at)
+
+
+def unpack_snapshot(data: bytes) -> StatusSnapshot:
+    packed: PackedSnapshot = pickle.loads(data)  # a few byte strings: one quick call
+    components = {}
+    for pickled in packed.components:
+        component = pickle.loads(pickled)
+        components[component.slug] = component
+    return StatusSnapshot(
+        components=components,
+        overall=packed.overall,
+        built_at=packed.built_at,
+        status_json=_prepared(packed.status_json, "application/json", STATUS_CACHE_CONTROL),
+        feeds={kind: _prepared(body, FEED_MEDIA_TYPES[kind], FEED_CACHE_CONTROL)
+               for kind, body in packed.feeds.items()},
+        pickled_status=PickledStatus(packed.status),
+    )
+
+
+def _prepared(body: bytes, media_type: str, cache_control: str) -> PreparedResponse:
+    return PreparedResponse(body, media_type, cache_control, etag_for(body))
