@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -100,6 +101,12 @@ def test_keep_fresh_installs_what_a_child_process_builds() -> None:
             assert model.snapshot.components["shop"].state == "down"
             assert model.snapshot.status is not None
             assert model.snapshot.status.components[0].bars  # the page gets its bars
+            first_builder, before = model.builder_pid, model.snapshot
+            assert first_builder is not None
+            os.kill(first_builder, signal.SIGKILL)
+            await wait_for(lambda: model.snapshot is not before, "a snapshot from a new process",
+                           timeout_s=60)
+            assert model.builder_pid not in (None, first_builder)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

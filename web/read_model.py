@@ -8,12 +8,17 @@ web/refresh_policy); `refresh()` builds one here instead, right now.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from web.refresh_policy import RefreshPolicy
 from web.snapshot import StatusSnapshot
 from web.snapshot_builder import SnapshotBuilderProcess
 from web.snapshot_wire import pack_snapshot, unpack_snapshot
+
+log = logging.getLogger(__name__)
+
+BUILDER_WATCH_S = 1.0  # how soon a read-model process that died is started again
 
 _current: ReadModel | None = None
 
@@ -54,17 +59,29 @@ class ReadModel:
     def is_fresh(self, slack_s: float = 20.0) -> bool:
         return time.time() - self._confirmed_at <= self._policy.check_every_s + slack_s
 
+    @property
+    def builder_pid(self) -> int | None:
+        """The process building the snapshots, while keep_fresh runs."""
+        builder = self._builder
+        return None if builder is None else builder.pid
+
     async def keep_fresh(self) -> None:
-        """Until cancelled, install the snapshots a child process builds."""
+        """Until cancelled, install the snapshots a child process builds; start it again if it
+        ever exits (badges would otherwise show its last snapshot for good)."""
         global _current
-        builder = SnapshotBuilderProcess(self._policy, self.install, self._confirm)
-        await asyncio.to_thread(builder.start)
-        self._builder = builder
         _current = self
         try:
-            await asyncio.Event().wait()
+            while True:
+                self._builder = SnapshotBuilderProcess(self._policy, self.install, self._confirm)
+                await asyncio.to_thread(self._builder.start)
+                while self._builder.is_alive():
+                    await asyncio.sleep(BUILDER_WATCH_S)
+                log.warning("the read-model process exited (code %s); starting it again",
+                            self._builder.exitcode)
+                await asyncio.to_thread(self._builder.stop)
         finally:
-            self._builder = None
+            builder, self._builder = self._builder, None
             if _current is self:  # a stopped model's snapshot goes stale: nobody may read it
                 _current = None
-            await asyncio.to_thread(builder.stop)
+            if builder is not None:
+                await asyncio.to_thread(builder.stop)

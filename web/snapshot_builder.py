@@ -133,6 +133,13 @@ class SnapshotBuilderProcess:
         self._pipe.close()
         self._pipe = None
 
+    def is_alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def exitcode(self) -> int | None:
+        return None if self._process is None else self._process.exitcode
+
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
