@@ -105,19 +105,22 @@ def wrk(url: str, paths: list[str], seconds: int, connections: int) -> tuple[flo
 
 def page_render_s(url: str, groups: int, bars: int, runs: int = 5) -> list[float]:
     """Seconds from navigation until the script is idle, the banner is shown, and every group's
-    chart has drawn all `bars` bars: not merely created its (still empty) SVG root, which comes
-    a quarter of a second earlier. Each load is a new browser context: a first visit, with
-    nothing cached."""
+    bars component has drawn all `bars` day bars (inside its shadow root). Each load is a new
+    browser context: a first visit, with nothing cached. The check polls every 20 ms, so it reads
+    `textContent`, not `innerText`, which would lay the page out on every poll."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser import CHROMIUM_ARGS, READY
 
     done = (
-        "([ready, groups, bars]) => document.querySelector(ready) !== null"
-        " && document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= groups"
-        " && document.querySelectorAll("
-        "'[data-testid=\"stVegaLiteChart\"] g.mark-rect path').length >= bars"
-        " && document.body.innerText.includes('All systems operational')"
+        "([ready, groups, bars]) => {"
+        " if (document.querySelector(ready) === null) return false;"
+        " const hosts = document.querySelectorAll('[data-testid=\"stBidiComponentIsolated\"]');"
+        " let drawn = 0;"
+        " for (const host of hosts) drawn += host.shadowRoot"
+        "   ? host.shadowRoot.querySelectorAll('.uw-days span').length : 0;"
+        " return hosts.length >= groups && drawn >= bars"
+        "   && document.body.textContent.includes('All systems operational'); }"
     )
     times = []
     with sync_playwright() as playwright:
