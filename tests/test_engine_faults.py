@@ -3,13 +3,14 @@ keep their schedule meanwhile, and thresholds, retries and edits reach the runni
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from itertools import pairwise
 
 import pytest
 from sqlmodel import select
 
-from checks.engine import ProbeEngine
+from checks.engine import FIRST_RUN_SLOT_S, ProbeEngine, start_offset
 from core.monitor_input import parse_monitor_input
 from storage.db import session_scope
 from storage.models import CheckResult, Monitor, MonitorState
@@ -160,3 +161,13 @@ def test_stopping_while_the_schedule_is_installed_is_quiet(
         time.sleep(0.3)  # a few hundred jobs installed, the rest still to come
         engine.stop()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_first_runs_are_spread_over_the_interval_in_small_groups() -> None:
+    offsets = [start_offset(monitor_id, 60) for monitor_id in range(1, 1001)]
+    slots = [offset / FIRST_RUN_SLOT_S for offset in offsets]
+    assert all(0 <= offset < 60 for offset in offsets)
+    assert all(abs(slot - round(slot)) < 1e-6 for slot in slots)  # due together, started together
+    per_second = Counter(int(offset) for offset in offsets)
+    assert len(per_second) == 60 and max(per_second.values()) <= 20  # 1,000 / 60 s is 16.7
+    assert max(Counter(round(slot) for slot in slots).values()) <= 2
