@@ -144,7 +144,7 @@ def _decode(blob: bytes) -> _Histogram | None:
     min_ms, max_ms = _MIN_MAX.unpack_from(blob, offset)
     zigzagged, offset = _get_varint(blob, offset + _MIN_MAX.size)
     dtype = np.dtype(_DENSE_TAGS[tag]).newbyteorder("<")
-    counts = np.frombuffer(blob, dtype, offset=offset).astype(np.int64)
+    counts = np.frombuffer(blob, dtype, offset=offset)  # added into int64 rows as it is
     return _Histogram(zeros, min_ms, max_ms, _unzigzag(zigzagged), counts)
 
 
@@ -402,28 +402,29 @@ def _p95_with_today(block: _Block, today: list[_Histogram | None]) -> list[float
     matrix = np.zeros((len(today), end - lowest + 1), np.int64)  # column 0 holds exact zeros
     matrix[:, 0] = block.counts[:, 0]
     matrix[:, shift + 1:shift + block.counts.shape[1]] = block.counts[:, 1:]
-    low, high = block.low_ms.copy(), block.high_ms.copy()
+    today_low = np.full(len(today), np.inf)
+    today_high = np.full(len(today), -np.inf)
     for row, histogram in enumerate(today):
         if histogram is None:
             continue
         matrix[row, 0] += histogram.zeros
         start = histogram.first - lowest + 1
         matrix[row, start:start + len(histogram.counts)] += histogram.counts
-        low[row] = min(low[row], histogram.min_ms)
-        high[row] = max(high[row], histogram.max_ms)
+        today_low[row], today_high[row] = histogram.min_ms, histogram.max_ms
+    low = np.minimum(block.low_ms, today_low).tolist()
+    high = np.maximum(block.high_ms, today_high).tolist()
     cumulative = matrix.cumsum(axis=1)
     totals = cumulative[:, -1]
     ranks = np.maximum(1, np.ceil(P95 * totals.astype(np.float64)))
     positions = (cumulative < ranks[:, None]).sum(axis=1).tolist()
     answers: list[float | None] = []
-    for row, position in enumerate(positions):
-        if not totals[row] or low[row] > high[row]:
+    for position, total, least, most in zip(positions, totals.tolist(), low, high, strict=True):
+        if not total or least > most:
             answers.append(None)
         elif position == 0:
             answers.append(0.0)
         else:
-            value = bucket_value(lowest + position - 1)
-            answers.append(min(float(high[row]), max(float(low[row]), value)))
+            answers.append(min(most, max(least, bucket_value(lowest + position - 1))))
     return answers
 
 
@@ -522,22 +523,25 @@ def _uptimes(
             for index in np.flatnonzero(settled & (states == MIXED)).tolist():
                 exact = _seconds_from_changes(connection, kept[index], low, high)
                 totals[index, window, :4] += exact[:4]
-    lengths = [int(WINDOWS[name].total_seconds()) for name in READ_MODEL_WINDOWS]
-    for index, (past, fact, last_s) in enumerate(zip(pasts, facts, last, strict=True)):
+    for index in np.flatnonzero(~settled).tolist():
+        last_s = last[index]
         if last_s is None:
             continue  # never a result: no edges, no tail
-        if not settled[index]:  # rare: an edge's hour is still open (half-hour zones)
-            for window, name in enumerate(READ_MODEL_WINDOWS):
-                sums = [0] * 6
-                _edge_seconds(connection, kept[index], layout.edges[name], past.edge_rows,
-                              last_s, sums)
-                totals[index, window] += sums
-        tail_index = STATE_INDEX.get(fact.tail_state)
-        if tail_index is not None:
-            for window, length in enumerate(lengths):
-                start = max(now_s - length, last_s)
-                if now_s > start:
-                    totals[index, window, tail_index] += now_s - start
+        # Rare: an edge's hour is still open (zones off the whole hour).
+        for window, name in enumerate(READ_MODEL_WINDOWS):
+            sums = [0] * 6
+            _edge_seconds(connection, kept[index], layout.edges[name], pasts[index].edge_rows,
+                          last_s, sums)
+            totals[index, window] += sums
+    # The tail: from the last result to now, in the state it left (not counted when paused).
+    tail_states = np.array([STATE_INDEX.get(f.tail_state, -1) if s is not None else -1
+                            for f, s in zip(facts, last, strict=True)], np.int64)
+    tailed = tail_states >= 0
+    since = np.array([s if s is not None else now_s for s in last], np.int64)[tailed]
+    for window, name in enumerate(READ_MODEL_WINDOWS):
+        start = np.maximum(now_s - int(WINDOWS[name].total_seconds()), since)
+        np.add.at(totals, (everyone[tailed], window, tail_states[tailed]),
+                  np.maximum(now_s - start, 0))
     observed = totals[:, :, 0] + totals[:, :, 1] + totals[:, :, 2]
     ratios = ((totals[:, :, 0] + totals[:, :, 1]) / np.maximum(observed, 1)).tolist()
     seen = (observed > 0).tolist()
