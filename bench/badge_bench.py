@@ -11,9 +11,10 @@ loopback with keep-alive connections (wrk, Debian package `wrk`):
   own pauses;
 - badge p99 latency at a constant offered load of `--rate` requests per second (target < 5 ms at
   3,000/s), from bench/open_loop.py: latency counts from when each request was due, so a server
-  pause counts for every request it delayed (no coordinated omission). Measured twice: with the
-  read model quiet, and with results arriving (the database changes every second, so the read
-  model is rebuilt every 5 s as with probes on);
+  pause counts for every request it delayed (no coordinated omission). Measured three times:
+  with the read model quiet; with results arriving (the database changes every second, so the
+  read model is rebuilt every 5 s as with probes on); and on a second server with the probe
+  engine on, every monitor checked against a local target (`--no-probes` skips it);
 - /api/v1/status requests per second (target >= 1,000/s);
 - the status page's time to fully rendered in headless Chromium: from navigation until the
   script is idle, the banner is shown and every group's bars are drawn (target < 1.5 s).
@@ -205,6 +206,35 @@ def measure_wrk(url: str, monitors: int, seconds: int, connections: int,
     print(f"/api/v1/status: {rate:,.0f} req/s, p99 {p99:.2f} ms (target >= 1,000/s)")
 
 
+@contextmanager
+def probing_every_monitor(interval_s: int) -> Iterator[None]:
+    """Point every monitor at a local HTTP target, checked every `interval_s` seconds."""
+    from sqlalchemy import update
+
+    from storage.db import get_engine
+    from storage.models import Monitor
+    from tests.conftest import free_port
+    from tests.switchable_target import SwitchableTarget
+
+    target = SwitchableTarget(free_port()).start()
+    with get_engine().begin() as connection:
+        connection.execute(update(Monitor.__table__).values(url=target.url, interval=interval_s))
+    try:
+        yield
+    finally:
+        target.stop()
+
+
+def measure_probes_on(url: str, monitors: int, seconds: int, rate: int,
+                      open_connections: int, interval_s: int) -> None:
+    """Badge p99 while the probe engine records real results: the realistic case."""
+    paths = [f"/badge/m{m}/{badge}" for m in range(1, monitors + 1) for badge in BADGES]
+    wrk(url, paths, 2, 8)  # warm
+    result = open_loop(url, paths, rate, seconds, open_connections)
+    _print_open_loop(f"badges, probes on ({monitors} monitors checked every {interval_s} s, "
+                     f"the read model rebuilt every 5 s)", result)
+
+
 def print_rebuild(monitors: int) -> None:
     """What a rebuild costs where it is built (the read model's own process) and what installing
     it costs the web process (the only part that shares the event loop's GIL)."""
@@ -235,6 +265,10 @@ def main() -> None:
     parser.add_argument("--open-connections", type=int, default=16,
                         help="keep-alive connections the constant-rate generator spreads over")
     parser.add_argument("--no-page", action="store_true", help="skip the status page render")
+    parser.add_argument("--no-probes", action="store_true",
+                        help="skip the badge p99 with the probe engine on (a second server)")
+    parser.add_argument("--probe-interval", type=int, default=10,
+                        help="seconds between checks of each monitor in the probes-on run")
     parser.add_argument("--page-only", action="store_true",
                         help="measure only the status page render (skips wrk and the rebuild)")
     args = parser.parse_args()
@@ -268,6 +302,15 @@ def main() -> None:
             print(f"status page, time to fully rendered in headless Chromium: median "
                   f"{statistics.median(times):.2f} s over {len(times)} loads "
                   f"(min {min(times):.2f}, max {max(times):.2f}; target < 1.5 s)")
+    if not args.page_only and not args.no_probes:
+        with probing_every_monitor(args.probe_interval), running_upwatch(
+            free_port(), {**env, "UPWATCH_PROBES": "true"}, workdir / "server-probes.log"
+        ) as server:
+            wait_until(lambda: httpx.get(f"{server.url}/api/v1/status").status_code == 200, 60,
+                       "the first snapshot")
+            time.sleep(args.probe_interval)  # every monitor checked once: results keep coming
+            measure_probes_on(server.url, args.monitors, args.seconds, args.rate,
+                              args.open_connections, args.probe_interval)
     shutil.rmtree(workdir, ignore_errors=True)
 
 

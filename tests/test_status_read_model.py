@@ -4,6 +4,7 @@ are built once per snapshot and name the same incidents per day as PublicStatus.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import os
 import signal
@@ -22,10 +23,12 @@ from storage.results import record_result
 from storage.status import public_status
 from tests.server_process import wait_until
 from tests.status_support import monitor
+from web.feeds import feed_body
 from web.read_model import ReadModel, running_read_model
 from web.refresh_policy import RefreshPolicy, change_fingerprint, keep_building
 from web.snapshot_builder import SnapshotBuilderProcess
-from web.snapshot_wire import unpack_snapshot
+from web.snapshot_wire import pack_status, unpack_snapshot
+from web.status_api import status_json_body
 
 
 def test_the_fingerprint_moves_with_results_and_incidents_only() -> None:
@@ -139,6 +142,22 @@ def test_the_builder_process_answers_notices_and_stops() -> None:
     assert builder.pid is not None
     with pytest.raises(ProcessLookupError):
         os.kill(builder.pid, 0)
+
+
+def test_a_packed_snapshot_holds_what_the_public_answers_need() -> None:
+    monitor("Shop")
+    create_incident("Checkout is slow", "investigating", "Looking into it.")
+    status = public_status()
+    snapshot = unpack_snapshot(pack_status(status, built_at=123.0))
+    assert (snapshot.built_at, snapshot.overall, snapshot.known) == (123.0, status.overall, True)
+    [component] = snapshot.components.values()
+    assert component == dataclasses.replace(status.components[0], bars=())  # badges need no bars
+    assert snapshot.status == status and snapshot.status is snapshot.status  # unpickled once
+    assert snapshot.status_json is not None
+    assert snapshot.status_json.body == status_json_body(status)
+    assert {kind: answer.body for kind, answer in snapshot.feeds.items()} == {
+        kind: feed_body(status, kind) for kind in ("atom", "rss")}
+    assert b"Checkout is slow" in snapshot.feeds["atom"].body
 
 
 def test_bars_name_the_incidents_of_each_day_and_are_built_once() -> None:
