@@ -70,9 +70,11 @@ def test_no_public_answer_shows_private_things() -> None:
                          "subheader", "title", "expander"):
         for element in getattr(page, element_type):
             shown.append(str(getattr(element, "value", "") or getattr(element, "label", "")))
-    charts = [str(chart.proto) for chart in page.get("vega_lite_chart")]
-    assert charts and "Checkout" in charts[0]  # the bars' data and tooltips are searched too
-    shown.extend(charts)
+    # The day bars travel to the browser as a component's payload: their names and hover
+    # texts are searched too.
+    bars = [element.proto.bytes.decode() for element in page.get("bidi_component")]
+    assert bars and "Checkout" in bars[0]
+    shown.extend(bars)
     text = " ".join(shown)
     assert "Checkout" in text and "Public trouble" in text
     assert_clean("the status page", text)
