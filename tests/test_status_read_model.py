@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import io
+import json
 import os
 import signal
 import threading
@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-import pyarrow as pa
 import pytest
 
 from checks.result import ProbeResult
@@ -161,7 +160,7 @@ def test_a_packed_snapshot_holds_what_the_public_answers_need() -> None:
 
 
 def test_bars_name_the_incidents_of_each_day_and_are_built_once() -> None:
-    from ui.status_bars import group_specs, incident_titles_by_day
+    from ui.status_bars import group_bars, incident_titles_by_day
 
     shop = monitor("Shop")
     monitor("Search")
@@ -174,12 +173,12 @@ def test_bars_name_the_incidents_of_each_day_and_are_built_once() -> None:
         for bar in component.bars:
             expected = [i.title for i in status.incidents_on(component.id, bar.day)]
             assert titles.get((component.id, bar.day), []) == expected
-    specs = group_specs(status)
-    assert group_specs(status) is specs
-    day_bars = specs[0]["layer"][0]  # the bars; the second layer holds the names
-    data = specs[0]["datasets"][day_bars["data"]["name"]]
-    table = pa.ipc.open_stream(io.BytesIO(data)).read_all().to_pandas()
-    assert len(table) == 2 * 90 and set(table["component"]) == {"Shop", "Search"}
-    assert day_bars["mark"]["type"] == "rect"
+    payloads = group_bars(status)
+    assert group_bars(status) is payloads
+    [rows] = [json.loads(payload)["rows"] for payload in payloads]  # one group
+    assert {row["name"] for row in rows} == {"Shop", "Search"}
+    assert all(len(row["days"]) == len(row["titles"]) == 90 for row in rows)
     today = next(c for c in components if c.id == shop.id).bars[-1].day
     assert titles[(shop.id, today)] == ["Checkout is slow"]  # still open: every day since
+    shop_row = next(row for row in rows if row["name"] == "Shop")
+    assert "Checkout is slow" in shop_row["titles"][-1]
