@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Literal
 
 from web.font_metrics import Font, text_width
@@ -103,6 +104,7 @@ def _preferred_width(text: str, font: Font) -> int:
     return width + 1 if width % 2 == 0 else width
 
 
+@lru_cache(maxsize=256)  # a few fills in practice; Decimal arithmetic is most of a render
 def _is_light(fill: str) -> bool:
     digits = fill[1:]
     if len(digits) == 3:

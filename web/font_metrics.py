@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -57,6 +57,9 @@ def _all_ranges() -> dict[str, list[list[float]]]:
     return fonts
 
 
+# Badge texts repeat (labels, states, most percentages): measured once each. Bounded, since
+# labels come from requests.
+@lru_cache(maxsize=4096)
 def text_width(text: str, font: Font) -> float:
     """Width of `text` in px, unrounded."""
     table = _width_table(font)
