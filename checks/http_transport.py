@@ -22,7 +22,7 @@ import typing
 import httptools
 import httpx
 
-__all__ = ["PhaseMarks", "ProbeTransport", "phase_marks"]
+__all__ = ["PhaseMarks", "ProbeTransport", "ResponseHeadTooLarge", "phase_marks"]
 
 
 class PhaseMarks:
@@ -41,11 +41,20 @@ class PhaseMarks:
 # Reading from the socket pauses while this much body is buffered and unread: a target sending
 # a huge body must not keep the loop busy filling memory the probe will never look at.
 READ_AHEAD_BYTES = 64 * 1024
+# llhttp sets no bound on a response's head: a target sending header lines without end would
+# fill memory until the deadline (a gigabyte in a few seconds on a fast link). httpcore
+# refused a head past this size too. Interim (1xx) heads count towards it.
+MAX_HEAD_BYTES = 100 * 1024
 DEFAULT_PORTS = {b"http": 80, b"https": 443}
 # What httpcore called these, which describe_http_error reads as "closed before the response
 # was complete".
 _NO_RESPONSE = "Server disconnected without sending a response."
 _INCOMPLETE_BODY = "peer closed connection without sending complete message body"
+_HEAD_TOO_LARGE = f"response head larger than {MAX_HEAD_BYTES // 1024} KiB"
+
+
+class ResponseHeadTooLarge(httpx.RemoteProtocolError):
+    """The response's head went past MAX_HEAD_BYTES without ending."""
 
 
 class _Exchange(asyncio.Protocol):
@@ -56,7 +65,6 @@ class _Exchange(asyncio.Protocol):
     def __init__(self, marks: PhaseMarks, head_only: bool) -> None:
         self.marks = marks
         self.head_only = head_only  # a HEAD request: the answer's length describes no body
-        self.tls = False
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.status_code = 0
@@ -66,6 +74,7 @@ class _Exchange(asyncio.Protocol):
         self.framed = False  # Content-Length or chunked: the body has an end short of EOF
         self.informational = False
         self.head_done = False
+        self.head_bytes = 0  # received before the head was complete
         self.body_done = False
         self.body = bytearray()
         self.reading_paused = False
@@ -92,6 +101,10 @@ class _Exchange(asyncio.Protocol):
             except httptools.HttpParserError as exc:
                 if not (self.head_done and self.head_only):
                     self.invalid = str(exc) or type(exc).__name__
+            if not self.head_done:
+                self.head_bytes += len(data)
+                if self.head_bytes > MAX_HEAD_BYTES and self.invalid is None:
+                    self.invalid = _HEAD_TOO_LARGE
         if len(self.body) >= READ_AHEAD_BYTES and not self.reading_paused:
             self.reading_paused = True
             if self.transport is not None:
@@ -184,6 +197,8 @@ class _Exchange(asyncio.Protocol):
 
     def broken(self, incomplete: str) -> httpx.TransportError:
         """The error for a response that cannot go on; `incomplete` says what was cut short."""
+        if self.invalid is _HEAD_TOO_LARGE:
+            return ResponseHeadTooLarge(_HEAD_TOO_LARGE)
         if self.invalid is not None:
             return httpx.RemoteProtocolError(f"invalid HTTP response ({self.invalid})")
         lost = self.lost
@@ -227,12 +242,11 @@ class _ConnectionInfo:
         return None
 
 
-def _close(transport: asyncio.Transport, exchange: _Exchange) -> None:
-    # No TLS close_notify exchange: a misbehaving peer could hold the socket open waiting.
-    if exchange.tls:
-        transport.abort()
-    else:
-        transport.close()
+def _close(transport: asyncio.Transport) -> None:
+    # abort(), not close(): close() keeps the socket until unsent request bytes are written
+    # (forever, if the peer stops reading) and over TLS waits for the peer's close_notify.
+    # Nothing sent is still wanted once the check has its answer or has given up.
+    transport.abort()
 
 
 class _Body(httpx.AsyncByteStream):
@@ -267,7 +281,7 @@ class _Body(httpx.AsyncByteStream):
                 raise httpx.ReadTimeout(str(exc)) from exc
 
     async def aclose(self) -> None:
-        _close(self._transport, self._exchange)
+        _close(self._transport)
 
 
 def _request_head(request: httpx.Request) -> bytes:
@@ -325,7 +339,7 @@ class ProbeTransport(httpx.AsyncBaseTransport):
                 except TimeoutError as exc:
                     raise httpx.ReadTimeout(str(exc)) from exc
         except BaseException:
-            _close(transport, exchange)
+            _close(transport)
             raise
         return httpx.Response(
             exchange.status_code,
@@ -374,7 +388,6 @@ class ProbeTransport(httpx.AsyncBaseTransport):
             transport.abort()
             raise httpx.ConnectError("connection closed during the TLS handshake")
         exchange.marks.tls_done = time.perf_counter()
-        exchange.tls = True
         exchange.transport = tls  # flow control now goes through the TLS layer
         return tls
 

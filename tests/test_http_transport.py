@@ -4,6 +4,8 @@ outcome), with connect, TLS and first-byte instants noted on the connection."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 
 import pytest
 
@@ -125,3 +127,53 @@ async def test_a_line_break_in_a_header_is_never_sent(client) -> None:
         server.close()
     assert (result.outcome, result.reason) == ("down", "a request header contains a line break")
     assert received == []
+
+
+async def test_a_response_head_that_never_ends_is_cut_off(client) -> None:
+    """Header lines without end must not fill memory until the deadline."""
+
+    async def endless_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            while True:
+                writer.write(b"X-Filler: " + b"a" * 1000 + b"\r\n")
+                await writer.drain()
+
+    server = await asyncio.start_server(endless_head, "127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+        result = await probe_http(url, 5.0, client)
+    finally:
+        server.close()
+    assert (result.outcome, result.reason) == ("down", "response head larger than 100 KiB")
+    assert result.latency_ms < 1000  # refused as soon as it is too long, not at the deadline
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+async def test_a_request_the_target_never_reads_leaves_no_socket_open(client) -> None:
+    """The request is still waiting to be written when the deadline ends the check."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def never_reads(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+        with contextlib.suppress(asyncio.CancelledError):  # the test's loop ends
+            await asyncio.sleep(60)
+
+    server = await asyncio.start_server(never_reads, "127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+        before = _open_fds()
+        options = HttpOptions(method="POST", body="x" * 8_000_000)  # more than socket buffers
+        result = await probe_http(url, 0.5, client, options)
+        await asyncio.sleep(0.1)
+        # The target's end of the connection is still open; the probe's end must not be.
+        assert (result.outcome, len(accepted), _open_fds()) == ("down", 1, before + 1)
+    finally:
+        for writer in accepted:
+            writer.transport.abort()
+        server.close()
