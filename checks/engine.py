@@ -244,7 +244,8 @@ class ProbeEngine:
         except Exception:
             log.exception("could not read monitors; keeping the current schedule")
             return
-        await self._apply(specs, first_sync=self.last_tick is None)
+        if not await self._apply(specs, first_sync=self.last_tick is None):
+            return  # stopped halfway: not a sync that took effect
         # The schedule (jobs, checks, specs) lives until the next edit; left to the cyclic
         # garbage collector it would be traversed by every full collection, about a tenth of
         # the CPU per check with 10,000 monitors. Frozen objects are still freed by reference
@@ -252,8 +253,9 @@ class ProbeEngine:
         gc.freeze()
         self.last_tick = time.time()
 
-    async def _apply(self, specs: dict[int, CheckSpec], *, first_sync: bool) -> None:
-        """Make the schedule match `specs`: drop, add and replace jobs.
+    async def _apply(self, specs: dict[int, CheckSpec], *, first_sync: bool) -> bool:
+        """Make the schedule match `specs`: drop, add and replace jobs. False if the engine
+        began stopping before every job was in place.
 
         Jobs are added with the scheduler paused: running, every added job would queue a
         scheduler wake-up of its own (10,000 of them at start). They are added in the order
@@ -276,7 +278,7 @@ class ProbeEngine:
         changed.sort(key=lambda change: change[0])
         for start in range(0, len(changed), JOBS_ADDED_BETWEEN_RUNS):
             if self._stopping is not None and self._stopping.is_set():
-                return  # the scheduler stays paused for the engine to stop
+                return False  # the scheduler stays paused for the engine to stop
             self._scheduler.pause()
             try:
                 for offset, monitor_id, spec, every in changed[
@@ -286,6 +288,7 @@ class ProbeEngine:
             finally:
                 self._scheduler.resume()
             await asyncio.sleep(0)  # let the scheduler start what is due meanwhile
+        return True
 
     def _schedule(self, monitor_id: int, spec: CheckSpec, every: int, first_run: datetime) -> None:
         assert self._scheduler is not None
