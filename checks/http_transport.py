@@ -8,8 +8,8 @@ Here the request head is written in one piece and the response goes from asyncio
 callbacks straight into httptools (llhttp, in C); httpx keeps the client API, the Response,
 content decoding and redirects.
 
-The connection also notes when it was made, when the TLS handshake ended and when the first
-response byte arrived, which gives the probe its phase timings.
+The connection also notes when connecting started, when it was made and when the TLS handshake
+ended; with the instant the head was read, those give the probe its phase timings.
 """
 
 from __future__ import annotations
@@ -28,14 +28,12 @@ __all__ = ["PhaseMarks", "ProbeTransport", "ResponseHeadTooLarge", "phase_marks"
 class PhaseMarks:
     """perf_counter() instants of one connection's phases; None until reached."""
 
-    __slots__ = ("connect_started", "connected", "first_byte", "request_sent", "tls_done")
+    __slots__ = ("connect_started", "connected", "tls_done")
 
     def __init__(self) -> None:
         self.connect_started: float | None = None
         self.connected: float | None = None
         self.tls_done: float | None = None
-        self.request_sent: float | None = None
-        self.first_byte: float | None = None
 
 
 # Reading from the socket pauses while this much body is buffered and unread: a target sending
@@ -91,8 +89,6 @@ class _Exchange(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        if self.marks.first_byte is None and self.marks.request_sent is not None:
-            self.marks.first_byte = time.perf_counter()
         if self.invalid is None and not self.body_done:
             try:
                 self.parser.feed_data(data)
@@ -399,7 +395,6 @@ class ProbeTransport(httpx.AsyncBaseTransport):
             lost = exchange.lost or ConnectionResetError("connection closed")
             raise httpx.WriteError(str(lost)) from lost
         transport.write(data)
-        exchange.marks.request_sent = time.perf_counter()
         try:
             await _within(timeout, exchange.wait_writable())
         except TimeoutError as exc:
