@@ -21,7 +21,7 @@ from typing import TypeVar
 import httpx
 
 from checks.check_options import HttpOptions, JsonAssertion, show_json_value
-from checks.http_transport import ProbeTransport, ResponseHeadTooLarge, phase_marks
+from checks.http_transport import ProbeTransport, ResponseHeadersTooLarge, phase_marks
 from checks.result import Outcome, ProbeResult
 from checks.tcp_probe import (
     ProbeFailure,
@@ -389,7 +389,7 @@ def describe_http_error(exc: httpx.HTTPError) -> str:
         return "unsupported URL scheme: use http:// or https://"
     if isinstance(exc, httpx.TooManyRedirects):
         return "too many redirects"
-    if isinstance(exc, ResponseHeadTooLarge):
+    if isinstance(exc, ResponseHeadersTooLarge):
         return str(exc)
     ssl_error = _find_cause(exc, ssl.SSLError)
     if ssl_error is not None:

@@ -17,7 +17,7 @@ __all__ = [
     "NO_RESPONSE",
     "Exchange",
     "PhaseMarks",
-    "ResponseHeadTooLarge",
+    "ResponseHeadersTooLarge",
 ]
 
 
@@ -35,19 +35,20 @@ class PhaseMarks:
 # Reading from the socket pauses while this much body is buffered and unread: a target sending
 # a huge body must not keep the loop busy filling memory the probe will never look at.
 READ_AHEAD_BYTES = 64 * 1024
-# llhttp sets no bound on a response's head: a target sending header lines without end would
-# fill memory until the deadline (a gigabyte in a few seconds on a fast link). httpcore
-# refused a head past this size too. Interim (1xx) heads count towards it.
-MAX_HEAD_BYTES = 100 * 1024
+# llhttp sets no bound on header lines: a target sending them without end, in the head or as
+# trailers after a chunked body, would fill memory until the deadline (a gigabyte in a few
+# seconds on a fast link). httpcore refused a head past this size too. Interim (1xx) heads,
+# chunk framing and trailers all count towards it.
+MAX_HEADER_BYTES = 100 * 1024
 # What httpcore called these, which describe_http_error reads as "closed before the response
 # was complete".
 NO_RESPONSE = "Server disconnected without sending a response."
 INCOMPLETE_BODY = "peer closed connection without sending complete message body"
-_HEAD_TOO_LARGE = f"response head larger than {MAX_HEAD_BYTES // 1024} KiB"
+_HEADERS_TOO_LARGE = f"response headers larger than {MAX_HEADER_BYTES // 1024} KiB"
 
 
-class ResponseHeadTooLarge(httpx.RemoteProtocolError):
-    """The response's head went past MAX_HEAD_BYTES without ending."""
+class ResponseHeadersTooLarge(httpx.RemoteProtocolError):
+    """The response's head, or its trailers, went past MAX_HEADER_BYTES."""
 
 
 class Exchange(asyncio.Protocol):
@@ -67,7 +68,7 @@ class Exchange(asyncio.Protocol):
         self.framed = False  # Content-Length or chunked: the body has an end short of EOF
         self.informational = False
         self.head_done = False
-        self.head_bytes = 0  # received before the head was complete
+        self.header_bytes = 0  # received without carrying body: head, chunk framing, trailers
         self.body_done = False
         self.body = bytearray()
         self.reading_paused = False
@@ -85,6 +86,7 @@ class Exchange(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.invalid is None and not self.body_done:
+            body_buffered = len(self.body)
             try:
                 self.parser.feed_data(data)
             except httptools.HttpParserUpgrade:
@@ -92,10 +94,10 @@ class Exchange(asyncio.Protocol):
             except httptools.HttpParserError as exc:
                 if not (self.head_done and self.head_only):
                     self.invalid = str(exc) or type(exc).__name__
-            if not self.head_done:
-                self.head_bytes += len(data)
-                if self.head_bytes > MAX_HEAD_BYTES and self.invalid is None:
-                    self.invalid = _HEAD_TOO_LARGE
+            if not self.body_done and len(self.body) == body_buffered:
+                self.header_bytes += len(data)
+                if self.header_bytes > MAX_HEADER_BYTES and self.invalid is None:
+                    self.invalid = _HEADERS_TOO_LARGE
         if len(self.body) >= READ_AHEAD_BYTES and not self.reading_paused:
             self.reading_paused = True
             if self.transport is not None:
@@ -188,8 +190,8 @@ class Exchange(asyncio.Protocol):
 
     def broken(self, incomplete: str) -> httpx.TransportError:
         """The error for a response that cannot go on; `incomplete` says what was cut short."""
-        if self.invalid is _HEAD_TOO_LARGE:
-            return ResponseHeadTooLarge(_HEAD_TOO_LARGE)
+        if self.invalid is _HEADERS_TOO_LARGE:
+            return ResponseHeadersTooLarge(_HEADERS_TOO_LARGE)
         if self.invalid is not None:
             return httpx.RemoteProtocolError(f"invalid HTTP response ({self.invalid})")
         lost = self.lost

@@ -26,10 +26,10 @@ from checks.http_response import (
     NO_RESPONSE,
     Exchange,
     PhaseMarks,
-    ResponseHeadTooLarge,
+    ResponseHeadersTooLarge,
 )
 
-__all__ = ["PhaseMarks", "ProbeTransport", "ResponseHeadTooLarge", "phase_marks"]
+__all__ = ["PhaseMarks", "ProbeTransport", "ResponseHeadersTooLarge", "phase_marks"]
 
 DEFAULT_PORTS = {b"http": 80, b"https": 443}
 

@@ -129,25 +129,34 @@ async def test_a_line_break_in_a_header_is_never_sent(client) -> None:
     assert received == []
 
 
-async def test_a_response_head_that_never_ends_is_cut_off(client) -> None:
-    """Header lines without end must not fill memory until the deadline."""
+@pytest.mark.parametrize(
+    "start",
+    [
+        b"HTTP/1.1 200 OK\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n",
+    ],
+    ids=["head", "trailers"],
+)
+async def test_header_lines_that_never_end_are_cut_off(client, start: bytes) -> None:
+    """Header lines without end (in the head, or as trailers after a chunked body) must not
+    fill memory until the deadline."""
 
-    async def endless_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def endless_headers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 200 OK\r\n")
+        writer.write(start)
         with contextlib.suppress(ConnectionError, asyncio.CancelledError):
             while True:
                 writer.write(b"X-Filler: " + b"a" * 1000 + b"\r\n")
                 await writer.drain()
 
-    server = await asyncio.start_server(endless_head, "127.0.0.1", 0)
+    server = await asyncio.start_server(endless_headers, "127.0.0.1", 0)
     try:
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
         result = await probe_http(url, 5.0, client)
     finally:
         server.close()
-    assert (result.outcome, result.reason) == ("down", "response head larger than 100 KiB")
-    assert result.latency_ms < 1000  # refused as soon as it is too long, not at the deadline
+    assert (result.outcome, result.reason) == ("down", "response headers larger than 100 KiB")
+    assert result.latency_ms < 1000  # refused as soon as they are too long, not at the deadline
 
 
 def _has_socket(local_port: int) -> bool:
