@@ -5,6 +5,7 @@ from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
 from web.fast_paths import FastPathMiddleware
+from web.page_shell import PageShellMiddleware
 from web.server import Runtime, build_routes, fast_routes, make_lifespan
 
 # router.py navigates with st.navigation. Without this, Streamlit sees the pages/ folder and, until
@@ -18,6 +19,7 @@ app = st.App(
     "router.py",
     routes=build_routes(runtime),
     middleware=[Middleware(FastPathMiddleware, routes=fast_routes(runtime),
-                           read_model=runtime.read_model)],
+                           read_model=runtime.read_model),
+                Middleware(PageShellMiddleware)],
     lifespan=make_lifespan(runtime),
 )

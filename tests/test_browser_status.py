@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -75,8 +76,12 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         free_port(), env, tmp_path / "server.log"
     ) as server:
         page.set_viewport_size({"width": 1280, "height": 900})
+        asked = []
+        page.on("request", lambda request: asked.append(urlsplit(request.url).path))
         page.goto(f"{server.url}/status")
         page.wait_for_selector(READY)
+        # The shell said where the server is: no guess at /status as the app's base URL first.
+        assert "/_stcore/health" in asked and "/status/_stcore/health" not in asked
         page.get_by_text("Partial outage").wait_for()
         page.get_by_role("heading", name="Acme status").wait_for()
         for group in GROUPS:
