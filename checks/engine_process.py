@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import sys
 import threading
@@ -23,6 +22,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+
+from core.child_process import PipedChild
 
 log = logging.getLogger(__name__)
 
@@ -109,34 +110,20 @@ class ProbeEngineProcess:
     def __init__(self, *, on_recorded: Callable[[], None] = lambda: None, **engine_options) -> None:
         self._on_recorded = on_recorded
         self._engine_options = engine_options
-        self._process: multiprocessing.process.BaseProcess | None = None
-        self._pipe: Connection | None = None
-        self._reader: threading.Thread | None = None
+        self._child: PipedChild | None = None
         self._first_report = threading.Event()
         self.counters = EngineCounters()
 
     def start(self, ready_timeout_s: float = 30.0) -> None:
-        # spawn, not fork: the web process has threads (and locks) that a fork would copy mid-use.
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        self._process = context.Process(
-            target=_child_main, args=(theirs, self._engine_options),
-            name="upwatch-probes", daemon=True,
-        )
-        self._process.start()
-        theirs.close()
-        self._pipe = ours
-        self._reader = threading.Thread(target=self._read, name="upwatch-probe-notices",
-                                        daemon=True)
-        self._reader.start()
+        self._child = PipedChild.spawn("upwatch-probes", _child_main, (self._engine_options,),
+                                       self._read)
         if not self._first_report.wait(ready_timeout_s):
             log.warning("the probe process has not reported within %.0f s", ready_timeout_s)
 
-    def _read(self) -> None:
-        assert self._pipe is not None
+    def _read(self, pipe: Connection) -> None:
         while True:
             try:
-                kind, counters = self._pipe.recv()
+                kind, counters = pipe.recv()
             except (EOFError, OSError):
                 return
             self.counters = counters
@@ -148,22 +135,12 @@ class ProbeEngineProcess:
                     log.exception("a listener of recorded results failed")
 
     def stop(self, timeout_s: float = 15.0) -> None:
-        if self._process is None or self._pipe is None:
-            return
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self._pipe.send("stop")
-        self._process.join(timeout_s)
-        if self._process.is_alive():
-            log.warning("the probe process did not stop in %.0f s; terminating it", timeout_s)
-            self._process.terminate()
-            self._process.join(5)
-        if self._reader is not None:
-            self._reader.join(2)
-        self._pipe.close()
+        if self._child is not None:
+            self._child.stop(lambda pipe: pipe.send("stop"), timeout_s)
 
     @property
     def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
+        return None if self._child is None else self._child.process.pid
 
     @property
     def results_written(self) -> int:

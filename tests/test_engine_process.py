@@ -47,7 +47,7 @@ def test_the_child_probes_records_and_tells_the_parent() -> None:
         ).all()
     assert results and results[0].outcome == "up"
     assert {"connect", "ttfb", "total"} <= set(results[0].phases)
-    assert child._process is not None and not child._process.is_alive()
+    assert child._child is not None and not child._child.process.is_alive()
 
 
 def _niceness(pid: int) -> int:

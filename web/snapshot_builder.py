@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
+from core.child_process import PipedChild
 from web.refresh_policy import RefreshPolicy
 
 log = logging.getLogger(__name__)
@@ -74,29 +74,17 @@ class SnapshotBuilderProcess:
         self._policy = policy
         self._on_snapshot = on_snapshot
         self._on_confirmed = on_confirmed
-        self._process: multiprocessing.process.BaseProcess | None = None
-        self._pipe: Connection | None = None
-        self._reader: threading.Thread | None = None
+        self._child: PipedChild | None = None
         self._send_lock = threading.Lock()
 
     def start(self) -> None:
-        # spawn, not fork: the web process has threads (and locks) that a fork would copy mid-use.
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        self._process = context.Process(target=_child_main, args=(theirs, self._policy),
-                                        name="upwatch-read-model", daemon=True)
-        self._process.start()
-        theirs.close()
-        self._pipe = ours
-        self._reader = threading.Thread(target=self._read, name="upwatch-read-model-notices",
-                                        daemon=True)
-        self._reader.start()
+        self._child = PipedChild.spawn("upwatch-read-model", _child_main, (self._policy,),
+                                       self._read)
 
-    def _read(self) -> None:
-        assert self._pipe is not None
+    def _read(self, pipe: Connection) -> None:
         while True:
             try:
-                message = memoryview(self._pipe.recv_bytes())
+                message = memoryview(pipe.recv_bytes())
             except (EOFError, OSError):
                 return
             try:
@@ -108,38 +96,28 @@ class SnapshotBuilderProcess:
                 log.exception("could not install a read-model snapshot")
 
     def _send(self, message: bytes) -> None:
-        pipe = self._pipe
-        if pipe is None:
+        child = self._child
+        if child is None:
             return
         with self._send_lock, contextlib.suppress(BrokenPipeError, OSError):
-            pipe.send_bytes(message)
+            child.pipe.send_bytes(message)
 
     def mark_stale(self) -> None:
         """Safe to call from any thread, the event loop's too: a few bytes into a socket."""
         self._send(STALE)
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        if self._process is None or self._pipe is None:
-            return
-        self._send(STOP)
-        self._process.join(timeout_s)
-        if self._process.is_alive():
-            log.warning("the read-model process did not stop in %.0f s; terminating it",
-                        timeout_s)
-            self._process.terminate()
-            self._process.join(5)
-        if self._reader is not None:
-            self._reader.join(2)
-        self._pipe.close()
-        self._pipe = None
+        # Notices sent after this meet a closed pipe, and are dropped like any lost notice.
+        if self._child is not None:
+            self._child.stop(lambda pipe: pipe.send_bytes(STOP), timeout_s)
 
     def is_alive(self) -> bool:
-        return self._process is not None and self._process.is_alive()
+        return self._child is not None and self._child.process.is_alive()
 
     @property
     def exitcode(self) -> int | None:
-        return None if self._process is None else self._process.exitcode
+        return None if self._child is None else self._child.process.exitcode
 
     @property
     def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
+        return None if self._child is None else self._child.process.pid

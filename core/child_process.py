@@ -1,0 +1,54 @@
+"""A spawned child process with one pipe to it, and a thread here reading what it sends.
+
+The probe engine and the read-model builder each run in such a child; what travels on the pipe
+is theirs, starting and stopping the child is this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PipedChild:
+    process: BaseProcess
+    pipe: Connection
+    reader: threading.Thread
+
+    @classmethod
+    def spawn(cls, name: str, target: Callable[..., None], args: tuple[Any, ...],
+              read: Callable[[Connection], None]) -> PipedChild:
+        """Start `target(child_end_of_pipe, *args)` in a child process, and `read(our_end)` on a
+        thread of this one."""
+        # spawn, not fork: the web process has threads (and locks) that a fork would copy mid-use.
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        process = context.Process(target=target, args=(theirs, *args), name=name, daemon=True)
+        process.start()
+        theirs.close()
+        reader = threading.Thread(target=read, args=(ours,), name=f"{name}-notices", daemon=True)
+        reader.start()
+        return cls(process, ours, reader)
+
+    def stop(self, ask_to_stop: Callable[[Connection], None], timeout_s: float) -> None:
+        """Ask the child to stop, wait for it (terminating it past `timeout_s`), close the pipe."""
+        with contextlib.suppress(BrokenPipeError, OSError):
+            ask_to_stop(self.pipe)
+        self.process.join(timeout_s)
+        if self.process.is_alive():
+            log.warning("the %s process did not stop in %.0f s; terminating it",
+                        self.process.name, timeout_s)
+            self.process.terminate()
+            self.process.join(5)
+        self.reader.join(2)
+        self.pipe.close()
