@@ -61,6 +61,7 @@ from storage.stats import (
     among,
     daily_bars,
     latency_by_window,
+    spans,
     uptime_by_window,
 )
 
@@ -266,11 +267,12 @@ def _compute_past(
         hour_totals[name] = {}
         if ranges:
             into: dict[int, Totals] = defaultdict(_zero)
-            _sum_rollups(connection, ids, "hour", ranges, into)
+            _sum_rollups(connection, ids, spans("hour", ranges), into)
             hour_totals[name] = into
     edge_hours = {h for edges in layout.edges.values() for h, _, _ in edges}
     edge_rows = _hour_rows(connection, ids, edge_hours)
-    blobs = _histograms(connection, ids, layout.latency_days, layout.latency_hours)
+    blobs = _histograms(connection, ids, [*spans("day", layout.latency_days),
+                                          *spans("hour", layout.latency_hours)])
     bar_days = [first_bar + timedelta(days=i) for i in range(BAR_DAYS - 1)]
     edge_rows_by_monitor: dict[int, dict[int, tuple[int, ...]]] = defaultdict(dict)
     for (monitor_id, hour), row in edge_rows.items():
