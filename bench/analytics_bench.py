@@ -45,6 +45,8 @@ from analytics.uptime import segments_from_results, uptime_over
 from checks.result import ProbeResult
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+# Names the generated data's shape in reused templates: a template of another shape is not reused.
+LAYOUT = "time_ordered"
 PG_URL = os.environ.get("UPWATCH_TEST_POSTGRES_URL",
                         "postgresql+psycopg://upwatch:upwatch@127.0.0.1:5432/postgres")
 
@@ -102,24 +104,34 @@ def generate(monitors: int, hourly_days: int, full_year_hours_for: int) -> None:
                 connection.execute(insert(table), rows)
             rows.clear()
 
-    for m in range(1, monitors + 1):
-        hour_span = 365 if m <= full_year_hours_for else hourly_days
-        for d in range(365, -1, -1):
-            start = today - timedelta(days=d)
+    # Rows go in in time order, as a server writes them: each day's rows of every monitor at
+    # its start, each hour's at its start. (Monitor by monitor would put each monitor's row for
+    # today on a page of its own, which no real database does.)
+    this_hour = NOW.replace(minute=0, second=0)
+    for d in range(365, -1, -1):
+        start = today - timedelta(days=d)
+        for m in range(1, monitors + 1):
             down = 120 if rng.random() < 0.05 else 0
             rows.append({"monitor_id": m, "period": "day", "bucket_start": start,
                          "bucket_end": start + timedelta(days=1), "up_s": 86400 - down,
                          "degraded_s": 0, "down_s": down, "maintenance_s": 0, "checks": 1440,
                          "failures": down // 60, "histogram": rng.choice(day_blobs),
                          "min_ms": 40.0, "max_ms": 400.0})
-        for h in range(hour_span * 24, -1, -1):
-            start = NOW.replace(minute=0, second=0) - timedelta(hours=h)
-            rows.append({"monitor_id": m, "period": "hour", "bucket_start": start,
-                         "bucket_end": start + timedelta(hours=1), "up_s": 3600,
-                         "degraded_s": 0, "down_s": 0, "maintenance_s": 0, "checks": 60,
-                         "failures": 0, "histogram": rng.choice(hour_blobs),
-                         "min_ms": 40.0, "max_ms": 400.0})
-        flush()
+        for hour in range(24):
+            hour_start = start + timedelta(hours=hour)
+            hours_back = (this_hour - hour_start) // timedelta(hours=1)
+            if hours_back < 0:
+                break
+            for m in range(1, monitors + 1):
+                hour_span = 365 if m <= full_year_hours_for else hourly_days
+                if hours_back > hour_span * 24:
+                    continue
+                rows.append({"monitor_id": m, "period": "hour", "bucket_start": hour_start,
+                             "bucket_end": hour_start + timedelta(hours=1), "up_s": 3600,
+                             "degraded_s": 0, "down_s": 0, "maintenance_s": 0, "checks": 60,
+                             "failures": 0, "histogram": rng.choice(hour_blobs),
+                             "min_ms": 40.0, "max_ms": 400.0})
+            flush()
     flush(force=True)
 
 
@@ -310,7 +322,7 @@ def sqlite_run(args: argparse.Namespace, figures: set[str]) -> None:
     folder = tempfile.mkdtemp()
     path = Path(folder) / "bench.db"
     template = Path(tempfile.gettempdir()) / (
-        f"upwatch-bench-{args.monitors}m-{args.hourly_days}d.db")
+        f"upwatch-bench-{args.monitors}m-{args.hourly_days}d-{LAYOUT}.db")
     try:
         if args.reuse and template.exists():
             shutil.copyfile(template, path)
@@ -330,7 +342,7 @@ def sqlite_run(args: argparse.Namespace, figures: set[str]) -> None:
 def postgres_run(args: argparse.Namespace, figures: set[str]) -> None:
     from storage.db import get_engine
     name = f"upwatch_bench_{uuid4().hex[:8]}"
-    template = f"upwatch_bench_template_{args.monitors}m_{args.hourly_days}d"
+    template = f"upwatch_bench_template_{args.monitors}m_{args.hourly_days}d_{LAYOUT}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -51,6 +53,32 @@ def get_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     migrate_to_head(engine)
     return engine
+
+
+def read_connection(engine: Engine | None = None) -> Connection:
+    """A connection for statements that only read.
+
+    On PostgreSQL it comes from a pool of autocommit connections: each statement sees its own
+    snapshot, as it would in the default READ COMMITTED transaction, without the BEGIN and
+    ROLLBACK round trips that transaction costs. (Switching a pooled connection to autocommit
+    and back costs more round trips than it saves.)
+    """
+    engine = engine or get_engine()
+    if engine.dialect.name != "postgresql":
+        return engine.connect()
+    with _readers_lock:
+        reader = _readers.get(engine)
+        if reader is None:
+            reader = _readers[engine] = create_engine(
+                engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_size=5,
+                max_overflow=10)
+            # Disposing of the engine closes its readers' connections too.
+            event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
+    return reader.connect()
+
+
+_readers: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_readers_lock = threading.Lock()
 
 
 @contextmanager

@@ -50,7 +50,7 @@ from analytics.histogram import LatencyHistogram, merge_serialized
 from analytics.rollup import SUCCESS_OUTCOMES, WindowPlan, plan_window
 from analytics.uptime import COUNTED_STATES, HOUR_S, epoch_seconds, from_epoch, split_span
 from core.settings import get_settings
-from storage.db import get_engine
+from storage.db import read_connection
 from storage.models import CheckResult, Monitor, MonitorState, RollupRow, StateChange, as_utc
 
 WINDOWS: dict[str, timedelta] = {
@@ -155,7 +155,7 @@ def _current(connection: Connection, monitor_ids: Sequence[int]) -> dict[int, _C
         select(MONITORS.c.id, MONITORS.c.paused, STATES.c.state, STATES.c.last_check_at)
         .select_from(MONITORS.outerjoin(STATES, STATES.c.monitor_id == MONITORS.c.id))
         .where(among(connection, MONITORS.c.id, monitor_ids))
-    )
+    ).all()
     return {
         monitor_id: _Current("paused" if paused else (state or "pending"), as_utc(last_check_at))
         for monitor_id, paused, state, last_check_at in rows
@@ -230,7 +230,7 @@ def _sum_rollups(
                                              ROLLUPS.c.failures)]
     rows = connection.execute(_union(_span_selects(
         [ROLLUPS.c.monitor_id, *sums], spans, among(connection, ROLLUPS.c.monitor_id, monitor_ids),
-        group_by=ROLLUPS.c.monitor_id)))
+        group_by=ROLLUPS.c.monitor_id))).all()
     for monitor_id, *values in rows:  # a monitor has a row per span
         totals = into[monitor_id]
         for i, value in enumerate(values):
@@ -258,7 +258,7 @@ def _hour_rows(
                ROLLUPS.c.checks, ROLLUPS.c.failures)
         .where(among(connection, ROLLUPS.c.monitor_id, monitor_ids), ROLLUPS.c.period == "hour",
                ROLLUPS.c.bucket_start.in_([from_epoch(h) for h in sorted(hours)]))
-    )
+    ).all()
     return {
         (monitor_id, epoch_seconds(as_utc(start))): tuple(values)
         for monitor_id, start, *values in rows
@@ -371,7 +371,7 @@ def uptime_by_window(
     if not ids:
         return answer
     zone = get_settings().zone
-    with get_engine().connect() as connection:
+    with read_connection() as connection:
         current = _current(connection, ids)
         for name, length in lengths.items():
             totals = _window_totals(connection, ids, now - length, now, now, current, zone)
@@ -388,7 +388,8 @@ def _histograms(
         return blobs
     rows = connection.execute(_union(_span_selects(
         [ROLLUPS.c.monitor_id, ROLLUPS.c.histogram], spans,
-        among(connection, ROLLUPS.c.monitor_id, monitor_ids), ROLLUPS.c.min_ms.is_not(None))))
+        among(connection, ROLLUPS.c.monitor_id, monitor_ids), ROLLUPS.c.min_ms.is_not(None),
+    ))).all()
     for monitor_id, blob in rows:
         blobs[monitor_id].append(bytes(blob))
     return blobs
@@ -412,7 +413,7 @@ def latency_by_window(
     if not ids:
         return {}
     zone = get_settings().zone
-    with get_engine().connect() as connection:
+    with read_connection() as connection:
         current = _current(connection, ids)
         end = _effective_end(now, current, zone)
         if end == now:
@@ -455,7 +456,7 @@ def daily_bars(
     first = today - timedelta(days=days - 1)
     low = datetime.combine(first, time(0), tzinfo=zone)
     high = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)
-    with get_engine().connect() as connection:
+    with read_connection() as connection:
         current = _current(connection, ids)
         start_column = ROLLUPS.c.bucket_start
         if connection.dialect.name == "sqlite":
@@ -517,7 +518,7 @@ def _raw_window(
         .where(RESULTS.c.monitor_id == monitor_id, or_(*(
             and_(RESULTS.c.checked_at >= from_epoch(low), RESULTS.c.checked_at < from_epoch(high))
             for _, low, high in pieces)))
-    )
+    ).all()
     for outcome, latency in rows:
         checks += 1
         failures += outcome == "down"
@@ -553,7 +554,7 @@ def _monitor_rollups(
                                                 [from_epoch(h) for h in sorted(edge_hours)])))
     if not parts:
         return read
-    rows = connection.execute(_union(parts))
+    rows = connection.execute(_union(parts)).all()
     totals = read.totals
     for period, bucket_start, *values, min_ms, blob in rows:
         hour = epoch_seconds(as_utc(bucket_start)) if period == "hour" else None
@@ -589,7 +590,7 @@ def window_report(
         raise ValueError("the end of a window must come after its start")
     zone = get_settings().zone
     ids = [monitor_id]
-    with get_engine().connect() as connection:
+    with read_connection() as connection:
         current = _current(connection, ids)
         plan = plan_window(start, _effective_end(end, current, zone), zone)
         edges = _edges(plan, end)

@@ -37,7 +37,7 @@ from analytics.histogram import (
 from analytics.rollup import plan_window
 from analytics.uptime import HOUR_S, epoch_seconds
 from core.settings import get_settings
-from storage.db import get_engine
+from storage.db import get_engine, read_connection
 from storage.models import as_utc
 from storage.stats import (
     MONITORS,
@@ -213,7 +213,7 @@ def _current(
                STATES.c.last_check_at)
         .select_from(MONITORS.outerjoin(STATES, STATES.c.monitor_id == MONITORS.c.id))
         .where(among(connection, MONITORS.c.id, ids))
-    )
+    ).all()
     current = {}
     for monitor_id, paused, created_at, state, last in rows:
         last = as_utc(last)
@@ -237,7 +237,7 @@ def _day_rows(
         select(*columns).where(among(connection, ROLLUPS.c.monitor_id, ids),
                                ROLLUPS.c.period == "day", ROLLUPS.c.bucket_start >= low,
                                ROLLUPS.c.bucket_start < high)
-    )
+    ).all()
     by_monitor: dict[int, dict[date, tuple]] = {}
     for monitor_id, label, *values in rows:
         by_monitor.setdefault(monitor_id, {})[_day_label(label, zone)] = tuple(values)
@@ -455,7 +455,7 @@ def status_read_model(
     zone = get_settings().zone
     engine = get_engine()
     layout = _layout(now, zone)
-    with engine.connect() as connection:
+    with read_connection(engine) as connection:
         current = _current(connection, ids)
         ids = [m for m in ids if m in current]
         states = {m: facts.tail_state for m, (facts, _, _) in current.items()}
