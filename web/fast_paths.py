@@ -6,6 +6,8 @@ that stack was most of their cost per request. Middleware given to `st.App` runs
 Streamlit's, so this one hands those paths straight to their own router; everything else passes
 through untouched.
 
+Streamlit's own static files (web/static_assets) are sent from memory here too.
+
 A GET that the current snapshot has already answered (same path, same query string) is sent again
 from memory without routing: no path matching, no query parsing, no response to build. The
 routes keep those answers with the snapshot (`StatusSnapshot.remember_answer`), so a new snapshot
@@ -18,6 +20,8 @@ from starlette.routing import BaseRoute, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from web.read_model import ReadModel
+from web.static_assets import PREFIX as STATIC_PREFIX
+from web.static_assets import StaticAssets
 
 FAST_PREFIXES = ("/badge/", "/api/v1/status")
 
@@ -27,9 +31,17 @@ class FastPathMiddleware:
         self.app = app
         self.router = Router(routes=routes)  # unknown paths under the prefixes: a plain 404
         self.read_model = read_model
+        self.static = StaticAssets()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(FAST_PREFIXES):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(STATIC_PREFIX):
+            if not (self.static.serves(scope) and await self.static(scope, receive, send)):
+                await self.app(scope, receive, send)
+            return
+        if not scope["path"].startswith(FAST_PREFIXES):
             await self.app(scope, receive, send)
             return
         answer = self.read_model.snapshot.answer_for(scope) if scope["method"] == "GET" else None

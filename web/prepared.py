@@ -14,7 +14,8 @@ from starlette.types import Receive, Scope, Send
 class PreparedResponse:
     __slots__ = ("_etag_bytes", "_headers", "_not_modified_headers", "body", "etag")
 
-    def __init__(self, body: bytes, media_type: str, cache_control: str, etag: str) -> None:
+    def __init__(self, body: bytes, media_type: str, cache_control: str, etag: str,
+                 extra_headers: tuple[tuple[str, str], ...] = ()) -> None:
         self.body = body
         self.etag = etag
         self._etag_bytes = etag.encode("latin-1")
@@ -22,7 +23,9 @@ class PreparedResponse:
                       (b"etag", self._etag_bytes)]
         self._not_modified_headers = validators
         self._headers = [(b"content-length", str(len(body)).encode("latin-1")),
-                         (b"content-type", media_type.encode("latin-1")), *validators]
+                         (b"content-type", media_type.encode("latin-1")), *validators,
+                         *((name.encode("latin-1"), value.encode("latin-1"))
+                           for name, value in extra_headers)]
 
     def is_not_modified_for(self, scope: Scope) -> bool:
         """The client already holds this body (a matching If-None-Match)."""

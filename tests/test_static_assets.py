@@ -1,0 +1,60 @@
+"""Streamlit's static files from memory: the same bytes and headers as Streamlit's own handler,
+and anything this does not know left to Streamlit."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from web.fast_paths import FastPathMiddleware
+from web.read_model import ReadModel
+from web.static_assets import STATIC_DIR
+
+ENTRY = re.search(r'src="\./(static/js/[^"]+)"',
+                  (STATIC_DIR / "index.html").read_text(encoding="utf-8")).group(1)
+
+
+def client() -> TestClient:
+    async def streamlit(request):  # stands in for Streamlit's own answer
+        return PlainTextResponse(f"streamlit {request.method} {request.url.path}")
+
+    app = Starlette(routes=[Route("/{path:path}", streamlit, methods=["GET", "HEAD"])])
+    return TestClient(FastPathMiddleware(app, routes=[], read_model=ReadModel()))
+
+
+def test_a_bundle_is_sent_from_memory_with_streamlits_headers() -> None:
+    fast = client()
+    answer = fast.get(f"/{ENTRY}")
+    assert answer.status_code == 200
+    assert answer.content == (STATIC_DIR / ENTRY).read_bytes()
+    assert answer.headers["content-type"] in ("application/javascript",
+                                              "text/javascript; charset=utf-8")
+    assert answer.headers["cache-control"] == "public, immutable, max-age=31536000"
+    assert answer.headers["content-length"] == str(len(answer.content))
+    assert answer.headers["last-modified"] and answer.headers["accept-ranges"] == "bytes"
+    again = fast.get(f"/{ENTRY}", headers={"If-None-Match": answer.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    css = next((STATIC_DIR / "static" / "css").glob("*.css")).name
+    assert fast.get(f"/static/css/{css}").headers["content-type"] == "text/css; charset=utf-8"
+
+
+def test_the_same_etag_as_streamlits_own_handler() -> None:
+    # Starlette's FileResponse: md5 of "<mtime>-<size>"; a browser's cached copy revalidates.
+    import hashlib
+    stat = (STATIC_DIR / ENTRY).stat()
+    expected = hashlib.md5(f"{stat.st_mtime}-{stat.st_size}".encode()).hexdigest()
+    assert client().get(f"/{ENTRY}").headers["etag"] == f'"{expected}"'
+
+
+def test_anything_else_goes_to_streamlit() -> None:
+    fast = client()
+    for path in ("/static/js/no-such-file.js", "/static/../index.html", "/static/js/.hidden",
+                 "/static/index.html", "/static/js/", "/static/js/a/b.js"):
+        assert fast.get(path).text.startswith("streamlit GET"), path
+    ranged = fast.get(f"/{ENTRY}", headers={"Range": "bytes=0-9"})
+    assert ranged.text == f"streamlit GET /{ENTRY}"
+    assert fast.get("/status").text == "streamlit GET /status"
