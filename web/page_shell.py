@@ -7,12 +7,20 @@ and only then connects at `/`: 100-150 ms of a first visit (measured in headless
 client reads `window.__streamlit.BACKEND_BASE_URL` before guessing; this serves Streamlit's own
 `index.html` (read once) with that one setting added, with the headers Streamlit gives it.
 
+The shell also has the browser fetch, with Streamlit's own bundles, the code of the elements
+the status page shows that Streamlit loads only when one first appears (the segmented control,
+the toggle, the custom component of the day bars). Without that, they were fetched only after
+the first messages of the page's run arrived, a second round of requests on the way to a drawn
+page. Their file names come from Streamlit's bundle (they carry content hashes); an element whose
+code cannot be found there is simply not preloaded.
+
 Only the public page: visitors arrive there from links and bookmarks, while the internal pages
 are reached from `/`, where the client's first guess is already right.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +30,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 SHELL_PATHS = frozenset({"/status"})
 INDEX_HTML = Path(streamlit.__file__).parent / "static" / "index.html"
+# The bundles of the elements the status page shows beyond Streamlit's core ones.
+STATUS_PAGE_ELEMENTS = ("ButtonGroup", "Checkbox", "BidiComponent")
 
 
 # The app is served at the root (a base URL path would put the page at another path).
@@ -33,9 +43,50 @@ def shell_with_server_url(index_html: str) -> str:
     return index_html.replace("<head>", "<head>" + SERVER_URL_SETTING, 1)
 
 
+def lazy_bundles(entry_js: str, elements: tuple[str, ...]) -> list[str]:
+    """The JavaScript files (names relative to static/js) that Streamlit's entry bundle imports
+    when one of `elements` first appears: the element's own file and what it needs. Read from
+    the bundler's import calls, `import(`./Name.hash.js`),__vite__mapDeps([indices])`, whose
+    indices point into the list of file names at the top of the bundle."""
+    listed = re.search(r"m\.f=\[([^\]]*)\]", entry_js)
+    if listed is None:
+        return []
+    names = re.findall(r'"([^"]*)"', listed.group(1))
+    found: list[str] = []
+    for element in elements:
+        call = re.search(rf"import\(`\./({re.escape(element)}\.[\w-]+\.js)`\),"
+                         rf"__vite__mapDeps\(\[([\d,]*)\]\)", entry_js)
+        if call is None:
+            continue
+        needed = [f"./{call.group(1)}"] + [names[int(i)] for i in call.group(2).split(",")
+                                          if i and int(i) < len(names)]
+        found += [name.removeprefix("./") for name in needed
+                  if name.startswith("./") and name.endswith(".js")]
+    return list(dict.fromkeys(found))
+
+
+def shell_with_preloads(index_html: str, static_dir: Path) -> str:
+    """`index_html` with module preloads for the status page's elements, after Streamlit's own
+    (so its entry bundle still comes first)."""
+    entry = re.search(r'<script type="module" crossorigin src="\./static/js/([\w.-]+\.js)"',
+                      index_html)
+    if entry is None:
+        return index_html
+    try:
+        entry_js = (static_dir / "static" / "js" / entry.group(1)).read_text(encoding="utf-8")
+    except OSError:
+        return index_html
+    links = "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{name}">'
+                    for name in lazy_bundles(entry_js, STATUS_PAGE_ELEMENTS)
+                    if f"/static/js/{name}" not in index_html
+                    and (static_dir / "static" / "js" / name).is_file())
+    return index_html.replace("</head>", links + "</head>", 1)
+
+
 @cache
 def _shell() -> bytes:
-    return shell_with_server_url(INDEX_HTML.read_text(encoding="utf-8")).encode()
+    index_html = INDEX_HTML.read_text(encoding="utf-8")
+    return shell_with_server_url(shell_with_preloads(index_html, INDEX_HTML.parent)).encode()
 
 
 class PageShellMiddleware:
