@@ -50,20 +50,35 @@ def seed() -> None:
             ends_at=now + timedelta(hours=4)))
 
 
-# Per bars component (one per group): its rows' names and each row's number of day bars. The
+# Per bars component (one per group): its rows' names and each row's number of days. The
 # component draws inside a shadow root, which document-wide selectors do not enter.
 BARS = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
     .map(host => [...host.shadowRoot.querySelectorAll('.uw-row')].map(row => [
         row.querySelector('.uw-name').textContent,
-        row.querySelectorAll('.uw-days span').length]))"""
+        row.querySelector('.uw-days').style.backgroundImage
+            ? row.querySelector('.uw-days').dataset.days.length : 0]))"""
 SHADOW_HTML = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
     .map(host => host.shadowRoot.innerHTML).join('')"""
+TOOLTIP = """strip => { const tip = strip.getRootNode().querySelector('.uw-tip');
+    return tip.hidden ? null : tip.textContent; }"""
 
 
-def day(page, row_name: str, index: int):  # type: ignore[no-untyped-def]
-    """The `index`-th day bar (0 = 90 days ago, -1 = today) of the row named `row_name`."""
+def days(page, row_name: str):  # type: ignore[no-untyped-def]
+    """The strip of day bars of the row named `row_name`."""
     rows = page.locator(".uw-row").filter(has=page.locator(".uw-name", has_text=row_name))
-    return rows.locator(".uw-days span").nth(index)
+    return rows.locator(".uw-days")
+
+
+def hover_day(page, row_name: str, index: int) -> str | None:  # type: ignore[no-untyped-def]
+    """Point at the `index`-th day (0 = 90 days ago, -1 = today) of the row named `row_name`,
+    and return what its tooltip says."""
+    strip = days(page, row_name)
+    count = len(strip.get_attribute("data-days"))
+    strip.scroll_into_view_if_needed()
+    box = strip.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * (index % count + 0.5) / count,
+                    box["y"] + box["height"] / 2)
+    return strip.evaluate(TOOLTIP)
 
 
 def test_the_status_page_and_every_badge_kind_in_a_browser(
@@ -102,15 +117,24 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         assert [[bars for _, bars in rows] for rows in groups] == [[90] * 7, [90] * 7, [90] * 6]
 
         # Hovering a day: its text names the date, uptime, downtime and that day's incidents.
-        today = day(page, "Service 02", -1)
-        today.hover()
-        assert today.evaluate("e => e.matches(':hover')")
-        hover = today.get_attribute("title")
+        hover = hover_day(page, "Service 02", -1)
+        assert hover is not None
         assert hover.startswith(datetime.now(UTC).date().isoformat()[:8])  # today, local zone
         for part in (" · uptime ", " min down", "incidents: Payments are failing"):
             assert part in hover, hover
-        assert day(page, "Service 03", -1).get_attribute("title").endswith("incidents: none")
-        assert day(page, "Service 03", 0).get_attribute("class") == "uw-0"  # no data: grey
+        assert hover_day(page, "Service 03", -1).endswith("incidents: none")
+        ninety_days_ago = hover_day(page, "Service 03", 0)
+        assert ninety_days_ago.endswith("uptime no data · 0 min down · incidents: none")
+        assert days(page, "Service 03").get_attribute("data-days")[0] == "0"  # no data: grey
+        page.mouse.move(0, 0)
+        assert days(page, "Service 03").evaluate(TOOLTIP) is None  # gone with the pointer
+        # From the keyboard: a focused row shows today, the arrow keys move along the days.
+        days(page, "Service 02").focus()
+        assert days(page, "Service 02").evaluate(TOOLTIP) == hover
+        page.keyboard.press("ArrowLeft")
+        yesterday = days(page, "Service 02").evaluate(TOOLTIP)
+        assert yesterday != hover and " · uptime " in yesterday
+        days(page, "Service 02").blur()
 
         # A hostile name stays text: no element made from it, no script run.
         assert page.evaluate("() => window.pwned") is None
@@ -131,9 +155,9 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         dark.wait_for_selector(READY)
         dark.wait_for_function(f"() => ({BARS})().flat().length == 20")
         # On a phone each name sits above its bars, and the bars still fit the width.
-        placed = day(dark, "Service 00", 0).evaluate(
+        placed = days(dark, "Service 00").evaluate(
             "e => [e.closest('.uw-row').querySelector('.uw-name').getBoundingClientRect().bottom,"
-            " e.getBoundingClientRect().top, e.closest('.uw-days').getBoundingClientRect().right,"
+            " e.getBoundingClientRect().top, e.getBoundingClientRect().right,"
             " e.getBoundingClientRect().height]")
         assert placed[0] <= placed[1] and placed[2] <= 390 and placed[3] >= 20
         screenshot(dark, "status-page-phone-dark")

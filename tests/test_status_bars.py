@@ -9,17 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 from storage.incidents import IncidentView
 from storage.stats import DayBar
 from storage.status import PublicComponent, PublicStatus
-from ui.status_bars import (
+from ui.status_bars import CSS, JS
+from ui.status_latency import latency_chart, latency_rows
+from web.day_bars import (
     BAR_COLORS,
     CATEGORY_INDEX,
-    CSS,
-    JS,
     bar_title,
     bars_payload,
     day_category,
     uptime_text,
 )
-from ui.status_latency import latency_chart, latency_rows
 
 DAY = date(2026, 8, 1)
 
@@ -47,9 +46,9 @@ def test_each_day_has_the_colour_of_its_uptime_grey_without_data_blue_for_mainte
              (bar(0.5, 90_000), "maintenance", "50.00% (maintenance)")]
     for day, category, text in cases:
         assert (day_category(day), uptime_text(day)) == (category, text)
-    # Every category has a colour rule in the component's style sheet.
-    for name, color in BAR_COLORS.items():
-        assert f".uw-{CATEGORY_INDEX[name]}{{background:{color}}}" in CSS
+    # The browser code picks each day's colour by its category's digit.
+    colors = json.loads(JS[JS.index("const colors = ") + 15:].split(";", 1)[0])
+    assert [colors[CATEGORY_INDEX[name]] for name in BAR_COLORS] == list(BAR_COLORS.values())
 
 
 def test_a_days_hover_text_has_date_uptime_downtime_and_incidents() -> None:
@@ -87,7 +86,7 @@ def test_the_browser_code_sets_text_and_never_parses_markup() -> None:
     for parses_markup in ("innerHTML", "outerHTML", "insertAdjacentHTML", "DOMParser",
                           "document.write", "eval(", "Function("):
         assert parses_markup not in JS
-    assert "textContent = text" in JS and "day.title = titles[i]" in JS
+    assert "textContent = text" in JS and "tip.textContent = strip.uwTitles[i]" in JS
     assert not re.search(r"https?://", JS + CSS)  # nothing fetched from elsewhere
 
 

@@ -1,5 +1,5 @@
 """The read model rebuilds only when what it shows changed, in a child process; the page's bars
-are built once per snapshot and name the same incidents per day as PublicStatus.incidents_on."""
+come built with each snapshot and name the same incidents per day as PublicStatus.incidents_on."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from storage.results import record_result
 from storage.status import public_status
 from tests.server_process import wait_until
 from tests.status_support import monitor
+from web.day_bars import group_payloads, incident_titles_by_day
 from web.feeds import feed_body
 from web.read_model import ReadModel, running_read_model
 from web.refresh_policy import RefreshPolicy, change_fingerprint, keep_building
@@ -102,7 +103,8 @@ def test_keep_fresh_installs_what_a_child_process_builds() -> None:
             await wait_for(lambda: model.snapshot is not built, "a new snapshot")
             assert model.snapshot.components["shop"].state == "down"
             assert model.snapshot.status is not None
-            assert model.snapshot.status.components[0].bars  # the page gets its bars
+            [payload] = model.snapshot.day_bars  # the page gets its bars, ready to send
+            assert [r["name"] for r in json.loads(payload)["rows"]] == ["Shop"]
             first_builder, before = model.builder_pid, model.snapshot
             assert first_builder is not None
             os.kill(first_builder, signal.SIGKILL)
@@ -151,7 +153,11 @@ def test_a_packed_snapshot_holds_what_the_public_answers_need() -> None:
     assert (snapshot.built_at, snapshot.overall, snapshot.known) == (123.0, status.overall, True)
     [component] = snapshot.components.values()
     assert component == dataclasses.replace(status.components[0], bars=())  # badges need no bars
-    assert snapshot.status == status and snapshot.status is snapshot.status  # unpickled once
+    # The page's status, without the bars, which come as the browser's payloads.
+    assert snapshot.status == dataclasses.replace(status, components=(component,))
+    assert snapshot.status is snapshot.status  # unpickled once
+    assert snapshot.day_bars == group_payloads(status)
+    assert "Shop" in json.loads(snapshot.day_bars[0])["rows"][0]["name"]
     assert snapshot.status_json is not None
     assert snapshot.status_json.body == status_json_body(status)
     assert {kind: answer.body for kind, answer in snapshot.feeds.items()} == {
@@ -160,7 +166,7 @@ def test_a_packed_snapshot_holds_what_the_public_answers_need() -> None:
 
 
 def test_bars_name_the_incidents_of_each_day_and_are_built_once() -> None:
-    from ui.status_bars import group_bars, incident_titles_by_day
+    from ui.status_bars import group_bars
 
     shop = monitor("Shop")
     monitor("Search")

@@ -3,12 +3,21 @@ visitors during an outage causes no database queries, else a short-lived cache."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from storage.status import PublicStatus, public_status
+from ui.status_bars import group_bars
 from web.read_model import running_read_model
 
 REFRESH_S = 10
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    status: PublicStatus
+    day_bars: tuple[bytes, ...]  # the bars payload of each group of `status.groups()`
 
 
 @st.cache_resource(ttl=REFRESH_S, show_spinner=False)
@@ -17,8 +26,11 @@ def _cached_status() -> PublicStatus:
     return public_status()
 
 
-def current_status() -> PublicStatus:
+def current_page() -> StatusPage:
     model = running_read_model()
-    if model is not None and model.snapshot.status is not None and model.is_fresh():
-        return model.snapshot.status
-    return _cached_status()
+    if model is not None and model.is_fresh():
+        snapshot = model.snapshot  # read once: the status and its bars from the same one
+        if snapshot.status is not None:
+            return StatusPage(snapshot.status, snapshot.day_bars)
+    status = _cached_status()
+    return StatusPage(status, group_bars(status))

@@ -6,6 +6,7 @@ Everything shown is escaped user text (names, titles) or Markdown an admin wrote
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from core.settings import get_settings
 from storage.incidents import STATUS_LABELS, IncidentView
 from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
 from ui.formatting import OVERALL_LABELS, ago, percent, plain, state_label
-from ui.status_bars import day_bars, group_bars
+from ui.status_bars import day_bars
 from ui.status_latency import latency_chart
 
 WINDOW_LABELS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
@@ -77,7 +78,7 @@ def _component_line(component: PublicComponent, window: str) -> str:
             f"{percent(component.uptime.get(window))} uptime ({WINDOW_LABELS[window]}){url}")
 
 
-def components(status: PublicStatus) -> None:
+def components(status: PublicStatus, bars_per_group: Sequence[bytes]) -> None:
     if not status.components:
         st.info("No services are listed on this page yet.")
         return
@@ -87,9 +88,9 @@ def components(status: PublicStatus) -> None:
     ) or "30d"
     # Off by default: the first load has no chart to fetch a chart library for.
     with_latency = st.toggle("Show response times (p50 / p95)", key="response_times")
-    payloads = group_bars(status)  # built once per snapshot, shared by every visitor
+    # The bars' payloads come built with the snapshot, the same bytes for every visitor.
     for index, ((group, members), bars) in enumerate(
-            zip(status.groups(), payloads, strict=True)):
+            zip(status.groups(), bars_per_group, strict=True)):
         with st.container(border=True):
             if group:
                 st.subheader(plain(group), anchor=False)

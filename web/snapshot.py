@@ -2,8 +2,9 @@
 
 A snapshot holds what the hot routes read: the public components (without their 90 daily bars,
 which only the status page draws), the overall state, and the status JSON and feeds already
-serialised. The full `PublicStatus` comes as pickled bytes and is only unpickled when something
-asks for it (the status page), so installing a snapshot costs the web process little.
+serialised. The `PublicStatus` the status page shows comes as pickled bytes (its components
+without bars) and is only unpickled when something asks for it, so installing a snapshot costs
+the web process little; the page's day bars come ready for the browser (web/day_bars).
 
 The complete answers to exact requests (path and raw query string) are kept with the snapshot,
 so that web/fast_paths can send them without routing or parsing anything. Each comes with the
@@ -64,6 +65,7 @@ class StatusSnapshot:
     status_json: PreparedResponse | None = None
     feeds: dict[str, PreparedResponse] = field(default_factory=dict)  # by kind (atom, rss)
     pickled_status: PickledStatus | None = field(default=None, repr=False, compare=False)
+    day_bars: tuple[bytes, ...] = field(default=(), repr=False, compare=False)  # per group
     _answers: dict[tuple[str, bytes], tuple[PreparedResponse, Recipe]] = field(
         default_factory=dict, repr=False, compare=False)
 
@@ -74,7 +76,8 @@ class StatusSnapshot:
 
     @property
     def status(self) -> PublicStatus | None:
-        """Everything the status page shows (unpickled on first use, then kept)."""
+        """What the status page shows but the day bars, which are `day_bars` (unpickled on
+        first use, then kept)."""
         return None if self.pickled_status is None else self.pickled_status.get()
 
     def remember_answer(self, scope: Scope, answer: PreparedResponse, recipe: Recipe) -> None:

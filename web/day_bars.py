@@ -1,0 +1,111 @@
+"""The status page's day bars as data for the browser: per component its name, one digit per day
+(its colour) and each day's hover text (date, uptime, downtime minutes, incidents).
+
+They depend only on the published status, so the read model's process builds them with each
+snapshot (web/snapshot_wire) and the web process forwards the bytes to every visitor: a page run
+neither unpickles nine thousand days nor formats their texts (~100-200 ms of a first visit after
+each new snapshot, which comes every 5 s while results arrive). Drawing them is ui/status_bars.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from core.settings import get_settings
+from storage.stats import DayBar
+from storage.status import PublicComponent, PublicStatus
+
+# Day colour by uptime; the same thresholds as the uptime badges. Mid tones that read on both
+# the light and the dark background.
+BAR_COLORS: dict[str, str] = {
+    "no data": "#9e9e9e",
+    "maintenance": "#1e88e5",
+    "≥ 99.9%": "#2e9e44",
+    "≥ 99%": "#9ccc3a",
+    "≥ 95%": "#f2b21b",
+    "≥ 90%": "#f57c2a",
+    "< 90%": "#e0453a",
+}
+# Each day travels as one digit, its category's index, which picks its colour in the browser.
+CATEGORY_INDEX: dict[str, int] = {name: i for i, name in enumerate(BAR_COLORS)}
+
+def day_category(bar: DayBar) -> str:
+    """What colour a day gets: grey with no data, blue when maintenance was most of it."""
+    if bar.maintenance_s > 0 and bar.maintenance_s >= bar.observed_s:
+        return "maintenance"
+    if bar.uptime is None:
+        return "no data"
+    percent = bar.uptime * 100
+    for lowest, name in ((99.9, "≥ 99.9%"), (99, "≥ 99%"), (95, "≥ 95%"), (90, "≥ 90%")):
+        if percent >= lowest:
+            return name
+    return "< 90%"
+
+
+def uptime_text(bar: DayBar) -> str:
+    """What the hover text says of a day's uptime."""
+    category = day_category(bar)
+    if category == "maintenance":
+        return "maintenance" if bar.uptime is None else f"{bar.uptime * 100:.2f}% (maintenance)"
+    if bar.uptime is None:
+        return "no data"
+    return f"{bar.uptime * 100:.2f}%"
+
+
+def bar_title(bar: DayBar, incidents: Sequence[str]) -> str:
+    """A day's hover text: date, uptime, downtime minutes and the incidents of that day."""
+    happened = "; ".join(incidents) if incidents else "none"
+    return (f"{bar.day.isoformat()} · uptime {uptime_text(bar)} · "
+            f"{bar.downtime_minutes:.0f} min down · incidents: {happened}")
+
+
+def incident_titles_by_day(
+    status: PublicStatus, components: Sequence[PublicComponent]
+) -> dict[tuple[int, date], list[str]]:
+    """(component id, local day) -> titles of the incidents during that day, for the days the
+    components have bars. One pass over the incidents rather than one per bar."""
+    zone = get_settings().zone
+    spans = {c.id: (c.bars[0].day, c.bars[-1].day) for c in components if c.bars}
+    titles: dict[tuple[int, date], list[str]] = {}
+    for incident in status.incidents:  # newest first, as status.incidents_on lists them
+        span = spans.get(incident.monitor_id)  # type: ignore[arg-type]
+        if span is None:
+            continue
+        day = max(span[0], incident.started_at.astimezone(zone).date())
+        last = span[1]
+        if incident.resolved_at is not None:
+            last = min(last, incident.resolved_at.astimezone(zone).date())
+        while day <= last:
+            start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+            if incident.overlaps(start, start + timedelta(days=1)):
+                titles.setdefault((incident.monitor_id, day), []).append(incident.title)
+            day += timedelta(days=1)
+    return titles
+
+
+def rows_data(
+    status: PublicStatus, components: Sequence[PublicComponent]
+) -> list[dict[str, Any]]:
+    """A group's bars as data for the browser: per component its name, one class digit per day
+    (oldest first) and each day's hover text."""
+    titles = incident_titles_by_day(status, components)
+    return [{
+        "name": component.name,
+        "days": "".join(str(CATEGORY_INDEX[day_category(bar)]) for bar in component.bars),
+        "titles": [bar_title(bar, titles.get((component.id, bar.day), ()))
+                   for bar in component.bars],
+    } for component in components]
+
+
+def bars_payload(status: PublicStatus, components: Sequence[PublicComponent]) -> bytes:
+    """What the bars component gets: JSON already encoded, so a page run only forwards bytes."""
+    return json.dumps({"rows": rows_data(status, components)},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def group_payloads(status: PublicStatus) -> tuple[bytes, ...]:
+    """One bars payload per group of `status.groups()`, in that order."""
+    return tuple(bars_payload(status, members) for _, members in status.groups())
