@@ -35,7 +35,10 @@ def test_each_group_gets_its_bars_and_no_chart_is_drawn_first() -> None:
     groups = bar_rows(at)
     assert [[row["name"] for row in rows] for rows in groups] == [["Shop", "Search"], ["Mail"]]
     assert all(len(row["days"]) == len(row["titles"]) == 90 for rows in groups for row in rows)
-    assert [h.value for h in at.subheader][:2] == ["Web", "Other"]
+    # Each group's heading opens its Markdown element of component lines.
+    groups = [m.value for m in at.markdown if str(m.value).startswith("### ")]
+    assert [g.split("\n", 1)[0] for g in groups] == ["### Web", "### Other"]
+    assert "Shop" in groups[0] and "Search" in groups[0] and "Mail" in groups[1]
 
 
 def test_the_uptime_window_picker_changes_the_figures_not_the_bars() -> None:
