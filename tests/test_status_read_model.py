@@ -188,3 +188,17 @@ def test_bars_name_the_incidents_of_each_day_and_are_built_once() -> None:
     assert titles[(shop.id, today)] == ["Checkout is slow"]  # still open: every day since
     shop_row = next(row for row in rows if row["name"] == "Shop")
     assert "Checkout is slow" in shop_row["titles"][-1]
+
+
+def test_right_after_start_the_page_waits_for_the_snapshot_being_built(monkeypatch) -> None:
+    import web.read_model
+    from ui.status_data import current_page
+
+    monitor("Shop")
+    model = ReadModel()
+    monkeypatch.setattr(web.read_model, "_current", model)  # as keep_fresh sets it
+    packed = pack_status(public_status(), built_at=time.time())
+    threading.Timer(0.3, model.install, (packed,)).start()  # the child's first snapshot
+    page = current_page()
+    assert page.status is model.snapshot.status  # the snapshot's, not a status of its own
+    assert page.day_bars == model.snapshot.day_bars

@@ -12,6 +12,7 @@ from ui.status_bars import group_bars
 from web.read_model import running_read_model
 
 REFRESH_S = 10
+FIRST_SNAPSHOT_WAIT_S = 15.0  # a first build takes seconds on a big database; past it, read here
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ def _cached_status() -> PublicStatus:
 
 def current_page() -> StatusPage:
     model = running_read_model()
+    if model is not None and not model.snapshot.known:
+        model.wait_for_first_snapshot(FIRST_SNAPSHOT_WAIT_S)  # just started: it is being built
     if model is not None and model.is_fresh():
         snapshot = model.snapshot  # read once: the status and its bars from the same one
         if snapshot.status is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 
 from web.refresh_policy import RefreshPolicy
@@ -34,6 +35,7 @@ class ReadModel:
         self._policy = policy or RefreshPolicy()
         self._builder: SnapshotBuilderProcess | None = None
         self._confirmed_at = 0.0  # when the snapshot was last known to be current
+        self._first_installed = threading.Event()
 
     def mark_stale(self) -> None:
         """Something the snapshot shows changed. Safe to call from any thread."""
@@ -52,6 +54,13 @@ class ReadModel:
         snapshot.carry_answers_from(self.snapshot)
         self.snapshot = snapshot
         self._confirmed_at = time.time()
+        self._first_installed.set()
+
+    def wait_for_first_snapshot(self, timeout_s: float) -> bool:
+        """Wait (on a thread, never the event loop) until a snapshot is installed; whether one
+        is. Right after start, a page run waits for the one being built rather than reading the
+        same status itself, which takes as long again and competes with the build for the CPU."""
+        return self._first_installed.wait(timeout_s)
 
     def _confirm(self, when: float) -> None:
         self._confirmed_at = when
