@@ -40,6 +40,10 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # only once however often it changed. Ingest runs about twice as fast.
     cursor.execute("PRAGMA wal_autocheckpoint=8192")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Up to 64 MiB of pages kept per connection instead of 2 MiB (grown only as pages are
+    # read): a monitor's year of daily rollups alone spans ~370 pages. With a year of history,
+    # one monitor's year read goes 7 -> 2.6 ms and the status read model 71 -> 44 ms.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
