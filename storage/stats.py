@@ -219,22 +219,46 @@ def _union(parts: Sequence[Select]) -> Select | CompoundSelect:
     return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
+# Rows of a union over spans and edge hours say where they come from: the edge hour (epoch
+# seconds) of an edge row, or SPANS for rows of the spans.
+SPANS = -1
+_STATE_COUNTS = (ROLLUPS.c.up_s, ROLLUPS.c.degraded_s, ROLLUPS.c.down_s, ROLLUPS.c.maintenance_s,
+                 ROLLUPS.c.checks, ROLLUPS.c.failures)
+
+
+def _edge_selects(
+    columns: Sequence[ColumnElement], hours: Iterable[int], *where: ColumnElement[bool]
+) -> list[Select]:
+    """One SELECT per edge hour, its rows marked with their hour (see SPANS)."""
+    return [
+        select(literal(hour, Integer), *columns).where(
+            *where, ROLLUPS.c.period == "hour", ROLLUPS.c.bucket_start == from_epoch(hour))
+        for hour in sorted(hours)
+    ]
+
+
 def _sum_rollups(
     connection: Connection, monitor_ids: Sequence[int], spans: Sequence[Span],
-    into: dict[int, Totals],
-) -> None:
-    if not spans:
-        return
-    sums = [func.sum(column) for column in (ROLLUPS.c.up_s, ROLLUPS.c.degraded_s, ROLLUPS.c.down_s,
-                                             ROLLUPS.c.maintenance_s, ROLLUPS.c.checks,
-                                             ROLLUPS.c.failures)]
-    rows = connection.execute(_union(_span_selects(
-        [ROLLUPS.c.monitor_id, *sums], spans, among(connection, ROLLUPS.c.monitor_id, monitor_ids),
-        group_by=ROLLUPS.c.monitor_id))).all()
-    for monitor_id, *values in rows:  # a monitor has a row per span
-        totals = into[monitor_id]
+    into: dict[int, Totals], edge_hours: Iterable[int] = (),
+) -> dict[tuple[int, int], tuple[int, ...]]:
+    """Add each monitor's sums over the spans into `into`; in the same statement, read the
+    rows of the edge hours, returned by (monitor, hour)."""
+    mine = among(connection, ROLLUPS.c.monitor_id, monitor_ids)
+    parts = _span_selects(
+        [literal(SPANS, Integer), ROLLUPS.c.monitor_id, *map(func.sum, _STATE_COUNTS)], spans,
+        mine, group_by=ROLLUPS.c.monitor_id)
+    parts += _edge_selects([ROLLUPS.c.monitor_id, *_STATE_COUNTS], edge_hours, mine)
+    edge_rows: dict[tuple[int, int], tuple[int, ...]] = {}
+    if not parts:
+        return edge_rows
+    for hour, monitor_id, *values in connection.execute(_union(parts)).all():
+        if hour != SPANS:
+            edge_rows[(monitor_id, hour)] = tuple(values)
+            continue
+        totals = into[monitor_id]  # a monitor has a row per span
         for i, value in enumerate(values):
             totals[i] += int(value or 0)
+    return edge_rows
 
 
 def _hour_pieces(ranges: Iterable[tuple[datetime, datetime]]) -> list[tuple[int, int, int]]:
@@ -353,8 +377,10 @@ def _window_totals(
 ) -> dict[int, Totals]:
     plan = plan_window(start, _effective_end(end, current, zone), zone)
     totals: dict[int, Totals] = defaultdict(_zero)
-    _sum_rollups(connection, monitor_ids, _plan_spans(plan), totals)
-    _edge_seconds(connection, monitor_ids, _edges(plan, end), current, totals)
+    edges = _edges(plan, end)
+    edge_rows = _sum_rollups(connection, monitor_ids, _plan_spans(plan), totals,
+                             {hour for hour, _, _ in edges})
+    _edge_seconds(connection, monitor_ids, edges, current, totals, edge_rows)
     for monitor_id in monitor_ids:
         _add_tail(totals[monitor_id], current.get(monitor_id), start, end, now)
     return totals
@@ -543,22 +569,15 @@ def _monitor_rollups(
     """Everything `window_report` reads from rollups, in one statement: a window's days and
     whole hours are summed here rather than in SQL because their histograms come along."""
     read = _MonitorRollups(_zero(), [], {}, {})
-    columns = [ROLLUPS.c.period, ROLLUPS.c.bucket_start, ROLLUPS.c.up_s, ROLLUPS.c.degraded_s,
-               ROLLUPS.c.down_s, ROLLUPS.c.maintenance_s, ROLLUPS.c.checks, ROLLUPS.c.failures,
-               ROLLUPS.c.min_ms, ROLLUPS.c.histogram]
+    columns = [*_STATE_COUNTS, ROLLUPS.c.min_ms, ROLLUPS.c.histogram]
     mine = ROLLUPS.c.monitor_id == monitor_id
-    parts = _span_selects(columns, spans, mine)
-    if edge_hours:
-        parts.append(select(*columns).where(mine, ROLLUPS.c.period == "hour",
-                                            ROLLUPS.c.bucket_start.in_(
-                                                [from_epoch(h) for h in sorted(edge_hours)])))
+    parts = _span_selects([literal(SPANS, Integer), *columns], spans, mine)
+    parts += _edge_selects(columns, edge_hours, mine)
     if not parts:
         return read
-    rows = connection.execute(_union(parts)).all()
     totals = read.totals
-    for period, bucket_start, *values, min_ms, blob in rows:
-        hour = epoch_seconds(as_utc(bucket_start)) if period == "hour" else None
-        if hour in edge_hours:  # edges are partial hours: never inside a span
+    for hour, *values, min_ms, blob in connection.execute(_union(parts)).all():
+        if hour != SPANS:
             read.edge_rows[(monitor_id, hour)] = tuple(values)
             if min_ms is not None:
                 read.edge_blobs[hour] = bytes(blob)
