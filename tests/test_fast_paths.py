@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import sys
 
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
@@ -135,3 +137,17 @@ def test_keep_pauses_short_freezes_the_heap_and_shortens_the_switch_interval() -
     finally:
         gc.unfreeze()
         sys.setswitchinterval(interval)
+
+
+def test_an_unknown_path_under_the_fast_prefixes_is_a_404_inside_a_starlette_app() -> None:
+    # In the server the middleware runs inside Starlette's app (scope["app"] is set), where a
+    # router's default answer for an unknown path is to raise; nothing there turns it into 404.
+    read_model = ReadModel()
+    read_model.refresh()
+    app = Starlette(middleware=[Middleware(
+        FastPathMiddleware, routes=[*badge_routes(read_model), *status_api_routes(read_model)],
+        read_model=read_model)])
+    client = TestClient(app, raise_server_exceptions=False)
+    for path in ("/badge/overall.svg", "/badge/", "/api/v1/status/nothing"):
+        answer = client.get(path)
+        assert answer.status_code == 404, (path, answer.status_code)

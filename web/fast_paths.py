@@ -16,6 +16,7 @@ starts empty and nothing stale is ever sent.
 
 from __future__ import annotations
 
+from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,7 +30,9 @@ FAST_PREFIXES = ("/badge/", "/api/v1/status")
 class FastPathMiddleware:
     def __init__(self, app: ASGIApp, routes: list[BaseRoute], read_model: ReadModel) -> None:
         self.app = app
-        self.router = Router(routes=routes)  # unknown paths under the prefixes: a plain 404
+        # Unknown paths under the prefixes: a plain 404. (Router's own default raises inside a
+        # Starlette app, and nothing between here and the server turns that into a 404: 500.)
+        self.router = Router(routes=routes, default=PlainTextResponse("Not Found", 404))
         self.read_model = read_model
         self.static = StaticAssets()
 
