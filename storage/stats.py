@@ -274,31 +274,17 @@ def _hour_pieces(ranges: Iterable[tuple[datetime, datetime]]) -> list[tuple[int,
 def _hour_rows(
     connection: Connection, monitor_ids: Sequence[int], hours: set[int]
 ) -> dict[tuple[int, int], tuple[int, ...]]:
-    if not hours:
-        return {}
-    rows = connection.execute(
-        select(ROLLUPS.c.monitor_id, ROLLUPS.c.bucket_start, ROLLUPS.c.up_s,
-               ROLLUPS.c.degraded_s, ROLLUPS.c.down_s, ROLLUPS.c.maintenance_s,
-               ROLLUPS.c.checks, ROLLUPS.c.failures)
-        .where(among(connection, ROLLUPS.c.monitor_id, monitor_ids), ROLLUPS.c.period == "hour",
-               ROLLUPS.c.bucket_start.in_([from_epoch(h) for h in sorted(hours)]))
-    ).all()
-    return {
-        (monitor_id, epoch_seconds(as_utc(start))): tuple(values)
-        for monitor_id, start, *values in rows
-    }
+    """The hourly rollup rows of the given hours, by (monitor, hour)."""
+    return _sum_rollups(connection, monitor_ids, (), {}, hours)
 
 
 def _edge_seconds(
     connection: Connection, monitor_ids: Sequence[int], edges: list[tuple[int, int, int]],
     current: dict[int, _Current], into: dict[int, Totals],
-    hour_rows: dict[tuple[int, int], tuple[int, ...]] | None = None,
+    hour_rows: dict[tuple[int, int], tuple[int, ...]],
 ) -> None:
-    """Add the rollup-held time of sub-hour pieces (time before each monitor's last result).
-
-    `hour_rows` are the edges' hourly rollups when the caller has read them already."""
-    if hour_rows is None:
-        hour_rows = _hour_rows(connection, monitor_ids, {hour for hour, _, _ in edges})
+    """Add the rollup-held time of sub-hour pieces (time before each monitor's last result);
+    `hour_rows` are the edges' hourly rollups, by (monitor, hour)."""
     for hour, low, high in edges:
         for monitor_id in monitor_ids:
             facts = current.get(monitor_id)

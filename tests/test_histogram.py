@@ -96,6 +96,19 @@ def test_merging_serialized_forms_equals_merging_histograms(batches: list[list[f
     assert merge_serialized(blobs) == merge_histograms(histograms)
 
 
+def test_merging_dense_forms_reads_every_kind_of_head() -> None:
+    # Dense heads read inline by merge_serialized: a first index of one byte (~1 ms) or two
+    # (~100 ms), and more than 127 zeros, whose count takes two bytes and the general reader.
+    near_one_ms = histogram_of([1.0 + i / 100 for i in range(40)])
+    near_100_ms = histogram_of([80 + i for i in range(60)] * 3)
+    many_zeros = histogram_of([0.0] * 200 + [90 + i for i in range(50)])
+    histograms = [near_one_ms, near_100_ms, many_zeros, near_100_ms]
+    blobs = [h.to_bytes() for h in histograms]
+    assert all(blob[0] in (3, 4, 5) for blob in blobs)  # all dense
+    assert blobs[0][18] < 0x80 and blobs[1][18] >= 0x80 and blobs[2][1] >= 0x80
+    assert merge_serialized(blobs) == merge_histograms(histograms)
+
+
 def test_a_typical_hour_is_dense_and_small() -> None:
     # Dense, so the recorder can add a batch's samples in place; still about a hundred bytes.
     rng = random.Random(4)

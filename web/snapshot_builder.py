@@ -108,8 +108,10 @@ class SnapshotBuilderProcess:
 
     def stop(self, timeout_s: float = 10.0) -> None:
         # Notices sent after this meet a closed pipe, and are dropped like any lost notice.
+        # STOP goes through `_send`'s lock like every notice: sends from two threads at once
+        # could interleave on the pipe.
         if self._child is not None:
-            self._child.stop(lambda pipe: pipe.send_bytes(STOP), timeout_s)
+            self._child.stop(lambda _pipe: self._send(STOP), timeout_s)
 
     def is_alive(self) -> bool:
         return self._child is not None and self._child.process.is_alive()
