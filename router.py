@@ -3,12 +3,13 @@
 import streamlit as st
 
 from ui.auth import is_admin
+from web.page_shell import STATUS_URL_PATH
 
 st.set_page_config(page_title="Upwatch", page_icon="📈", layout="wide")
 
 pages = [
     st.Page("pages/dashboard.py", title="Dashboard", icon="📋", default=True),
-    st.Page("pages/status.py", title="Status page", icon="🟢", url_path="status"),
+    st.Page("pages/status.py", title="Status page", icon="🟢", url_path=STATUS_URL_PATH),
     st.Page("pages/alerting.py", title="Alerting", icon="🔔", url_path="alerting"),
     st.Page("pages/maintenance.py", title="Maintenance", icon="🔧", url_path="maintenance"),
     st.Page("pages/incidents.py", title="Incidents", icon="📣", url_path="incidents"),

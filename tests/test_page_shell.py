@@ -40,6 +40,9 @@ def test_the_status_page_gets_streamlits_shell_with_the_server_url_first() -> No
                                         answer.text.replace(SERVER_URL_SETTING, ""),
                                         re.DOTALL).groups()
     assert before + after == index_html
+    # Revalidated, as Streamlit's index.html is: a repeat visit gets a 304 without the body.
+    again = client().get("/status", headers={"If-None-Match": answer.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
     preloaded = PRELOAD.findall(added)
     assert "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{name}">'
                    for name in preloaded) == added

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from web.fast_paths import FastPathMiddleware
 from web.read_model import ReadModel
-from web.static_assets import STATIC_DIR
+from web.static_assets import STATIC_DIR, StaticAssets
 
 ENTRY = re.search(r'src="\./(static/js/[^"]+)"',
                   (STATIC_DIR / "index.html").read_text(encoding="utf-8")).group(1)
@@ -26,7 +26,11 @@ def client() -> TestClient:
     return TestClient(FastPathMiddleware(app, routes=[], read_model=ReadModel()))
 
 
-def test_a_bundle_is_sent_from_memory_with_streamlits_headers() -> None:
+def test_a_bundle_is_sent_from_memory_with_streamlits_headers(monkeypatch) -> None:
+    loads: list[str] = []
+    load = StaticAssets._load
+    monkeypatch.setattr(StaticAssets, "_load", lambda self, path: loads.append(path) or load(
+        self, path))
     fast = client()
     answer = fast.get(f"/{ENTRY}")
     assert answer.status_code == 200
@@ -38,6 +42,8 @@ def test_a_bundle_is_sent_from_memory_with_streamlits_headers() -> None:
     assert answer.headers["last-modified"] and answer.headers["accept-ranges"] == "bytes"
     again = fast.get(f"/{ENTRY}", headers={"If-None-Match": answer.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
+    assert fast.get(f"/{ENTRY}").content == answer.content
+    assert len(loads) == 1  # read from disk once, then from memory
     css = next((STATIC_DIR / "static" / "css").glob("*.css")).name
     assert fast.get(f"/static/css/{css}").headers["content-type"] == "text/css; charset=utf-8"
 

@@ -19,14 +19,13 @@ them with each snapshot, and every visitor and every refresh gets the same bytes
 from __future__ import annotations
 
 import json
-import threading
 from functools import cache
 from typing import Any
 
 import streamlit as st
 
-from storage.status import BAR_DAYS, PublicStatus
-from web.day_bars import BAR_COLORS, group_payloads
+from storage.status import BAR_DAYS
+from web.day_bars import BAR_COLORS
 
 BAR_HEIGHT_PX = 22
 LABEL_PX = 170  # the names' column, on screens wide enough for one
@@ -58,27 +57,6 @@ CSS = (
     ".uw-row{flex-direction:column;align-items:stretch;gap:2px}"
     ".uw-name,.uw-days{flex:none}.uw-axis{margin-left:0}}"
 )
-
-
-# The last few statuses' payloads, keyed by the status object itself (immutable; a new snapshot
-# is a new object). Kept small: only the current and the previous snapshot are ever asked for.
-_KEEP = 3
-_lock = threading.Lock()
-_built: list[tuple[PublicStatus, tuple[bytes, ...]]] = []
-
-
-def group_bars(status: PublicStatus) -> tuple[bytes, ...]:
-    """One bars payload per group of `status.groups()`, built once per status. The read model's
-    snapshots come with theirs (web/day_bars); this is for a status read without one."""
-    with _lock:
-        for known, blocks in _built:
-            if known is status:
-                return blocks
-    blocks = group_payloads(status)
-    with _lock:
-        _built.insert(0, (status, blocks))
-        del _built[_KEEP:]
-    return blocks
 
 
 # Called with each new payload. An unchanged payload (a refresh with the same snapshot) leaves

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from storage.status import PublicStatus, public_status
-from ui.status_bars import group_bars
+from web.day_bars import group_payloads
 from web.read_model import running_read_model
 
 REFRESH_S = 10
@@ -22,9 +22,10 @@ class StatusPage:
 
 
 @st.cache_resource(ttl=REFRESH_S, show_spinner=False)
-def _cached_status() -> PublicStatus:
-    # Immutable frozen dataclasses: shared between sessions without copying.
-    return public_status()
+def _cached_page() -> StatusPage:
+    # Immutable: shared between sessions without copying, bars built once per status.
+    status = public_status()
+    return StatusPage(status, group_payloads(status))
 
 
 def current_page() -> StatusPage:
@@ -35,5 +36,4 @@ def current_page() -> StatusPage:
         snapshot = model.snapshot  # read once: the status and its bars from the same one
         if snapshot.status is not None:
             return StatusPage(snapshot.status, snapshot.day_bars)
-    status = _cached_status()
-    return StatusPage(status, group_bars(status))
+    return _cached_page()

@@ -89,8 +89,9 @@ def incident_titles_by_day(
 def rows_data(
     status: PublicStatus, components: Sequence[PublicComponent]
 ) -> list[dict[str, Any]]:
-    """A group's bars as data for the browser: per component its name, one class digit per day
-    (oldest first) and each day's hover text."""
+    """A group's bars as data for the browser: per component its name, one digit per day
+    (oldest first; the index of its category, which picks its colour) and each day's hover
+    text."""
     titles = incident_titles_by_day(status, components)
     return [{
         "name": component.name,

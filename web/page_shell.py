@@ -25,10 +25,14 @@ from functools import cache
 from pathlib import Path
 
 import streamlit
-from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-SHELL_PATHS = frozenset({"/status"})
+from web.badge_svg import etag_for
+from web.prepared import PreparedResponse
+
+# The status page's path in router.py, which takes it from here: a renamed page keeps its shell.
+STATUS_URL_PATH = "status"
+SHELL_PATHS = frozenset({f"/{STATUS_URL_PATH}"})
 INDEX_HTML = Path(streamlit.__file__).parent / "static" / "index.html"
 # The bundles of the elements the status page shows beyond Streamlit's core ones.
 STATUS_PAGE_ELEMENTS = ("ButtonGroup", "Checkbox", "BidiComponent")
@@ -84,9 +88,12 @@ def shell_with_preloads(index_html: str, static_dir: Path) -> str:
 
 
 @cache
-def _shell() -> bytes:
+def _shell() -> PreparedResponse:
     index_html = INDEX_HTML.read_text(encoding="utf-8")
-    return shell_with_server_url(shell_with_preloads(index_html, INDEX_HTML.parent)).encode()
+    body = shell_with_server_url(shell_with_preloads(index_html, INDEX_HTML.parent)).encode()
+    # As Streamlit serves index.html: always revalidated (a repeat visit gets a 304), its
+    # scripts are cached by their hashed names.
+    return PreparedResponse(body, "text/html; charset=utf-8", "no-cache", etag_for(body))
 
 
 class PageShellMiddleware:
@@ -98,6 +105,4 @@ class PageShellMiddleware:
                 or scope["path"] not in SHELL_PATHS):
             await self.app(scope, receive, send)
             return
-        # As Streamlit serves index.html: always revalidated, its scripts are cached by hash.
-        response = HTMLResponse(_shell(), headers={"Cache-Control": "no-cache"})
-        await response(scope, receive, send)
+        await _shell()(scope, receive, send)

@@ -36,6 +36,7 @@ class ReadModel:
         self._builder: SnapshotBuilderProcess | None = None
         self._confirmed_at = 0.0  # when the snapshot was last known to be current
         self._first_installed = threading.Event()
+        self._made_at = time.monotonic()
 
     def mark_stale(self) -> None:
         """Something the snapshot shows changed. Safe to call from any thread."""
@@ -57,10 +58,13 @@ class ReadModel:
         self._first_installed.set()
 
     def wait_for_first_snapshot(self, timeout_s: float) -> bool:
-        """Wait (on a thread, never the event loop) until a snapshot is installed; whether one
-        is. Right after start, a page run waits for the one being built rather than reading the
-        same status itself, which takes as long again and competes with the build for the CPU."""
-        return self._first_installed.wait(timeout_s)
+        """Wait (on a thread, never the event loop) until a snapshot is installed, but not past
+        `timeout_s` after this read model was made; whether one is. Right after start, a page
+        run waits for the one being built rather than reading the same status itself, which
+        takes as long again and competes with the build for the CPU. A first build that keeps
+        failing makes only the first runs wait, not every run after them."""
+        left = self._made_at + timeout_s - time.monotonic()
+        return self._first_installed.wait(left) if left > 0 else self._first_installed.is_set()
 
     def _confirm(self, when: float) -> None:
         self._confirmed_at = when
