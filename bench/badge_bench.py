@@ -22,7 +22,9 @@ loopback with keep-alive connections (wrk, Debian package `wrk`):
   snapshot installed, its first page run done (the first load, not counted), its processes
   quiet. This machine's speed moves by a factor of 2-4 over minutes with nothing else running
   (a virtual machine on a shared host), so the figure comes with a fixed loop's time measured
-  around the loads: the same page is slower when that loop is.
+  around the loads: the same page is slower when that loop is. The browser runs with the
+  test suite's flags (tests/browser.py), which stop headless Chromium from building its
+  hidden address-bar popup for each new window while the page loads (~1.6 s of CPU).
 Also the read model's rebuild time (done in a process of its own when a cheap change fingerprint
 moves, at most every 5 s, and at least every 60 s) and what installing a rebuilt snapshot costs
 the web process. The badge
