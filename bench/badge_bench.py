@@ -158,9 +158,10 @@ def machine_loop_ms() -> float:
 
 def page_render_s(url: str, groups: int, bars: int, runs: int = 5,
                   server_pid: int | None = None) -> tuple[list[float], list[float]]:
-    """Seconds from navigation until the script is idle, the banner is shown, and every group's
-    bars component has drawn the rows of all `bars` days (inside its shadow root: each row one
-    element, its days the bands of its background), and the fixed loop's time before each load.
+    """Seconds from navigation until the script is idle, the banner is shown, and the status
+    board has drawn the rows of all `bars` days of the `groups` groups (inside its shadow root:
+    each row one element, its days the bands of its background), and the fixed loop's time
+    before each load.
     Each load is a new browser context: a first visit, with nothing cached. The check polls
     every 20 ms, so it reads `textContent`, not `innerText`, which would lay the page out on
     every poll."""
@@ -172,11 +173,12 @@ def page_render_s(url: str, groups: int, bars: int, runs: int = 5,
         "([ready, groups, bars]) => {"
         " if (document.querySelector(ready) === null) return false;"
         " const hosts = document.querySelectorAll('[data-testid=\"stBidiComponentIsolated\"]');"
-        " let drawn = 0;"
-        " for (const host of hosts) if (host.shadowRoot)"
+        " let drawn = 0, sections = 0;"
+        " for (const host of hosts) if (host.shadowRoot) {"
+        "   sections += host.shadowRoot.querySelectorAll('.uw-group').length;"
         "   for (const row of host.shadowRoot.querySelectorAll('.uw-days'))"
-        "     if (row.style.backgroundImage) drawn += row.dataset.days.length;"
-        " return hosts.length >= groups && drawn >= bars"
+        "     if (row.style.backgroundImage) drawn += row.dataset.days.length; }"
+        " return sections >= groups && drawn >= bars"
         "   && document.body.textContent.includes('All systems operational'); }"
     )
     times, loops = [], []

@@ -15,7 +15,7 @@ def status_panel() -> None:
     status_view.banner(status)
     status_view.active_incidents(status)
     status_view.maintenance(status.maintenance)
-    status_view.components(status, page.day_bars)
+    status_view.components(status, page.board)
     status_view.history(status)
     status_view.footer(status)
 

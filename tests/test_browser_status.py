@@ -8,9 +8,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from checks.result import ProbeResult
 from storage.db import get_engine
 from storage.incidents import create_incident, post_update
 from storage.models import MaintenanceWindow
+from storage.results import record_result
 from storage.status import LayoutRow, page_layout, save_layout
 from tests.browser import READY, chromium_page, screenshot
 from tests.conftest import free_port
@@ -28,10 +30,14 @@ def name(number: int) -> str:
 
 
 def seed() -> None:
+    now = datetime.now(UTC)
     for number in range(20):
-        state = "down" if number == 7 else "up"
-        monitor(name(number), url=f"https://s{number}.example/", state=state,
-                reason="refused" if state == "down" else None)
+        if number != 7:
+            monitor(name(number), url=f"https://s{number}.example/")
+    # Up for two days, down for the last hour: each window has an uptime of its own.
+    down = monitor(name(7), url="https://s7.example/", state=None)
+    record_result(down.id, ProbeResult("up", now - timedelta(days=2), latency_ms=80.0))
+    record_result(down.id, ProbeResult("down", now - timedelta(hours=1), reason="refused"))
     monitor("Zz private thing", url="https://zz-private-host.example/", public=False,
             state="down", reason="zz-secret-error")
     rows = [r for r in page_layout() if r.name != "Zz private thing"]
@@ -42,7 +48,6 @@ def seed() -> None:
     incident = create_incident("Payments are failing", "investigating",
                                "We are looking into **failed payments**.", monitor_id=payments)
     post_update(incident, "identified", "A certificate expired on the card gateway.")
-    now = datetime.now(UTC)
     with get_engine().begin() as connection:
         connection.execute(MaintenanceWindow.__table__.insert().values(
             title="Database upgrade", description="Writes pause for a minute.", timezone="UTC",
@@ -50,23 +55,30 @@ def seed() -> None:
             ends_at=now + timedelta(hours=4)))
 
 
-# Per bars component (one per group): its rows' names and each row's number of days. The
-# component draws inside a shadow root, which document-wide selectors do not enter.
+# Per group of the board: its rows' names and each row's number of days drawn. The board
+# draws inside a shadow root, which document-wide selectors do not enter.
 BARS = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
-    .map(host => [...host.shadowRoot.querySelectorAll('.uw-row')].map(row => [
+    .flatMap(host => [...host.shadowRoot.querySelectorAll('.uw-group')])
+    .map(group => [...group.querySelectorAll('.uw-row')].map(row => [
         row.querySelector('.uw-name').textContent,
         row.querySelector('.uw-days').style.backgroundImage
             ? row.querySelector('.uw-days').dataset.days.length : 0]))"""
+BOARD_TEXT = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .map(host => host.shadowRoot.textContent).join(' ')"""
 SHADOW_HTML = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
     .map(host => host.shadowRoot.innerHTML).join('')"""
 TOOLTIP = """strip => { const tip = strip.getRootNode().querySelector('.uw-tip');
     return tip.hidden ? null : tip.textContent; }"""
 
 
+def row(page, row_name: str):  # type: ignore[no-untyped-def]
+    """The board's row of the component named `row_name`."""
+    return page.locator(".uw-row").filter(has=page.locator(".uw-name", has_text=row_name))
+
+
 def days(page, row_name: str):  # type: ignore[no-untyped-def]
     """The strip of day bars of the row named `row_name`."""
-    rows = page.locator(".uw-row").filter(has=page.locator(".uw-name", has_text=row_name))
-    return rows.locator(".uw-days")
+    return row(page, row_name).locator(".uw-days")
 
 
 def hover_day(page, row_name: str, index: int) -> str | None:  # type: ignore[no-untyped-def]
@@ -106,8 +118,7 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         timeline = body[body.index("Payments are failing"):]
         assert timeline.index("Identified") < timeline.index("Investigating")
         assert "A certificate expired on the card gateway." in timeline
-        assert "Database upgrade" in body and "Service 07" in body
-        assert HOSTILE in body  # shown as typed, in the component list too
+        assert "Database upgrade" in body
 
         # Every group's component has a row per component, in page order, of 90 day bars.
         page.wait_for_function(f"() => ({BARS})().flat().length == 20")
@@ -115,6 +126,18 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         assert [[n for n, _ in rows] for rows in groups] == [
             [name(n) for n in range(start, 20, 3)] for start in range(3)]
         assert [[bars for _, bars in rows] for rows in groups] == [[90] * 7, [90] * 7, [90] * 6]
+        board = page.evaluate(BOARD_TEXT)
+        assert HOSTILE in board and "🔴 down" in board  # shown as typed, with its state
+
+        # The window picker changes every uptime figure at once, in the browser.
+        uptime = row(page, "Service 07").locator(".uw-uptime")
+        assert page.get_by_role("button", name="30 days").get_attribute("aria-pressed") == "true"
+        month = uptime.text_content()
+        page.get_by_role("button", name="24 hours").click()
+        assert page.get_by_role("button", name="24 hours").get_attribute("aria-pressed") == "true"
+        day = uptime.text_content()
+        assert day != month and day.endswith("% uptime") and month.endswith("% uptime")
+        assert float(day.split("%")[0]) < float(month.split("%")[0])  # the hour down weighs more
 
         # Hovering a day: its text names the date, uptime, downtime and that day's incidents.
         hover = hover_day(page, "Service 02", -1)
@@ -156,12 +179,25 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         dark.wait_for_function(f"() => ({BARS})().flat().length == 20")
         # On a phone each name sits above its bars, and the bars still fit the width.
         placed = days(dark, "Service 00").evaluate(
-            "e => [e.closest('.uw-row').querySelector('.uw-name').getBoundingClientRect().bottom,"
+            "e => [e.closest('.uw-row').querySelector('.uw-info').getBoundingClientRect().bottom,"
             " e.getBoundingClientRect().top, e.getBoundingClientRect().right,"
             " e.getBoundingClientRect().height]")
         assert placed[0] <= placed[1] and placed[2] <= 390 and placed[3] >= 20
         screenshot(dark, "status-page-phone-dark")
         dark.close()
+
+        # Response times on demand: the page runs again and draws a chart per group, of the
+        # window picked; picking another one redraws them and the board keeps the choice.
+        charts = "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length"
+        assert page.evaluate(charts) == 0
+        page.get_by_label("Show response times (p50 / p95)").check()
+        page.get_by_role("heading", name="Response times (p50 / p95)").wait_for()
+        page.wait_for_function(f"() => ({charts})() == 3")
+        page.get_by_role("button", name="7 days").click()
+        page.wait_for_selector(READY)
+        assert page.evaluate(charts) == 3
+        assert page.get_by_role("button", name="7 days").get_attribute("aria-pressed") == "true"
+        assert float(uptime.text_content().split("%")[0]) > float(day.split("%")[0])
 
         slug = "service-00"
         images = [f"/badge/{slug}/status.svg", f"/badge/{slug}/uptime.svg?window=7d",

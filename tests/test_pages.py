@@ -1,5 +1,6 @@
 """Page logic, headless with AppTest: login, the add-monitor form, the status page."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -93,8 +94,12 @@ def test_the_status_page_shows_public_monitors_only() -> None:
     record_result(private.id, ProbeResult("down", an_hour_ago, reason="secret-error-text"))
     at = page("status.py").run()
     assert not at.exception
+    # The components travel to the browser as the status board's payload.
+    [board] = [json.loads(e.proto.bytes) for e in at.get("bidi_component")]
+    [[row]] = [group["rows"] for group in board["groups"]]
+    assert (row["name"], row["uptime"]["30d"]) == ("Public API", "100.00%")
     text = " ".join(str(e.value) for e in (*at.markdown, *at.success, *at.error, *at.caption))
-    assert "Public API" in text and "100.00% uptime (30 days)" in text
+    text += json.dumps(board, ensure_ascii=False)
     assert "All systems operational" in text
     for secret in ("Hidden thing", "hidden-host", "public-host", "secret-error-text"):
         assert secret not in text

@@ -1,5 +1,5 @@
-"""The public status page headless (AppTest): the day bars per group, the uptime window picker,
-and the response-time charts only when asked."""
+"""The public status page headless (AppTest): one board of components with its groups and bars,
+and the response-time charts only when the visitor's view asks for them."""
 
 from __future__ import annotations
 
@@ -11,19 +11,20 @@ from storage.results import record_result
 from storage.status import LayoutRow, page_layout, save_layout
 from tests.pages_support import page
 from tests.status_support import monitor
+from ui.status_board import BOARD_KEY
 
 
 def charts(at) -> list:  # type: ignore[no-untyped-def]
     return at.get("vega_lite_chart")
 
 
-def bar_rows(at) -> list[list[dict]]:  # type: ignore[no-untyped-def]
-    """Per bars component on the page, the rows its payload holds."""
-    return [json.loads(element.proto.bytes)["rows"] for element in at.get("bidi_component")
-            if element.proto.component_name == "upwatch_day_bars"]
+def boards(at) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The payload of each board component on the page."""
+    return [json.loads(element.proto.bytes) for element in at.get("bidi_component")
+            if element.proto.component_name == "upwatch_status_board"]
 
 
-def test_each_group_gets_its_bars_and_no_chart_is_drawn_first() -> None:
+def test_one_board_holds_every_group_and_no_chart_is_drawn_first() -> None:
     for name in ("Shop", "Search", "Mail"):
         monitor(name)
     place = {"Shop": ("Web", 0), "Search": ("Web", 1), "Mail": ("Other", 2)}
@@ -32,41 +33,44 @@ def test_each_group_gets_its_bars_and_no_chart_is_drawn_first() -> None:
     at = page("status.py").run()
     assert not at.exception
     assert not charts(at)  # no chart library is fetched by a first visit
-    groups = bar_rows(at)
-    assert [[row["name"] for row in rows] for rows in groups] == [["Shop", "Search"], ["Mail"]]
-    assert all(len(row["days"]) == len(row["titles"]) == 90 for rows in groups for row in rows)
-    # Each group's heading opens its Markdown element of component lines.
-    groups = [m.value for m in at.markdown if str(m.value).startswith("### ")]
-    assert [g.split("\n", 1)[0] for g in groups] == ["### Web", "### Other"]
-    assert "Shop" in groups[0] and "Search" in groups[0] and "Mail" in groups[1]
+    [board] = boards(at)
+    assert [(g["name"], [r["name"] for r in g["rows"]]) for g in board["groups"]] == [
+        ("Web", ["Shop", "Search"]), ("Other", ["Mail"])]
+    rows = [row for group in board["groups"] for row in group["rows"]]
+    assert all(len(row["days"]) == len(row["titles"]) == 90 for row in rows)
+    assert all(row["state"] == "🟢 up" and set(row["uptime"]) == {"24h", "7d", "30d", "90d"}
+               for row in rows)
 
 
-def test_the_uptime_window_picker_changes_the_figures_not_the_bars() -> None:
-    shop = monitor("Shop")
-    record_result(shop.id, ProbeResult("down", datetime.now(UTC) - timedelta(minutes=30),
-                                       latency_ms=None, reason="refused"))
+def test_a_page_with_no_public_monitor_says_so_and_draws_no_board() -> None:
+    monitor("Hidden", public=False)
     at = page("status.py").run()
-    before = bar_rows(at)
-
-    def lines() -> str:
-        return " ".join(str(m.value) for m in at.markdown)
-
-    assert "uptime (30 days)" in lines()
-    at.segmented_control(key="uptime_window").set_value("24h").run()
     assert not at.exception
-    assert "uptime (24 hours)" in lines() and "uptime (30 days)" not in lines()
-    assert bar_rows(at) == before
+    assert not boards(at)
+    assert "No services are listed on this page yet." in [i.value for i in at.info]
 
 
-def test_response_times_appear_per_group_when_switched_on() -> None:
+def test_response_times_appear_per_group_for_the_window_the_visitor_picked() -> None:
     shop = monitor("Shop", latency_ms=40.0)
-    record_result(shop.id, ProbeResult("up", datetime.now(UTC) - timedelta(minutes=5),
-                                       latency_ms=200.0))
+    record_result(shop.id, ProbeResult("up", datetime.now(UTC) - timedelta(days=3),
+                                       latency_ms=900.0))
     at = page("status.py").run()
     assert not at.exception
-    assert len(charts(at)) == 0 and len(bar_rows(at)) == 1
-    at.toggle(key="response_times").set_value(True).run()
+    assert len(charts(at)) == 0 and len(boards(at)) == 1
+    # What the board's browser code reports when the visitor switches response times on.
+    at.session_state[BOARD_KEY] = {"view": {"window": "7d", "latency": True}}
+    at.run()
     assert not at.exception
     assert len(charts(at)) == 1
     latency = charts(at)[0].proto
     assert "p95" in latency.spec and "Shop" in str(latency.datasets) + latency.spec
+    # The chart is of the window picked: the last 24 hours have no 900 ms check.
+    at.session_state[BOARD_KEY] = {"view": {"window": "24h", "latency": True}}
+    at.run()
+    [day] = charts(at)
+    assert str(day.proto) != str(latency)
+    # A view the page cannot know is the default one: no charts, no error.
+    at.session_state[BOARD_KEY] = {"view": {"window": "<script>", "latency": "yes"}}
+    at.run()
+    assert not at.exception and not charts(at)
+    assert len(boards(at)) == 1

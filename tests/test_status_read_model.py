@@ -22,13 +22,13 @@ from storage.results import record_result
 from storage.status import public_status
 from tests.server_process import wait_until
 from tests.status_support import monitor
-from web.day_bars import group_payloads, incident_titles_by_day
 from web.feeds import feed_body
 from web.read_model import ReadModel, running_read_model
 from web.refresh_policy import RefreshPolicy, change_fingerprint, keep_building
 from web.snapshot_builder import SnapshotBuilderProcess
 from web.snapshot_wire import pack_status, unpack_snapshot
 from web.status_api import status_json_body
+from web.status_board import board_payload, incident_titles_by_day
 
 
 def test_the_fingerprint_moves_with_results_and_incidents_only() -> None:
@@ -103,8 +103,9 @@ def test_keep_fresh_installs_what_a_child_process_builds() -> None:
             await wait_for(lambda: model.snapshot is not built, "a new snapshot")
             assert model.snapshot.components["shop"].state == "down"
             assert model.snapshot.status is not None
-            [payload] = model.snapshot.day_bars  # the page gets its bars, ready to send
-            assert [r["name"] for r in json.loads(payload)["rows"]] == ["Shop"]
+            # The page gets its board, ready to send.
+            [group] = json.loads(model.snapshot.board)["groups"]
+            assert [r["name"] for r in group["rows"]] == ["Shop"]
             first_builder, before = model.builder_pid, model.snapshot
             assert first_builder is not None
             os.kill(first_builder, signal.SIGKILL)
@@ -156,8 +157,8 @@ def test_a_packed_snapshot_holds_what_the_public_answers_need() -> None:
     # The page's status, without the bars, which come as the browser's payloads.
     assert snapshot.status == dataclasses.replace(status, components=(component,))
     assert snapshot.status is snapshot.status  # unpickled once
-    assert snapshot.day_bars == group_payloads(status)
-    assert "Shop" in json.loads(snapshot.day_bars[0])["rows"][0]["name"]
+    assert snapshot.board == board_payload(status)
+    assert json.loads(snapshot.board)["groups"][0]["rows"][0]["name"] == "Shop"
     assert snapshot.status_json is not None
     assert snapshot.status_json.body == status_json_body(status)
     assert {kind: answer.body for kind, answer in snapshot.feeds.items()} == {
@@ -177,8 +178,7 @@ def test_bars_name_the_incidents_of_each_day() -> None:
         for bar in component.bars:
             expected = [i.title for i in status.incidents_on(component.id, bar.day)]
             assert titles.get((component.id, bar.day), []) == expected
-    payloads = group_payloads(status)
-    [rows] = [json.loads(payload)["rows"] for payload in payloads]  # one group
+    [rows] = [group["rows"] for group in json.loads(board_payload(status))["groups"]]
     assert {row["name"] for row in rows} == {"Shop", "Search"}
     assert all(len(row["days"]) == len(row["titles"]) == 90 for row in rows)
     today = next(c for c in components if c.id == shop.id).bars[-1].day
@@ -198,7 +198,7 @@ def test_right_after_start_the_page_waits_for_the_snapshot_being_built(monkeypat
     threading.Timer(0.3, model.install, (packed,)).start()  # the child's first snapshot
     page = current_page()
     assert page.status is model.snapshot.status  # the snapshot's, not a status of its own
-    assert page.day_bars == model.snapshot.day_bars
+    assert page.board == model.snapshot.board
 
 
 def test_a_first_snapshot_that_never_comes_holds_up_only_the_first_runs(monkeypatch) -> None:

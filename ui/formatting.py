@@ -11,6 +11,8 @@ STATE_LABELS = {
     "paused": "⏸️ paused",
 }
 
+WINDOW_LABELS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
+
 OVERALL_LABELS = {
     "operational": "All systems operational",
     "degraded": "Degraded performance",

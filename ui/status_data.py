@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from storage.status import PublicStatus, public_status
-from web.day_bars import group_payloads
 from web.read_model import running_read_model
+from web.status_board import board_payload
 
 REFRESH_S = 10
 FIRST_SNAPSHOT_WAIT_S = 15.0  # a first build takes seconds on a big database; past it, read here
@@ -18,14 +18,14 @@ FIRST_SNAPSHOT_WAIT_S = 15.0  # a first build takes seconds on a big database; p
 @dataclass(frozen=True)
 class StatusPage:
     status: PublicStatus
-    day_bars: tuple[bytes, ...]  # the bars payload of each group of `status.groups()`
+    board: bytes  # the components, as the status board draws them (web/status_board)
 
 
 @st.cache_resource(ttl=REFRESH_S, show_spinner=False)
 def _cached_page() -> StatusPage:
-    # Immutable: shared between sessions without copying, bars built once per status.
+    # Immutable: shared between sessions without copying, the board built once per status.
     status = public_status()
-    return StatusPage(status, group_payloads(status))
+    return StatusPage(status, board_payload(status))
 
 
 def current_page() -> StatusPage:
@@ -35,5 +35,5 @@ def current_page() -> StatusPage:
     if model is not None and model.is_fresh():
         snapshot = model.snapshot  # read once: the status and its bars from the same one
         if snapshot.status is not None:
-            return StatusPage(snapshot.status, snapshot.day_bars)
+            return StatusPage(snapshot.status, snapshot.board)
     return _cached_page()

@@ -6,7 +6,6 @@ Everything shown is escaped user text (names, titles) or Markdown an admin wrote
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,12 +13,11 @@ import streamlit as st
 
 from core.settings import get_settings
 from storage.incidents import STATUS_LABELS, IncidentView
-from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
-from ui.formatting import OVERALL_LABELS, ago, percent, plain, state_label
-from ui.status_bars import day_bars
+from storage.status import PublicComponent, PublicMaintenance, PublicStatus
+from ui.formatting import OVERALL_LABELS, WINDOW_LABELS, ago, plain
+from ui.status_board import status_board
 from ui.status_latency import latency_chart
 
-WINDOW_LABELS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
 BANNERS = {"operational": st.success, "degraded": st.warning, "maintenance": st.info}
 
 
@@ -72,36 +70,19 @@ def maintenance(windows: tuple[PublicMaintenance, ...]) -> None:
                 st.markdown(plain(window.description))
 
 
-def _component_line(component: PublicComponent, window: str) -> str:
-    url = f" · {plain(component.url)}" if component.url else ""
-    return (f"**{plain(component.name)}** · {state_label(component.state)} · "
-            f"{percent(component.uptime.get(window))} uptime ({WINDOW_LABELS[window]}){url}")
-
-
-def components(status: PublicStatus, bars_per_group: Sequence[bytes]) -> None:
+def components(status: PublicStatus, board: bytes) -> None:
     if not status.components:
         st.info("No services are listed on this page yet.")
         return
-    window = st.segmented_control(
-        "Uptime over", list(PAGE_WINDOWS), format_func=WINDOW_LABELS.get, default="30d",
-        key="uptime_window",
-    ) or "30d"
-    # Off by default: the first load has no chart to fetch a chart library for.
-    with_latency = st.toggle("Show response times (p50 / p95)", key="response_times")
-    # The bars' payloads come built with the snapshot, the same bytes for every visitor.
-    for index, ((group, members), bars) in enumerate(
-            zip(status.groups(), bars_per_group, strict=True)):
-        with st.container(border=True):
-            # One Markdown element per group, its heading included, not one per component and
-            # a subheader: the browser renders each element on its own (a subheader apart
-            # cost ~30 ms of a first visit per group), and a hundred of them cost more than
-            # the bars.
-            heading = f"### {plain(group)}\n\n" if group else ""
-            st.markdown(heading + "  \n".join(_component_line(c, window) for c in members))
-            # Keyed by position, so a refresh updates the bars in place.
-            day_bars(bars, key=f"day-bars-{index}")
-            if with_latency:
-                response_times(members, window)
+    # The board comes built with the snapshot, the same bytes for every visitor.
+    view = status_board(board)
+    # Off until asked: a first visit has no chart to fetch a chart library for.
+    if view.latency:
+        st.subheader("Response times (p50 / p95)", anchor=False)
+        for group, members in status.groups():
+            if group:
+                st.markdown(f"**{plain(group)}**")
+            response_times(members, view.window)
 
 
 def response_times(members: list[PublicComponent], window: str) -> None:

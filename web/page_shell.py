@@ -7,12 +7,12 @@ and only then connects at `/`: 100-150 ms of a first visit (measured in headless
 client reads `window.__streamlit.BACKEND_BASE_URL` before guessing; this serves Streamlit's own
 `index.html` (read once) with that one setting added, with the headers Streamlit gives it.
 
-The shell also has the browser fetch, with Streamlit's own bundles, the code of the elements
-the status page shows that Streamlit loads only when one first appears (the segmented control,
-the toggle, the custom component of the day bars). Without that, they were fetched only after
-the first messages of the page's run arrived, a second round of requests on the way to a drawn
-page. Their file names come from Streamlit's bundle (they carry content hashes); an element whose
-code cannot be found there is simply not preloaded.
+The shell also has the browser fetch, with Streamlit's own bundles, the code of the elements the
+status page shows that Streamlit loads only when one first appears (the custom component of its
+board). Without that, it was fetched only after the first messages of the page's run arrived, a
+second round of requests on the way to a drawn page. Their file names come from Streamlit's
+bundle (they carry content hashes); an element whose code cannot be found there is simply not
+preloaded.
 
 Only the public page: visitors arrive there from links and bookmarks, while the internal pages
 are reached from `/`, where the client's first guess is already right.
@@ -35,7 +35,7 @@ STATUS_URL_PATH = "status"
 SHELL_PATHS = frozenset({f"/{STATUS_URL_PATH}"})
 INDEX_HTML = Path(streamlit.__file__).parent / "static" / "index.html"
 # The bundles of the elements the status page shows beyond Streamlit's core ones.
-STATUS_PAGE_ELEMENTS = ("ButtonGroup", "Checkbox", "BidiComponent")
+STATUS_PAGE_ELEMENTS = ("BidiComponent",)
 
 
 # The app is served at the root (a base URL path would put the page at another path).

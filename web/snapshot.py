@@ -4,7 +4,7 @@ A snapshot holds what the hot routes read: the public components (without their 
 which only the status page draws), the overall state, and the status JSON and feeds already
 serialised. The `PublicStatus` the status page shows comes as pickled bytes (its components
 without bars) and is only unpickled when something asks for it, so installing a snapshot costs
-the web process little; the page's day bars come ready for the browser (web/day_bars).
+the web process little; the page's components come ready for the browser (web/status_board).
 
 The complete answers to exact requests (path and raw query string) are kept with the snapshot,
 so that web/fast_paths can send them without routing or parsing anything. Each comes with the
@@ -65,7 +65,7 @@ class StatusSnapshot:
     status_json: PreparedResponse | None = None
     feeds: dict[str, PreparedResponse] = field(default_factory=dict)  # by kind (atom, rss)
     pickled_status: PickledStatus | None = field(default=None, repr=False, compare=False)
-    day_bars: tuple[bytes, ...] = field(default=(), repr=False, compare=False)  # per group
+    board: bytes = field(default=b"", repr=False, compare=False)  # web/status_board
     _answers: dict[tuple[str, bytes], tuple[PreparedResponse, Recipe]] = field(
         default_factory=dict, repr=False, compare=False)
 
@@ -76,7 +76,7 @@ class StatusSnapshot:
 
     @property
     def status(self) -> PublicStatus | None:
-        """What the status page shows but the day bars, which are `day_bars` (unpickled on
+        """What the status page shows but the day bars, which are in `board` (unpickled on
         first use, then kept)."""
         return None if self.pickled_status is None else self.pickled_status.get()
 

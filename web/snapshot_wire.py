@@ -3,11 +3,11 @@ cheaply where it serves.
 
 `pack_snapshot` runs where the snapshot is built (web/snapshot_builder's process): it reads the
 public status and serialises everything that does not depend on a request (the status JSON, the
-feeds, and the status page's day bars). `unpack_snapshot` runs in the web process. It does as
-little as possible, in small steps: each component is unpickled on its own, without its daily
-bars, and the status (without bars too: the page gets them as payloads) only when the status
-page asks for it. Pickling frozen dataclasses calls Python code per object, so the
-thread doing it hands the GIL back to the event loop between objects.
+feeds, and the status page's board of components). `unpack_snapshot` runs in the web process. It
+does as little as possible, in small steps: each component is unpickled on its own, without its
+daily bars, and the status (without bars too: the page gets them in the board's payload) only
+when the status page asks for it. Pickling frozen dataclasses calls Python code per object, so
+the thread doing it hands the GIL back to the event loop between objects.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from storage.status import PublicStatus, public_status
 from web.badge_svg import etag_for
-from web.day_bars import group_payloads
 from web.feeds import CACHE_CONTROL as FEED_CACHE_CONTROL
 from web.feeds import MEDIA_TYPES as FEED_MEDIA_TYPES
 from web.feeds import feed_body
@@ -27,6 +26,7 @@ from web.prepared import PreparedResponse
 from web.snapshot import PickledStatus, StatusSnapshot
 from web.status_api import CACHE_CONTROL as STATUS_CACHE_CONTROL
 from web.status_api import status_json_body
+from web.status_board import board_payload
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class PackedSnapshot:
     overall: str
     components: tuple[bytes, ...]  # each a pickled PublicComponent without bars
     status: bytes  # the pickled PublicStatus, its components without bars
-    day_bars: tuple[bytes, ...]  # the status page's bars, a payload per group
+    board: bytes  # the status page's components, bars included (web/status_board)
     status_json: bytes
     feeds: dict[str, bytes]
 
@@ -48,7 +48,7 @@ def pack_status(status: PublicStatus, built_at: float) -> bytes:
         components=tuple(pickle.dumps(c, pickle.HIGHEST_PROTOCOL) for c in without_bars),
         status=pickle.dumps(dataclasses.replace(status, components=without_bars),
                             pickle.HIGHEST_PROTOCOL),
-        day_bars=group_payloads(status),
+        board=board_payload(status),
         status_json=status_json_body(status),
         feeds={kind: feed_body(status, kind) for kind in FEED_MEDIA_TYPES},
     )
@@ -75,7 +75,7 @@ def unpack_snapshot(data: bytes) -> StatusSnapshot:
         feeds={kind: _prepared(body, FEED_MEDIA_TYPES[kind], FEED_CACHE_CONTROL)
                for kind, body in packed.feeds.items()},
         pickled_status=PickledStatus(packed.status),
-        day_bars=packed.day_bars,
+        board=packed.board,
     )
 
 

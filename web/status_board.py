@@ -1,10 +1,11 @@
-"""The status page's day bars as data for the browser: per component its name, one digit per day
-(its colour) and each day's hover text (date, uptime, downtime minutes, incidents).
+"""The status page's components as data for the browser: per group its name, and per component
+its name, state, uptime over each window a visitor can pick, its URL when it is shown, one digit
+per day (its colour) and each day's hover text (date, uptime, downtime minutes, incidents).
 
-They depend only on the published status, so the read model's process builds them with each
+It depends only on the published status, so the read model's process builds it with each
 snapshot (web/snapshot_wire) and the web process forwards the bytes to every visitor: a page run
 neither unpickles nine thousand days nor formats their texts (~100-200 ms of a first visit after
-each new snapshot, which comes every 5 s while results arrive). Drawing them is ui/status_bars.
+each new snapshot, which comes every 5 s while results arrive). Drawing it is ui/status_board.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 
 from core.settings import get_settings
 from storage.stats import DayBar
-from storage.status import PublicComponent, PublicStatus
+from storage.status import PAGE_WINDOWS, PublicComponent, PublicStatus
+from ui.formatting import WINDOW_LABELS, percent, state_label
 
 # Day colour by uptime; the same thresholds as the uptime badges. Mid tones that read on both
 # the light and the dark background.
@@ -86,27 +88,33 @@ def incident_titles_by_day(
     return titles
 
 
-def rows_data(
-    status: PublicStatus, components: Sequence[PublicComponent]
-) -> list[dict[str, Any]]:
-    """A group's bars as data for the browser: per component its name, one digit per day
-    (oldest first; the index of its category, which picks its colour) and each day's hover
-    text."""
-    titles = incident_titles_by_day(status, components)
-    return [{
+def component_row(component: PublicComponent, titles: dict[tuple[int, date], list[str]]
+                  ) -> dict[str, Any]:
+    """One component of the board: its line's texts, and its days oldest first (the index of
+    each day's category, which picks its colour) with their hover texts."""
+    row: dict[str, Any] = {
         "name": component.name,
+        "state": state_label(component.state),
+        "uptime": {window: percent(component.uptime.get(window)) for window in PAGE_WINDOWS},
         "days": "".join(str(CATEGORY_INDEX[day_category(bar)]) for bar in component.bars),
         "titles": [bar_title(bar, titles.get((component.id, bar.day), ()))
                    for bar in component.bars],
-    } for component in components]
+    }
+    if component.url:  # set only for a monitor whose URL is shown
+        row["url"] = component.url
+    return row
 
 
-def bars_payload(status: PublicStatus, components: Sequence[PublicComponent]) -> bytes:
-    """What the bars component gets: JSON already encoded, so a page run only forwards bytes."""
-    return json.dumps({"rows": rows_data(status, components)},
-                      ensure_ascii=False, separators=(",", ":")).encode()
+def board_data(status: PublicStatus) -> dict[str, Any]:
+    """The board: the windows a visitor picks from, and the groups in page order."""
+    titles = incident_titles_by_day(status, status.components)
+    return {
+        "windows": [[window, WINDOW_LABELS[window]] for window in PAGE_WINDOWS],
+        "groups": [{"name": group or "", "rows": [component_row(c, titles) for c in members]}
+                   for group, members in status.groups()],
+    }
 
 
-def group_payloads(status: PublicStatus) -> tuple[bytes, ...]:
-    """One bars payload per group of `status.groups()`, in that order."""
-    return tuple(bars_payload(status, members) for _, members in status.groups())
+def board_payload(status: PublicStatus) -> bytes:
+    """What the board component gets: JSON already encoded, so a page run only forwards bytes."""
+    return json.dumps(board_data(status), ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,4 +1,5 @@
-"""The status page's day bars and response-time chart: colours, hover texts, the browser payload."""
+"""The status page's board and response-time chart: colours, hover texts, the browser payload,
+the view a browser reports."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 from storage.incidents import IncidentView
 from storage.stats import DayBar
 from storage.status import PublicComponent, PublicStatus
-from ui.status_bars import CSS, JS
+from ui.status_board import CSS, JS, BoardView, view_from
 from ui.status_latency import latency_chart, latency_rows
-from web.day_bars import (
+from web.status_board import (
     BAR_COLORS,
     CATEGORY_INDEX,
     bar_title,
-    bars_payload,
+    board_payload,
     day_category,
     uptime_text,
 )
@@ -30,11 +31,13 @@ def bar(uptime: float | None, maintenance_s: int = 0, observed_s: int = 86_400,
 
 
 def component(name: str, bars: tuple[DayBar, ...] = (), id: int | None = None,
-              latency: dict[str, dict[str, float | None]] | None = None) -> PublicComponent:
+              latency: dict[str, dict[str, float | None]] | None = None,
+              group: str | None = None, url: str | None = None,
+              uptime: dict[str, float | None] | None = None) -> PublicComponent:
     return PublicComponent(id=hash(name) % 1000 if id is None else id, slug=name.lower(),
-                           name=name, group=None, sort_order=0, state="up", since=None,
-                           last_check_at=None, latency_ms=None, url=None, has_certificate=False,
-                           latency=latency or {}, bars=bars)
+                           name=name, group=group, sort_order=0, state="up", since=None,
+                           last_check_at=None, latency_ms=None, url=url, has_certificate=False,
+                           uptime=uptime or {}, latency=latency or {}, bars=bars)
 
 
 def test_each_day_has_the_colour_of_its_uptime_grey_without_data_blue_for_maintenance() -> None:
@@ -70,7 +73,9 @@ def test_the_payload_has_a_row_per_component_with_90_days_oldest_first() -> None
         monitor_name="Shop", started_at=started, resolved_at=None, updates=(), cause=None,
         public=True)
     status = PublicStatus("partial_outage", (shop, twin, hostile), (incident,), (), started)
-    rows = json.loads(bars_payload(status, [shop, twin, hostile]))["rows"]
+    [group] = json.loads(board_payload(status))["groups"]
+    assert group["name"] == ""  # ungrouped: no heading
+    rows = group["rows"]
     # Two components of the same name keep a row each; names are data, not markup.
     assert [r["name"] for r in rows] == ["Shop", "Shop", '<img src=x onerror="alert(1)">']
     for row in rows:
@@ -80,6 +85,33 @@ def test_the_payload_has_a_row_per_component_with_90_days_oldest_first() -> None
     assert rows[0]["titles"][-1] == (
         "2026-08-31 · uptime 50.00% · 720 min down · incidents: Checkout <b>down</b>")
     assert rows[1]["titles"][-1].endswith("incidents: none")  # the other Shop had no incident
+
+
+def test_each_row_has_its_state_and_every_windows_uptime_and_a_url_only_when_shown() -> None:
+    shop = component("Shop", group="Web", url="https://shop.example/",
+                     uptime={"24h": 0.5, "7d": 0.99951, "30d": 1.0, "90d": None})
+    search = component("Search", group="Web")
+    mail = component("Mail", group="Other")
+    status = PublicStatus("operational", (shop, search, mail), (), (), datetime.now(UTC))
+    board = json.loads(board_payload(status))
+    assert board["windows"] == [["24h", "24 hours"], ["7d", "7 days"], ["30d", "30 days"],
+                                ["90d", "90 days"]]
+    assert [(g["name"], [r["name"] for r in g["rows"]]) for g in board["groups"]] == [
+        ("Web", ["Shop", "Search"]), ("Other", ["Mail"])]
+    shop_row, search_row = board["groups"][0]["rows"]
+    assert shop_row["state"] == "🟢 up"
+    assert shop_row["uptime"] == {"24h": "50.00%", "7d": "99.95%", "30d": "100.00%",
+                                  "90d": "no data"}
+    assert shop_row["url"] == "https://shop.example/"
+    assert "url" not in search_row  # its URL is not shown: the payload has none
+
+
+def test_the_view_a_browser_reports_is_checked() -> None:
+    assert view_from({"window": "7d", "latency": True}) == BoardView("7d", True)
+    assert view_from(None) == BoardView("30d", False)
+    # A visitor can send anything: an unknown window or a truthy string is the default.
+    assert view_from({"window": "1y", "latency": "yes"}) == BoardView("30d", False)
+    assert view_from(["7d"]) == BoardView()
 
 
 def test_the_browser_code_sets_text_and_never_parses_markup() -> None:
