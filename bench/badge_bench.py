@@ -91,9 +91,13 @@ def median_ms(fn, runs: int = 5) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(times)
 
 
-def _latency_ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+def _latency_ms(text: str, output: str) -> float:
+    """A latency as wrk prints it (`812.00us`, `1.20ms`, `2.00s`, `1.00m`), in milliseconds."""
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if match is None:
+        raise SystemExit(f"wrk printed a latency this cannot read ({text!r}):\n{output}")
+    value, unit = match.groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
 
 
 def wrk(url: str, paths: list[str], seconds: int, connections: int) -> tuple[float, float]:
@@ -107,7 +111,7 @@ def wrk(url: str, paths: list[str], seconds: int, connections: int) -> tuple[flo
     if "Non-2xx" in output:
         raise SystemExit(f"wrk saw error answers:\n{output}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _latency_ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _latency_ms(re.search(r"99%\s+(\S+)", output).group(1), output)  # type: ignore[union-attr]
     return rate, p99
 
 

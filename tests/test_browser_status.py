@@ -18,6 +18,7 @@ from tests.browser import READY, chromium_page, screenshot
 from tests.conftest import free_port
 from tests.server_process import running_upwatch
 from tests.status_support import monitor
+from web.status_board import BAR_COLORS
 
 pytestmark = pytest.mark.browser
 
@@ -69,6 +70,12 @@ SHADOW_HTML = """() => [...document.querySelectorAll('[data-testid="stBidiCompon
     .map(host => host.shadowRoot.innerHTML).join('')"""
 TOOLTIP = """strip => { const tip = strip.getRootNode().querySelector('.uw-tip');
     return tip.hidden ? null : tip.textContent; }"""
+
+
+def rgb(category: str) -> str:
+    """A day category's colour as the browser's computed style writes it."""
+    color = BAR_COLORS[category]
+    return "rgb({}, {}, {})".format(*(int(color[i:i + 2], 16) for i in (1, 3, 5)))
 
 
 def row(page, row_name: str):  # type: ignore[no-untyped-def]
@@ -148,7 +155,10 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         assert hover_day(page, "Service 03", -1).endswith("incidents: none")
         ninety_days_ago = hover_day(page, "Service 03", 0)
         assert ninety_days_ago.endswith("uptime no data · 0 min down · incidents: none")
-        assert days(page, "Service 03").get_attribute("data-days")[0] == "0"  # no data: grey
+        # As drawn: grey where there is no data (90 days ago), green for today's full uptime.
+        drawn = days(page, "Service 03").evaluate("e => getComputedStyle(e).backgroundImage")
+        assert drawn.startswith(f"linear-gradient(to right, {rgb('no data')} 0%"), drawn
+        assert drawn.endswith(f"{rgb('≥ 99.9%')} 100%)"), drawn
         page.mouse.move(0, 0)
         assert days(page, "Service 03").evaluate(TOOLTIP) is None  # gone with the pointer
         # From the keyboard: a focused row shows today, the arrow keys move along the days.

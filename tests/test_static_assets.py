@@ -56,6 +56,17 @@ def test_the_same_etag_as_streamlits_own_handler() -> None:
     assert client().get(f"/{ENTRY}").headers["etag"] == f'"{expected}"'
 
 
+def test_a_name_not_found_is_looked_up_once(monkeypatch) -> None:
+    loads: list[str] = []
+    load = StaticAssets._load
+    monkeypatch.setattr(StaticAssets, "_load", lambda self, path: loads.append(path) or load(
+        self, path))
+    fast = client()
+    for _ in range(3):
+        assert fast.get("/static/js/no-such-file.js").text.startswith("streamlit GET")
+    assert loads == ["/static/js/no-such-file.js"]
+
+
 def test_anything_else_goes_to_streamlit() -> None:
     fast = client()
     for path in ("/static/js/no-such-file.js", "/static/../index.html", "/static/js/.hidden",

@@ -33,6 +33,9 @@ _ASSET_PATH = re.compile(r"/static/(?:js|css|media)/[A-Za-z0-9_@~+-][A-Za-z0-9_.
 # What Streamlit sends with its hashed bundles (STATIC_ASSET_CACHE_MAX_AGE_SECONDS).
 CACHE_CONTROL = "public, immutable, max-age=31536000"
 MAX_CACHED_BYTES = 64 * 1024 * 1024  # more than the whole folder holds
+# Names looked up and not found: the folder is the installed package's, it does not change while
+# the server runs. Bounded, since anyone can ask for any name.
+MAX_MISSING_NAMES = 4096
 
 
 class StaticAssets:
@@ -40,6 +43,7 @@ class StaticAssets:
         self._directory = directory
         self._answers: dict[str, PreparedResponse] = {}
         self._cached_bytes = 0
+        self._missing: set[str] = set()
 
     def serves(self, scope: Scope) -> bool:
         """Whether this request is one for a file of the folder that this can answer."""
@@ -53,8 +57,12 @@ class StaticAssets:
         path = scope["path"]
         answer = self._answers.get(path)
         if answer is None:
+            if path in self._missing:
+                return False
             answer = await anyio.to_thread.run_sync(self._load, path)
             if answer is None:
+                if len(self._missing) < MAX_MISSING_NAMES:
+                    self._missing.add(path)
                 return False
         await answer(scope, receive, send)
         return True
