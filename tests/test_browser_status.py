@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from checks.result import ProbeResult
@@ -30,7 +31,8 @@ def name(number: int) -> str:
     return HOSTILE if number == 4 else f"Service {number:02d}"
 
 
-def seed() -> None:
+def seed() -> int:
+    """The monitors, layout, incident and maintenance; returns Service 07's id."""
     now = datetime.now(UTC)
     for number in range(20):
         if number != 7:
@@ -54,6 +56,7 @@ def seed() -> None:
             title="Database upgrade", description="Writes pause for a minute.", timezone="UTC",
             group_name="API", starts_at=now + timedelta(hours=3),
             ends_at=now + timedelta(hours=4)))
+    return down.id
 
 
 # Per group of the board: its rows' names and each row's number of days drawn. The board
@@ -68,6 +71,8 @@ BOARD_TEXT = """() => [...document.querySelectorAll('[data-testid="stBidiCompone
     .map(host => host.shadowRoot.textContent).join(' ')"""
 SHADOW_HTML = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
     .map(host => host.shadowRoot.innerHTML).join('')"""
+FOCUSED = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .map(host => host.shadowRoot.activeElement?.textContent).find(Boolean)"""
 TOOLTIP = """strip => { const tip = strip.getRootNode().querySelector('.uw-tip');
     return tip.hidden ? null : tip.textContent; }"""
 
@@ -103,7 +108,7 @@ def hover_day(page, row_name: str, index: int) -> str | None:  # type: ignore[no
 def test_the_status_page_and_every_badge_kind_in_a_browser(
     tmp_path: Path, isolated_settings: Path
 ) -> None:
-    seed()
+    service_07 = seed()
     env = {"UPWATCH_DATABASE_URL": f"sqlite:///{isolated_settings}", "UPWATCH_PROBES": "false",
            "UPWATCH_STATUS_TITLE": "Acme status"}
     with chromium_page() as page, running_upwatch(
@@ -197,17 +202,29 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         dark.close()
 
         # Response times on demand: the page runs again and draws a chart per group, of the
-        # window picked; picking another one redraws them and the board keeps the choice.
+        # window picked; picking another one redraws them for that window.
         charts = "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length"
         assert page.evaluate(charts) == 0
         page.get_by_label("Show response times (p50 / p95)").check()
-        page.get_by_role("heading", name="Response times (p50 / p95)").wait_for()
+        page.get_by_role("heading", name="Response times (p50 / p95), last 24 hours").wait_for()
         page.wait_for_function(f"() => ({charts})() == 3")
         page.get_by_role("button", name="7 days").click()
-        page.wait_for_selector(READY)
+        page.get_by_role("heading", name="Response times (p50 / p95), last 7 days").wait_for()
         assert page.evaluate(charts) == 3
+        week = uptime.text_content()
+        assert float(week.split("%")[0]) > float(day.split("%")[0])
+
+        # A new snapshot redraws the board and keeps the visitor's window, switch and focus.
+        record_result(service_07, ProbeResult("up", datetime.now(UTC), latency_ms=80.0))
+        page.get_by_role("button", name="7 days").focus()
+        row(page, "Service 07").locator(".uw-detail", has_text="up").wait_for(timeout=40_000)
         assert page.get_by_role("button", name="7 days").get_attribute("aria-pressed") == "true"
-        assert float(uptime.text_content().split("%")[0]) > float(day.split("%")[0])
+        assert page.get_by_label("Show response times (p50 / p95)").is_checked()
+        published = httpx.get(f"{server.url}/api/v1/status").json()["components"]
+        [seven_days] = [c["uptime"]["7d"] for c in published if c["name"] == "Service 07"]
+        assert uptime.text_content() == f"{seven_days * 100:.2f}% uptime"  # this snapshot's
+        assert page.evaluate(FOCUSED) == "7 days"
+        assert page.evaluate(charts) == 3
 
         slug = "service-00"
         images = [f"/badge/{slug}/status.svg", f"/badge/{slug}/uptime.svg?window=7d",

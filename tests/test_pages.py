@@ -97,7 +97,7 @@ def test_the_status_page_shows_public_monitors_only() -> None:
     # The components travel to the browser as the status board's payload.
     [board] = [json.loads(e.proto.bytes) for e in at.get("bidi_component")]
     [[row]] = [group["rows"] for group in board["groups"]]
-    assert (row["name"], row["uptime"]["30d"]) == ("Public API", "100.00%")
+    assert (row["name"], row["uptime"]["30d"]) == ("Public API", "100.00% uptime")
     text = " ".join(str(e.value) for e in (*at.markdown, *at.success, *at.error, *at.caption))
     text += json.dumps(board, ensure_ascii=False)
     assert "All systems operational" in text

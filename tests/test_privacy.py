@@ -70,11 +70,11 @@ def test_no_public_answer_shows_private_things() -> None:
                          "subheader", "title", "expander"):
         for element in getattr(page, element_type):
             shown.append(str(getattr(element, "value", "") or getattr(element, "label", "")))
-    # The day bars travel to the browser as a component's payload: their names and hover
-    # texts are searched too.
-    bars = [element.proto.bytes.decode() for element in page.get("bidi_component")]
-    assert bars and "Checkout" in bars[0]
-    shown.extend(bars)
+    # The components travel to the browser as the status board's payload: their names, states,
+    # URLs and hover texts are searched too.
+    boards = [element.proto.bytes.decode() for element in page.get("bidi_component")]
+    assert boards and "Checkout" in boards[0]
+    shown.extend(boards)
     text = " ".join(shown)
     assert "Checkout" in text and "Public trouble" in text
     assert_clean("the status page", text)

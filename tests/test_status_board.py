@@ -100,8 +100,8 @@ def test_each_row_has_its_state_and_every_windows_uptime_and_a_url_only_when_sho
         ("Web", ["Shop", "Search"]), ("Other", ["Mail"])]
     shop_row, search_row = board["groups"][0]["rows"]
     assert shop_row["state"] == "🟢 up"
-    assert shop_row["uptime"] == {"24h": "50.00%", "7d": "99.95%", "30d": "100.00%",
-                                  "90d": "no data"}
+    assert shop_row["uptime"] == {"24h": "50.00% uptime", "7d": "99.95% uptime",
+                                  "30d": "100.00% uptime", "90d": "no data"}
     assert shop_row["url"] == "https://shop.example/"
     assert "url" not in search_row  # its URL is not shown: the payload has none
 

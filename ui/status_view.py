@@ -78,7 +78,8 @@ def components(status: PublicStatus, board: bytes) -> None:
     view = status_board(board)
     # Off until asked: a first visit has no chart to fetch a chart library for.
     if view.latency:
-        st.subheader("Response times (p50 / p95)", anchor=False)
+        st.subheader(f"Response times (p50 / p95), last {WINDOW_LABELS[view.window]}",
+                     anchor=False)
         for group, members in status.groups():
             if group:
                 st.markdown(f"**{plain(group)}**")

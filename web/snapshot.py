@@ -76,8 +76,8 @@ class StatusSnapshot:
 
     @property
     def status(self) -> PublicStatus | None:
-        """What the status page shows but the day bars, which are in `board` (unpickled on
-        first use, then kept)."""
+        """What the status page shows, its components without their day bars (unpickled on
+        first use, then kept). The page's board of components, bars included, is `board`."""
         return None if self.pickled_status is None else self.pickled_status.get()
 
     def remember_answer(self, scope: Scope, answer: PreparedResponse, recipe: Recipe) -> None:

@@ -61,8 +61,6 @@ class StaticAssets:
                 return False
             answer = await anyio.to_thread.run_sync(self._load, path)
             if answer is None:
-                if len(self._missing) < MAX_MISSING_NAMES:
-                    self._missing.add(path)
                 return False
         await answer(scope, receive, send)
         return True
@@ -72,9 +70,13 @@ class StaticAssets:
         try:
             stat = file.stat()
             if not file.is_file():
-                return None
+                raise FileNotFoundError(path)
             body = file.read_bytes()
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
+            if len(self._missing) < MAX_MISSING_NAMES:
+                self._missing.add(path)
+            return None
+        except OSError:  # another error (out of file descriptors, say) may not last
             return None
         media_type = guess_type(file.name)[0] or "text/plain"
         if media_type.startswith("text/"):

@@ -88,6 +88,11 @@ def incident_titles_by_day(
     return titles
 
 
+def uptime_over(fraction: float | None) -> str:
+    """What a component's line says of its uptime over the window picked."""
+    return "no data" if fraction is None else f"{percent(fraction)} uptime"
+
+
 def component_row(component: PublicComponent, titles: dict[tuple[int, date], list[str]]
                   ) -> dict[str, Any]:
     """One component of the board: its line's texts, and its days oldest first (the index of
@@ -95,7 +100,7 @@ def component_row(component: PublicComponent, titles: dict[tuple[int, date], lis
     row: dict[str, Any] = {
         "name": component.name,
         "state": state_label(component.state),
-        "uptime": {window: percent(component.uptime.get(window)) for window in PAGE_WINDOWS},
+        "uptime": {window: uptime_over(component.uptime.get(window)) for window in PAGE_WINDOWS},
         "days": "".join(str(CATEGORY_INDEX[day_category(bar)]) for bar in component.bars),
         "titles": [bar_title(bar, titles.get((component.id, bar.day), ()))
                    for bar in component.bars],
