@@ -90,7 +90,7 @@ CSS = (
     "padding:.25rem .5rem;border-radius:.25rem;font-size:.8rem;background:#262730;color:#fafafa;"
     "border:1px solid rgba(128,128,128,.45);box-shadow:0 1px 4px rgba(0,0,0,.3)}"
     f".uw-axis{{display:grid;{WIDE_ROW};grid-template-areas:'. days .';gap:0 1rem;"
-    "font-size:.75rem;opacity:.65}"
+    "font-size:.75rem;opacity:.8}"
     ".uw-axis div{grid-area:days;display:flex;justify-content:space-between}"
     f"@media (max-width:{NARROW_PX}px){{.uw-board{{--uw-gap:1px}}"
     ".uw-row{grid-template-columns:minmax(0,1fr) auto;grid-template-areas:'info up' 'days days'}"
