@@ -79,6 +79,17 @@ def test_it_updates_and_deletes(client: TestClient) -> None:
     assert client.get("/api/v1/monitors/api", headers=AUTH).status_code == 404
 
 
+def test_healthz_says_whether_the_public_answers_are_built_yet() -> None:
+    runtime = Runtime()
+    with TestClient(Starlette(routes=build_routes(runtime))) as fresh:
+        answer = fresh.get("/healthz")
+        assert (answer.status_code, answer.json()["public_answers"]) == (200, "building")
+        assert fresh.get("/api/v1/status").status_code == 503  # what "building" means
+        runtime.read_model.refresh()
+        assert fresh.get("/healthz").json()["public_answers"] == "ok"
+        assert fresh.get("/api/v1/status").status_code == 200
+
+
 def test_healthz_reports_the_database_and_a_missing_engine(client: TestClient) -> None:
     answer = client.get("/healthz")
     assert answer.status_code == 200

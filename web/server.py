@@ -68,6 +68,12 @@ def _health_routes(runtime: Runtime) -> list[Route]:
             body["probes"] = "ok" if engine_ok else "stalled"
             body["probes_last_tick_s"] = None if age is None else round(age, 1)
             healthy = healthy and engine_ok
+        # Said, not judged: the public answers (status page, badges, status API) come from the
+        # read model's snapshot, and until the first one is built they answer 503 with
+        # Retry-After; a load balancer can wait for "ok" here before sending visitors.
+        model = runtime.read_model
+        body["public_answers"] = ("building" if not model.snapshot.known
+                                  else "ok" if model.is_fresh() else "stale")
         body["status"] = "ok" if healthy else "unhealthy"
         return JSONResponse(body, status_code=200 if healthy else 503)
 
