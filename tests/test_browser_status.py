@@ -73,6 +73,11 @@ SHADOW_HTML = """() => [...document.querySelectorAll('[data-testid="stBidiCompon
     .map(host => host.shadowRoot.innerHTML).join('')"""
 FOCUSED = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
     .map(host => host.shadowRoot.activeElement?.textContent).find(Boolean)"""
+FOCUSED_LABEL = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .map(host => host.shadowRoot.activeElement?.getAttribute('aria-label')).find(Boolean)"""
+TAB_STOPS = """() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .flatMap(host => [...host.shadowRoot.querySelectorAll('.uw-days')])
+    .filter(strip => strip.tabIndex === 0).length"""
 TOOLTIP = """strip => { const tip = strip.getRootNode().querySelector('.uw-tip');
     return tip.hidden ? null : tip.textContent; }"""
 
@@ -172,7 +177,13 @@ def test_the_status_page_and_every_badge_kind_in_a_browser(
         page.keyboard.press("ArrowLeft")
         yesterday = days(page, "Service 02").evaluate(TOOLTIP)
         assert yesterday != hover and " · uptime " in yesterday
-        days(page, "Service 02").blur()
+        # Down moves to the group's next row, on the same day; each group is one tab stop.
+        page.keyboard.press("ArrowDown")
+        assert page.evaluate(FOCUSED_LABEL).startswith("Service 05:")
+        assert days(page, "Service 05").evaluate(TOOLTIP).split(" · ")[0] == (
+            yesterday.split(" · ")[0])
+        assert page.evaluate(TAB_STOPS) == 3
+        days(page, "Service 05").blur()
 
         # A hostile name stays text: no element made from it, no script run.
         assert page.evaluate("() => window.pwned") is None

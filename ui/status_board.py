@@ -182,6 +182,15 @@ function show(root, strip, i) {
 
 const KEYS = { ArrowLeft: -1, ArrowRight: 1, Home: -Infinity, End: Infinity };
 
+// One tab stop per group: its strips share it, and the up and down arrows move between them
+// (on the same day), so the keyboard does not step through a hundred strips to pass the board.
+function groupStrips(strip) {
+  return [...strip.closest(".uw-group").querySelectorAll(".uw-days")];
+}
+function takeTabStop(strip) {
+  for (const other of groupStrips(strip)) other.tabIndex = other === strip ? 0 : -1;
+}
+
 function strip(root, { name, days, titles }) {
   const made = element("div", "uw-days");
   // One band per run of days of the same colour (the mask cuts each into days).
@@ -194,7 +203,7 @@ function strip(root, { name, days, titles }) {
   made.style.setProperty("--uw-n", days.length);
   made.dataset.days = days;
   made.uwTitles = titles;
-  made.tabIndex = 0;
+  made.tabIndex = -1;  // the group's first strip gets its tab stop
   // A slider over the days for a screen reader: each day's text is its value.
   made.setAttribute("role", "slider");
   made.setAttribute("aria-label", name + ": uptime of each of the last " + days.length + " days");
@@ -210,10 +219,23 @@ function strip(root, { name, days, titles }) {
   made.addEventListener("pointerleave", (event) => {
     if (event.pointerType === "mouse") root.uwHide();
   });
-  made.addEventListener("focus", () => show(root, made, made.uwDay ?? days.length - 1));
+  made.addEventListener("focus", () => {
+    takeTabStop(made);
+    show(root, made, made.uwDay ?? days.length - 1);
+  });
   made.addEventListener("blur", () => root.uwHide());
   made.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { root.uwHide(); return; }
+    const move = { ArrowUp: -1, ArrowDown: 1 }[event.key];
+    if (move !== undefined) {
+      const strips = groupStrips(made), next = strips[strips.indexOf(made) + move];
+      event.preventDefault();
+      if (next !== undefined) {
+        next.uwDay = made.uwDay;
+        next.focus();
+      }
+      return;
+    }
     const step = KEYS[event.key];
     if (step === undefined) return;
     event.preventDefault();
@@ -258,6 +280,8 @@ export default function ({ data, parentElement, setStateValue }) {
       row.append(info, strip(root, component), uptime);
       section.append(row);
     }
+    const first = section.querySelector(".uw-days");
+    if (first !== null) first.tabIndex = 0;
     const axis = element("div", "uw-axis"), ends = element("div");
     ends.append(element("span", "", "90 days ago"), element("span", "", "today"));
     axis.append(ends);
