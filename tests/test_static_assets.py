@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -26,11 +27,17 @@ def client() -> TestClient:
     return TestClient(FastPathMiddleware(app, routes=[], read_model=ReadModel()))
 
 
-def test_a_bundle_is_sent_from_memory_with_streamlits_headers(monkeypatch) -> None:
-    loads: list[str] = []
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths StaticAssets looks up on disk, in order."""
+    looked_up: list[str] = []
     load = StaticAssets._load
-    monkeypatch.setattr(StaticAssets, "_load", lambda self, path: loads.append(path) or load(
-        self, path))
+    monkeypatch.setattr(StaticAssets, "_load",
+                        lambda self, path: looked_up.append(path) or load(self, path))
+    return looked_up
+
+
+def test_a_bundle_is_sent_from_memory_with_streamlits_headers(loads: list[str]) -> None:
     fast = client()
     answer = fast.get(f"/{ENTRY}")
     assert answer.status_code == 200
@@ -56,11 +63,7 @@ def test_the_same_etag_as_streamlits_own_handler() -> None:
     assert client().get(f"/{ENTRY}").headers["etag"] == f'"{expected}"'
 
 
-def test_a_name_not_found_is_looked_up_once(monkeypatch) -> None:
-    loads: list[str] = []
-    load = StaticAssets._load
-    monkeypatch.setattr(StaticAssets, "_load", lambda self, path: loads.append(path) or load(
-        self, path))
+def test_a_name_not_found_is_looked_up_once(loads: list[str]) -> None:
     fast = client()
     for _ in range(3):
         assert fast.get("/static/js/no-such-file.js").text.startswith("streamlit GET")

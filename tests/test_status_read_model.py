@@ -173,7 +173,7 @@ def test_bars_name_the_incidents_of_each_day() -> None:
                     now=datetime.now(UTC) - timedelta(days=2))
     status = public_status()
     components = list(status.components)
-    titles = incident_titles_by_day(status, components)
+    titles = incident_titles_by_day(status)
     for component in components:
         for bar in component.bars:
             expected = [i.title for i in status.incidents_on(component.id, bar.day)]

@@ -25,6 +25,7 @@ builds it with each snapshot, and every visitor and every refresh gets the same 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -333,5 +334,5 @@ def _reported() -> None:
 def status_board(payload: bytes) -> BoardView:
     """Show the components (a payload of web/status_board) and return the visitor's view."""
     result = _component()(data=payload, key=BOARD_KEY, on_view_change=_reported,
-                          default={"view": {"window": DEFAULT_WINDOW, "latency": False}})
+                          default={"view": dataclasses.asdict(BoardView())})
     return view_from(result.get("view"))

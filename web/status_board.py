@@ -64,13 +64,11 @@ def bar_title(bar: DayBar, incidents: Sequence[str]) -> str:
             f"{bar.downtime_minutes:.0f} min down · incidents: {happened}")
 
 
-def incident_titles_by_day(
-    status: PublicStatus, components: Sequence[PublicComponent]
-) -> dict[tuple[int, date], list[str]]:
+def incident_titles_by_day(status: PublicStatus) -> dict[tuple[int, date], list[str]]:
     """(component id, local day) -> titles of the incidents during that day, for the days the
     components have bars. One pass over the incidents rather than one per bar."""
     zone = get_settings().zone
-    spans = {c.id: (c.bars[0].day, c.bars[-1].day) for c in components if c.bars}
+    spans = {c.id: (c.bars[0].day, c.bars[-1].day) for c in status.components if c.bars}
     titles: dict[tuple[int, date], list[str]] = {}
     for incident in status.incidents:  # newest first, as status.incidents_on lists them
         span = spans.get(incident.monitor_id)  # type: ignore[arg-type]
@@ -112,7 +110,7 @@ def component_row(component: PublicComponent, titles: dict[tuple[int, date], lis
 
 def board_data(status: PublicStatus) -> dict[str, Any]:
     """The board: the windows a visitor picks from, and the groups in page order."""
-    titles = incident_titles_by_day(status, status.components)
+    titles = incident_titles_by_day(status)
     return {
         "windows": [[window, WINDOW_LABELS[window]] for window in PAGE_WINDOWS],
         "groups": [{"name": group or "", "rows": [component_row(c, titles) for c in members]}
