@@ -183,3 +183,26 @@ def test_badges_follow_the_read_model_not_the_database() -> None:
     assert client.get("/badge/api/status.json").json()["message"] == "up"  # snapshot
     read_model.refresh()
     assert client.get("/badge/api/status.json").json()["message"] == "down"
+
+
+def test_before_the_first_snapshot_every_public_answer_is_the_same_503() -> None:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from web.feeds import feed_routes
+    from web.read_model import ReadModel
+    from web.status_api import status_api_routes
+
+    monitor("Api")
+    read_model = ReadModel()  # just started: nothing built yet
+    client = TestClient(Starlette(routes=[*badges.badge_routes(read_model),
+                                          *status_api_routes(read_model),
+                                          *feed_routes(read_model)]))
+    paths = ["/badge/api/status.svg", "/badge/no-such-monitor/uptime.json",
+             "/badge/status.svg", "/badge/status.json", "/api/v1/status", "/feed.atom"]
+    answers = [client.get(path) for path in paths]
+    # Alike for a monitor that exists and one that does not: nothing is confirmed.
+    assert {(a.status_code, a.headers.get("retry-after"), a.text) for a in answers} == {
+        (503, "2", '{"error":"the status is not known yet; try again in a few seconds"}')}
+    read_model.refresh()
+    assert [client.get(path).status_code for path in paths] == [200, 404, 200, 200, 200, 200]

@@ -32,7 +32,7 @@ from web.badge_values import (
     uptime_badge,
 )
 from web.prepared import PreparedResponse
-from web.responses import not_found
+from web.responses import not_found, not_known_yet
 from web.snapshot import StatusSnapshot
 
 if TYPE_CHECKING:
@@ -137,6 +137,8 @@ def _serve(
     request: Request, snapshot: StatusSnapshot, value: Callable[[StatusSnapshot], Value | None],
     ext: str,
 ) -> Response | PreparedResponse:
+    if not snapshot.known:
+        return not_known_yet()  # every badge alike: no slug is confirmed or denied
     params = dict(request.query_params)
     try:
         style, label = _options(params)
@@ -181,8 +183,6 @@ def badge_routes(read_model: ReadModel) -> list[Route]:
         snapshot = read_model.snapshot
         if request.path_params["ext"] not in MEDIA_TYPES:
             return not_found()
-        if not snapshot.known:
-            return not_found("the status is not known yet; try again in a few seconds")
         return _serve(request, snapshot, _overall_value, request.path_params["ext"])
 
     return [
@@ -191,8 +191,6 @@ def badge_routes(read_model: ReadModel) -> list[Route]:
     ]
 
 
-def _overall_value(snapshot: StatusSnapshot) -> Value | None:
-    if not snapshot.known:
-        return None
+def _overall_value(snapshot: StatusSnapshot) -> Value:
     message, color = overall_badge(snapshot.overall)
     return "status", message, color

@@ -20,6 +20,7 @@ from core.settings import get_settings
 from storage.incidents import STATUS_LABELS, IncidentView
 from storage.status import PublicMaintenance, PublicStatus
 from web.prepared import PreparedResponse
+from web.responses import not_known_yet
 
 if TYPE_CHECKING:
     from web.read_model import ReadModel
@@ -95,8 +96,7 @@ def feed_routes(read_model: ReadModel) -> list[Route]:
         async def serve(_request: Request) -> Response | PreparedResponse:
             prepared = read_model.snapshot.feeds.get(kind)
             if prepared is None:
-                return Response("the status is not known yet; try again in a few seconds",
-                                status_code=503, headers={"Retry-After": "2"})
+                return not_known_yet()
             return prepared  # answers a matching If-None-Match with 304 itself
 
         return Route(f"/feed.{kind}", serve)

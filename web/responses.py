@@ -21,6 +21,13 @@ def not_found(what: str = "not found") -> JSONResponse:
     return JSONResponse({"error": what}, status_code=404)
 
 
+def not_known_yet() -> JSONResponse:
+    """A public answer asked for before the read model's first snapshot (seconds after start):
+    the same 503 for every path, so it confirms nothing about what exists."""
+    return JSONResponse({"error": "the status is not known yet; try again in a few seconds"},
+                        status_code=503, headers={"Retry-After": "2"})
+
+
 def has_api_token(request: Request) -> bool:
     expected = get_settings().api_token
     if expected is None or not expected.get_secret_value():

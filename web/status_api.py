@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from core.settings import get_settings
 from storage.incidents import IncidentView
 from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
 from web.prepared import PreparedResponse
+from web.responses import not_known_yet
 
 if TYPE_CHECKING:
     from web.read_model import ReadModel
@@ -104,9 +105,7 @@ def status_api_routes(read_model: ReadModel) -> list[Route]:
         snapshot = read_model.snapshot
         prepared = snapshot.status_json
         if prepared is None:
-            return JSONResponse(
-                {"error": "the status is not known yet; try again in a few seconds"},
-                status_code=503, headers={"Retry-After": "2"})
+            return not_known_yet()
         snapshot.remember_answer(request.scope, prepared, _status_json)
         return prepared
 
