@@ -4,9 +4,9 @@ import streamlit as st
 from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
+from composition.web_process import Runtime, build_routes, fast_routes, make_lifespan
 from web.fast_paths import FastPathMiddleware
 from web.page_shell import PageShellMiddleware
-from web.server import Runtime, build_routes, fast_routes, make_lifespan
 
 # router.py navigates with st.navigation. Without this, Streamlit sees the pages/ folder and, until
 # some session has run the router, serves a direct visit to /status in its legacy folder mode:

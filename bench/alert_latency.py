@@ -27,9 +27,9 @@ def main() -> None:
     os.environ["UPWATCH_DATABASE_URL"] = f"sqlite:///{scratch}/bench.db"
     from sqlalchemy import update
 
-    from checks.result import ProbeResult
-    from core.monitor_input import parse_monitor_input
-    from core.settings import get_settings
+    from config.settings import get_settings
+    from domain.monitor_input import parse_monitor_input
+    from domain.result import ProbeResult
     from notifiers.dispatcher import Dispatcher
     from storage import alerting
     from storage.alerting_models import AlertSettings

@@ -42,7 +42,7 @@ from sqlalchemy import create_engine, insert, select, text
 
 from analytics.histogram import LatencyHistogram
 from analytics.uptime import segments_from_results, uptime_over
-from checks.result import ProbeResult
+from domain.result import ProbeResult
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 # Names the generated data's shape in reused templates: a template of another shape is not reused.
@@ -69,7 +69,7 @@ def histogram_blob(n: int, rng: random.Random) -> bytes:
 
 def use_database(url: str) -> None:
     os.environ["UPWATCH_DATABASE_URL"] = url
-    from core.settings import get_settings
+    from config.settings import get_settings
     from storage.db import get_engine
     get_settings.cache_clear()
     get_engine.cache_clear()
@@ -240,7 +240,7 @@ def read_figures(backend: str, ids: list[int]) -> None:
 
 def naive_figures(backend: str, rollup_bytes_per_year: float) -> None:
     """Raw results: 30 days at 60 s for one new monitor, then the naive window computation."""
-    from core.monitor_input import parse_monitor_input
+    from domain.monitor_input import parse_monitor_input
     from storage.db import get_engine
     from storage.models import CheckResult, StateChange
     from storage.monitors import create_monitor

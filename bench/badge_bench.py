@@ -303,8 +303,8 @@ def measure_probes_on(url: str, monitors: int, seconds: int, rate: int,
 def print_rebuild(monitors: int) -> None:
     """What a rebuild costs where it is built (the read model's own process) and what installing
     it costs the web process (the only part that shares the event loop's GIL)."""
-    from web.read_model import ReadModel
-    from web.snapshot_wire import pack_snapshot, unpack_snapshot
+    from readmodel.read_model import ReadModel
+    from readmodel.wire import pack_snapshot, unpack_snapshot
 
     packed = pack_snapshot()
     build_ms = median_ms(pack_snapshot)

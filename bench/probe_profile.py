@@ -99,7 +99,7 @@ def profile_engine_loop(profiler: cProfile.Profile) -> None:
 def skip_probing() -> None:
     """Every check answers "up" at once: what is left is scheduling and recording."""
     import checks.engine
-    from checks.result import ProbeResult
+    from domain.result import ProbeResult
 
     async def instantly_up(_clients: object) -> ProbeResult:
         return ProbeResult("up", latency_ms=1.0)

@@ -15,9 +15,9 @@ import dns.exception
 import dns.rdata
 import dns.resolver
 
-from checks.check_options import DnsOptions, split_resolver_address
-from checks.result import ProbeResult
 from checks.tcp_probe import elapsed_ms, timed_out_reason
+from domain.check_options import DnsOptions, split_resolver_address
+from domain.result import ProbeResult
 
 
 @functools.cache

@@ -35,10 +35,10 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from checks.push import PushOptions, missed_beat
-from checks.result import ProbeResult
 from checks.run_check import Check, ProbeClients, check_for
-from core.decide import Thresholds
+from domain.decide import Thresholds
+from domain.push import PushOptions, missed_beat
+from domain.result import ProbeResult
 from storage.batch_writer import BatchWriter
 from storage.db import get_engine
 from storage.ownership import MonitorClaims

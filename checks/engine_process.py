@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from core.child_process import PipedChild
+from processes.child_process import PipedChild
 
 log = logging.getLogger(__name__)
 

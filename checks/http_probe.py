@@ -20,9 +20,7 @@ from typing import TypeVar
 
 import httpx
 
-from checks.check_options import HttpOptions, JsonAssertion, show_json_value
 from checks.http_transport import ProbeTransport, ResponseHeadersTooLarge, phase_marks
-from checks.result import Outcome, ProbeResult
 from checks.tcp_probe import (
     ProbeFailure,
     describe_os_error,
@@ -36,6 +34,8 @@ from checks.tls_probe import (
     explain_verification_failure,
     shared_ssl_context,
 )
+from domain.check_options import HttpOptions, JsonAssertion, show_json_value
+from domain.result import Outcome, ProbeResult
 
 MAX_BODY_BYTES = 1024 * 1024
 USER_AGENT = "Upwatch/0.1 (uptime monitor)"

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from checks.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions
 from checks.dns_probe import probe_dns
 from checks.http_probe import make_probe_client, probe_http
-from checks.result import ProbeResult
 from checks.tcp_probe import probe_tcp
 from checks.tls_probe import probe_tls
-from core.monitor_input import split_host_port
+from domain.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions
+from domain.monitor_input import split_host_port
+from domain.result import ProbeResult
 from storage.schedule import CheckSpec
 
 

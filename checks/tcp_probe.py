@@ -13,8 +13,8 @@ import ipaddress
 import socket
 import time
 
-from checks.check_options import TcpOptions
-from checks.result import ProbeResult
+from domain.check_options import TcpOptions
+from domain.result import ProbeResult
 
 
 class ProbeFailure(Exception):

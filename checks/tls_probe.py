@@ -18,8 +18,6 @@ import certifi
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from checks.check_options import CertThresholds, TlsOptions
-from checks.result import Outcome, ProbeResult
 from checks.tcp_probe import (
     ProbeFailure,
     connect_timed,
@@ -27,6 +25,8 @@ from checks.tcp_probe import (
     elapsed_ms,
     timed_out_reason,
 )
+from domain.check_options import CertThresholds, TlsOptions
+from domain.result import Outcome, ProbeResult
 
 # OpenSSL X509_V_ERR_* codes, as found in SSLCertVerificationError.verify_code.
 _NOT_YET_VALID = 9

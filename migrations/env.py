@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from core.settings import get_settings
+from config.settings import get_settings
 
 # Tables live in storage/models.py and storage/*_models.py: load them all, so a new module
 # needs no registration here.

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from core.settings import Settings, get_settings
+from config.settings import Settings, get_settings
 from notifiers.ack import ack_url
 from notifiers.base import TransportError
 from notifiers.message import Notice

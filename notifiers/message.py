@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from domain.formatting import format_duration
+
 NoticeKind = Literal[
     "down",
     "up",
@@ -75,21 +77,6 @@ def headline(notice: Notice) -> str:
     if notice.kind == "reminder":
         return f"{name} is still {notice.state}"
     return sentences[notice.kind]
-
-
-def format_duration(duration: timedelta) -> str:
-    """`45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`: short enough for an SMS, exact enough to act on."""
-    seconds = max(0, int(duration.total_seconds()))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
 
 
 def _in_utc(moment: datetime) -> datetime:

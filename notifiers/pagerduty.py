@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 import httpx
 
+from domain.formatting import format_duration
 from notifiers.base import DEFAULT_TIMEOUT, connection_error, error_for_status
-from notifiers.message import Notice, format_duration, headline, label
+from notifiers.message import Notice, headline, label
 
 EVENTS_API = "https://events.pagerduty.com"
 Severity = Literal["critical", "error", "warning", "info"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from core.settings import Settings
+from config.settings import Settings
 from notifiers.base import Channel
 from notifiers.email import EmailChannel
 from notifiers.pagerduty import EVENTS_API, PagerDutyChannel

@@ -10,10 +10,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.webhook import WebhookClient
 
-from core.settings import Settings
+from config.settings import Settings
+from domain.formatting import format_duration
 from notifiers.base import DEFAULT_TIMEOUT, TransportError, connection_error, parse_retry_after
 from notifiers.base import header as header_value
-from notifiers.message import Notice, format_duration, format_timestamp, headline, label
+from notifiers.message import Notice, format_timestamp, headline, label
 
 _EMOJI = {
     "down": "🔴",

@@ -16,7 +16,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from core.settings import Settings
+from config.settings import Settings
 from notifiers.base import DEFAULT_TIMEOUT, TransportError, connection_error, parse_retry_after
 from notifiers.message import Notice, sms_text
 

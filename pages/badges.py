@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from core.monitor_input import InvalidInput
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.formatting import plain
+from domain.monitor_input import InvalidInput
 from storage.monitors import list_monitors
 from storage.status import LayoutRow, page_layout, save_layout
 from ui.auth import require_admin
-from ui.formatting import plain
 from ui.status_badge_snippets import badge_snippets, overall_snippet
 
 require_admin()

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+from domain.formatting import ago, milliseconds, state_label
 from storage.monitors import get_monitor, list_monitors
 from ui.auth import require_admin
-from ui.formatting import ago, milliseconds, state_label
 from ui.monitor_detail import SELECTED_KEY, render_monitor_detail, show_notice
 from ui.monitor_form import render_add_monitor_form
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.monitor_input import InvalidInput
+from domain.monitor_input import InvalidInput
 from storage.incidents import (
     STATUS_LABELS,
     STATUSES,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from core.settings import get_settings  # noqa: E402
+from config.settings import get_settings  # noqa: E402
 from storage.export import (  # noqa: E402
     INCIDENT_COLUMNS,
     RESULT_COLUMNS,

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from notifiers.escalation import page_at, reminder_due
-from notifiers.routing import QuietHours, route_event
+from alerting.escalation import page_at, reminder_due
+from alerting.routing import QuietHours, route_event
 from storage import maintenance
 from storage.alerting_models import (
     AlertChannel,

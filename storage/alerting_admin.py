@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from core.monitor_input import InvalidInput
+from domain.monitor_input import InvalidInput
 from storage import alerting
 from storage.alerting_models import AlertChannel, Delivery, DeliveryAttempt, MonitorRoute
 from storage.db import get_engine

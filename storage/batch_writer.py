@@ -8,9 +8,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from checks.result import ProbeResult
-from core.decide import Thresholds
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.decide import Thresholds
+from domain.result import ProbeResult
 from storage.db import get_engine
 from storage.recorder import Recorded, record_batch
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-from core.settings import get_settings
+from config.settings import get_settings
 from storage import (
     alerting_models,  # noqa: F401  (paging tables)
     models,  # noqa: F401  (registers the tables on SQLModel.metadata)

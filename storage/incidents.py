@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
-from core.monitor_input import InvalidInput
+from domain.monitor_input import InvalidInput
 from storage.db import get_engine
 from storage.models import Incident, IncidentUpdate, Monitor, as_utc
 

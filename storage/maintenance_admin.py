@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select
 
-from core.monitor_input import InvalidInput
+from domain.monitor_input import InvalidInput
 from storage.db import get_engine
 from storage.models import MaintenanceWindow, Monitor, as_utc
 

@@ -34,7 +34,7 @@ class Monitor(SQLModel, table=True):
     timeout: float = 10.0
     public: bool = False
     paused: bool = False
-    # Kind-specific check options (see checks/check_options.py), validated before saving.
+    # Kind-specific check options (see domain/check_options.py), validated before saving.
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Confirmation: down after N consecutive failures, up again after M successes; a failed
     # check is retried after `retry_interval` seconds instead of the full interval.

@@ -10,12 +10,12 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from checks.push import new_push_token
-from checks.result import ProbeResult
-from core.decide import Thresholds
-from core.monitor_input import InvalidInput, MonitorInput, masked_options, parse_monitor_update
-from core.settings import get_settings
-from core.slugs import slugify
+from config.settings import get_settings
+from domain.decide import Thresholds
+from domain.monitor_input import InvalidInput, MonitorInput, masked_options, parse_monitor_update
+from domain.push import new_push_token
+from domain.result import ProbeResult
+from domain.slugs import slugify
 from storage.db import get_engine, session_scope
 from storage.models import Monitor, MonitorState, as_utc, utcnow
 from storage.recorder import record_batch

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from core.monitors_file import MonitorsFile
+from config.monitors_file import MonitorsFile
 from storage.monitors import create_monitor, list_monitors, update_monitor
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import Connection, delete, func, insert, select
 
 from analytics.rollup import TimelinePoint, rebuild_rollups
-from core.settings import get_settings
+from config.settings import get_settings
 from storage.db import get_engine
 from storage.models import CheckResult, Monitor, RollupRow, StateChange, as_utc
 from storage.status_numbers import forget_cached_past

@@ -19,9 +19,9 @@ from sqlalchemy import Connection, insert, select, update
 
 from analytics.histogram import add_into_serialized
 from analytics.rollup import Rollup, RollupFolder, RollupKey, TimelinePoint
-from checks.result import ProbeResult
-from core.decide import DEFAULT_THRESHOLDS, StateSnapshot, Thresholds, Transition, decide
-from notifiers.message import format_duration
+from domain.decide import DEFAULT_THRESHOLDS, StateSnapshot, Thresholds, Transition, decide
+from domain.formatting import format_duration
+from domain.result import ProbeResult
 from storage.alerting_models import CertificateWarning
 from storage.maintenance import WindowSpec, load_windows, monitors_covered
 from storage.models import (

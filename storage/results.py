@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from checks.result import ProbeResult
-from core.decide import DEFAULT_THRESHOLDS, Thresholds
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.decide import DEFAULT_THRESHOLDS, Thresholds
+from domain.result import ProbeResult
 from storage.db import get_engine, session_scope
 from storage.models import CheckResult
 from storage.recorder import record_batch

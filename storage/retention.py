@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, Table, delete, select, tuple_
 
-from core.settings import get_settings
+from config.settings import get_settings
 from storage.db import get_engine
 from storage.models import CheckResult, RollupRow
 from storage.status_numbers import forget_cached_past

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from checks.push import MISSED_BEAT_PREFIX
+from domain.push import MISSED_BEAT_PREFIX
 from storage.db import session_scope
 from storage.models import CheckResult, Monitor, as_utc
 

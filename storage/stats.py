@@ -49,7 +49,7 @@ from sqlalchemy import (
 from analytics.histogram import LatencyHistogram, merge_serialized
 from analytics.rollup import SUCCESS_OUTCOMES, WindowPlan, plan_window
 from analytics.uptime import COUNTED_STATES, HOUR_S, epoch_seconds, from_epoch, split_span
-from core.settings import get_settings
+from config.settings import get_settings
 from storage.db import read_connection
 from storage.models import CheckResult, Monitor, MonitorState, RollupRow, StateChange, as_utc
 

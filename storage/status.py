@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from core.settings import get_settings
+from config.settings import get_settings
 from storage.db import get_engine
 from storage.incidents import IncidentView, public_incidents
 from storage.maintenance import MaintenanceView, scheduled_maintenance
@@ -289,7 +289,7 @@ def save_layout(rows: Sequence[LayoutRow]) -> None:
     """Store group, order and URL visibility of each row, all or nothing.
 
     Raises InvalidInput naming the monitor whose row needs fixing."""
-    from core.monitor_input import InvalidInput
+    from domain.monitor_input import InvalidInput
 
     cleaned: list[LayoutRow] = []
     for row in rows:

@@ -36,7 +36,7 @@ from analytics.histogram import (
 )
 from analytics.rollup import plan_window
 from analytics.uptime import HOUR_S, epoch_seconds
-from core.settings import get_settings
+from config.settings import get_settings
 from storage.db import get_engine, read_connection
 from storage.models import as_utc
 from storage.stats import (

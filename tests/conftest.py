@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from checks.http_probe import make_probe_client
 from checks.tls_probe import make_ssl_context
-from core.settings import get_settings
+from config.settings import get_settings
 from storage.db import get_engine
 from tests.targets import FaultTarget, serve_fault_target
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from core.settings import get_settings
+from config.settings import get_settings
 from storage.db import get_engine
 from tests.conftest import require_or_skip
 

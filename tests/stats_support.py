@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from analytics.uptime import StateSeconds, segments_from_results, uptime_over
-from checks.result import ProbeResult
-from core.decide import Thresholds
-from core.monitor_input import parse_monitor_input
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.decide import Thresholds
+from domain.monitor_input import parse_monitor_input
+from domain.result import ProbeResult
 from storage.db import get_engine
 from storage.models import CheckResult, Monitor, StateChange, as_utc
 from storage.monitors import create_monitor

@@ -5,13 +5,13 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from checks.result import ProbeResult
-from core.monitor_input import parse_monitor_input
+from domain.monitor_input import parse_monitor_input
+from domain.result import ProbeResult
+from readmodel.read_model import ReadModel
 from storage.monitors import MonitorView, create_monitor
 from storage.results import record_result
 from web.badges import badge_routes
 from web.feeds import feed_routes
-from web.read_model import ReadModel
 from web.status_api import status_api_routes
 
 

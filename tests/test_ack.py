@@ -9,8 +9,8 @@ from sqlalchemy import insert, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from core.monitor_input import parse_monitor_input
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.monitor_input import parse_monitor_input
 from notifiers.ack import InvalidLink, ack_token, verify_token
 from notifiers.dispatcher import secret_key
 from storage.db import get_engine

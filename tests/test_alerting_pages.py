@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from checks.result import ProbeResult
-from core.monitor_input import InvalidInput, parse_monitor_input
+from domain.monitor_input import InvalidInput, parse_monitor_input
+from domain.result import ProbeResult
 from storage.alerting_admin import ChannelSpec, list_channels, monitor_routes, save_channel
 from storage.alerting_models import AlertChannel
 from storage.db import get_engine
@@ -211,7 +211,7 @@ def test_a_refused_page_shows_in_the_delivery_log_and_marks_the_channel(
 ) -> None:
     import time
 
-    from core.settings import get_settings
+    from config.settings import get_settings
     from notifiers.dispatcher import Dispatcher
 
     slack.default = Reply(403, {"Content-Type": "text/plain"}, b"invalid_token")

@@ -6,7 +6,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from web.server import Runtime, build_routes
+from composition.web_process import Runtime, build_routes
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 API = {"name": "API", "url": "http://127.0.0.1:9/health", "interval": 30, "timeout": 5,

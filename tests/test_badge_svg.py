@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from web.badge_svg import STYLES, etag_for, render_badge_svg, svg_color
+from readmodel.prepared import etag_for
+from web.badge_svg import STYLES, render_badge_svg, svg_color
 from web.badge_values import (
     cert_badge,
     latency_badge,

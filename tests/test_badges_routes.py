@@ -146,7 +146,7 @@ def test_styles_render_and_each_badge_is_rendered_once(monkeypatch: pytest.Monke
 def test_a_badge_whose_text_is_unchanged_is_not_rendered_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from checks.result import ProbeResult
+    from domain.result import ProbeResult
     from storage.results import record_result
 
     created = monitor("Api")
@@ -173,7 +173,7 @@ def test_rendered_badges_are_bounded_and_keep_what_is_still_asked_for() -> None:
 
 
 def test_badges_follow_the_read_model_not_the_database() -> None:
-    from checks.result import ProbeResult
+    from domain.result import ProbeResult
     from storage.results import record_result
 
     created = monitor("Api")
@@ -189,8 +189,8 @@ def test_before_the_first_snapshot_every_public_answer_is_the_same_503() -> None
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
+    from readmodel.read_model import ReadModel
     from web.feeds import feed_routes
-    from web.read_model import ReadModel
     from web.status_api import status_api_routes
 
     monitor("Api")

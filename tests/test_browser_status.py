@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from checks.result import ProbeResult
+from domain.result import ProbeResult
+from readmodel.board_payload import BAR_COLORS
 from storage.db import get_engine
 from storage.incidents import create_incident, post_update
 from storage.models import MaintenanceWindow
@@ -19,7 +20,6 @@ from tests.browser import READY, chromium_page, screenshot
 from tests.conftest import free_port
 from tests.server_process import running_upwatch
 from tests.status_support import monitor
-from web.status_board import BAR_COLORS
 
 pytestmark = pytest.mark.browser
 

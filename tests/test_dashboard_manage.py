@@ -6,8 +6,8 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from checks.result import ProbeResult
-from core.monitor_input import parse_monitor_input
+from domain.monitor_input import parse_monitor_input
+from domain.result import ProbeResult
 from storage.monitors import MonitorView, create_monitor, get_monitor, list_monitors
 from storage.results import record_result
 from storage.schedule import active_check_specs

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checks.result import ProbeResult
-from core.decide import DEFAULT_THRESHOLDS, StateSnapshot, Thresholds, decide
+from domain.decide import DEFAULT_THRESHOLDS, StateSnapshot, Thresholds, decide
+from domain.result import ProbeResult
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

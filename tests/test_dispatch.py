@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select, update
 
-from checks.result import ProbeResult
-from core.monitor_input import parse_monitor_input
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.monitor_input import parse_monitor_input
+from domain.result import ProbeResult
 from notifiers.dispatcher import Dispatcher
 from storage import alerting
 from storage.alerting_models import AlertChannel, AlertSettings, Delivery, DeliveryAttempt

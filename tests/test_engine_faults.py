@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from checks.engine import FIRST_RUN_SLOT_S, ProbeEngine, start_offset
-from core.monitor_input import parse_monitor_input
+from domain.monitor_input import parse_monitor_input
 from storage.db import session_scope
 from storage.models import CheckResult, Monitor, MonitorState
 from storage.monitors import MonitorView, create_monitor, delete_monitor, update_monitor

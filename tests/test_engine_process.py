@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from checks.engine_process import PROBE_NICENESS, ProbeEngineProcess
-from core.monitor_input import parse_monitor_input
+from domain.monitor_input import parse_monitor_input
 from storage.db import session_scope
 from storage.models import CheckResult
 from storage.monitors import create_monitor

@@ -13,8 +13,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
-from checks.result import ProbeResult
-from core.decide import Thresholds
+from domain.decide import Thresholds
+from domain.result import ProbeResult
 from storage.export import incidents_between, sla_report, to_csv
 from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
 from tests.stats_support import new_monitor, record

@@ -12,14 +12,14 @@ from starlette.responses import PlainTextResponse
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
-from checks.result import ProbeResult
+from domain.result import ProbeResult
+from readmodel.read_model import ReadModel
 from storage.monitors import update_monitor
 from storage.results import record_result
 from tests.status_support import monitor
 from web.badges import badge_routes
 from web.fast_paths import FastPathMiddleware
 from web.pauses import SWITCH_INTERVAL_S, keep_pauses_short
-from web.read_model import ReadModel
 from web.status_api import status_api_routes
 
 

@@ -8,8 +8,8 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from checks.check_options import HttpOptions, JsonAssertion
 from checks.http_probe import probe_http
+from domain.check_options import HttpOptions, JsonAssertion
 from tests.targets import FaultTarget
 
 pytestmark = pytest.mark.anyio

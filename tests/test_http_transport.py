@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from checks.check_options import HttpOptions
 from checks.http_probe import probe_http
+from domain.check_options import HttpOptions
 from tests.targets import FaultTarget
 
 pytestmark = pytest.mark.anyio

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.monitor_input import parse_monitor_input
+from domain.monitor_input import parse_monitor_input
 from storage.db import session_scope
 from storage.maintenance import (
     WindowSpec,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.monitor_input import InvalidInput, parse_monitor_input
+from domain.monitor_input import InvalidInput, parse_monitor_input
 from storage.maintenance import scheduled_maintenance
 from storage.maintenance_admin import list_windows
 from storage.monitors import create_monitor

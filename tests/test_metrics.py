@@ -6,11 +6,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from checks.result import ProbeResult
-from core.monitor_input import parse_monitor_input
+from composition.web_process import Runtime, build_routes
+from domain.monitor_input import parse_monitor_input
+from domain.result import ProbeResult
 from storage.monitors import create_monitor
 from storage.results import record_result
-from web.server import Runtime, build_routes
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 

@@ -4,7 +4,7 @@ an edit from a saved monitor."""
 
 from streamlit.testing.v1 import AppTest
 
-from core.monitor_input import SECRET_MASK, parse_monitor_input, parse_monitor_update
+from domain.monitor_input import SECRET_MASK, parse_monitor_input, parse_monitor_update
 from storage.monitors import create_monitor, list_monitors
 from tests.pages_support import logged_in
 from ui.monitor_fields import (

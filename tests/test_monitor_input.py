@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.monitor_input import (
+from domain.monitor_input import (
     SECRET_MASK,
     InvalidInput,
     parse_monitor_input,

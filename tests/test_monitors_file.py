@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.monitors_file import InvalidMonitorsFile, parse_monitors_file
+from config.monitors_file import InvalidMonitorsFile, parse_monitors_file
 from storage.monitors import list_monitors
 from storage.monitors_sync import apply_monitors_file
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.settings import get_settings
+from config.settings import get_settings
 from notifiers.base import Channel, TransportError
 from notifiers.message import Notice
 from notifiers.slack import SlackBotChannel, SlackWebhookChannel, slack_channel_from_settings

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.settings import get_settings
+from config.settings import get_settings
 from notifiers.base import TransportError
 from notifiers.message import (
     GSM7_BASIC,

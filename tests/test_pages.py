@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from checks.result import ProbeResult
-from core.monitor_input import parse_monitor_input
+from domain.monitor_input import parse_monitor_input
+from domain.result import ProbeResult
 from storage.monitors import create_monitor, list_monitors
 from storage.results import record_result
 from tests.pages_support import errors, logged_in, page
@@ -32,7 +32,7 @@ def fill_form(at: AppTest, **values: object) -> AppTest:
 
 def test_without_a_password_the_dashboard_explains_how_to_set_it(monkeypatch) -> None:
     monkeypatch.delenv("UPWATCH_ADMIN_PASSWORD")
-    from core.settings import get_settings
+    from config.settings import get_settings
 
     get_settings.cache_clear()
     at = page("dashboard.py").run()

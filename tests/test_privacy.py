@@ -11,7 +11,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from checks.result import ProbeResult
+from domain.result import ProbeResult
 from storage.db import get_engine
 from storage.incidents import create_incident
 from storage.models import MaintenanceWindow

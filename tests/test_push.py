@@ -8,13 +8,13 @@ from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from checks.push import MISSED_BEAT_PREFIX, missed_beat
-from core.monitor_input import parse_monitor_input
+from composition.web_process import Runtime, build_routes
+from domain.monitor_input import parse_monitor_input
+from domain.push import MISSED_BEAT_PREFIX, missed_beat
 from storage.db import session_scope
 from storage.models import CheckResult, MonitorState
 from storage.monitors import create_monitor, record_heartbeat, set_paused
 from storage.schedule import last_beats
-from web.server import Runtime, build_routes
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 

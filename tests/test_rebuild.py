@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from checks.result import ProbeResult
-from core.decide import Thresholds
+from domain.decide import Thresholds
+from domain.result import ProbeResult
 from storage.db import get_engine
 from storage.models import CheckResult, RollupRow, as_utc
 from storage.rebuild import rebuild_all

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from checks.result import ProbeResult
-from core.monitor_input import parse_monitor_input
+from domain.monitor_input import parse_monitor_input
+from domain.result import ProbeResult
 from storage import alerting
 from storage.alerting_models import AlertChannel, CertificateWarning, Delivery
 from storage.db import get_engine, session_scope

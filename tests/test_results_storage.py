@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from checks.result import ProbeResult
-from core.monitor_input import parse_monitor_input
+from domain.monitor_input import parse_monitor_input
+from domain.result import ProbeResult
 from storage.db import session_scope
 from storage.models import CheckResult, StateChange
 from storage.monitors import create_monitor, get_monitor

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from checks.result import ProbeResult
-from core.cli import main
+from composition.cli import main
+from domain.result import ProbeResult
 from storage.db import get_engine
 from storage.models import CheckResult, RollupRow
 from storage.retention import prune

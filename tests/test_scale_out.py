@@ -9,8 +9,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from checks.engine import ProbeEngine
-from core.monitor_input import parse_monitor_input
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.monitor_input import parse_monitor_input
 from storage.db import get_engine, session_scope
 from storage.models import CheckResult
 from storage.monitors import create_monitor

@@ -11,8 +11,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from readmodel.read_model import ReadModel
 from web.fast_paths import FastPathMiddleware
-from web.read_model import ReadModel
 from web.static_assets import STATIC_DIR, StaticAssets
 
 ENTRY = re.search(r'src="\./(static/js/[^"]+)"',

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.result import ProbeResult
-from core.decide import Thresholds
+from domain.decide import Thresholds
+from domain.result import ProbeResult
 from storage.stats import (
     WINDOWS,
     daily_bars,

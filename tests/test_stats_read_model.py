@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.result import ProbeResult
+from domain.result import ProbeResult
 from storage.rebuild import rebuild_all
 from storage.stats import daily_bars, latency_by_window, uptime_by_window
 from storage.status_numbers import READ_MODEL_WINDOWS, forget_cached_past, status_read_model

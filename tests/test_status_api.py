@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.monitor_input import InvalidInput
+from domain.monitor_input import InvalidInput
 from storage.db import get_engine
 from storage.incidents import create_incident, post_update
 from storage.models import MaintenanceWindow
@@ -82,7 +82,7 @@ def test_it_waits_for_the_first_snapshot() -> None:
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from web.read_model import ReadModel
+    from readmodel.read_model import ReadModel
     from web.status_api import status_api_routes
 
     client = TestClient(Starlette(routes=status_api_routes(ReadModel())))

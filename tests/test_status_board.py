@@ -7,12 +7,7 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from storage.incidents import IncidentView
-from storage.stats import DayBar
-from storage.status import PublicComponent, PublicStatus
-from ui.status_board import CSS, JS, BoardView, view_from
-from ui.status_latency import latency_chart, latency_rows
-from web.status_board import (
+from readmodel.board_payload import (
     BAR_COLORS,
     CATEGORY_INDEX,
     bar_title,
@@ -20,6 +15,11 @@ from web.status_board import (
     day_category,
     uptime_text,
 )
+from storage.incidents import IncidentView
+from storage.stats import DayBar
+from storage.status import PublicComponent, PublicStatus
+from ui.status_board import CSS, JS, BoardView, view_from
+from ui.status_latency import latency_chart, latency_rows
 
 DAY = date(2026, 8, 1)
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checks.result import ProbeResult
-from core.monitor_input import InvalidInput
+from domain.monitor_input import InvalidInput
+from domain.result import ProbeResult
 from storage.incidents import (
     admin_incidents,
     create_incident,

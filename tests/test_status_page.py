@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 
-from checks.result import ProbeResult
+from domain.result import ProbeResult
 from storage.results import record_result
 from storage.status import LayoutRow, page_layout, save_layout
 from tests.pages_support import page

@@ -16,19 +16,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checks.result import ProbeResult
+from domain.result import ProbeResult
+from readmodel.board_payload import board_payload, incident_titles_by_day
+from readmodel.builder_process import SnapshotBuilderProcess
+from readmodel.feeds import feed_body
+from readmodel.read_model import ReadModel, running_read_model
+from readmodel.refresh_policy import RefreshPolicy, change_fingerprint, keep_building
+from readmodel.status_document import status_json_body
+from readmodel.wire import pack_status, unpack_snapshot
 from storage.incidents import create_incident
 from storage.results import record_result
 from storage.status import public_status
 from tests.server_process import wait_until
 from tests.status_support import monitor
-from web.feeds import feed_body
-from web.read_model import ReadModel, running_read_model
-from web.refresh_policy import RefreshPolicy, change_fingerprint, keep_building
-from web.snapshot_builder import SnapshotBuilderProcess
-from web.snapshot_wire import pack_status, unpack_snapshot
-from web.status_api import status_json_body
-from web.status_board import board_payload, incident_titles_by_day
 
 
 def test_the_fingerprint_moves_with_results_and_incidents_only() -> None:
@@ -188,12 +188,12 @@ def test_bars_name_the_incidents_of_each_day() -> None:
 
 
 def test_right_after_start_the_page_waits_for_the_snapshot_being_built(monkeypatch) -> None:
-    import web.read_model
+    import readmodel.read_model
     from ui.status_data import current_page
 
     monitor("Shop")
     model = ReadModel()
-    monkeypatch.setattr(web.read_model, "_current", model)  # as keep_fresh sets it
+    monkeypatch.setattr(readmodel.read_model, "_current", model)  # as keep_fresh sets it
     packed = pack_status(public_status(), built_at=time.time())
     threading.Timer(0.3, model.install, (packed,)).start()  # the child's first snapshot
     page = current_page()
@@ -202,13 +202,13 @@ def test_right_after_start_the_page_waits_for_the_snapshot_being_built(monkeypat
 
 
 def test_a_first_snapshot_that_never_comes_holds_up_only_the_first_runs(monkeypatch) -> None:
+    import readmodel.read_model
     import ui.status_data
-    import web.read_model
     from ui.status_data import current_page
 
     monitor("Shop")
     model = ReadModel()  # its first build keeps failing: nothing is ever installed
-    monkeypatch.setattr(web.read_model, "_current", model)
+    monkeypatch.setattr(readmodel.read_model, "_current", model)
     monkeypatch.setattr(ui.status_data, "FIRST_SNAPSHOT_WAIT_S", 0.5)
     started = time.monotonic()
     first = current_page()

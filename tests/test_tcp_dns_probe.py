@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from pydantic import ValidationError
 
-from checks.check_options import DnsOptions, TcpOptions
 from checks.dns_probe import probe_dns
 from checks.tcp_probe import probe_tcp
+from domain.check_options import DnsOptions, TcpOptions
 from tests.targets import HOST, SILENT_NAME, FaultTarget, serve_dns
 
 pytestmark = pytest.mark.anyio

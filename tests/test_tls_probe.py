@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from checks.check_options import HttpOptions, TlsOptions
 from checks.http_probe import make_probe_client, probe_http
 from checks.tls_probe import hostname_matches, make_ssl_context, probe_tls
+from domain.check_options import HttpOptions, TlsOptions
 from tests.targets import HOST, FaultTarget
 
 pytestmark = pytest.mark.anyio

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.monitor_input import InvalidInput
-from core.settings import get_settings
-from notifiers.routing import SEVERITY_RANK
-from notifiers.test_send import SendOutcome, send_test
+from alerting.routing import SEVERITY_RANK
+from config.settings import get_settings
+from domain.formatting import ago, plain
+from domain.monitor_input import InvalidInput
+from notifiers.verify_channel import SendOutcome, send_test
 from storage.alerting_admin import ChannelView, delete_channel, list_channels, save_channel
 from storage.alerting_models import ALL_EVENTS
 from ui.alerting_forms import (
@@ -18,7 +19,6 @@ from ui.alerting_forms import (
     SECURITY_CHOICES,
     parse_channel_form,
 )
-from ui.formatting import ago, plain
 
 PREFIX = "ch_"
 EDITING = "ch_editing"  # the channel id being edited, None for a new one

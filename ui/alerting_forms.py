@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.monitor_input import InvalidInput
+from alerting.routing import SEVERITY_RANK, parse_clock
+from domain.monitor_input import InvalidInput
 from notifiers.registry import CHANNEL_FIELDS
-from notifiers.routing import SEVERITY_RANK, parse_clock
 from storage.alerting_admin import ChannelSpec
 from storage.alerting_models import ALL_EVENTS
 

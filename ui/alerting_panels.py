@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from core.monitor_input import InvalidInput
+from domain.formatting import ago, plain
+from domain.monitor_input import InvalidInput
 from storage.alerting_admin import (
     acknowledge_incident,
     list_channels,
@@ -17,7 +18,6 @@ from storage.alerting_admin import (
     set_monitor_routes,
 )
 from storage.monitors import list_monitors
-from ui.formatting import ago, plain
 
 ACK_WHO = "ack_who"
 ROUTING_MESSAGE = "routing_message"

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.auth import admin_password_configured, password_matches
-from core.settings import get_settings
+from access.passwords import admin_password_configured, password_matches
+from config.settings import get_settings
 
 SESSION_KEY = "is_admin"
 

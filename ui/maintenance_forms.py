@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.monitor_input import InvalidInput
+from domain.monitor_input import InvalidInput
 from storage.maintenance import validate_cron
 from storage.maintenance_admin import WindowInput
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from core.monitor_input import InvalidInput
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.formatting import plain
+from domain.monitor_input import InvalidInput
 from storage.maintenance import scheduled_maintenance
 from storage.maintenance_admin import create_window, delete_window, group_names, list_windows
 from storage.monitors import list_monitors
-from ui.formatting import plain
 from ui.maintenance_forms import SCOPES, describe_schedule, parse_window_form
 
 PREFIX = "mw_"

@@ -9,11 +9,11 @@ from typing import Any
 
 import streamlit as st
 
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.formatting import ago, milliseconds, plain, state_label
 from storage.models import CheckResult, as_utc
 from storage.monitors import MonitorView, delete_monitor, set_paused
 from storage.results import recent_results
-from ui.formatting import ago, milliseconds, plain, state_label
 from ui.monitor_form import render_edit_monitor_form
 
 SELECTED_KEY = "manage_slug"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.check_options import JsonAssertion
-from core.monitor_input import OPTION_MODELS, masked_options
+from domain.check_options import JsonAssertion
+from domain.monitor_input import OPTION_MODELS, masked_options
 from storage.monitors import MonitorView
 
 KIND_LABELS = {

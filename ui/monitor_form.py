@@ -13,14 +13,14 @@ from typing import Any
 
 import streamlit as st
 
-from checks.result import ProbeResult
 from checks.run_check import check_now
-from core.monitor_input import (
+from domain.monitor_input import (
     InvalidInput,
     MonitorInput,
     parse_monitor_input,
     parse_monitor_update,
 )
+from domain.result import ProbeResult
 from storage.monitors import MonitorView, create_monitor, get_monitor, update_monitor
 from ui.monitor_fields import (
     ADD_PREFIX,

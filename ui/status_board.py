@@ -19,7 +19,7 @@ and lay out).
 
 Names, URLs and hover texts are set as text, never parsed as markup, so no user text can become
 active; the text colour is inherited from the page, so it follows the light or dark theme.
-The payload (web/status_board) depends only on the published status: the read model's process
+The payload (readmodel/board_payload) depends only on the published status: the read model's process
 builds it with each snapshot, and every visitor and every refresh gets the same bytes.
 """
 
@@ -33,8 +33,8 @@ from typing import Any
 
 import streamlit as st
 
+from readmodel.board_payload import BAR_COLORS
 from storage.status import PAGE_WINDOWS
-from web.status_board import BAR_COLORS
 
 BAR_HEIGHT_PX = 22
 NARROW_PX = 640  # below this width (a phone) each component's bars go under its name
@@ -332,7 +332,7 @@ def _reported() -> None:
 
 
 def status_board(payload: bytes) -> BoardView:
-    """Show the components (a payload of web/status_board) and return the visitor's view."""
+    """Show the components (a payload of readmodel/board_payload) and return the visitor's view."""
     result = _component()(data=payload, key=BOARD_KEY, on_view_change=_reported,
                           default={"view": dataclasses.asdict(BoardView())})
     return view_from(result.get("view"))

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from readmodel.board_payload import board_payload
+from readmodel.read_model import running_read_model
 from storage.status import PublicStatus, public_status
-from web.read_model import running_read_model
-from web.status_board import board_payload
 
 REFRESH_S = 10
 FIRST_SNAPSHOT_WAIT_S = 15.0  # a first build takes seconds on a big database; past it, read here
@@ -18,7 +18,7 @@ FIRST_SNAPSHOT_WAIT_S = 15.0  # a first build takes seconds on a big database; p
 @dataclass(frozen=True)
 class StatusPage:
     status: PublicStatus
-    board: bytes  # the components, as the status board draws them (web/status_board)
+    board: bytes  # the components, as the status board draws them (readmodel/board_payload)
 
 
 @st.cache_resource(ttl=REFRESH_S, show_spinner=False)

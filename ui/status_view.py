@@ -11,10 +11,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.formatting import OVERALL_LABELS, WINDOW_LABELS, ago, plain
 from storage.incidents import STATUS_LABELS, IncidentView
 from storage.status import PublicComponent, PublicMaintenance, PublicStatus
-from ui.formatting import OVERALL_LABELS, WINDOW_LABELS, ago, plain
 from ui.status_board import status_board
 from ui.status_latency import latency_chart
 

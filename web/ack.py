@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from core.settings import get_settings
+from config.settings import get_settings
 from notifiers.ack import InvalidLink, verify_token
 from notifiers.dispatcher import secret_key
 from storage.alerting import acknowledge

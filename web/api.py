@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.monitor_input import InvalidInput, parse_monitor_input
+from domain.monitor_input import InvalidInput, parse_monitor_input
 from storage.monitors import (
     MonitorView,
     create_monitor,

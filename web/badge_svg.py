@@ -8,7 +8,6 @@ as markup.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,12 +75,6 @@ def render_badge_svg(label: str, message: str, color: str, style: str = "flat") 
     if renderer is None:
         raise ValueError(f"unknown badge style {style!r}; use one of {', '.join(STYLES)}")
     return renderer(_clean(label), _clean(message), svg_color(color))
-
-
-def etag_for(body: str | bytes) -> str:
-    """A strong ETag (quoted, as HTTP wants it) that changes whenever the body does."""
-    data = body.encode("utf-8") if isinstance(body, str) else body
-    return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
 
 
 def _clean(text: str) -> str:

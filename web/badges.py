@@ -20,8 +20,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from readmodel.prepared import PreparedResponse, etag_for
+from readmodel.snapshot import StatusSnapshot
 from storage.status import LATENCY_QUANTILES, UPTIME_WINDOWS, PublicComponent
-from web.badge_svg import STYLES, etag_for, render_badge_svg
+from web.badge_svg import STYLES, render_badge_svg
 from web.badge_values import (
     BadgeText,
     cert_badge,
@@ -31,12 +33,10 @@ from web.badge_values import (
     status_badge,
     uptime_badge,
 )
-from web.prepared import PreparedResponse
 from web.responses import not_found, not_known_yet
-from web.snapshot import StatusSnapshot
 
 if TYPE_CHECKING:
-    from web.read_model import ReadModel
+    from readmodel.read_model import ReadModel
 
 KINDS = ("status", "uptime", "latency", "cert")
 DEFAULT_WINDOW = "30d"

@@ -20,7 +20,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from web.read_model import ReadModel
+from readmodel.read_model import ReadModel
 from web.static_assets import PREFIX as STATIC_PREFIX
 from web.static_assets import StaticAssets
 

@@ -1,94 +1,18 @@
-"""GET /feed.atom and /feed.rss: the status page's incidents and maintenance as feeds.
-
-One entry per incident (its updates, newest first, in the entry's content) and one per
-scheduled maintenance. Built with feedgen once per snapshot, where the snapshot is built
-(web/snapshot_wire), and served from the in-memory read model.
-"""
+"""GET /feed.atom and /feed.rss: the feeds readmodel/feeds builds, served from the read model."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from html import escape
 from typing import TYPE_CHECKING
 
-from feedgen.feed import FeedGenerator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.settings import get_settings
-from storage.incidents import STATUS_LABELS, IncidentView
-from storage.status import PublicMaintenance, PublicStatus
-from web.prepared import PreparedResponse
+from readmodel.prepared import PreparedResponse
 from web.responses import not_known_yet
 
 if TYPE_CHECKING:
-    from web.read_model import ReadModel
-
-CACHE_CONTROL = "public, max-age=60"
-MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
-
-
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _incident_html(incident: IncidentView) -> str:
-    # The updates are Markdown; a feed reader gets them as escaped text in paragraphs.
-    parts = []
-    for update in incident.updates:
-        text = escape(update.message).replace("\n", "<br>")
-        label = STATUS_LABELS.get(update.status, update.status)
-        parts.append(f"<p><strong>{escape(label)}</strong> — {_when(update.at)}<br>{text}</p>")
-    return "".join(parts) or "<p>No updates yet.</p>"
-
-
-def _maintenance_html(window: PublicMaintenance) -> str:
-    text = escape(window.description).replace("\n", "<br>")
-    span = f"{_when(window.starts_at)} to {_when(window.ends_at)}"
-    return f"<p><strong>Scheduled maintenance</strong> ({escape(window.scope)}), {span}</p>" + (
-        f"<p>{text}</p>" if text else "")
-
-
-def build_feed(status: PublicStatus) -> FeedGenerator:
-    settings = get_settings()
-    base = settings.public_url.rstrip("/")
-    feed = FeedGenerator()
-    feed.id(f"{base}/status")
-    feed.title(settings.status_title)
-    feed.subtitle(settings.status_description or f"Incidents and maintenance: {base}/status")
-    # RSS keeps the last link as the channel's link: the page, not the feed itself.
-    feed.link(href=f"{base}/feed.atom", rel="self")
-    feed.link(href=f"{base}/status", rel="alternate")
-    feed.language("en")
-    feed.updated(status.built_at)
-    # feedgen puts the entry added last on top; add the oldest first.
-    for window in reversed(status.maintenance):
-        entry = feed.add_entry()
-        entry.id(f"{base}/status#maintenance-{window.starts_at.isoformat()}-{window.title}")
-        entry.title(f"Maintenance: {window.title}")
-        entry.link(href=f"{base}/status")
-        entry.published(window.starts_at)
-        entry.updated(window.starts_at)
-        entry.content(_maintenance_html(window), type="html")
-        entry.description(_maintenance_html(window))
-    for incident in reversed(status.incidents):
-        latest = incident.updates[0].at if incident.updates else incident.started_at
-        label = STATUS_LABELS.get(incident.status, incident.status)
-        entry = feed.add_entry()
-        entry.id(f"{base}/status#incident-{incident.id}")
-        entry.title(f"{incident.title} ({label})")
-        entry.link(href=f"{base}/status")
-        entry.published(incident.started_at)
-        entry.updated(latest)
-        entry.content(_incident_html(incident), type="html")
-        entry.description(_incident_html(incident))
-    return feed
-
-
-def feed_body(status: PublicStatus, kind: str) -> bytes:
-    feed = build_feed(status)
-    return feed.atom_str(pretty=True) if kind == "atom" else feed.rss_str(pretty=True)
+    from readmodel.read_model import ReadModel
 
 
 def feed_routes(read_model: ReadModel) -> list[Route]:

@@ -27,8 +27,7 @@ from pathlib import Path
 import streamlit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from web.badge_svg import etag_for
-from web.prepared import PreparedResponse
+from readmodel.prepared import PreparedResponse, etag_for
 
 # The status page's path in router.py, which takes it from here: a renamed page keeps its shell.
 STATUS_URL_PATH = "status"

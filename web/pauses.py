@@ -8,11 +8,11 @@ the badge benchmark's server (100 monitors, a year of history):
   sight (reference counting still frees it as usual); a full collection then walks only what was
   made since, a few milliseconds.
 - Other threads hold the GIL: Streamlit's script threads, and the thread installing a new read
-  model snapshot (the rebuild itself runs in a process of its own, web/snapshot_builder). A thread
-  asking for the GIL waits up to the switch interval (5 ms by default) before the holder must hand
-  it over, and the loop asks for it again after every wait for I/O, so each request could wait
-  5 ms while another thread ran. A shorter interval makes them hand over the GIL sooner, at the
-  cost of a few more switches.
+  model snapshot (the rebuild itself runs in a process of its own, readmodel/builder_process).
+  A thread asking for the GIL waits up to the switch interval (5 ms by default) before the
+  holder must hand it over, and the loop asks for it again after every wait for I/O, so each
+  request could wait 5 ms while another thread ran. A shorter interval makes them hand over
+  the GIL sooner, at the cost of a few more switches.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from checks.push import beat_result
-from checks.result import utcnow
+from domain.push import beat_result
+from domain.result import utcnow
 from storage.monitors import record_heartbeat
 from web.responses import not_found
 

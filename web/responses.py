@@ -10,7 +10,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from core.settings import get_settings
+from config.settings import get_settings
 
 
 class SVGResponse(Response):

@@ -24,7 +24,7 @@ import anyio.to_thread
 import streamlit
 from starlette.types import Receive, Scope, Send
 
-from web.prepared import PreparedResponse
+from readmodel.prepared import PreparedResponse
 
 STATIC_DIR = Path(streamlit.__file__).parent / "static"
 PREFIX = "/static/"

@@ -1,99 +1,23 @@
-"""GET /api/v1/status: the status page as JSON, from the in-memory read model.
+"""GET /api/v1/status: the status page as JSON (readmodel/status_document), from the read model.
 
-The answer is serialised once per snapshot, where the snapshot is built (web/snapshot_wire); a
+The answer is serialised once per snapshot, where the snapshot is built (readmodel/wire); a
 request costs a dictionary lookup.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.settings import get_settings
-from storage.incidents import IncidentView
-from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
-from web.prepared import PreparedResponse
+from readmodel.prepared import PreparedResponse
 from web.responses import not_known_yet
 
 if TYPE_CHECKING:
-    from web.read_model import ReadModel
-    from web.snapshot import StatusSnapshot
-
-CACHE_CONTROL = "public, max-age=10"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _rounded(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def component_document(component: PublicComponent) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "slug": component.slug,
-        "name": component.name,
-        "group": component.group,
-        "state": component.state,
-        "since": _iso(component.since),
-        "last_check_at": _iso(component.last_check_at),
-        "uptime": {w: _rounded(component.uptime.get(w), 6) for w in PAGE_WINDOWS},
-        "latency_ms": {
-            q: _rounded(component.latency.get("24h", {}).get(q), 1) for q in ("p50", "p95")},
-    }
-    if component.url is not None:
-        document["url"] = component.url
-    return document
-
-
-def incident_document(incident: IncidentView) -> dict[str, Any]:
-    return {
-        "id": incident.id,
-        "title": incident.title,
-        "status": incident.status,
-        "started_at": _iso(incident.started_at),
-        "resolved_at": _iso(incident.resolved_at),
-        "component": incident.monitor_name,
-        "updates": [
-            {"at": _iso(u.at), "status": u.status, "message": u.message}
-            for u in incident.updates
-        ],
-    }
-
-
-def maintenance_document(window: PublicMaintenance) -> dict[str, Any]:
-    return {
-        "title": window.title,
-        "description": window.description,
-        "starts_at": _iso(window.starts_at),
-        "ends_at": _iso(window.ends_at),
-        "active": window.active,
-        "scope": window.scope,
-    }
-
-
-def status_document(status: PublicStatus) -> dict[str, Any]:
-    settings = get_settings()
-    return {
-        "title": settings.status_title,
-        "description": settings.status_description,
-        "state": status.overall,
-        "updated_at": _iso(status.built_at),
-        "components": [component_document(c) for c in status.components],
-        "incidents": [incident_document(i) for i in status.active_incidents],
-        "past_incidents": [incident_document(i) for i in status.past_incidents],
-        "maintenance": [maintenance_document(m) for m in status.maintenance],
-    }
-
-
-def status_json_body(status: PublicStatus) -> bytes:
-    return json.dumps(status_document(status), separators=(",", ":")).encode()
+    from readmodel.read_model import ReadModel
+    from readmodel.snapshot import StatusSnapshot
 
 
 def _status_json(snapshot: StatusSnapshot) -> PreparedResponse | None:

@@ -1,7 +1,7 @@
 """Validation of a monitor as a user submits it: the same rules for the form, the API and YAML.
 
 Each kind reads its target differently (an http(s) URL, `host:port`, a DNS name, nothing for
-push monitors) and has its own options, validated by the models of `checks.check_options`.
+push monitors) and has its own options, validated by the models of `domain.check_options`.
 Errors come back as one message per field; an option's field is named `options.<name>`.
 """
 
@@ -23,8 +23,8 @@ from pydantic import (
     model_validator,
 )
 
-from checks.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions
-from checks.push import PushOptions
+from domain.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions
+from domain.push import PushOptions
 
 MIN_INTERVAL_S = 10
 MAX_INTERVAL_S = 86_400

@@ -1,30 +1,11 @@
-"""`upwatch worker`: only the probe engine, beside web processes run with UPWATCH_PROBES=false."""
+"""The `upwatch` command: worker, prune, rebuild-rollups."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 
-from checks.engine import ProbeEngine
-from notifiers.dispatcher import Dispatcher
-from storage.db import get_engine
-
-
-def run_worker() -> None:
-    get_engine()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    dispatcher = Dispatcher(get_engine())
-    dispatcher.start()
-    engine = ProbeEngine(on_recorded=dispatcher.wake)
-    engine.start()
-    logging.getLogger("upwatch").info("probe worker running; Ctrl-C stops it")
-    stop.wait()
-    engine.stop()
-    dispatcher.stop()
+from composition.worker import run_worker
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,10 +6,10 @@ process it competed with the event loop for the GIL: with results arriving, badg
 out the worker's switch interval again and again, full garbage collections of the rebuild's
 objects, and long C calls). In a process of its own the rebuild has its own GIL and its own
 collector; the web process only receives the bytes (on a thread that waits in the kernel) and
-installs them (web/snapshot_wire, a few milliseconds of Python in small steps).
+installs them (readmodel/wire, a few milliseconds of Python in small steps).
 
-The child decides when to rebuild (web/refresh_policy) and asks for a lower CPU priority, so on
-a busy machine the server and the probes come first. Messages on the pipe:
+The child decides when to rebuild (readmodel/refresh_policy) and asks for a lower CPU
+priority, so on a busy machine the server and the probes come first. Messages on the pipe:
 - parent -> child: b"stale" (something changed; check soon), b"stop";
 - child -> parent: b"S" + a packed snapshot, b"C" + the time a check found the last one current.
 Closing the pipe (or the parent dying) stops the child too.
@@ -24,8 +24,8 @@ import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
-from core.child_process import PipedChild
-from web.refresh_policy import RefreshPolicy
+from processes.child_process import PipedChild
+from readmodel.refresh_policy import RefreshPolicy
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,8 @@ SNAPSHOT, CONFIRMED = b"S", b"C"
 
 
 def _child_main(pipe: Connection, policy: RefreshPolicy) -> None:
-    from web.refresh_policy import keep_building
-    from web.snapshot_wire import pack_snapshot
+    from readmodel.refresh_policy import keep_building
+    from readmodel.wire import pack_snapshot
 
     logging.basicConfig(level=logging.WARNING)
     with contextlib.suppress(OSError):

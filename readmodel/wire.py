@@ -1,7 +1,7 @@
 """A snapshot as bytes: built where the rebuild's CPU does not stall the web server, installed
 cheaply where it serves.
 
-`pack_snapshot` runs where the snapshot is built (web/snapshot_builder's process): it reads the
+`pack_snapshot` runs where the snapshot is built (readmodel/builder_process's process): it reads the
 public status and serialises everything that does not depend on a request (the status JSON, the
 feeds, and the status page's board of components). `unpack_snapshot` runs in the web process. It
 does as little as possible, in small steps: each component is unpickled on its own, without its
@@ -17,16 +17,15 @@ import pickle
 import time
 from dataclasses import dataclass
 
+from readmodel.board_payload import board_payload
+from readmodel.feeds import CACHE_CONTROL as FEED_CACHE_CONTROL
+from readmodel.feeds import MEDIA_TYPES as FEED_MEDIA_TYPES
+from readmodel.feeds import feed_body
+from readmodel.prepared import PreparedResponse, etag_for
+from readmodel.snapshot import PickledStatus, StatusSnapshot
+from readmodel.status_document import CACHE_CONTROL as STATUS_CACHE_CONTROL
+from readmodel.status_document import status_json_body
 from storage.status import PublicStatus, public_status
-from web.badge_svg import etag_for
-from web.feeds import CACHE_CONTROL as FEED_CACHE_CONTROL
-from web.feeds import MEDIA_TYPES as FEED_MEDIA_TYPES
-from web.feeds import feed_body
-from web.prepared import PreparedResponse
-from web.snapshot import PickledStatus, StatusSnapshot
-from web.status_api import CACHE_CONTROL as STATUS_CACHE_CONTROL
-from web.status_api import status_json_body
-from web.status_board import board_payload
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class PackedSnapshot:
     overall: str
     components: tuple[bytes, ...]  # each a pickled PublicComponent without bars
     status: bytes  # the pickled PublicStatus, its components without bars
-    board: bytes  # the status page's components, bars included (web/status_board)
+    board: bytes  # the status page's components, bars included (readmodel/board_payload)
     status_json: bytes
     feeds: dict[str, bytes]
 

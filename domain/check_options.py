@@ -2,7 +2,7 @@
 
 Validators raise ValueError with a sentence meant to be shown next to the field. Rules that
 involve two fields prefix their message with the field to show it on ("field: message"), the
-convention `core.monitor_input` uses to turn a ValidationError into {"errors": {field: message}}.
+convention `domain.monitor_input` uses to turn a ValidationError into {"errors": {field: message}}.
 """
 
 from __future__ import annotations

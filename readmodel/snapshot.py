@@ -4,7 +4,7 @@ A snapshot holds what the hot routes read: the public components (without their 
 which only the status page draws), the overall state, and the status JSON and feeds already
 serialised. The `PublicStatus` the status page shows comes as pickled bytes (its components
 without bars) and is only unpickled when something asks for it, so installing a snapshot costs
-the web process little; the page's components come ready for the browser (web/status_board).
+the web process little; the page's components come ready for the browser (readmodel/board_payload).
 
 The complete answers to exact requests (path and raw query string) are kept with the snapshot,
 so that web/fast_paths can send them without routing or parsing anything. Each comes with the
@@ -26,7 +26,7 @@ from storage.status import PublicComponent, PublicStatus
 if TYPE_CHECKING:
     from starlette.types import Scope
 
-    from web.prepared import PreparedResponse
+    from readmodel.prepared import PreparedResponse
 
 # Labels come from requests: bound what one snapshot keeps, whatever visitors send.
 MAX_ANSWERS = 20_000
@@ -65,7 +65,7 @@ class StatusSnapshot:
     status_json: PreparedResponse | None = None
     feeds: dict[str, PreparedResponse] = field(default_factory=dict)  # by kind (atom, rss)
     pickled_status: PickledStatus | None = field(default=None, repr=False, compare=False)
-    board: bytes = field(default=b"", repr=False, compare=False)  # web/status_board
+    board: bytes = field(default=b"", repr=False, compare=False)  # readmodel/board_payload
     _answers: dict[tuple[str, bytes], tuple[PreparedResponse, Recipe]] = field(
         default_factory=dict, repr=False, compare=False)
 

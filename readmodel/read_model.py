@@ -1,8 +1,8 @@
 """An in-memory copy of the public status, so badges and status JSON never query per request.
 
-The snapshot (web/snapshot) is immutable once built and replaced whole. Serving processes get
-theirs from a child process that rebuilds it when what it shows changed (web/snapshot_builder,
-web/refresh_policy); `refresh()` builds one here instead, right now.
+The snapshot (readmodel/snapshot) is immutable once built and replaced whole. Serving processes get
+theirs from a child process that rebuilds it when what it shows changed (readmodel/builder_process,
+readmodel/refresh_policy); `refresh()` builds one here instead, right now.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import logging
 import threading
 import time
 
-from web.refresh_policy import RefreshPolicy
-from web.snapshot import StatusSnapshot
-from web.snapshot_builder import SnapshotBuilderProcess
-from web.snapshot_wire import pack_snapshot, unpack_snapshot
+from readmodel.builder_process import SnapshotBuilderProcess
+from readmodel.refresh_policy import RefreshPolicy
+from readmodel.snapshot import StatusSnapshot
+from readmodel.wire import pack_snapshot, unpack_snapshot
 
 log = logging.getLogger(__name__)
 

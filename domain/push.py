@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from checks.result import ProbeResult
+from domain.result import ProbeResult
 
 MISSED_BEAT_PREFIX = "no heartbeat"
 MAX_MESSAGE_CHARS = 200

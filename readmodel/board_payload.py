@@ -3,7 +3,7 @@ its name, state, uptime over each window a visitor can pick, its URL when it is 
 per day (its colour) and each day's hover text (date, uptime, downtime minutes, incidents).
 
 It depends only on the published status, so the read model's process builds it with each
-snapshot (web/snapshot_wire) and the web process forwards the bytes to every visitor: a page run
+snapshot (readmodel/wire) and the web process forwards the bytes to every visitor: a page run
 neither unpickles nine thousand days nor formats their texts (~100-200 ms of a first visit after
 each new snapshot, which comes every 5 s while results arrive). Drawing it is ui/status_board.
 """
@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from core.settings import get_settings
+from config.settings import get_settings
+from domain.formatting import WINDOW_LABELS, percent, state_label
 from storage.stats import DayBar
 from storage.status import PAGE_WINDOWS, PublicComponent, PublicStatus
-from ui.formatting import WINDOW_LABELS, percent, state_label
 
 # Day colour by uptime; the same thresholds as the uptime badges. Mid tones that read on both
 # the light and the dark background.

@@ -8,7 +8,15 @@ web/fast_paths sends it straight from the snapshot for a request it has seen bef
 
 from __future__ import annotations
 
+import hashlib
+
 from starlette.types import Receive, Scope, Send
+
+
+def etag_for(body: str | bytes) -> str:
+    """A strong ETag (quoted, as HTTP wants it) that changes whenever the body does."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
 
 
 class PreparedResponse:

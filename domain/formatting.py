@@ -1,6 +1,6 @@
 """How states, times and numbers read on the pages."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 STATE_LABELS = {
     "up": "🟢 up",
@@ -53,3 +53,18 @@ _MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~$:")
 def plain(text: str) -> str:
     """User text inside Markdown: shown as typed, never as links, HTML or formatting."""
     return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)
+
+
+def format_duration(duration: timedelta) -> str:
+    """`45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`: short enough for an SMS, exact enough to act on."""
+    seconds = max(0, int(duration.total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from core.monitor_input import InvalidInput, MonitorInput, parse_monitor_input
+from domain.monitor_input import InvalidInput, MonitorInput, parse_monitor_input
 
 
 class InvalidMonitorsFile(Exception):

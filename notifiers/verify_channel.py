@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.settings import Settings
+from config.settings import Settings
 from notifiers.base import TransportError
 from notifiers.message import Notice
 from notifiers.registry import ChannelCache, ChannelUnusable

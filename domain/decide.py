@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from checks.result import ProbeResult
+from domain.result import ProbeResult
 
 
 @dataclass(frozen=True, slots=True)

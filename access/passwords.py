@@ -2,7 +2,7 @@
 
 import hmac
 
-from core.settings import Settings
+from config.settings import Settings
 
 
 def admin_password_configured(settings: Settings) -> bool:

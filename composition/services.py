@@ -1,0 +1,128 @@
+"""The one assembly of the background parts, shared by the web process and `upwatch worker`.
+
+Both build the same things from the same settings: the schema, the monitors file, the
+environment's channels (the monitors file only in web processes: one
+writer of it per deployment start), the dispatcher and the probe engine where probes run here,
+and the retention pruner, which every process offers and exactly one runs (storage/leases).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from checks.engine import ProbeEngine
+from checks.engine_process import ProbeEngineProcess
+from config.monitors_file import InvalidMonitorsFile, load_monitors_file
+from config.settings import Settings
+from notifiers.dispatcher import Dispatcher
+from notifiers.registry import sync_env_channels
+from storage.db import get_engine
+from storage.leases import Lease
+from storage.monitors_sync import apply_monitors_file
+from storage.retention import prune
+
+log = logging.getLogger("upwatch")
+
+PRUNE_EVERY_S = 24 * 3600
+PRUNER_LEASE = "retention-pruner"
+
+
+def _apply_monitors_file(path: str) -> None:
+    try:
+        applied = apply_monitors_file(load_monitors_file(path))
+    except InvalidMonitorsFile as refused:
+        log.error("monitors file %s was not applied, nothing changed: %s", path, refused)
+        return
+    log.info("monitors file %s: %d created, %d updated", path, *applied)
+
+
+class RetentionPruner:
+    """Prunes once a day in whichever process holds the pruner lease; the others stand by."""
+
+    def __init__(self, every_s: float = PRUNE_EVERY_S) -> None:
+        self._every_s = every_s
+        self._lease = Lease(get_engine(), PRUNER_LEASE)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="upwatch-prune", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self._lease.try_acquire():
+                    pruned = prune()
+                    log.info("retention: pruned %d results and %d rollups",
+                             pruned.results, pruned.rollups)
+            except Exception:
+                log.exception("retention pruning failed; trying again at the next round")
+            # Pruning goes in small batches, so probes never wait behind it.
+            self._stop.wait(self._every_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        self._lease.release()
+
+
+@dataclass
+class Services:
+    """What `start_services` started, stopped in the reverse order."""
+
+    pruner: RetentionPruner
+    dispatcher: Dispatcher | None = None
+    engine: ProbeEngine | ProbeEngineProcess | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.engine is not None:
+            self.engine.stop()
+            log.info("probe engine stopped")
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+        self.pruner.stop()
+
+
+def start_services(settings: Settings, *, probes: bool, engine_in_child: bool,
+                   apply_config: bool = True,
+                   on_recorded: Callable[[], None] = lambda: None,
+                   on_engine: Callable[[ProbeEngine | ProbeEngineProcess], None] = lambda _e: None,
+                   ) -> Services:
+    """Start the background parts of a process. Blocking: call it off the event loop."""
+    database = get_engine()  # creates the schema before anything reads
+    if apply_config and settings.monitors_file:
+        _apply_monitors_file(settings.monitors_file)
+    # The dashboard lists the environment's channels even where no dispatcher runs.
+    with database.begin() as connection:
+        sync_env_channels(connection, settings)
+    pruner = RetentionPruner()
+    services = Services(pruner=pruner)
+    if probes:
+        # Paging runs where events are recorded; web-only processes leave it to the workers.
+        dispatcher = Dispatcher(database, settings)
+        dispatcher.start()
+        services.dispatcher = dispatcher
+
+        def recorded() -> None:
+            on_recorded()
+            dispatcher.wake()
+
+        # In the web process the engine gets a process of its own: UI scripts must not delay
+        # probes (GIL). A worker has nothing else to do and runs it in process.
+        engine: ProbeEngine | ProbeEngineProcess = (
+            ProbeEngineProcess(on_recorded=recorded) if engine_in_child
+            else ProbeEngine(on_recorded=recorded))
+        on_engine(engine)
+        engine.start()
+        services.engine = engine
+        log.info("probe engine started")
+    pruner.start()
+    return services

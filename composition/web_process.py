@@ -1,0 +1,94 @@
+"""The web process: the HTTP routes beside the Streamlit UI, and the lifespan that starts the
+background parts (composition/services) exactly once per process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+from starlette.routing import BaseRoute
+
+from checks.engine import ProbeEngine
+from checks.engine_process import ProbeEngineProcess
+from composition.services import Services, start_services
+from config.settings import get_settings
+from readmodel.read_model import ReadModel
+from web.ack import ack_routes
+from web.api import api_routes
+from web.badges import badge_routes
+from web.export_api import export_routes
+from web.feeds import feed_routes
+from web.health import health_routes
+from web.metrics import metrics_routes
+from web.pauses import keep_pauses_short
+from web.push import push_routes
+from web.responses import has_api_token
+from web.status_api import status_api_routes
+from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
+
+log = logging.getLogger("upwatch")
+
+
+@dataclass
+class Runtime:
+    """The process's long-lived parts, shared by the routes."""
+
+    read_model: ReadModel = field(default_factory=ReadModel)
+    engine: ProbeEngine | ProbeEngineProcess | None = None
+
+    def probes_here(self) -> bool:
+        return self.engine is not None
+
+    def engine_tick_age(self) -> float | None:
+        return None if self.engine is None else self.engine.seconds_since_tick()
+
+    def monitors_changed(self) -> None:
+        self.read_model.mark_stale()
+
+    def _adopt_engine(self, engine: ProbeEngine | ProbeEngineProcess) -> None:
+        self.engine = engine
+
+
+def fast_routes(runtime: Runtime) -> list[BaseRoute]:
+    """Read-only answers from memory, served ahead of Streamlit's middleware (web/fast_paths)."""
+    return [*badge_routes(runtime.read_model), *status_api_routes(runtime.read_model)]
+
+
+def build_routes(runtime: Runtime) -> list[BaseRoute]:
+    return [
+        *health_routes(runtime.read_model, runtime.probes_here, runtime.engine_tick_age),
+        *fast_routes(runtime),
+        *feed_routes(runtime.read_model),
+        *export_routes(),
+        *api_routes(runtime.monitors_changed),
+        *push_routes(runtime.monitors_changed),
+        *ack_routes(),
+        *metrics_routes(has_api_token, runtime.engine_tick_age),
+    ]
+
+
+def make_lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        settings = get_settings()
+        # Keep-alive clients (badges, status JSON) would otherwise wait ~40 ms per request.
+        enable_tcp_nodelay_on_listeners()
+        services: Services = await anyio.to_thread.run_sync(lambda: start_services(
+            settings, probes=settings.probes, engine_in_child=True,
+            on_recorded=runtime.read_model.mark_stale, on_engine=runtime._adopt_engine))
+        keep_pauses_short()  # start-up is done: see web/pauses
+        fresh = asyncio.create_task(runtime.read_model.keep_fresh())
+        try:
+            yield
+        finally:
+            fresh.cancel()
+            # The read model stops its child process as it is cancelled: let it finish.
+            await asyncio.gather(fresh, return_exceptions=True)
+            await anyio.to_thread.run_sync(services.stop)
+
+    return lifespan
