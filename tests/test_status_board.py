@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from datetime import UTC, date, datetime, timedelta
+from fnmatch import fnmatch
+from pathlib import Path
+
+from streamlit.components.v2.component_path_utils import ComponentPathUtils
 
 from readmodel.board_payload import (
     BAR_COLORS,
@@ -18,7 +23,7 @@ from readmodel.board_payload import (
 from storage.incidents import IncidentView
 from storage.stats import DayBar
 from storage.status import PublicComponent, PublicStatus
-from ui.status_board import CSS, JS, BoardView, view_from
+from ui.status_board import CSS, JS, STATIC_DIR, BoardView, view_from
 from ui.status_latency import latency_chart, latency_rows
 
 DAY = date(2026, 8, 1)
@@ -120,6 +125,24 @@ def test_the_browser_code_sets_text_and_never_parses_markup() -> None:
         assert parses_markup not in JS
     assert "textContent = text" in JS and "tip.textContent = strip.uwTitles[i]" in JS
     assert not re.search(r"https?://", JS + CSS)  # nothing fetched from elsewhere
+
+
+def test_the_browser_code_comes_from_packaged_files_and_reaches_streamlit_as_code() -> None:
+    assert not re.search(r"__[A-Z_]+__", JS)  # every placeholder filled in
+    assert 'const view = { window: "30d", latency: false };' in JS
+    assert ".uw-days {" in CSS and "@media (max-width: 640px)" in CSS
+    # Streamlit takes text that looks like a path for a file of a component's asset_dir (which
+    # the board has not): both must be taken as the code itself.
+    assert ComponentPathUtils.looks_like_inline_content(JS)
+    assert ComponentPathUtils.looks_like_inline_content(CSS)
+    # An installed (not editable) copy has the files too: the package data lists each of them.
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["ui"]
+    files = sorted(path.relative_to(STATIC_DIR.parent).as_posix()
+                   for path in STATIC_DIR.iterdir())
+    assert {"static/status_board.css", "static/status_board.js"} <= set(files)
+    for file in files:
+        assert any(fnmatch(file, pattern) for pattern in patterns), file
 
 
 def test_response_times_chart_p50_and_p95_of_the_window() -> None:
