@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 
+from composition.logs import LOG_FORMAT
 from composition.worker import run_worker
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     parser = argparse.ArgumentParser(prog="upwatch", description="Upwatch uptime monitor")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("worker", help="run the probe engine without the web UI")

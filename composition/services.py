@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import Engine
+
 from checks.engine import ProbeEngine
 from checks.engine_process import ProbeEngineProcess
 from config.monitors_file import InvalidMonitorsFile, load_monitors_file
@@ -26,8 +28,10 @@ from storage.retention import prune
 
 log = logging.getLogger("upwatch")
 
-PRUNE_EVERY_S = 24 * 3600
 PRUNER_LEASE = "retention-pruner"
+# How long stopping waits for a prune in progress. Each batch is its own short transaction, so
+# a process that exits mid-prune loses nothing, and its lease goes with its connection or file.
+PRUNER_STOP_WAIT_S = 5.0
 
 
 def _apply_monitors_file(path: str) -> None:
@@ -40,11 +44,15 @@ def _apply_monitors_file(path: str) -> None:
 
 
 class RetentionPruner:
-    """Prunes once a day in whichever process holds the pruner lease; the others stand by."""
+    """Prunes at start and then every `every_s` in whichever process holds the pruner lease.
 
-    def __init__(self, every_s: float = PRUNE_EVERY_S) -> None:
+    The other processes ask for the lease as often, so when its holder stops one of them takes
+    over within one round.
+    """
+
+    def __init__(self, database: Engine, every_s: float) -> None:
         self._every_s = every_s
-        self._lease = Lease(get_engine(), PRUNER_LEASE)
+        self._lease = Lease(database, PRUNER_LEASE)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="upwatch-prune", daemon=True)
 
@@ -52,29 +60,47 @@ class RetentionPruner:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self._lease.try_acquire():
-                    pruned = prune()
-                    log.info("retention: pruned %d results and %d rollups",
-                             pruned.results, pruned.rollups)
-            except Exception:
-                log.exception("retention pruning failed; trying again at the next round")
+        try:
+            while not self._stop.is_set():
+                self._round()
+                self._stop.wait(self._every_s)
+        finally:
+            # Given back by the thread that took it: the lease is not shared between threads.
+            self._lease.release()
+
+    def _round(self) -> None:
+        try:
+            had_it = self._lease.held
+            if not self._lease.try_acquire():
+                return
+            if not had_it:
+                log.info("retention: this process holds the pruner lease and prunes every %g s",
+                         self._every_s)
             # Pruning goes in small batches, so probes never wait behind it.
-            self._stop.wait(self._every_s)
+            pruned = prune()
+            log.info("retention: pruned %d results and %d rollups", pruned.results, pruned.rollups)
+        except Exception:
+            log.exception("retention pruning failed; trying again at the next round")
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=30)
-        self._lease.release()
+            self._thread.join(timeout=PRUNER_STOP_WAIT_S)
+
+
+def _stop_quietly(what: str, stop: Callable[[], None]) -> None:
+    # One part failing to stop must not leave the others running.
+    try:
+        stop()
+    except Exception:
+        log.exception("stopping the %s failed", what)
 
 
 @dataclass
 class Services:
     """What `start_services` started, stopped in the reverse order."""
 
-    pruner: RetentionPruner
+    pruner: RetentionPruner | None = None
     dispatcher: Dispatcher | None = None
     engine: ProbeEngine | ProbeEngineProcess | None = None
     _stopped: bool = field(default=False, repr=False)
@@ -84,11 +110,12 @@ class Services:
             return
         self._stopped = True
         if self.engine is not None:
-            self.engine.stop()
+            _stop_quietly("probe engine", self.engine.stop)
             log.info("probe engine stopped")
         if self.dispatcher is not None:
-            self.dispatcher.stop()
-        self.pruner.stop()
+            _stop_quietly("dispatcher", self.dispatcher.stop)
+        if self.pruner is not None:
+            _stop_quietly("retention pruner", self.pruner.stop)
 
 
 def start_services(settings: Settings, *, probes: bool, engine_in_child: bool,
@@ -96,33 +123,46 @@ def start_services(settings: Settings, *, probes: bool, engine_in_child: bool,
                    on_recorded: Callable[[], None] = lambda: None,
                    on_engine: Callable[[ProbeEngine | ProbeEngineProcess], None] = lambda _e: None,
                    ) -> Services:
-    """Start the background parts of a process. Blocking: call it off the event loop."""
+    """Start the background parts of a process. Blocking: call it off the event loop.
+
+    If a part fails to start, the parts already started are stopped before the error is raised.
+    """
     database = get_engine()  # creates the schema before anything reads
     if apply_config and settings.monitors_file:
         _apply_monitors_file(settings.monitors_file)
     # The dashboard lists the environment's channels even where no dispatcher runs.
     with database.begin() as connection:
         sync_env_channels(connection, settings)
-    pruner = RetentionPruner()
-    services = Services(pruner=pruner)
-    if probes:
-        # Paging runs where events are recorded; web-only processes leave it to the workers.
-        dispatcher = Dispatcher(database, settings)
-        dispatcher.start()
-        services.dispatcher = dispatcher
-
-        def recorded() -> None:
-            on_recorded()
-            dispatcher.wake()
-
-        # In the web process the engine gets a process of its own: UI scripts must not delay
-        # probes (GIL). A worker has nothing else to do and runs it in process.
-        engine: ProbeEngine | ProbeEngineProcess = (
-            ProbeEngineProcess(on_recorded=recorded) if engine_in_child
-            else ProbeEngine(on_recorded=recorded))
-        on_engine(engine)
-        engine.start()
-        services.engine = engine
-        log.info("probe engine started")
-    pruner.start()
+    services = Services()
+    try:
+        if probes:
+            _start_probing(services, database, settings, engine_in_child, on_recorded, on_engine)
+        services.pruner = RetentionPruner(database, settings.prune_every_s)
+        services.pruner.start()
+    except BaseException:
+        services.stop()
+        raise
     return services
+
+
+def _start_probing(services: Services, database: Engine, settings: Settings,
+                   engine_in_child: bool, on_recorded: Callable[[], None],
+                   on_engine: Callable[[ProbeEngine | ProbeEngineProcess], None]) -> None:
+    # Paging runs where events are recorded; web-only processes leave it to the workers.
+    dispatcher = Dispatcher(database, settings)
+    dispatcher.start()
+    services.dispatcher = dispatcher
+
+    def recorded() -> None:
+        on_recorded()
+        dispatcher.wake()
+
+    # In the web process the engine gets a process of its own: UI scripts must not delay
+    # probes (GIL). A worker has nothing else to do and runs it in process.
+    engine: ProbeEngine | ProbeEngineProcess = (
+        ProbeEngineProcess(on_recorded=recorded) if engine_in_child
+        else ProbeEngine(on_recorded=recorded))
+    on_engine(engine)
+    services.engine = engine  # before start: a half-started engine is stopped too
+    engine.start()
+    log.info("probe engine started")

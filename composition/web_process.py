@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 
 from checks.engine import ProbeEngine
 from checks.engine_process import ProbeEngineProcess
+from composition.logs import log_to_stderr_unless_configured
 from composition.services import Services, start_services
 from config.settings import get_settings
 from readmodel.read_model import ReadModel
@@ -50,7 +51,7 @@ class Runtime:
     def monitors_changed(self) -> None:
         self.read_model.mark_stale()
 
-    def _adopt_engine(self, engine: ProbeEngine | ProbeEngineProcess) -> None:
+    def adopt_engine(self, engine: ProbeEngine | ProbeEngineProcess) -> None:
         self.engine = engine
 
 
@@ -72,23 +73,28 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
     ]
 
 
-def make_lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
+def make_lifespan(
+    runtime: Runtime,
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         settings = get_settings()
+        log_to_stderr_unless_configured()
         # Keep-alive clients (badges, status JSON) would otherwise wait ~40 ms per request.
         enable_tcp_nodelay_on_listeners()
         services: Services = await anyio.to_thread.run_sync(lambda: start_services(
             settings, probes=settings.probes, engine_in_child=True,
-            on_recorded=runtime.read_model.mark_stale, on_engine=runtime._adopt_engine))
-        keep_pauses_short()  # start-up is done: see web/pauses
-        fresh = asyncio.create_task(runtime.read_model.keep_fresh())
+            on_recorded=runtime.read_model.mark_stale, on_engine=runtime.adopt_engine))
+        fresh: asyncio.Task[None] | None = None
         try:
+            keep_pauses_short()  # start-up is done: see web/pauses
+            fresh = asyncio.create_task(runtime.read_model.keep_fresh())
             yield
         finally:
-            fresh.cancel()
-            # The read model stops its child process as it is cancelled: let it finish.
-            await asyncio.gather(fresh, return_exceptions=True)
+            if fresh is not None:
+                fresh.cancel()
+                # The read model stops its child process as it is cancelled: let it finish.
+                await asyncio.gather(fresh, return_exceptions=True)
             await anyio.to_thread.run_sync(services.stop)
 
     return lifespan

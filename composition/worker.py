@@ -18,5 +18,7 @@ def run_worker() -> None:
     services = start_services(get_settings(), probes=True, engine_in_child=False,
                               apply_config=False)
     logging.getLogger("upwatch").info("probe worker running; Ctrl-C stops it")
-    stop.wait()
-    services.stop()
+    try:
+        stop.wait()
+    finally:
+        services.stop()

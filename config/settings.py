@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     probes: bool = True
     timezone: str = "UTC"  # calendar days of daily rollups and reports
     raw_retention_days: int = 90
+    # How often the process holding the pruner lease prunes, and the others ask for the lease.
+    prune_every_s: float = Field(default=24 * 3600, gt=0)
     status_title: str = "Service status"
     status_description: str = ""
     status_logo: str | None = None  # a local image file shown on the status page

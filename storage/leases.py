@@ -7,6 +7,7 @@ one machine, so an exclusive lock on a file beside the database does the same.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -24,6 +25,8 @@ def _lock_key(name: str) -> int:
 
 
 class Lease:
+    """Not thread-safe: one thread asks for it and gives it back."""
+
     def __init__(self, engine: Engine, name: str) -> None:
         self._engine = engine
         self._name = name
@@ -37,21 +40,33 @@ class Lease:
     def try_acquire(self) -> bool:
         """Take the lease if nobody holds it; True while this process holds it."""
         if self._connection is not None and not self._session_alive():
-            self._connection = None  # the server ended the session: the lock went with it
+            self._drop_connection()  # the server ended the session: the lock went with it
         if self.held:
             return True
         if self._engine.dialect.name == "postgresql":
-            connection = self._engine.connect()
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                     {"key": _lock_key(self._name)}).scalar()
-            connection.commit()
-            if got:
-                self._connection = connection
-            else:
-                connection.close()
+            self._connection = self._try_advisory_lock()
         else:
             self._file = self._lock_file()
         return self.held
+
+    def _try_advisory_lock(self) -> Connection | None:
+        connection = self._engine.connect()
+        # Out of the pool before the lock is taken: a session-level lock survives the pool's
+        # reset (a rollback), so a pooled connection would go on holding it for whoever
+        # borrows it next, long after release() - or hold it unseen if anything below raised.
+        # Detached, closing the connection ends the session, and the lock with it.
+        connection.detach()
+        try:
+            got = connection.execute(text("SELECT pg_try_advisory_lock(CAST(:key AS bigint))"),
+                                     {"key": _lock_key(self._name)}).scalar()
+            connection.commit()  # idle, not idle in transaction, while it holds the lock
+        except BaseException:
+            connection.close()
+            raise
+        if got:
+            return connection
+        connection.close()
+        return None
 
     def _session_alive(self) -> bool:
         assert self._connection is not None
@@ -59,7 +74,6 @@ class Lease:
             self._connection.execute(text("SELECT 1"))
             self._connection.commit()
         except Exception:
-            self._connection.invalidate()
             return False
         return True
 
@@ -76,12 +90,17 @@ class Lease:
             return None
         return handle
 
+    def _drop_connection(self) -> None:
+        assert self._connection is not None
+        connection, self._connection = self._connection, None
+        # Detached from the pool, closing really closes: the session ends and the lock with it.
+        # A session the server already ended has nothing left to free.
+        with contextlib.suppress(Exception):
+            connection.close()
+
     def release(self) -> None:
         if self._connection is not None:
-            # Invalidated, not returned to the pool: the advisory lock goes with its session.
-            self._connection.invalidate()
-            self._connection.close()
-            self._connection = None
+            self._drop_connection()
         if self._file is not None:
             self._file.close()  # closing the file releases its flock
             self._file = None
