@@ -25,6 +25,7 @@ from checks.tcp_probe import (
     elapsed_ms,
     timed_out_reason,
 )
+from domain.certificates import certificate_verdict, days_left
 from domain.check_options import CertThresholds, TlsOptions
 from domain.result import Outcome, ProbeResult
 
@@ -67,7 +68,7 @@ def certificate_facts(der: bytes, hostname: str, verified: bool | None) -> dict[
     return {
         "not_before": cert.not_valid_before_utc.isoformat(),
         "not_after": not_after.isoformat(),
-        "days_left": (not_after - dt.datetime.now(dt.UTC)).days,
+        "days_left": days_left(not_after, dt.datetime.now(dt.UTC)),
         "issuer": cert.issuer.rfc4514_string(),
         "subject": cert.subject.rfc4514_string(),
         "sans": sans,
@@ -109,21 +110,24 @@ def expiry_reason(facts: dict[str, object]) -> str:
     if not_after <= now:
         ago = (now - not_after).days
         return "certificate expired today" if ago == 0 else f"certificate expired {_days(ago)} ago"
-    left = (not_after - now).days
+    left = days_left(not_after, now)
     return "certificate expires today" if left == 0 else f"certificate expires in {_days(left)}"
 
 
 def evaluate_certificate(
     facts: dict[str, object], thresholds: CertThresholds
 ) -> tuple[Outcome, str | None]:
-    """Down when expired or under the critical threshold, degraded under the warning one."""
-    days_left = int(facts["days_left"])  # type: ignore[call-overload]
-    not_before = dt.datetime.fromisoformat(str(facts["not_before"]))
-    if days_left < 0 or days_left < thresholds.cert_critical_days:
+    """The expiry verdict of domain.certificates under the monitor's thresholds; a certificate
+    not valid yet is down too (an expiry verdict of down explains itself first)."""
+    verdict = certificate_verdict(
+        int(facts["days_left"]),  # type: ignore[call-overload]
+        thresholds.cert_warning_days, thresholds.cert_critical_days,
+    )
+    if verdict == "down":
         return "down", expiry_reason(facts)
-    if not_before > dt.datetime.now(dt.UTC):
+    if dt.datetime.fromisoformat(str(facts["not_before"])) > dt.datetime.now(dt.UTC):
         return "down", "certificate is not valid yet"
-    if days_left < thresholds.cert_warning_days:
+    if verdict == "degraded":
         return "degraded", expiry_reason(facts)
     return "up", None
 
@@ -202,8 +206,8 @@ async def probe_tls(
                 der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
                 facts = certificate_facts(der, host, verified=True)
             except ssl.SSLCertVerificationError as error:
-                reason, facts = await explain_verification_failure(error, address, port, host)
-                raise ProbeFailure(reason) from None
+                refusal, facts = await explain_verification_failure(error, address, port, host)
+                raise ProbeFailure(refusal) from None
             finally:
                 writer.close()
     except TimeoutError:

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 
+from domain.certificates import CERT_CRITICAL_DAYS, CERT_WARNING_DAYS
+
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 JSON_OPERATORS = ("==", "!=", "<", ">", "contains")
 DNS_RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS")
@@ -39,8 +41,8 @@ class _Options(BaseModel):
 
 
 class CertThresholds(_Options):
-    cert_warning_days: int = 30
-    cert_critical_days: int = 7
+    cert_warning_days: int = CERT_WARNING_DAYS
+    cert_critical_days: int = CERT_CRITICAL_DAYS
 
     @field_validator("cert_warning_days", "cert_critical_days")
     @classmethod

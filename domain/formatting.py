@@ -2,24 +2,26 @@
 
 from datetime import UTC, datetime, timedelta
 
-STATE_LABELS = {
+from domain.states import for_every_overall_state, for_every_state
+
+STATE_LABELS = for_every_state({
     "up": "🟢 up",
     "degraded": "🟡 degraded",
     "down": "🔴 down",
     "pending": "⚪ pending",
     "maintenance": "🔵 maintenance",
     "paused": "⏸️ paused",
-}
+})
 
 WINDOW_LABELS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
 
-OVERALL_LABELS = {
+OVERALL_LABELS = for_every_overall_state({
     "operational": "All systems operational",
     "degraded": "Degraded performance",
     "partial_outage": "Partial outage",
     "major_outage": "Major outage",
     "maintenance": "Under maintenance",
-}
+})
 
 
 def state_label(state: str) -> str:

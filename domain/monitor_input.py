@@ -124,7 +124,7 @@ def options_for_storage(options: BaseModel) -> dict[str, Any]:
         if isinstance(value, list):
             return [plain(v) for v in value]
         return value
-    return plain(options)
+    return {k: plain(getattr(options, k)) for k in type(options).model_fields}
 
 
 def masked_options(options: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -16,20 +16,24 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from config.settings import get_settings
+from domain.bands import for_every_band, uptime_band
 from domain.formatting import WINDOW_LABELS, percent, state_label
 from storage.stats import DayBar
 from storage.status import PAGE_WINDOWS, PublicComponent, PublicStatus
 
-# Day colour by uptime; the same thresholds as the uptime badges. Mid tones that read on both
-# the light and the dark background.
+# A day's colour: grey without data, blue for maintenance, else its uptime band (domain.bands,
+# the bands of the uptime badges too). Mid tones that read on both the light and the dark
+# background.
 BAR_COLORS: dict[str, str] = {
     "no data": "#9e9e9e",
     "maintenance": "#1e88e5",
-    "≥ 99.9%": "#2e9e44",
-    "≥ 99%": "#9ccc3a",
-    "≥ 95%": "#f2b21b",
-    "≥ 90%": "#f57c2a",
-    "< 90%": "#e0453a",
+    **for_every_band({
+        "≥ 99.9%": "#2e9e44",
+        "≥ 99%": "#9ccc3a",
+        "≥ 95%": "#f2b21b",
+        "≥ 90%": "#f57c2a",
+        "< 90%": "#e0453a",
+    }),
 }
 # Each day travels as one digit, its category's index, which picks its colour in the browser.
 CATEGORY_INDEX: dict[str, int] = {name: i for i, name in enumerate(BAR_COLORS)}
@@ -40,11 +44,7 @@ def day_category(bar: DayBar) -> str:
         return "maintenance"
     if bar.uptime is None:
         return "no data"
-    percent = bar.uptime * 100
-    for lowest, name in ((99.9, "≥ 99.9%"), (99, "≥ 99%"), (95, "≥ 95%"), (90, "≥ 90%")):
-        if percent >= lowest:
-            return name
-    return "< 90%"
+    return uptime_band(bar.uptime * 100)
 
 
 def uptime_text(bar: DayBar) -> str:
@@ -71,8 +71,9 @@ def incident_titles_by_day(status: PublicStatus) -> dict[tuple[int, date], list[
     spans = {c.id: (c.bars[0].day, c.bars[-1].day) for c in status.components if c.bars}
     titles: dict[tuple[int, date], list[str]] = {}
     for incident in status.incidents:  # newest first, as status.incidents_on lists them
-        span = spans.get(incident.monitor_id)  # type: ignore[arg-type]
-        if span is None:
+        component_id = incident.monitor_id
+        span = spans.get(component_id) if component_id is not None else None
+        if component_id is None or span is None:
             continue
         day = max(span[0], incident.started_at.astimezone(zone).date())
         last = span[1]
@@ -81,7 +82,7 @@ def incident_titles_by_day(status: PublicStatus) -> dict[tuple[int, date], list[
         while day <= last:
             start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
             if incident.overlaps(start, start + timedelta(days=1)):
-                titles.setdefault((incident.monitor_id, day), []).append(incident.title)
+                titles.setdefault((component_id, day), []).append(incident.title)
             day += timedelta(days=1)
     return titles
 

@@ -15,7 +15,8 @@ from domain.decide import Thresholds
 from domain.monitor_input import InvalidInput, MonitorInput, masked_options, parse_monitor_update
 from domain.push import new_push_token
 from domain.result import ProbeResult
-from domain.slugs import slugify
+from domain.slugs import slug_candidates
+from domain.states import NEW_STATE, effective_state
 from storage.db import get_engine, session_scope
 from storage.models import Monitor, MonitorState, as_utc, utcnow
 from storage.recorder import record_batch
@@ -60,7 +61,7 @@ class MonitorView:
             "public": self.public,
             "interval": self.interval,
             "timeout": self.timeout,
-            "state": "paused" if self.paused else self.state,
+            "state": effective_state(self.paused, self.state),
             "reason": self.reason,
             "since": iso(self.since),
             "last_check_at": iso(self.last_check_at),
@@ -93,7 +94,7 @@ def _as_view(monitor: Monitor, state: MonitorState | None) -> MonitorView:
         timeout=monitor.timeout,
         public=monitor.public,
         paused=monitor.paused,
-        state=state.state if state else "pending",
+        state=state.state if state else NEW_STATE,
         reason=state.reason if state else None,
         since=as_utc(state.since) if state else None,
         last_check_at=as_utc(state.last_check_at) if state else None,
@@ -108,14 +109,11 @@ def _as_view(monitor: Monitor, state: MonitorState | None) -> MonitorView:
 
 
 def _unique_slug(session: Session, name: str, own_id: int | None = None) -> str:
-    base = slugify(name) or "monitor"
-    slug, n = base, 1
-    while True:
+    def free(slug: str) -> bool:
         taken = session.exec(select(Monitor.id).where(Monitor.slug == slug)).first()
-        if taken is None or taken == own_id:
-            return slug
-        n += 1
-        slug = f"{base}-{n}"
+        return taken is None or taken == own_id
+
+    return next(slug for slug in slug_candidates(name) if free(slug))
 
 
 def _refuse_duplicate_name(session: Session, name: str, own_id: int | None = None) -> None:

@@ -17,8 +17,10 @@ from operator import attrgetter
 import orjson
 from sqlalchemy import Connection, insert, select, update
 
-from analytics.histogram import add_into_serialized
-from analytics.rollup import Rollup, RollupFolder, RollupKey, TimelinePoint
+from analytics.histogram_blobs import add_into_serialized
+from analytics.rollup import Rollup, RollupKey, TimelinePoint
+from analytics.rollup_folding import RollupFolder
+from domain.certificates import notices_due
 from domain.decide import DEFAULT_THRESHOLDS, StateSnapshot, Thresholds, Transition, decide
 from domain.formatting import format_duration
 from domain.result import ProbeResult
@@ -41,8 +43,6 @@ ROLLUPS = RollupRow.__table__
 INCIDENTS = Incident.__table__
 INCIDENT_UPDATES = IncidentUpdate.__table__
 CERT_WARNINGS = CertificateWarning.__table__
-# Days before a certificate expires at which a warning is sent, once each per certificate.
-CERTIFICATE_WARNING_DAYS = (30, 14, 7)
 ROLLUP_VALUES = ("bucket_end", "up_s", "degraded_s", "down_s", "maintenance_s", "checks",
                  "failures", "histogram", "min_ms", "max_ms")
 
@@ -352,14 +352,15 @@ def _close_incident(connection: Connection, change: dict, monitor: dict) -> int 
 def _certificate_warning(
     connection: Connection, monitor_id: int, result: ProbeResult, state: str
 ) -> dict | None:
-    """A certificate event when a new threshold (30/14/7 days) was crossed for this certificate."""
+    """A certificate event when a new notice threshold (domain.certificates.NOTICE_DAYS) was
+    crossed for this certificate; each threshold is recorded so that it is sent once."""
     tls = result.tls or {}
     try:
         days_left = int(tls["days_left"])  # type: ignore[call-overload]
         not_after = str(tls["not_after"])
     except (KeyError, TypeError, ValueError):
         return None
-    crossed = [days for days in CERTIFICATE_WARNING_DAYS if days_left <= days]
+    crossed = notices_due(days_left)
     if not crossed:
         return None
     warned = set(connection.execute(

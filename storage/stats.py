@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -46,12 +47,16 @@ from sqlalchemy import (
     union_all,
 )
 
-from analytics.histogram import LatencyHistogram, merge_serialized
-from analytics.rollup import SUCCESS_OUTCOMES, WindowPlan, plan_window
+from analytics.histogram import LatencyHistogram
+from analytics.histogram_blobs import merge_serialized
+from analytics.rollup import SUCCESS_OUTCOMES
+from analytics.rollup_windows import WindowPlan, plan_window
 from analytics.uptime import COUNTED_STATES, HOUR_S, epoch_seconds, from_epoch, split_span
 from config.settings import get_settings
+from domain.states import effective_state
 from storage.db import read_connection
 from storage.models import CheckResult, Monitor, MonitorState, RollupRow, StateChange, as_utc
+from storage.tables import table_of, utc
 
 WINDOWS: dict[str, timedelta] = {
     "24h": timedelta(hours=24),
@@ -63,11 +68,11 @@ WINDOWS: dict[str, timedelta] = {
 QUANTILES = (0.5, 0.95, 0.99)
 STATE_INDEX = {"up": 0, "degraded": 1, "down": 2, "maintenance": 3}
 
-ROLLUPS = RollupRow.__table__
-MONITORS = Monitor.__table__
-STATES = MonitorState.__table__
-CHANGES = StateChange.__table__
-RESULTS = CheckResult.__table__
+ROLLUPS = table_of(RollupRow)
+MONITORS = table_of(Monitor)
+STATES = table_of(MonitorState)
+CHANGES = table_of(StateChange)
+RESULTS = table_of(CheckResult)
 
 # up, degraded, down, maintenance seconds, checks, failures
 Totals = list[int]
@@ -157,7 +162,7 @@ def _current(connection: Connection, monitor_ids: Sequence[int]) -> dict[int, _C
         .where(among(connection, MONITORS.c.id, monitor_ids))
     ).all()
     return {
-        monitor_id: _Current("paused" if paused else (state or "pending"), as_utc(last_check_at))
+        monitor_id: _Current(effective_state(paused, state), as_utc(last_check_at))
         for monitor_id, paused, state, last_check_at in rows
     }
 
@@ -329,7 +334,7 @@ def _seconds_from_changes(connection: Connection, monitor_id: int, low: int, hig
     totals = _zero()
     state, since = before, low
     for at, to_state in [*changes, (end, None)]:
-        moment = epoch_seconds(as_utc(at))
+        moment = epoch_seconds(utc(at))
         if state in STATE_INDEX and moment > since:
             totals[STATE_INDEX[state]] += moment - since
         state, since = to_state, max(since, moment)
@@ -470,7 +475,7 @@ def daily_bars(
     high = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)
     with read_connection() as connection:
         current = _current(connection, ids)
-        start_column = ROLLUPS.c.bucket_start
+        start_column: ColumnElement[Any] = ROLLUPS.c.bucket_start
         if connection.dialect.name == "sqlite":
             start_column = type_coerce(start_column, String)  # skip parsing 90,000 timestamps
         rows = connection.execute(

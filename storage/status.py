@@ -12,19 +12,23 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from config.settings import get_settings
+from domain.certificates import days_left
+from domain.states import effective_state, overall_state
 from storage.db import get_engine
 from storage.incidents import IncidentView, public_incidents
 from storage.maintenance import MaintenanceView, scheduled_maintenance
 from storage.models import Monitor, MonitorState, StateChange, as_utc
 from storage.stats import DayBar, daily_bars, latency_by_window, uptime_by_window
+from storage.tables import table_of, utc
 
-MONITORS = Monitor.__table__
-STATES = MonitorState.__table__
-CHANGES = StateChange.__table__
+MONITORS = table_of(Monitor)
+STATES = table_of(MonitorState)
+CHANGES = table_of(StateChange)
 
 UPTIME_WINDOWS = ("24h", "7d", "30d", "90d", "1y")
 PAGE_WINDOWS = ("24h", "7d", "30d", "90d")  # the ones a visitor picks on the page
@@ -100,22 +104,6 @@ class PublicStatus:
                 if i.monitor_id == component_id and i.overlaps(start, start + timedelta(days=1))]
 
 
-def overall_state(components: Sequence[PublicComponent]) -> str:
-    states = [c.state for c in components if c.state not in ("pending", "paused")]
-    if not states:
-        return "operational"
-    down = states.count("down")
-    if down == len(states):
-        return "major_outage"
-    if down:
-        return "partial_outage"
-    if "degraded" in states:
-        return "degraded"
-    if "maintenance" in states:
-        return "maintenance"
-    return "operational"
-
-
 def _certificate_days(rows: dict[int, str | None], now: datetime) -> dict[int, int]:
     """Days left from the newest certificate warning of each monitor (the only place the
     certificate's expiry is recorded so far)."""
@@ -124,11 +112,11 @@ def _certificate_days(rows: dict[int, str | None], now: datetime) -> dict[int, i
         match = _NOT_AFTER.search(reason or "")
         if match:
             not_after = datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC)
-            found[monitor_id] = (not_after - now).days
+            found[monitor_id] = days_left(not_after, now)
     return found
 
 
-def _monitor_rows(connection) -> list[dict]:  # type: ignore[no-untyped-def]
+def _monitor_rows(connection: Connection) -> list[dict[str, Any]]:
     query = (
         select(MONITORS.c.id, MONITORS.c.slug, MONITORS.c.name, MONITORS.c.kind, MONITORS.c.url,
                MONITORS.c.paused, MONITORS.c.group_name, MONITORS.c.sort_order,
@@ -142,7 +130,7 @@ def _monitor_rows(connection) -> list[dict]:  # type: ignore[no-untyped-def]
     return [dict(row) for row in connection.execute(query).mappings()]
 
 
-def _newest_certificate_reasons(connection, ids: list[int]) -> dict[int, str | None]:  # type: ignore[no-untyped-def]
+def _newest_certificate_reasons(connection: Connection, ids: list[int]) -> dict[int, str | None]:
     if not ids:
         return {}
     rows = connection.execute(
@@ -211,7 +199,7 @@ def public_components(
 ) -> list[PublicComponent]:
     """Public monitors in page order, with uptime per window, latency percentiles per window,
     certificate days and (with_history) 90 daily bars."""
-    now = as_utc(now) if now is not None else datetime.now(UTC)
+    now = utc(now) if now is not None else datetime.now(UTC)
     with get_engine().connect() as connection:
         rows = _order(_monitor_rows(connection))
         ids = [row["id"] for row in rows]
@@ -229,7 +217,7 @@ def public_components(
         PublicComponent(
             id=row["id"], slug=row["slug"], name=row["name"], group=row["group_name"],
             sort_order=row["sort_order"],
-            state="paused" if row["paused"] else (row["state"] or "pending"),
+            state=effective_state(row["paused"], row["state"]),
             since=as_utc(row["since"]), last_check_at=as_utc(row["last_check_at"]),
             latency_ms=row["last_latency_ms"],
             url=row["url"] if row["show_url"] else None,
@@ -244,10 +232,10 @@ def public_components(
 
 def public_status(now: datetime | None = None) -> PublicStatus:
     """Everything the public answers show, read in one go."""
-    now = as_utc(now) if now is not None else datetime.now(UTC)
+    now = utc(now) if now is not None else datetime.now(UTC)
     components = public_components(now)
     return PublicStatus(
-        overall=overall_state(components),
+        overall=overall_state(c.state for c in components),
         components=tuple(components),
         incidents=tuple(public_incidents(now)),
         maintenance=tuple(_maintenance(scheduled_maintenance(now, horizon_days=7), components)),

@@ -21,22 +21,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, String, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, String, select, type_coerce
 
-from analytics.histogram import (
-    _DENSE_TAGS,
-    _MIN_MAX,
-    LatencyHistogram,
-    _get_varint,
-    _unzigzag,
-    bucket_value,
-    merge_serialized,
-)
-from analytics.rollup import plan_window
+from analytics.histogram import LatencyHistogram, bucket_value
+from analytics.histogram_blobs import merge_serialized
+from analytics.histogram_codec import DENSE_TAGS as _DENSE_TAGS
+from analytics.histogram_codec import MIN_MAX as _MIN_MAX
+from analytics.histogram_codec import read_varint as _get_varint
+from analytics.histogram_codec import unzigzag as _unzigzag
+from analytics.rollup_windows import plan_window
 from analytics.uptime import HOUR_S, epoch_seconds
 from config.settings import get_settings
+from domain.states import NEW_STATE, effective_state
 from storage.db import get_engine, read_connection
 from storage.models import as_utc
 from storage.stats import (
@@ -74,7 +73,7 @@ P95 = 0.95
 class StatusNumbers:
     """What the status page shows for one monitor."""
 
-    state: str  # up, degraded, down, maintenance, pending or paused
+    state: str  # one of domain.states.STATES
     uptime: dict[str, float | None]  # 24h, 7d, 30d, 90d; None: nothing observed
     bars: list[DayBar]  # 90 calendar days, oldest first, today last
     p95_30d: float | None  # ms, successful checks; the window's first hour counts whole
@@ -217,7 +216,7 @@ def _current(
     current = {}
     for monitor_id, paused, created_at, state, last in rows:
         last = as_utc(last)
-        current[monitor_id] = (_Current("paused" if paused else (state or "pending"), last),
+        current[monitor_id] = (_Current(effective_state(paused, state), last),
                                created_at, epoch_seconds(last) if last is not None else None)
     return current
 
@@ -226,7 +225,7 @@ def _day_rows(
     connection: Connection, ids: Sequence[int], low: datetime, high: datetime, zone: tzinfo,
     with_histogram: bool,
 ) -> dict[int, dict[date, tuple]]:
-    start_column = ROLLUPS.c.bucket_start
+    start_column: ColumnElement[Any] = ROLLUPS.c.bucket_start
     if connection.dialect.name == "sqlite":
         start_column = type_coerce(start_column, String)  # skip parsing every timestamp
     columns = [ROLLUPS.c.monitor_id, start_column, ROLLUPS.c.up_s, ROLLUPS.c.degraded_s,
@@ -284,10 +283,10 @@ def _compute_past(
         for name in READ_MODEL_WINDOWS:
             sums = list(hour_totals[name].get(monitor_id, _zero()))
             for day in window_dates[name]:
-                row = rows.get(day)
-                if row is not None:
+                day_row = rows.get(day)
+                if day_row is not None:
                     for i in range(6):
-                        sums[i] += row[i]
+                        sums[i] += day_row[i]
             totals[name] = sums
         edges = edge_rows_by_monitor.get(monitor_id, {})
         past[monitor_id] = _Past(
@@ -438,7 +437,7 @@ def _slow(ids: list[int], now: datetime, states: dict[int, str]) -> dict[int, St
     bars = daily_bars(ids, BAR_DAYS, now=now)
     latency = latency_by_window(ids, "30d", now=now)
     return {
-        m: StatusNumbers(states.get(m, "pending"), uptime[m], bars[m], latency[m]["p95"])
+        m: StatusNumbers(states.get(m, NEW_STATE), uptime[m], bars[m], latency[m]["p95"])
         for m in ids
     }
 
@@ -465,15 +464,17 @@ def status_read_model(
             return _slow(ids, now, states)
         midnight_s = epoch_seconds(layout.midnight)
         # Kept only for monitors whose past rows cannot change any more (see the docstring).
-        keepable = [m for m in ids if current[m][2] is None or current[m][2] >= midnight_s]
+        keepable = [m for m in ids
+                    if (last_result_s := current[m][2]) is None or last_result_s >= midnight_s]
         key = (str(engine.url), str(zone), layout.key)
         with _lock:
             if _cache_key != key:
                 _cache.clear()
                 _blocks.clear()
                 _cache_key = key
-            past = {m: _cache.get((m, current[m][1])) for m in keepable}
-        missing = [m for m, p in past.items() if p is None]
+            cached = {m: _cache.get((m, current[m][1])) for m in keepable}
+        past = {m: p for m, p in cached.items() if p is not None}
+        missing = [m for m, p in cached.items() if p is None]
         if missing:
             computed = _compute_past(connection, missing, layout, zone)
             past.update(computed)
@@ -521,7 +522,9 @@ def _uptimes(
             if states is None:
                 continue
             single = settled & (states >= 0)
-            np.add.at(totals, (everyone[single], window, states[single]), high - low)
+            # numpy's stubs take no tuple of indexes here; numpy itself does (fancy indexing).
+            np.add.at(totals, (everyone[single], window, states[single]),  # type: ignore[arg-type]
+                      high - low)
             for index in np.flatnonzero(settled & (states == MIXED)).tolist():
                 exact = _seconds_from_changes(connection, kept[index], low, high)
                 totals[index, window, :4] += exact[:4]
@@ -542,7 +545,7 @@ def _uptimes(
     since = np.array([s if s is not None else now_s for s in last], np.int64)[tailed]
     for window, name in enumerate(READ_MODEL_WINDOWS):
         start = np.maximum(now_s - int(WINDOWS[name].total_seconds()), since)
-        np.add.at(totals, (everyone[tailed], window, tail_states[tailed]),
+        np.add.at(totals, (everyone[tailed], window, tail_states[tailed]),  # type: ignore[arg-type]
                   np.maximum(now_s - start, 0))
     observed = totals[:, :, 0] + totals[:, :, 1] + totals[:, :, 2]
     ratios = ((totals[:, :, 0] + totals[:, :, 1]) / np.maximum(observed, 1)).tolist()

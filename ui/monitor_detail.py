@@ -11,6 +11,7 @@ import streamlit as st
 
 from config.settings import get_settings
 from domain.formatting import ago, milliseconds, plain, state_label
+from domain.states import effective_state
 from storage.models import CheckResult, as_utc
 from storage.monitors import MonitorView, delete_monitor, set_paused
 from storage.results import recent_results
@@ -94,7 +95,7 @@ def _actions(monitor: MonitorView) -> None:
 
 
 def _summary(monitor: MonitorView) -> None:
-    state = "paused" if monitor.paused else monitor.state
+    state = effective_state(monitor.paused, monitor.state)
     st.markdown(f"**{plain(monitor.name)}** · {state_label(state)} · last check "
                 f"{ago(monitor.last_check_at)} · {milliseconds(monitor.latency_ms)}")
     if monitor.reason and not monitor.paused:

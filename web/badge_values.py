@@ -10,36 +10,47 @@ import math
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from domain.bands import for_every_band, uptime_band
+from domain.certificates import certificate_band, for_every_cert_band
+from domain.states import for_every_overall_state, for_every_state
 from web.badge_svg import shields_color
 
 BadgeText = tuple[str, str]
 
 NO_DATA: BadgeText = ("no data", "lightgrey")
 
-_STATUS: dict[str, BadgeText] = {
+_STATUS = for_every_state({
     "up": ("up", "brightgreen"),
     "degraded": ("degraded", "yellow"),
     "down": ("down", "red"),
-    "maintenance": ("maintenance", "blue"),
     "pending": ("pending", "lightgrey"),
+    "maintenance": ("maintenance", "blue"),
     "paused": ("paused", "lightgrey"),
-}
+})
 
-_OVERALL: dict[str, BadgeText] = {
+_OVERALL = for_every_overall_state({
     "operational": ("operational", "brightgreen"),
     "degraded": ("degraded", "yellow"),
     "partial_outage": ("partial outage", "orange"),
     "major_outage": ("major outage", "red"),
     "maintenance": ("maintenance", "blue"),
-}
+})
 
-# (lowest uptime %, colour), best first.
-_UPTIME_COLORS: tuple[tuple[Decimal, str], ...] = (
-    (Decimal("99.9"), "brightgreen"),
-    (Decimal("99"), "green"),
-    (Decimal("95"), "yellow"),
-    (Decimal("90"), "orange"),
-)
+_UPTIME_COLORS = for_every_band({
+    "≥ 99.9%": "brightgreen",
+    "≥ 99%": "green",
+    "≥ 95%": "yellow",
+    "≥ 90%": "orange",
+    "< 90%": "red",
+})
+
+_CERT_COLORS = for_every_cert_band({
+    "valid": "brightgreen",
+    "expiring": "yellow",
+    "expiring_soon": "orange",
+    "critical": "red",
+    "expired": "red",
+})
 
 # (latency below this many ms, colour), fastest first.
 _LATENCY_COLORS: tuple[tuple[float, str], ...] = (
@@ -70,10 +81,8 @@ def uptime_badge(fraction: float | None) -> BadgeText:
     # Cut, never round up: 99.999% must not read "100%", which promises no downtime at all.
     shown = percent.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     message = "100%" if shown == 100 else f"{shown}%"
-    for lowest, color in _UPTIME_COLORS:
-        if shown >= lowest:
-            return message, color
-    return message, "red"
+    # Coloured by the figure shown, so that the number and its colour always agree.
+    return message, _UPTIME_COLORS[uptime_band(float(shown))]
 
 
 def latency_badge(ms: float | None) -> BadgeText:
@@ -88,22 +97,16 @@ def latency_badge(ms: float | None) -> BadgeText:
 
 
 def cert_badge(days_left: int | None) -> BadgeText:
-    """Whole days until the TLS certificate expires; negative means it already has."""
+    """Whole days until the TLS certificate expires; negative means it already has. The colour
+    changes where a notice is sent (domain.certificates.NOTICE_DAYS)."""
     if days_left is None:
         return NO_DATA
+    color = _CERT_COLORS[certificate_band(days_left)]
     if days_left < 0:
-        return "expired", "red"
+        return "expired", color
     if days_left == 0:
-        message = "expires today"
-    else:
-        message = f"{days_left} day" if days_left == 1 else f"{days_left} days"
-    if days_left > 30:
-        return message, "brightgreen"
-    if days_left > 14:
-        return message, "yellow"
-    if days_left > 7:
-        return message, "orange"
-    return message, "red"
+        return "expires today", color
+    return (f"{days_left} day" if days_left == 1 else f"{days_left} days"), color
 
 
 def shields_endpoint_json(label: str, message: str, color: str) -> dict[str, Any]:

@@ -16,9 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domain.states import STATES, effective_state, is_serving
 from storage.monitors import MonitorView, list_monitors
-
-STATES = ("up", "degraded", "down", "pending", "maintenance", "paused")
 
 
 class MonitorCollector(Collector):
@@ -36,8 +35,8 @@ class MonitorCollector(Collector):
         checked = GaugeMetricFamily("upwatch_monitor_last_check_timestamp_seconds",
                                     "when the monitor was last checked", labels=["monitor"])
         for monitor in self._monitors:
-            current = "paused" if monitor.paused else monitor.state
-            up.add_metric([monitor.slug], 1.0 if current in ("up", "degraded") else 0.0)
+            current = effective_state(monitor.paused, monitor.state)
+            up.add_metric([monitor.slug], 1.0 if is_serving(current) else 0.0)
             for name in STATES:
                 state.add_metric([monitor.slug, name], 1.0 if name == current else 0.0)
             if monitor.latency_ms is not None:
