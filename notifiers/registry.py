@@ -10,8 +10,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
-
 from config.settings import Settings
 from notifiers.base import Channel
 from notifiers.email import EmailChannel
@@ -19,9 +17,8 @@ from notifiers.pagerduty import EVENTS_API, PagerDutyChannel
 from notifiers.slack import SlackBotChannel, SlackWebhookChannel
 from notifiers.sms import SmsChannel
 from notifiers.webhook import WebhookChannel
-from storage.alerting_models import AlertChannel
-
-CHANNELS = AlertChannel.__table__
+from storage.alerting_admin import add_env_channels
+from storage.handles import Connection
 
 # For each kind: the plain settings and the secret ones (masked in the dashboard).
 CHANNEL_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -93,15 +90,14 @@ def env_channels(settings: Settings) -> dict[str, tuple[str, dict[str, Any], dic
     return found
 
 
+def env_channel_kinds(settings: Settings) -> dict[str, str]:
+    """name -> kind of the environment's channels: what their rows hold (never their secrets)."""
+    return {name: kind for name, (kind, _config, _secrets) in env_channels(settings).items()}
+
+
 def sync_env_channels(connection: Connection, settings: Settings) -> None:
     """Give every environment channel its row (created once; the dashboard may edit routing)."""
-    existing = set(connection.execute(select(CHANNELS.c.name)).scalars())
-    for name, (kind, _config, _secrets) in env_channels(settings).items():
-        if name not in existing:
-            connection.execute(insert(CHANNELS).values(
-                name=name, kind=kind, source="env", config={}, secrets={},
-                events=["down", "up", "degraded", "certificate", "maintenance"],
-            ))
+    add_env_channels(connection, env_channel_kinds(settings))
 
 
 class ChannelCache:

@@ -6,25 +6,33 @@ it never received. Every write is one transaction, so a refused save changes not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from domain.monitor_input import InvalidInput
 from storage import alerting
-from storage.alerting_models import AlertChannel, Delivery, DeliveryAttempt, MonitorRoute
+from storage.alerting_models import (
+    ALL_EVENTS,
+    AlertChannel,
+    Delivery,
+    DeliveryAttempt,
+    MonitorRoute,
+)
 from storage.db import get_engine
 from storage.models import Incident, Monitor, StateChange, as_utc
+from storage.tables import table_of, utc
 
-CHANNELS = AlertChannel.__table__
-ROUTES = MonitorRoute.__table__
-DELIVERIES = Delivery.__table__
-ATTEMPTS = DeliveryAttempt.__table__
-INCIDENTS = Incident.__table__
-MONITORS = Monitor.__table__
-CHANGES = StateChange.__table__
+CHANNELS = table_of(AlertChannel)
+ROUTES = table_of(MonitorRoute)
+DELIVERIES = table_of(Delivery)
+ATTEMPTS = table_of(DeliveryAttempt)
+INCIDENTS = table_of(Incident)
+MONITORS = table_of(Monitor)
+CHANGES = table_of(StateChange)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +116,7 @@ def save_channel(spec: ChannelSpec, channel_id: int | None = None) -> ChannelVie
             channel_id = connection.execute(insert(CHANNELS).values(
                 name=spec.name, kind=spec.kind, source="db", config=spec.config,
                 secrets=new_secrets, **routing,
-            )).inserted_primary_key[0]
+            ).returning(CHANNELS.c.id)).scalar_one()
         else:
             stored = connection.execute(
                 select(CHANNELS).where(CHANNELS.c.id == channel_id)).mappings().first()
@@ -138,6 +146,19 @@ def clear_failing(channel_id: int) -> None:
     with get_engine().begin() as connection:
         connection.execute(update(CHANNELS).where(CHANNELS.c.id == channel_id)
                            .values(failing_since=None, failing_error=None))
+
+
+def add_env_channels(connection: Connection, kinds: Mapping[str, str]) -> None:
+    """Give each environment channel (name -> kind) its row, once; its secrets stay out of it.
+
+    An existing row is left alone: the dashboard may have edited its routing.
+    """
+    existing = set(connection.execute(select(CHANNELS.c.name)).scalars())
+    for name, kind in kinds.items():
+        if name not in existing:
+            connection.execute(insert(CHANNELS).values(
+                name=name, kind=kind, source="env", config={}, secrets={}, events=list(ALL_EVENTS),
+            ))
 
 
 # --- routes -----------------------------------------------------------------------------------
@@ -188,7 +209,7 @@ def open_incidents() -> list[OpenIncident]:
     with get_engine().connect() as connection:
         return [
             OpenIncident(row["id"], row["monitor_name"] or "(no monitor)", row["title"],
-                         row["cause"], as_utc(row["started_at"]), as_utc(row["acknowledged_at"]),
+                         row["cause"], utc(row["started_at"]), as_utc(row["acknowledged_at"]),
                          row["acknowledged_by"])
             for row in connection.execute(query).mappings()
         ]
@@ -220,7 +241,7 @@ def recent_attempts(limit: int = 50) -> list[AttemptView]:
     )
     with get_engine().connect() as connection:
         return [
-            AttemptView(as_utc(row.at), row.channel_name, row.name or "(deleted monitor)",
+            AttemptView(utc(row.at), row.channel_name, row.name or "(deleted monitor)",
                         row.kind, row.outcome, row.error)
             for row in connection.execute(query)
         ]

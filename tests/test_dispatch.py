@@ -1,5 +1,6 @@
 """The dispatcher through real channels against fakes at the wire: retries, permanent errors,
-routing, escalation, reminders, acknowledgement, recovery to everyone paged."""
+routing, escalation, reminders, acknowledgement, recovery to everyone paged. Each test runs on
+SQLite and on PostgreSQL (where several dispatchers share one database)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,14 @@ from storage.models import Incident, IncidentUpdate
 from storage.monitors import create_monitor
 from storage.results import record_result
 from tests.fakes import FakeHTTPServer, Reply
+from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
 
 CHANNELS = AlertChannel.__table__
 DELIVERIES = Delivery.__table__
 ATTEMPTS = DeliveryAttempt.__table__
 SID = "AC" + "0" * 32
+
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """What the recorder does for paging: maintenance marking, certificate warnings, incidents, and the
-maintenance notices a window asks for (or not). Real SQLite, through record_result."""
+maintenance notices a window asks for (or not). Through record_result, on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import insert, select
 
 from domain.monitor_input import parse_monitor_input
@@ -24,6 +26,9 @@ from storage.models import (
 )
 from storage.monitors import create_monitor
 from storage.results import record_result
+from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.usefixtures("backend")
 
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)  # all inside one hour: one hourly rollup
 
