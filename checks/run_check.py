@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from checks.dns_probe import probe_dns
-from checks.http_probe import make_probe_client, probe_http
+from checks.http_probe import probe_http
+from checks.http_request import make_probe_client
 from checks.tcp_probe import probe_tcp
 from checks.tls_probe import probe_tls
 from domain.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from analytics.rollup import TimelinePoint, rebuild_rollups
+from analytics.rollup import TimelinePoint
+from analytics.rollup_folding import rebuild_rollups
 from config.settings import get_settings
 from storage.db import get_engine
 from storage.models import CheckResult, Monitor, RollupRow, StateChange, as_utc

@@ -13,7 +13,7 @@ import pytest
 import streamlit as st
 from hypothesis import HealthCheck, settings
 
-from checks.http_probe import make_probe_client
+from checks.http_request import make_probe_client
 from checks.tls_probe import make_ssl_context
 from config.settings import get_settings
 from storage.db import get_engine

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.histogram import (
-    LatencyHistogram,
-    bucket_index,
-    bucket_value,
-    merge_histograms,
-    merge_serialized,
-)
+from analytics.histogram import LatencyHistogram, bucket_index, bucket_value, merge_histograms
+from analytics.histogram_blobs import merge_serialized
 
 latencies = st.one_of(
     st.floats(min_value=0.01, max_value=600_000, allow_nan=False, allow_infinity=False),
@@ -26,7 +22,7 @@ quantiles = st.sampled_from([0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0])
 TOLERANCE = 0.01 + 1e-9  # 1%, plus float rounding at a bucket's exact edge
 
 
-def histogram_of(values: list[float]) -> LatencyHistogram:
+def histogram_of(values: Sequence[float]) -> LatencyHistogram:
     histogram = LatencyHistogram()
     for value in values:
         histogram.add(value)

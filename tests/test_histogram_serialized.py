@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.histogram import LatencyHistogram, add_into_serialized
+from analytics.histogram import LatencyHistogram
+from analytics.histogram_blobs import add_into_serialized
 
 latencies = st.lists(
     st.one_of(st.just(0.0), st.floats(min_value=0.01, max_value=600_000)), max_size=300

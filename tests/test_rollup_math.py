@@ -11,18 +11,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analytics.histogram import LatencyHistogram, merge_histograms
-from analytics.rollup import (
-    Rollup,
+from analytics.rollup import Rollup, RollupTable, TimelinePoint
+from analytics.rollup_folding import (
     RollupFolder,
-    RollupTable,
-    TimelinePoint,
     apply_increments,
-    histogram_from_rollups,
-    percentiles_from_rollups,
-    plan_window,
     point_increments,
     rebuild_rollups,
     time_increments,
+)
+from analytics.rollup_windows import (
+    histogram_from_rollups,
+    percentiles_from_rollups,
+    plan_window,
     uptime_from_rollups,
 )
 from analytics.uptime import epoch_seconds, segments_from_results, uptime_over

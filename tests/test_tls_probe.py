@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from checks.http_probe import make_probe_client, probe_http
+from checks.http_probe import probe_http
+from checks.http_request import make_probe_client
 from checks.tls_probe import hostname_matches, make_ssl_context, probe_tls
 from domain.check_options import HttpOptions, TlsOptions
 from tests.targets import HOST, FaultTarget

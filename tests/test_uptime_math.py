@@ -56,7 +56,7 @@ def state_per_second(results: list[tuple[datetime, str]], now: datetime) -> dict
     for at, state in results:
         by_second[epoch_seconds(at)] = state  # a later result in the same second wins
     states: dict[int, str] = {}
-    current = None
+    current = results[0][1]  # the first second always has a result of its own
     for second in range(epoch_seconds(results[0][0]), epoch_seconds(now)):
         current = by_second.get(second, current)
         states[second] = current
