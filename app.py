@@ -7,6 +7,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from composition.web_process import Runtime, build_routes, fast_routes, make_lifespan
 from web.fast_paths import FastPathMiddleware
 from web.page_shell import PageShellMiddleware
+from web.security_headers import SecurityHeadersMiddleware
 
 # router.py navigates with st.navigation. Without this, Streamlit sees the pages/ folder and, until
 # some session has run the router, serves a direct visit to /status in its legacy folder mode:
@@ -18,7 +19,8 @@ runtime = Runtime()
 app = st.App(
     "router.py",
     routes=build_routes(runtime),
-    middleware=[Middleware(FastPathMiddleware, routes=fast_routes(runtime),
+    middleware=[Middleware(SecurityHeadersMiddleware),
+                Middleware(FastPathMiddleware, routes=fast_routes(runtime),
                            read_model=runtime.read_model),
                 Middleware(PageShellMiddleware)],
     lifespan=make_lifespan(runtime),

@@ -53,8 +53,8 @@ class ReadModel:
         with the current snapshot are made again from the new one first."""
         snapshot = unpack_snapshot(packed)
         snapshot.carry_answers_from(self.snapshot)
+        self._confirmed_at = time.time()  # first: a new snapshot is never seen as an old one
         self.snapshot = snapshot
-        self._confirmed_at = time.time()
         self._first_installed.set()
 
     def wait_for_first_snapshot(self, timeout_s: float) -> bool:
@@ -71,6 +71,14 @@ class ReadModel:
 
     def is_fresh(self, slack_s: float = 20.0) -> bool:
         return time.time() - self._confirmed_at <= self._policy.check_every_s + slack_s
+
+    def seconds_since_current(self) -> float | None:
+        """How long ago the snapshot served was last known to be current (installed, or found
+        unchanged by the builder's check); None before the first one. It grows while rebuilds
+        fail (the database unreadable, say), or while no builder runs."""
+        if not self.snapshot.known:
+            return None
+        return max(0.0, time.time() - self._confirmed_at)
 
     @property
     def builder_pid(self) -> int | None:

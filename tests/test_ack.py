@@ -11,14 +11,15 @@ from starlette.testclient import TestClient
 
 from config.settings import get_settings
 from domain.monitor_input import parse_monitor_input
-from notifiers.ack import InvalidLink, ack_token, verify_token
+from notifiers.ack import InvalidLink, MalformedLink, ack_token, verify_token
 from notifiers.dispatcher import secret_key
 from storage.db import get_engine
 from storage.models import Incident
 from storage.monitors import create_monitor
+from storage.tables import table_of
 from web.ack import ack_routes
 
-INCIDENTS = Incident.__table__
+INCIDENTS = table_of(Incident)
 
 
 def test_a_token_names_its_incident_until_it_expires() -> None:
@@ -38,6 +39,21 @@ def test_a_token_cannot_be_moved_to_another_incident_or_key() -> None:
         verify_token("k", "garbage", now=1000)
 
 
+@pytest.mark.parametrize("token", ["1.2.é", "", "1.2", "1.2.3.4", "١.٢.abc", "1.2.ab\x00",
+                                   " 1.2.ab", "1" * 5000 + ".2.ab", "1.2." + "a" * 65])
+def test_a_token_not_shaped_like_a_link_is_malformed_not_a_crash(token: str) -> None:
+    with pytest.raises(MalformedLink, match="incomplete or damaged"):
+        verify_token("k", token, now=1000)
+
+
+def test_a_malformed_link_is_a_400_and_a_forged_one_a_403() -> None:
+    client = TestClient(Starlette(routes=ack_routes()))
+    damaged = client.get("/ack", params={"t": "1.2.é"})
+    assert damaged.status_code == 400 and "incomplete or damaged" in damaged.text
+    assert client.post("/ack", data={"t": "1.2.é", "who": "x"}).status_code == 400
+    assert client.get("/ack", params={"t": "1.2.abc"}).status_code == 403
+
+
 def test_the_key_is_made_once_and_kept() -> None:
     first = secret_key(get_engine(), get_settings())
     assert len(first) >= 32 and secret_key(get_engine(), get_settings()) == first
@@ -48,7 +64,7 @@ def test_get_only_asks_and_post_acknowledges_once() -> None:
     with get_engine().begin() as connection:
         incident_id = connection.execute(insert(INCIDENTS).values(
             monitor_id=monitor_id, title="API is <down>", started_at=datetime.now(UTC))
-        ).inserted_primary_key[0]
+            .returning(INCIDENTS.c.id)).scalar_one()
     token = ack_token(secret_key(get_engine(), get_settings()), incident_id)
     client = TestClient(Starlette(routes=ack_routes()))
     page = client.get("/ack", params={"t": token})

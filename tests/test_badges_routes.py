@@ -5,9 +5,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.datastructures import QueryParams
 
 from storage.db import get_engine
 from storage.models import StateChange
+from storage.tables import table_of
 from tests.status_support import monitor, public_client
 from web import badges
 
@@ -54,7 +58,7 @@ def test_status_badge_is_red_when_down_and_overall_says_major_outage() -> None:
 def test_cert_badge_reads_the_newest_certificate_warning() -> None:
     created = monitor("Tls site")
     with get_engine().begin() as connection:
-        connection.execute(StateChange.__table__.insert().values(
+        connection.execute(table_of(StateChange).insert().values(
             monitor_id=created.id, at=created.updated_at, from_state="up", to_state="up",
             reason="TLS certificate expires in 10 days (2999-01-01)", kind="certificate"))
     client, _ = public_client()
@@ -110,6 +114,28 @@ def test_no_query_parameter_changes_the_value() -> None:
     assert labelled["label"] == "Shop" and labelled["message"] == plain["message"]
 
 
+def test_a_label_longer_than_100_characters_is_a_400_and_not_kept() -> None:
+    monitor("Api")
+    client, read_model = public_client()
+    assert client.get("/badge/api/status.json?label=" + "L" * 100).json()["label"] == "L" * 100
+    kept = len(read_model.snapshot.answers)
+    answer = client.get("/badge/api/status.json?label=" + "L" * 101)
+    assert answer.status_code == 400 and "at most 100 characters" in answer.json()["error"]
+    assert len(read_model.snapshot.answers) == kept
+
+
+QUERY_PIECES = st.sampled_from(["label", "style", "window", "q", "=", "&", "+", "%", "%2", "%41",
+                                "%C3%A9", "%ff", ";", "x", "é", "\x00", " ", "flat", "7d"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(query=st.one_of(st.lists(QUERY_PIECES, max_size=12).map("".join),
+                       st.text(max_size=40)).map(lambda text: text.encode("utf-8")) | st.binary())
+def test_badge_parameters_read_a_query_as_starlette_does(query: bytes) -> None:
+    expected = {k: v for k, v in QueryParams(query).items() if k in badges.PARAMETERS}
+    assert badges.badge_parameters(query) == expected
+
+
 def test_hostile_names_and_labels_are_escaped() -> None:
     monitor("<script>alert(1)</script>")
     client, read_model = public_client()
@@ -126,8 +152,12 @@ def counted_renders(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     renders: list[tuple] = []
     render = badges.render_badge_svg
     monkeypatch.setattr(badges, "RENDERED", badges.RenderedBadges())
-    monkeypatch.setattr(badges, "render_badge_svg",
-                        lambda *args: renders.append(args) or render(*args))
+
+    def counting_render(*args: str) -> str:
+        renders.append(args)
+        return render(*args)
+
+    monkeypatch.setattr(badges, "render_badge_svg", counting_render)
     return renders
 
 
@@ -170,6 +200,15 @@ def test_rendered_badges_are_bounded_and_keep_what_is_still_asked_for() -> None:
         rendered.get("json", label, "up", "green", "flat")
     assert rendered.get("json", "a", "up", "green", "flat") is not kept  # long forgotten
     assert len(rendered._newer) + len(rendered._older) <= 4
+
+
+def test_rendered_badges_are_bounded_in_bytes_too() -> None:
+    rendered = badges.RenderedBadges(limit=1_000, limit_bytes=20_000)
+    for number in range(200):
+        rendered.get("svg", f"{number:03d}" + "L" * 97, "up", "green", "flat")
+    kept = [*rendered._newer.values(), *rendered._older.values()]
+    assert 2 <= len(kept) < 50
+    assert sum(len(prepared.body) for prepared in kept) <= 2 * 20_000
 
 
 def test_badges_follow_the_read_model_not_the_database() -> None:

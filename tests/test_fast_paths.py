@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Mapping
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.testclient import TestClient
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from domain.result import ProbeResult
 from readmodel.read_model import ReadModel
@@ -26,7 +27,7 @@ from web.status_api import status_api_routes
 class CountingRouter:
     """Stands in for the middleware's router, to see which requests reach it."""
 
-    def __init__(self, router) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, router: ASGIApp) -> None:
         self.router = router
         self.paths: list[str] = []
 
@@ -42,11 +43,11 @@ def fast_client() -> tuple[TestClient, ReadModel, CountingRouter]:
     middleware = FastPathMiddleware(
         streamlit, [*badge_routes(read_model), *status_api_routes(read_model)], read_model)
     counting = CountingRouter(middleware.router)
-    middleware.router = counting  # type: ignore[assignment]
+    middleware.router = counting  # type: ignore[assignment]  # a stand-in, not a Router
     return TestClient(middleware), read_model, counting
 
 
-def without_date(headers) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def without_date(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k != "date"}
 
 
@@ -151,3 +152,42 @@ def test_an_unknown_path_under_the_fast_prefixes_is_a_404_inside_a_starlette_app
     for path in ("/badge/overall.svg", "/badge/", "/api/v1/status/nothing"):
         answer = client.get(path)
         assert answer.status_code == 404, (path, answer.status_code)
+
+
+def test_other_methods_are_405_with_allow_inside_a_starlette_app() -> None:
+    # There, a route's own 405 for a method it does not take is raised, and nothing between
+    # here and the server turns it into an answer: it was a 500.
+    monitor("Api")
+    read_model = ReadModel()
+    read_model.refresh()
+    app = Starlette(middleware=[Middleware(
+        FastPathMiddleware, routes=[*badge_routes(read_model), *status_api_routes(read_model)],
+        read_model=read_model)])
+    client = TestClient(app, raise_server_exceptions=False)
+    for path in ("/api/v1/status", "/badge/api/status.svg", "/badge/status.json"):
+        for method in ("POST", "DELETE"):
+            answer = client.request(method, path)
+            assert (answer.status_code, answer.headers.get("allow")) == (405, "GET, HEAD")
+    assert client.get("/api/v1/status").status_code == 200
+
+
+def test_a_request_differing_only_in_what_the_route_ignores_is_answered_from_memory() -> None:
+    monitor("Api")
+    client, read_model, router = fast_client()
+    first = client.get("/badge/api/uptime.svg?window=7d&label=Shop")
+    for query in ("label=Shop&window=7d", "window=7d&label=%53hop&utm_source=x",
+                  "q=p99&label=Shop&window=7d&style=flat"):
+        again = client.get(f"/badge/api/uptime.svg?{query}")
+        assert again.content == first.content, query
+    assert client.get("/api/v1/status?v=1").status_code == 200
+    assert client.get("/api/v1/status?v=2&x=3").status_code == 200
+    assert router.paths == ["/badge/api/uptime.svg", "/api/v1/status"]
+    assert len(read_model.snapshot.answers) == 2
+
+
+def test_a_query_string_longer_than_any_badge_needs_is_a_400_before_routing() -> None:
+    monitor("Api")
+    client, read_model, router = fast_client()
+    answer = client.get("/badge/api/status.svg?x=" + "y" * 4000)
+    assert answer.status_code == 400 and "too long" in answer.json()["error"]
+    assert router.paths == [] and len(read_model.snapshot.answers) == 0

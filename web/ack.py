@@ -7,22 +7,30 @@ fetch links on their own, and must not acknowledge anything. POST acknowledges.
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 
 import anyio.to_thread
 from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from config.settings import get_settings
-from notifiers.ack import InvalidLink, verify_token
+from notifiers.ack import InvalidLink, MalformedLink, parse_token, verify_token
 from notifiers.dispatcher import secret_key
 from storage.alerting import acknowledge
 from storage.db import get_engine
 from storage.models import Incident
+from storage.tables import table_of
 
-INCIDENTS = Incident.__table__
+INCIDENTS = table_of(Incident)
+MAX_NAME = 100
+MAX_FORM_FIELD_BYTES = 4096  # a name of MAX_NAME characters, percent-encoded, fits
+# Control characters (NUL among them, which PostgreSQL refuses in text) have no place in a name.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -44,6 +52,7 @@ def _incident(incident_id: int) -> dict | None:
 
 
 def _verify(token: str) -> int:
+    parse_token(token)  # a damaged link is refused before the key is read from the database
     return verify_token(secret_key(get_engine(), get_settings()), token)
 
 
@@ -52,9 +61,20 @@ async def ack_page(request: Request) -> HTMLResponse:
 
 
 async def ack_post(request: Request) -> HTMLResponse:
-    form = await request.form()
-    token = str(form.get("t") or request.query_params.get("t", ""))
-    return await _answer(token, str(form.get("who") or ""))
+    # The form has a link and a name: anything larger is refused before it is read whole.
+    try:
+        form = await request.form(max_files=0, max_fields=8,
+                                  max_part_size=MAX_FORM_FIELD_BYTES)
+    except (HTTPException, MultiPartException):  # the first inside a Starlette app
+        return _page("Cannot acknowledge", "<p>This request is too large or damaged to be an "
+                     "acknowledgement: open the link again from the message.</p>", 400)
+    token = _text(form.get("t")) or request.query_params.get("t", "")
+    return await _answer(token, _text(form.get("who")))
+
+
+def _text(value: object) -> str:
+    """A form field's text; a file sent in its place counts as nothing."""
+    return value if isinstance(value, str) else ""
 
 
 async def _answer(token: str, who: str | None) -> HTMLResponse:
@@ -62,7 +82,8 @@ async def _answer(token: str, who: str | None) -> HTMLResponse:
     try:
         incident_id = await anyio.to_thread.run_sync(_verify, token)
     except InvalidLink as error:
-        return _page("Cannot acknowledge", f"<p>{html.escape(str(error))}</p>", 403)
+        status = 400 if isinstance(error, MalformedLink) else 403
+        return _page("Cannot acknowledge", f"<p>{html.escape(str(error))}</p>", status)
     incident = await anyio.to_thread.run_sync(_incident, incident_id)
     if incident is None:
         return _page("Cannot acknowledge", "<p>This incident no longer exists.</p>", 404)
@@ -74,10 +95,10 @@ async def _answer(token: str, who: str | None) -> HTMLResponse:
         return _page("Acknowledge incident", (
             f"<p>{title}</p><form method='post'>"
             f"<input type='hidden' name='t' value='{html.escape(token, quote=True)}'>"
-            "<label>Your name <input name='who' maxlength='100' required></label> "
+            f"<label>Your name <input name='who' maxlength='{MAX_NAME}' required></label> "
             "<button type='submit'>Acknowledge</button></form>"
         ))
-    who = who.strip()[:100] or "someone (via link)"
+    who = _CONTROL.sub(" ", who).strip()[:MAX_NAME] or "someone (via link)"
 
     def record() -> bool:
         with get_engine().begin() as connection:

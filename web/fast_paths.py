@@ -8,23 +8,48 @@ through untouched.
 
 Streamlit's own static files (web/static_assets) are sent from memory here too.
 
-A GET that the current snapshot has already answered (same path, same query string) is sent again
-from memory without routing: no path matching, no query parsing, no response to build. The
-routes keep those answers with the snapshot (`StatusSnapshot.remember_answer`), so a new snapshot
-starts empty and nothing stale is ever sent.
+A GET that the current snapshot has already answered is sent again from memory without routing:
+no path matching, no response to build. The routes keep those answers with the snapshot
+(`StatusSnapshot.remember_answer`) by what they read from the request (the path and the
+parameters they know, see `badge_answer_key` and `status_answer_key`), so a new snapshot starts
+empty and nothing stale is ever sent, and junk parameters cannot fill the memory.
+
+Answered here, before any route: a method other than GET or HEAD (405: these answers are
+read-only; inside Starlette's app the router would raise it where nothing turns it into a 405,
+so it was a 500), and a query string longer than any real badge needs (400).
 """
 
 from __future__ import annotations
 
-from starlette.responses import PlainTextResponse
+from collections.abc import Callable
+
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from readmodel.read_model import ReadModel
+from readmodel.snapshot import AnswerKey
+from web.badges import badge_answer_key
 from web.static_assets import PREFIX as STATIC_PREFIX
 from web.static_assets import StaticAssets
+from web.status_api import status_answer_key
 
-FAST_PREFIXES = ("/badge/", "/api/v1/status")
+# Per path prefix, the key its routes remember an answer by.
+ANSWER_KEYS: tuple[tuple[str, Callable[[str, bytes], AnswerKey | None]], ...] = (
+    ("/badge/", badge_answer_key),
+    ("/api/v1/status", status_answer_key),
+)
+FAST_PREFIXES = tuple(prefix for prefix, _ in ANSWER_KEYS)
+ALLOWED_METHODS = ("GET", "HEAD")
+# A badge's longest honest query: a 100-character label, each character percent-encoded UTF-8
+# (up to 12 bytes), and its style, window and quantile.
+MAX_QUERY_BYTES = 2048
+
+METHOD_NOT_ALLOWED = PlainTextResponse(
+    "Method Not Allowed: these answers are read-only", 405,
+    headers={"Allow": ", ".join(ALLOWED_METHODS)})
+QUERY_TOO_LONG = JSONResponse(
+    {"error": f"the query string is too long: at most {MAX_QUERY_BYTES} bytes"}, 400)
 
 
 class FastPathMiddleware:
@@ -40,15 +65,35 @@ class FastPathMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"].startswith(STATIC_PREFIX):
+        path: str = scope["path"]
+        if path.startswith(STATIC_PREFIX):
             if not (self.static.serves(scope) and await self.static(scope, receive, send)):
                 await self.app(scope, receive, send)
             return
-        if not scope["path"].startswith(FAST_PREFIXES):
+        answer_key = _answer_key_for(path)
+        if answer_key is None:
             await self.app(scope, receive, send)
             return
-        answer = self.read_model.snapshot.answer_for(scope) if scope["method"] == "GET" else None
-        if answer is not None:
-            await answer(scope, receive, send)
+        method = scope["method"]
+        if method not in ALLOWED_METHODS:
+            await METHOD_NOT_ALLOWED(scope, receive, send)
             return
+        query_string: bytes = scope["query_string"]
+        if len(query_string) > MAX_QUERY_BYTES:
+            await QUERY_TOO_LONG(scope, receive, send)
+            return
+        if method == "GET":
+            key = answer_key(path, query_string)
+            answer = None if key is None else self.read_model.snapshot.answer_for(key)
+            if answer is not None:
+                await answer(scope, receive, send)
+                return
         await self.router(scope, receive, send)
+
+
+def _answer_key_for(path: str) -> Callable[[str, bytes], AnswerKey | None] | None:
+    """How answers under this path are remembered; None for a path this does not serve."""
+    for prefix, answer_key in ANSWER_KEYS:
+        if path.startswith(prefix):
+            return answer_key
+    return None
