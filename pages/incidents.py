@@ -6,14 +6,15 @@ from domain.monitor_input import InvalidInput
 from storage.incidents import (
     STATUS_LABELS,
     STATUSES,
-    admin_incidents,
+    admin_incident_page,
     create_incident,
     edit_incident,
     post_update,
 )
 from storage.monitors import list_monitors
 from ui.auth import require_admin
-from ui.status_view import timeline, when
+from ui.paging import page_picker, picked_page
+from ui.status_view import as_typed, timeline, when
 
 require_admin()
 st.title("Incidents")
@@ -26,6 +27,10 @@ def monitor_label(monitor_id: int | None) -> str:
     return "(no monitor)" if monitor_id is None else monitors[monitor_id]
 
 
+def status_label(status: str) -> str:
+    return STATUS_LABELS[status]
+
+
 def show_errors(refused: InvalidInput) -> None:
     for field, message in refused.errors.items():
         st.error(f"{field.capitalize()}: {message}")
@@ -34,25 +39,31 @@ def show_errors(refused: InvalidInput) -> None:
 with st.form("new_incident", clear_on_submit=True):
     st.subheader("Open an incident", anchor=False)
     title = st.text_input("Title", placeholder="Checkout is slow")
-    status = st.selectbox("Status", STATUSES, format_func=STATUS_LABELS.get)
+    status = st.selectbox("Status", STATUSES, format_func=status_label)
     message = st.text_area("What visitors should know (Markdown)")
     monitor_id = st.selectbox("Monitor", monitor_choices, format_func=monitor_label)
     public = st.checkbox("Show on the public status page", value=True)
     if st.form_submit_button("Open incident"):
         try:
             create_incident(title, status, message, monitor_id=monitor_id, public=public)
-            st.success(f"Opened '{title.strip()}'.")
+            st.success(f"Opened '{as_typed(title.strip())}'.")
         except InvalidInput as refused:
             show_errors(refused)
 
-for incident in admin_incidents():
+listing = admin_incident_page(picked_page("incident_page"))
+if listing.total:
+    st.caption(f"Incidents {listing.first}–{listing.last} of {listing.total:,}, open ones first")
+page_picker("incident_page", listing.number, listing.pages)
+
+for incident in listing.incidents:
     state = "open" if incident.active else f"resolved {when(incident.resolved_at)}"
-    with st.expander(f"{incident.title} · {STATUS_LABELS.get(incident.status)} · {state}",
-                     expanded=incident.active):
+    with st.expander(f"{as_typed(incident.title)} · {STATUS_LABELS.get(incident.status)} · "
+                     f"{state}", expanded=incident.active):
         if incident.cause:
-            st.caption(f"Cause recorded by the monitor (never shown publicly): {incident.cause}")
+            st.caption("Cause recorded by the monitor (never shown publicly): "
+                       f"{as_typed(incident.cause)}")
         with st.form(f"update_{incident.id}", clear_on_submit=True):
-            status = st.selectbox("Status", STATUSES, format_func=STATUS_LABELS.get,
+            status = st.selectbox("Status", STATUSES, format_func=status_label,
                                   index=STATUSES.index(incident.status))
             message = st.text_area("Update (Markdown)")
             if st.form_submit_button("Post update"):

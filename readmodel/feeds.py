@@ -3,6 +3,10 @@
 One entry per incident (its updates, newest first, in the entry's content) and one per
 scheduled maintenance. Built with feedgen once per snapshot, where the snapshot is built
 (readmodel/wire), and served from the in-memory read model.
+
+Every text goes through `xml_safe` here, where it becomes XML: lxml refuses a control character
+(a monitor named "Api\x01" went down, and its incident's title failed every rebuild), and names
+reach this from older databases and other doors than the forms.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from html import escape
 from feedgen.feed import FeedGenerator
 
 from config.settings import get_settings
+from domain.text import safe_markdown, xml_safe
 from storage.incidents import STATUS_LABELS, IncidentView
 from storage.status import PublicMaintenance, PublicStatus
 
@@ -24,30 +29,36 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _html_text(text: str) -> str:
+    return escape(xml_safe(text)).replace("\n", "<br>")
+
+
 def _incident_html(incident: IncidentView) -> str:
-    # The updates are Markdown; a feed reader gets them as escaped text in paragraphs.
+    # The updates are Markdown; a feed reader gets them as escaped text in paragraphs, as the
+    # page shows them (no images, no links that run code).
     parts = []
     for update in incident.updates:
-        text = escape(update.message).replace("\n", "<br>")
+        text = _html_text(safe_markdown(update.message))
         label = STATUS_LABELS.get(update.status, update.status)
         parts.append(f"<p><strong>{escape(label)}</strong> — {_when(update.at)}<br>{text}</p>")
     return "".join(parts) or "<p>No updates yet.</p>"
 
 
 def _maintenance_html(window: PublicMaintenance) -> str:
-    text = escape(window.description).replace("\n", "<br>")
+    text = _html_text(window.description)
     span = f"{_when(window.starts_at)} to {_when(window.ends_at)}"
-    return f"<p><strong>Scheduled maintenance</strong> ({escape(window.scope)}), {span}</p>" + (
+    return f"<p><strong>Scheduled maintenance</strong> ({_html_text(window.scope)}), {span}</p>" + (
         f"<p>{text}</p>" if text else "")
 
 
 def build_feed(status: PublicStatus) -> FeedGenerator:
     settings = get_settings()
-    base = settings.public_url.rstrip("/")
+    base = xml_safe(settings.public_url).rstrip("/")
     feed = FeedGenerator()
     feed.id(f"{base}/status")
-    feed.title(settings.status_title)
-    feed.subtitle(settings.status_description or f"Incidents and maintenance: {base}/status")
+    feed.title(xml_safe(settings.status_title))
+    feed.subtitle(xml_safe(settings.status_description)
+                  or f"Incidents and maintenance: {base}/status")
     # RSS keeps the last link as the channel's link: the page, not the feed itself.
     feed.link(href=f"{base}/feed.atom", rel="self")
     feed.link(href=f"{base}/status", rel="alternate")
@@ -56,8 +67,9 @@ def build_feed(status: PublicStatus) -> FeedGenerator:
     # feedgen puts the entry added last on top; add the oldest first.
     for window in reversed(status.maintenance):
         entry = feed.add_entry()
-        entry.id(f"{base}/status#maintenance-{window.starts_at.isoformat()}-{window.title}")
-        entry.title(f"Maintenance: {window.title}")
+        title = xml_safe(window.title)
+        entry.id(f"{base}/status#maintenance-{window.starts_at.isoformat()}-{title}")
+        entry.title(f"Maintenance: {title}")
         entry.link(href=f"{base}/status")
         entry.published(window.starts_at)
         entry.updated(window.starts_at)
@@ -68,7 +80,7 @@ def build_feed(status: PublicStatus) -> FeedGenerator:
         label = STATUS_LABELS.get(incident.status, incident.status)
         entry = feed.add_entry()
         entry.id(f"{base}/status#incident-{incident.id}")
-        entry.title(f"{incident.title} ({label})")
+        entry.title(f"{xml_safe(incident.title)} ({label})")
         entry.link(href=f"{base}/status")
         entry.published(incident.started_at)
         entry.updated(latest)

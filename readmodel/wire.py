@@ -8,24 +8,37 @@ does as little as possible, in small steps: each component is unpickled on its o
 daily bars, and the status (without bars too: the page gets them in the board's payload) only
 when the status page asks for it. Pickling frozen dataclasses calls Python code per object, so
 the thread doing it hands the GIL back to the event loop between objects.
+
+No item's text fails a snapshot: each serialised part (the status JSON, each feed, the board) is
+built on its own, without the items that fail it (readmodel/partial_build); a part that fails
+even so is the one of the last snapshot that had it, and the rest is new.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import pickle
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from readmodel.board_payload import board_payload
 from readmodel.feeds import CACHE_CONTROL as FEED_CACHE_CONTROL
 from readmodel.feeds import MEDIA_TYPES as FEED_MEDIA_TYPES
 from readmodel.feeds import feed_body
+from readmodel.partial_build import without_failing_items
 from readmodel.prepared import PreparedResponse, etag_for
 from readmodel.snapshot import PickledStatus, StatusSnapshot
 from readmodel.status_document import CACHE_CONTROL as STATUS_CACHE_CONTROL
 from readmodel.status_document import status_json_body
 from storage.status import PublicStatus, public_status
+
+log = logging.getLogger(__name__)
+# The parts of the last snapshot this process packed, by name: what a part that cannot be built
+# at all is replaced by.
+_LAST_PARTS: dict[str, bytes] = {}
 
 
 @dataclass(frozen=True)
@@ -39,7 +52,24 @@ class PackedSnapshot:
     feeds: dict[str, bytes]
 
 
-def pack_status(status: PublicStatus, built_at: float) -> bytes:
+def _part(name: str, build: Callable[[PublicStatus], bytes], status: PublicStatus,
+          last_parts: dict[str, bytes]) -> bytes:
+    try:
+        body = without_failing_items(name, build, status)
+    except Exception:
+        if name not in last_parts:
+            raise
+        log.exception("could not build the %s of the status snapshot: serving the last one", name)
+        return last_parts[name]
+    last_parts[name] = body
+    return body
+
+
+def pack_status(status: PublicStatus, built_at: float,
+                last_parts: dict[str, bytes] | None = None) -> bytes:
+    """The snapshot of `status` as bytes. `last_parts` (updated here) holds the parts of the
+    last snapshot, for a part that cannot be built at all; without it such a part raises."""
+    last_parts = {} if last_parts is None else last_parts
     without_bars = tuple(dataclasses.replace(c, bars=()) for c in status.components)
     packed = PackedSnapshot(
         built_at=built_at,
@@ -47,9 +77,10 @@ def pack_status(status: PublicStatus, built_at: float) -> bytes:
         components=tuple(pickle.dumps(c, pickle.HIGHEST_PROTOCOL) for c in without_bars),
         status=pickle.dumps(dataclasses.replace(status, components=without_bars),
                             pickle.HIGHEST_PROTOCOL),
-        board=board_payload(status),
-        status_json=status_json_body(status),
-        feeds={kind: feed_body(status, kind) for kind in FEED_MEDIA_TYPES},
+        board=_part("board", board_payload, status, last_parts),
+        status_json=_part("status JSON", status_json_body, status, last_parts),
+        feeds={kind: _part(f"{kind} feed", partial(feed_body, kind=kind), status, last_parts)
+               for kind in FEED_MEDIA_TYPES},
     )
     return pickle.dumps(packed, pickle.HIGHEST_PROTOCOL)
 
@@ -57,10 +88,10 @@ def pack_status(status: PublicStatus, built_at: float) -> bytes:
 def pack_snapshot() -> bytes:
     """Read the public status now and pack it."""
     built_at = time.time()
-    return pack_status(public_status(), built_at)
+    return pack_status(public_status(), built_at, _LAST_PARTS)
 
 
-def unpack_snapshot(data: bytes) -> StatusSnapshot:
+def unpack_snapshot(data: bytes | memoryview) -> StatusSnapshot:
     packed: PackedSnapshot = pickle.loads(data)  # a few byte strings: one quick call
     components = {}
     for pickled in packed.components:

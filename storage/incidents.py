@@ -15,15 +15,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, Select, delete, func, insert, or_, select, update
 
 from domain.monitor_input import InvalidInput
 from storage.db import get_engine
 from storage.models import Incident, IncidentUpdate, Monitor, as_utc
+from storage.tables import table_of, utc
 
-INCIDENTS = Incident.__table__
-UPDATES = IncidentUpdate.__table__
-MONITORS = Monitor.__table__
+INCIDENTS = table_of(Incident)
+UPDATES = table_of(IncidentUpdate)
+MONITORS = table_of(Monitor)
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 STATUS_LABELS = {
@@ -35,6 +36,11 @@ STATUS_LABELS = {
 MAX_TITLE = 200
 MAX_MESSAGE = 10_000
 HISTORY_DAYS = 30
+# Resolved incidents a visitor gets at most, the newest: a push token's holder flapping its
+# monitor opened 1,003 incidents in 8 s, and the status JSON grew to 445 KB, the feed to 572 KB.
+PUBLIC_PAST_LIMIT = 50
+ADMIN_DAYS = 90
+ADMIN_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +109,7 @@ def _check_monitor(connection: Connection, monitor_id: int | None) -> None:
 
 
 def _now(now: datetime | None) -> datetime:
-    return as_utc(now) if now is not None else datetime.now(UTC)
+    return utc(now) if now is not None else datetime.now(UTC)
 
 
 # --- changing incidents -----------------------------------------------------------------------
@@ -119,10 +125,12 @@ def create_incident(
     at = _now(now)
     with get_engine().begin() as connection:
         _check_monitor(connection, monitor_id)
-        incident_id = connection.execute(insert(INCIDENTS).values(
+        inserted = connection.execute(insert(INCIDENTS).values(
             title=title, status=status, monitor_id=monitor_id, public=public, started_at=at,
             resolved_at=at if status == "resolved" else None,
-        )).inserted_primary_key[0]
+        )).inserted_primary_key
+        assert inserted is not None  # an insert of one row always has its key
+        incident_id = inserted[0]
         connection.execute(insert(UPDATES).values(
             incident_id=incident_id, at=at, status=status, message=message))
     return int(incident_id)
@@ -192,43 +200,97 @@ def _timelines(connection: Connection, ids: Iterable[int]) -> dict[int, list[Tim
     ).mappings()
     for row in rows:
         found[row["incident_id"]].append(
-            TimelineEntry(row["id"], as_utc(row["at"]), row["status"], row["message"]))
+            TimelineEntry(row["id"], utc(row["at"]), row["status"], row["message"]))
     return found
 
 
-def _recent(connection: Connection, since: datetime, public_only: bool) -> list[dict]:
+_NEWEST_FIRST = (INCIDENTS.c.started_at.desc(), INCIDENTS.c.id.desc())
+
+
+def _recent(since: datetime, public_only: bool) -> Select:
+    """Open incidents and those resolved since `since`, with their monitor's name."""
     query = (
         select(INCIDENTS, MONITORS.c.name.label("monitor_name"),
                MONITORS.c.public.label("monitor_public"),
                MONITORS.c.show_url.label("monitor_shows_url"))
         .join(MONITORS, MONITORS.c.id == INCIDENTS.c.monitor_id, isouter=True)
         .where(or_(INCIDENTS.c.resolved_at.is_(None), INCIDENTS.c.resolved_at >= since))
-        .order_by(INCIDENTS.c.started_at.desc(), INCIDENTS.c.id.desc())
     )
     if public_only:
         query = query.where(INCIDENTS.c.public.is_(True)).where(
             or_(INCIDENTS.c.monitor_id.is_(None), MONITORS.c.public.is_(True)))
+    return query
+
+
+def _rows(connection: Connection, query: Select) -> list[dict]:
     return [dict(row) for row in connection.execute(query).mappings()]
 
 
-def admin_incidents(now: datetime | None = None, days: int = 90) -> list[IncidentView]:
+def _views(connection: Connection, rows: list[dict], public: bool) -> list[IncidentView]:
+    timelines = _timelines(connection, [row["id"] for row in rows])
+    return [_view(row, timelines[row["id"]], public=public) for row in rows]
+
+
+def admin_incidents(now: datetime | None = None, days: int = ADMIN_DAYS) -> list[IncidentView]:
     """Open incidents and those resolved in the last `days` days, newest first, with causes."""
     since = _now(now) - timedelta(days=days)
     with get_engine().connect() as connection:
-        rows = _recent(connection, since, public_only=False)
-        timelines = _timelines(connection, [row["id"] for row in rows])
-    return [_view(row, timelines[row["id"]], public=False) for row in rows]
+        rows = _rows(connection, _recent(since, public_only=False).order_by(*_NEWEST_FIRST))
+        return _views(connection, rows, public=False)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPage:
+    """One page of the admins' list of incidents."""
+
+    incidents: tuple[IncidentView, ...]
+    number: int  # from 1; a number past the last page is the last page
+    pages: int  # at least 1, also with no incident
+    total: int
+    per_page: int
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first incident in the list, from 1 (0: none)."""
+        return (self.number - 1) * self.per_page + 1 if self.incidents else 0
+
+    @property
+    def last(self) -> int:
+        """The position of the page's last incident in the list, from 1 (0: none)."""
+        return self.first + len(self.incidents) - 1 if self.incidents else 0
+
+
+def admin_incident_page(number: int, per_page: int = ADMIN_PAGE_SIZE,
+                        now: datetime | None = None, days: int = ADMIN_DAYS) -> IncidentPage:
+    """A page of what `admin_incidents` lists, open ones first (a page never hides one behind
+    a flood of newer resolved ones), then newest first."""
+    since = _now(now) - timedelta(days=days)
+    query = _recent(since, public_only=False)
+    with get_engine().connect() as connection:
+        total = connection.execute(
+            select(func.count()).select_from(query.subquery())).scalar_one()
+        pages = max(1, -(-total // per_page))
+        number = min(max(number, 1), pages)
+        rows = _rows(connection, query.order_by(
+            INCIDENTS.c.resolved_at.is_not(None), *_NEWEST_FIRST)
+            .limit(per_page).offset((number - 1) * per_page))
+        return IncidentPage(tuple(_views(connection, rows, public=False)), number, pages,
+                            total, per_page)
 
 
 def public_incidents(
-    now: datetime | None = None, days: int = HISTORY_DAYS
+    now: datetime | None = None, days: int = HISTORY_DAYS, past_limit: int = PUBLIC_PAST_LIMIT,
 ) -> list[IncidentView]:
-    """What visitors see: open incidents and those resolved in the last `days` days."""
+    """What visitors see, newest first: open incidents, and of those resolved in the last `days`
+    days the newest `past_limit`."""
     since = _now(now) - timedelta(days=days)
+    query = _recent(since, public_only=True)
     with get_engine().connect() as connection:
-        rows = _recent(connection, since, public_only=True)
-        timelines = _timelines(connection, [row["id"] for row in rows])
-    return [_view(row, timelines[row["id"]], public=True) for row in rows]
+        rows = _rows(connection, query.where(INCIDENTS.c.resolved_at.is_(None)))
+        rows += _rows(connection, query.where(INCIDENTS.c.resolved_at.is_not(None))
+                      .order_by(*_NEWEST_FIRST).limit(past_limit))
+        rows.sort(key=lambda row: (utc(row["started_at"]), row["id"]), reverse=True)
+        return _views(connection, rows, public=True)
 
 
 def _withhold(message: str, cause: str | None) -> str:
@@ -245,7 +307,7 @@ def _view(row: dict, timeline: list[TimelineEntry], public: bool) -> IncidentVie
             TimelineEntry(e.id, e.at, e.status, _withhold(e.message, cause)) for e in timeline]
     return IncidentView(
         id=row["id"], title=row["title"], status=row["status"],
-        started_at=as_utc(row["started_at"]), resolved_at=as_utc(row["resolved_at"]),
+        started_at=utc(row["started_at"]), resolved_at=as_utc(row["resolved_at"]),
         public=bool(row["public"]), monitor_id=row["monitor_id"],
         monitor_name=row["monitor_name"], updates=tuple(timeline),
         cause=None if public else cause,

@@ -21,9 +21,10 @@ from readmodel.board_payload import board_payload, incident_titles_by_day
 from readmodel.builder_process import SnapshotBuilderProcess
 from readmodel.feeds import feed_body
 from readmodel.read_model import ReadModel, running_read_model
-from readmodel.refresh_policy import RefreshPolicy, change_fingerprint, keep_building
+from readmodel.refresh_policy import RefreshPolicy, keep_building
 from readmodel.status_document import status_json_body
 from readmodel.wire import pack_status, unpack_snapshot
+from storage.change_marks import change_fingerprint
 from storage.incidents import create_incident
 from storage.results import record_result
 from storage.status import public_status

@@ -1,7 +1,8 @@
 """The parts of the public status page: banner, incidents, maintenance, components, history.
 
-Everything shown is escaped user text (names, titles) or Markdown an admin wrote for visitors
-(incident updates, rendered without HTML).
+Everything shown is escaped user text (names, titles: a title is text, never Markdown, whoever
+named the monitor it came from) or Markdown an admin wrote for visitors (incident updates,
+rendered without HTML, images or links that run code: domain/text.safe_markdown).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import streamlit as st
 
 from config.settings import get_settings
 from domain.formatting import OVERALL_LABELS, WINDOW_LABELS, ago, plain
-from storage.incidents import STATUS_LABELS, IncidentView
+from domain.text import clean_text, safe_markdown
+from storage.incidents import HISTORY_DAYS, PUBLIC_PAST_LIMIT, STATUS_LABELS, IncidentView
 from storage.status import PublicComponent, PublicMaintenance, PublicStatus
 from ui.status_board import status_board
 from ui.status_latency import latency_chart
@@ -40,18 +42,25 @@ def banner(status: PublicStatus) -> None:
     BANNERS.get(status.overall, st.error)(f"**{OVERALL_LABELS[status.overall]}**")
 
 
+def as_typed(value: str) -> str:
+    """User text (a title, a name) for a Streamlit label, which renders Markdown: as typed."""
+    return plain(clean_text(value))
+
+
 def timeline(incident: IncidentView) -> None:
     for update in incident.updates:
         label = STATUS_LABELS.get(update.status, update.status)
         st.markdown(f"**{label}** · {when(update.at)}")
-        st.markdown(update.message)  # Markdown by an admin; Streamlit renders no raw HTML
+        # Markdown by an admin (or the monitor's automatic text); Streamlit renders no raw HTML.
+        st.markdown(safe_markdown(update.message))
 
 
 def active_incidents(status: PublicStatus) -> None:
     for incident in status.active_incidents:
         with st.container(border=True):
-            st.subheader(f"⚠️ {incident.title}", anchor=False)
-            affected = f" · affects {plain(incident.monitor_name)}" if incident.monitor_name else ""
+            st.subheader(f"⚠️ {as_typed(incident.title)}", anchor=False)
+            name = incident.monitor_name
+            affected = f" · affects {as_typed(name)}" if name else ""
             st.caption(f"Since {when(incident.started_at)}{affected}")
             timeline(incident)
 
@@ -63,11 +72,11 @@ def maintenance(windows: tuple[PublicMaintenance, ...]) -> None:
     for window in windows:
         with st.container(border=True):
             now = " (in progress)" if window.active else ""
-            st.markdown(f"**{plain(window.title)}**{now}")
+            st.markdown(f"**{as_typed(window.title)}**{now}")
             st.caption(f"{when(window.starts_at)} to {when(window.ends_at)} · "
-                       f"{plain(window.scope)}")
+                       f"{as_typed(window.scope)}")
             if window.description:
-                st.markdown(plain(window.description))
+                st.markdown(as_typed(window.description))
 
 
 def components(status: PublicStatus, board: bytes) -> None:
@@ -82,7 +91,7 @@ def components(status: PublicStatus, board: bytes) -> None:
                      anchor=False)
         for group, members in status.groups():
             if group:
-                st.markdown(f"**{plain(group)}**")
+                st.markdown(f"**{as_typed(group)}**")
             response_times(members, view.window)
 
 
@@ -95,13 +104,15 @@ def response_times(members: list[PublicComponent], window: str) -> None:
 
 
 def history(status: PublicStatus) -> None:
-    st.subheader("Past incidents (30 days)", anchor=False)
+    st.subheader(f"Past incidents ({HISTORY_DAYS} days)", anchor=False)
     past = status.past_incidents
     if not past:
-        st.caption("No incidents in the past 30 days.")
+        st.caption(f"No incidents in the past {HISTORY_DAYS} days.")
         return
+    if len(past) >= PUBLIC_PAST_LIMIT:
+        st.caption(f"The {PUBLIC_PAST_LIMIT} most recent.")
     for incident in past:
-        with st.expander(f"{incident.title} · resolved {when(incident.resolved_at)}"):
+        with st.expander(f"{as_typed(incident.title)} · resolved {when(incident.resolved_at)}"):
             timeline(incident)
 
 
