@@ -1,7 +1,7 @@
 """When the read model is rebuilt: on change, not too often, and at least every minute.
 
-What a rebuild reads is summed up by `change_fingerprint()` in a few index lookups (about a
-millisecond), which also sees results recorded by other processes. It is checked every
+What a rebuild reads is summed up by `change_fingerprint()` (storage/change_marks) in a few
+index lookups, which also sees results recorded by other processes. It is checked every
 `check_every_s` seconds, and soon after a stale notice (a result recorded here, a monitor
 edited through the API). The snapshot is rebuilt when it moved, at most once per `min_gap_s`
 (badges are cached for 60 s by their visitors anyway), and at least every `max_age_s` for what
@@ -17,41 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
-from storage.db import get_engine
-from storage.models import (
-    CheckResult,
-    Incident,
-    IncidentUpdate,
-    MaintenanceWindow,
-    Monitor,
-    MonitorState,
-)
+from storage.change_marks import change_fingerprint
 
 log = logging.getLogger(__name__)
-
-
-def change_fingerprint() -> tuple:
-    """When this is unchanged, so is the snapshot, apart from what time alone moves."""
-    results, states, monitors = (CheckResult.__table__, MonitorState.__table__,
-                                 Monitor.__table__)
-    incidents, updates = Incident.__table__, IncidentUpdate.__table__
-    maintenance = MaintenanceWindow.__table__
-    query = select(
-        select(func.max(results.c.id)).scalar_subquery(),
-        select(func.max(states.c.last_check_at)).scalar_subquery(),
-        select(func.count()).select_from(monitors).scalar_subquery(),
-        select(func.max(monitors.c.updated_at)).scalar_subquery(),
-        select(func.count()).select_from(incidents).scalar_subquery(),
-        select(func.count()).select_from(incidents)
-        .where(incidents.c.resolved_at.is_not(None)).scalar_subquery(),
-        select(func.max(updates.c.id)).scalar_subquery(),
-        select(func.count()).select_from(maintenance).scalar_subquery(),
-        select(func.max(maintenance.c.id)).scalar_subquery(),
-    )
-    with get_engine().connect() as connection:
-        return tuple(connection.execute(query).one())
 
 
 @dataclass(frozen=True)
@@ -72,7 +40,7 @@ def keep_building(
     """Call `build()` whenever the policy says so, and `confirm(when)` when a check found the
     last build still current, until `stopping` is set."""
     built_at = checked = 0.0
-    fingerprint: tuple | None = None
+    fingerprint: tuple[object, ...] | None = None
     while not stopping.is_set():
         now = time.time()
         age = now - built_at

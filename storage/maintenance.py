@@ -18,9 +18,10 @@ from sqlalchemy import Connection, select
 from sqlalchemy.engine import Engine
 
 from storage.models import MaintenanceWindow, Monitor, as_utc
+from storage.tables import table_of, utc
 
-WINDOWS = MaintenanceWindow.__table__
-MONITORS = Monitor.__table__
+WINDOWS = table_of(MaintenanceWindow)
+MONITORS = table_of(Monitor)
 
 # A cron expression that fires more often than this is a mistake, not a maintenance plan.
 MAX_OCCURRENCES_PER_QUERY = 2_000
@@ -172,7 +173,7 @@ def scheduled_maintenance(
     now: datetime | None = None, horizon_days: int = 7, engine: Engine | None = None
 ) -> list[MaintenanceView]:
     """Every window occurrence active now or starting within `horizon_days`, soonest first."""
-    now = as_utc(now) if now is not None else datetime.now(UTC)
+    now = utc(now) if now is not None else datetime.now(UTC)
     with _engine(engine).connect() as connection:
         windows = load_windows(connection)
     return expand(windows, now, timedelta(days=horizon_days))
@@ -182,7 +183,7 @@ def monitors_in_maintenance(
     now: datetime | None = None, engine: Engine | None = None
 ) -> set[int]:
     """IDs of the monitors inside an active maintenance window at `now`."""
-    now = as_utc(now) if now is not None else datetime.now(UTC)
+    now = utc(now) if now is not None else datetime.now(UTC)
     with _engine(engine).connect() as connection:
         windows = load_windows(connection)
         if not windows:

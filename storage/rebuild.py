@@ -15,13 +15,15 @@ from sqlalchemy import Connection, delete, func, insert, select
 from analytics.rollup import TimelinePoint
 from analytics.rollup_folding import rebuild_rollups
 from config.settings import get_settings
+from domain.states import NEW_STATE
 from storage.db import get_engine
-from storage.models import CheckResult, Monitor, RollupRow, StateChange, as_utc
+from storage.models import CheckResult, Monitor, RollupRow, StateChange
 from storage.status_numbers import forget_cached_past
+from storage.tables import table_of, utc
 
-RESULTS = CheckResult.__table__
-CHANGES = StateChange.__table__
-ROLLUPS = RollupRow.__table__
+RESULTS = table_of(CheckResult)
+CHANGES = table_of(StateChange)
+ROLLUPS = table_of(RollupRow)
 
 
 def _timeline(connection: Connection, monitor_id: int, since: datetime) -> list[TimelinePoint]:
@@ -29,19 +31,19 @@ def _timeline(connection: Connection, monitor_id: int, since: datetime) -> list[
         select(CHANGES.c.to_state).where(CHANGES.c.monitor_id == monitor_id, CHANGES.c.at < since)
         .order_by(CHANGES.c.at.desc(), CHANGES.c.id.desc()).limit(1)
     ).scalar()
-    changes = [(as_utc(at), state) for at, state in connection.execute(
+    changes = [(utc(at), state) for at, state in connection.execute(
         select(CHANGES.c.at, CHANGES.c.to_state)
         .where(CHANGES.c.monitor_id == monitor_id, CHANGES.c.at >= since)
         .order_by(CHANGES.c.at, CHANGES.c.id)
     )]
-    points = [TimelinePoint(since, before or "pending")]
-    state, position = before or "pending", 0
+    points = [TimelinePoint(since, before or NEW_STATE)]
+    state, position = before or NEW_STATE, 0
     for at, outcome, latency in connection.execute(
         select(RESULTS.c.checked_at, RESULTS.c.outcome, RESULTS.c.latency_ms)
         .where(RESULTS.c.monitor_id == monitor_id, RESULTS.c.checked_at >= since)
         .order_by(RESULTS.c.checked_at, RESULTS.c.id)
     ):
-        at = as_utc(at)
+        at = utc(at)
         while position < len(changes) and changes[position][0] <= at:
             state = changes[position][1]
             position += 1
@@ -57,7 +59,7 @@ def rebuild_monitor(connection: Connection, monitor_id: int) -> int:
     ).scalar()
     if oldest is None:
         return 0
-    oldest = as_utc(oldest)
+    oldest = utc(oldest)
     first_day = oldest.astimezone(zone).date()
     if _rollups_before(connection, monitor_id, oldest.replace(minute=0, second=0, microsecond=0)):
         # Raw results before `oldest` were pruned: keep the partial day, rebuild whole days.
@@ -97,7 +99,7 @@ def rebuild_all(monitor_ids: Sequence[int] | None = None) -> int:
     engine = get_engine()
     if monitor_ids is None:
         with engine.connect() as connection:
-            monitor_ids = list(connection.execute(select(Monitor.__table__.c.id)).scalars())
+            monitor_ids = list(connection.execute(select(table_of(Monitor).c.id)).scalars())
     written = 0
     for monitor_id in monitor_ids:
         with engine.begin() as connection:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import partial
 from operator import attrgetter
+from typing import cast, overload
 
 import orjson
 from sqlalchemy import Connection, insert, select, update
@@ -35,14 +36,15 @@ from storage.models import (
     as_utc,
 )
 from storage.pg_copy import copy_insert, copy_update
+from storage.tables import table_of, utc
 
 _checked_at = attrgetter("checked_at")
-RESULTS = CheckResult.__table__
-CHANGES = StateChange.__table__
-ROLLUPS = RollupRow.__table__
-INCIDENTS = Incident.__table__
-INCIDENT_UPDATES = IncidentUpdate.__table__
-CERT_WARNINGS = CertificateWarning.__table__
+RESULTS = table_of(CheckResult)
+CHANGES = table_of(StateChange)
+ROLLUPS = table_of(RollupRow)
+INCIDENTS = table_of(Incident)
+INCIDENT_UPDATES = table_of(IncidentUpdate)
+CERT_WARNINGS = table_of(CertificateWarning)
 ROLLUP_VALUES = ("bucket_end", "up_s", "degraded_s", "down_s", "maintenance_s", "checks",
                  "failures", "histogram", "min_ms", "max_ms")
 
@@ -67,7 +69,7 @@ def _fold_results(
     last_check_at = as_utc(state["last_check_at"])
     folder = RollupFolder(table, tz, TimelinePoint(last_check_at, state["state"])
                           if last_check_at else None)
-    snapshot = StateSnapshot(state["state"], as_utc(state["since"]), state["reason"],
+    snapshot = StateSnapshot(state["state"], utc(state["since"]), state["reason"],
                              state["consecutive_failures"], state["consecutive_successes"])
     notable = []
     add_point = folder.add_point
@@ -119,6 +121,10 @@ class _Driver:
         self.mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         self._bucket_times: dict[tuple, datetime | str] = {}
 
+    @overload
+    def time(self, value: datetime) -> datetime | str: ...
+    @overload
+    def time(self, value: None) -> None: ...
     def time(self, value: datetime | None) -> datetime | str | None:
         if value is None or not self.sqlite:
             return value
@@ -131,7 +137,7 @@ class _Driver:
         key = (value, value.utcoffset())
         stored = self._bucket_times.get(key)
         if stored is None:
-            stored = self._bucket_times[key] = self.time(value)  # type: ignore[assignment]
+            stored = self._bucket_times[key] = self.time(value)
         return stored
 
     def read_time(self, value: datetime | str | None) -> datetime | None:
@@ -165,7 +171,8 @@ class _Driver:
             self.connection.exec_driver_sql(statement, rows)
 
     def rows(self, statement: str, parameters: tuple) -> list[tuple]:
-        return self.connection.exec_driver_sql(statement, parameters).fetchall()
+        # Rows are tuples already; no copy on this hot path.
+        return cast(list[tuple], self.connection.exec_driver_sql(statement, parameters).fetchall())
 
 
 _RESULT_COLUMNS = ("monitor_id", "checked_at", "outcome", "latency_ms", "http_status", "reason",
@@ -238,7 +245,7 @@ def _stored_rollups(
         for period, start in table:
             wanted[period].add(driver.bucket_time(start))
     stored: dict[tuple, tuple] = {}
-    for period, starts in wanted.items():
+    for period_name, starts in wanted.items():
         for chunk, in_monitors in driver.in_lists(list(increments)):
             times, in_times = driver.in_lists(sorted(starts), chunk=len(starts))[0]
             rows = driver.rows(
@@ -246,10 +253,10 @@ def _stored_rollups(
                 "checks, failures, histogram, min_ms, max_ms FROM rollup "
                 f"WHERE period = {driver.mark} AND monitor_id {in_monitors} "
                 f"AND bucket_start {in_times}",
-                (period, *chunk, *times),
+                (period_name, *chunk, *times),
             )
             for monitor_id, start, *values in rows:
-                stored[(monitor_id, period, start)] = tuple(values)
+                stored[(monitor_id, period_name, start)] = tuple(values)
     return stored
 
 
@@ -314,12 +321,14 @@ def _in_maintenance(windows: list[WindowSpec], monitor: dict, at: datetime) -> b
 
 def _open_incident(connection: Connection, change: dict, monitor: dict) -> int:
     name = monitor["name"]
-    incident_id = connection.execute(
+    inserted = connection.execute(
         insert(INCIDENTS).values(
             monitor_id=change["monitor_id"], title=f"{name} is down", status="investigating",
             cause=change["reason"], started_at=change["at"], public=monitor["public"],
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key
+    assert inserted is not None  # a single-row insert always has its key
+    incident_id = int(inserted[0])
     # The timeline is public: the raw error stays in `cause`, which only admins see.
     connection.execute(insert(INCIDENT_UPDATES).values(
         incident_id=incident_id, at=change["at"], status="investigating",

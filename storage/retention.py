@@ -15,11 +15,12 @@ from config.settings import get_settings
 from storage.db import get_engine
 from storage.models import CheckResult, RollupRow
 from storage.status_numbers import forget_cached_past
+from storage.tables import table_of
 
 ROLLUP_RETENTION_DAYS = 400  # a year of daily bars and SLA months, plus a margin
 BATCH_ROWS = 5000
-RESULTS = CheckResult.__table__
-ROLLUPS = RollupRow.__table__
+RESULTS = table_of(CheckResult)
+ROLLUPS = table_of(RollupRow)
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,8 +147,8 @@ def render_channel_form() -> None:
     from_env = bool(current and current.source == "env")
     st.text_input("Name", key=PREFIX + "name", disabled=from_env)
     _field_error("name")
-    st.selectbox("Type", list(KIND_LABELS), key=PREFIX + "kind", format_func=KIND_LABELS.get,
-                 disabled=current is not None)
+    st.selectbox("Type", list(KIND_LABELS), key=PREFIX + "kind",
+                 format_func=lambda k: KIND_LABELS.get(k, k), disabled=current is not None)
     _field_error("kind")
     kind = state[PREFIX + "kind"]
     if from_env:
@@ -180,7 +180,7 @@ def _connection_fields(kind: str, current: ChannelView | None) -> None:
 
 def _routing_fields() -> None:
     st.multiselect("Events", list(ALL_EVENTS), key=PREFIX + "events",
-                   format_func=EVENT_LABELS.get)
+                   format_func=lambda e: EVENT_LABELS.get(e, e))
     _field_error("events")
     st.checkbox("Enabled", key=PREFIX + "enabled")
     st.number_input("Escalation delay (minutes)", min_value=0, max_value=1440, step=1,
@@ -199,7 +199,7 @@ def _routing_fields() -> None:
         st.text_input("Quiet hours time zone", key=PREFIX + "quiet_timezone")
         _field_error("quiet_timezone")
     with severity:
-        st.selectbox("During quiet hours, only", sorted(SEVERITY_RANK, key=SEVERITY_RANK.get,
-                                                        reverse=True),
+        by_rank = sorted(SEVERITY_RANK, key=SEVERITY_RANK.__getitem__, reverse=True)
+        st.selectbox("During quiet hours, only", by_rank,
                      key=PREFIX + "quiet_min_severity", format_func=lambda s: f"{s} and above")
         _field_error("quiet_min_severity")

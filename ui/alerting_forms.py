@@ -161,7 +161,8 @@ def parse_channel_form(
             if problem:
                 errors[field.key] = problem
             (secrets if field.secret else config)[field.key] = value
-    events = [str(e) for e in values.get("events") or []]  # type: ignore[union-attr]
+    chosen = values.get("events") or []
+    events = [str(e) for e in chosen] if isinstance(chosen, list | tuple) else []
     if not events:
         errors["events"] = "choose at least one event, or disable the channel"
     elif unknown := [e for e in events if e not in ALL_EVENTS]:
@@ -183,7 +184,8 @@ def parse_channel_form(
         raise InvalidInput(errors)
     return ChannelSpec(
         name=name, kind=kind, config=config, secrets=secrets, events=events,
-        enabled=bool(values.get("enabled", True)), escalate_after_minutes=int(escalate),
+        enabled=bool(values.get("enabled", True)),
+        escalate_after_minutes=int(escalate) if isinstance(escalate, int | float) else 0,
         quiet_start=quiet_start, quiet_end=quiet_end, quiet_timezone=zone,
         quiet_min_severity=severity,
     )

@@ -49,7 +49,8 @@ def render_routing() -> None:
         if key not in st.session_state:
             st.session_state[key] = [c for c in routes.get(monitor.id, []) if c in channels]
         pick, save = st.columns([4, 1], vertical_alignment="bottom")
-        pick.multiselect(monitor.name, list(channels), key=key, format_func=channels.get,
+        pick.multiselect(monitor.name, list(channels), key=key,
+                         format_func=lambda i: channels.get(i, str(i)),
                          placeholder="every enabled channel")
         save.button("Save", key=f"route_save_{monitor.id}", on_click=_save_routes,
                     args=(monitor.id, monitor.name))

@@ -79,7 +79,8 @@ def render_window_form() -> None:
     if scope == "monitor":
         monitors = {m.id: m.name for m in list_monitors()}
         st.selectbox("Monitor", list(monitors), key=PREFIX + "monitor_id",
-                     format_func=monitors.get, index=None, placeholder="choose a monitor")
+                     format_func=lambda i: monitors.get(i, str(i)), index=None,
+                     placeholder="choose a monitor")
         _field_error("monitor_id")
     elif scope == "group":
         st.selectbox("Group", group_names(), key=PREFIX + "group_name", index=None,

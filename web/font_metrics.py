@@ -43,8 +43,8 @@ class WidthTable:
 @cache
 def _width_table(font: Font) -> WidthTable:
     ranges = _all_ranges()[font]
-    starts = tuple(r[0] for r in ranges)
-    ends = tuple(r[1] for r in ranges)
+    starts = tuple(int(r[0]) for r in ranges)
+    ends = tuple(int(r[1]) for r in ranges)
     widths = tuple(float(r[2]) for r in ranges)
     table = WidthTable(starts, ends, widths, fallback=0.0)
     return WidthTable(starts, ends, widths, fallback=table.char_width(ord("m")))
