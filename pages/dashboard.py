@@ -3,6 +3,7 @@
 import streamlit as st
 
 from domain.formatting import ago, milliseconds, state_label
+from domain.states import effective_state
 from storage.monitors import get_monitor, list_monitors
 from ui.auth import require_admin
 from ui.monitor_detail import SELECTED_KEY, render_monitor_detail, show_notice
@@ -23,7 +24,7 @@ def monitor_table() -> None:
         [
             {
                 "Name": m.name,
-                "State": state_label("paused" if m.paused else m.state),
+                "State": state_label(effective_state(m.paused, m.state)),
                 "Latency": milliseconds(m.latency_ms),
                 "Last check": ago(m.last_check_at),
                 "Reason": m.reason or "",
