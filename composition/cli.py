@@ -1,4 +1,4 @@
-"""The `upwatch` command: worker, prune, rebuild-rollups."""
+"""The `upwatch` command: worker, prune, rebuild-rollups, rotate-secrets."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("worker", help="run the probe engine without the web UI")
     commands.add_parser("prune", help="delete raw results and rollups past their retention")
     commands.add_parser("rebuild-rollups", help="recompute rollups from the retained raw results")
+    commands.add_parser("rotate-secrets",
+                        help="encrypt every stored secret again with the first key of "
+                             "UPWATCH_SECRET_KEY")
     args = parser.parse_args(argv)
     if args.command == "worker":
         run_worker()
@@ -28,6 +31,14 @@ def main(argv: list[str] | None = None) -> None:
         from storage.rebuild import rebuild_all
 
         print(f"rebuilt {rebuild_all()} rollup rows")
+    elif args.command == "rotate-secrets":
+        from storage.db import get_engine
+        from storage.secret_rotation import reseal_all
+
+        done = reseal_all(get_engine())
+        print(f"encrypted again with the current key: the secrets of {done.monitors} monitors "
+              f"and {done.channels} channels" + (", and the link-signing key"
+                                                  if done.signing_key else ""))
 
 
 if __name__ == "__main__":

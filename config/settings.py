@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.network_ranges import NetworkList
+from config.secret_keys import split_keys
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UPWATCH_", env_file=".env", extra="ignore")
@@ -15,7 +18,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/upwatch.db"
     admin_password: SecretStr | None = None
     api_token: SecretStr | None = None
-    secret_key: SecretStr | None = None  # signs acknowledgement links; kept in the DB if unset
+    # Encrypts stored secrets and signs acknowledgement links: one key, or several separated by
+    # commas (the first is current, the others only decrypt; see config/secret_keys.py). Unset:
+    # a key file beside the SQLite database, or a key kept in the PostgreSQL database.
+    secret_key: SecretStr | None = None
     public_url: str = "http://localhost:8501"
     slack_webhook_url: SecretStr | None = None
     twilio_account_sid: str | None = None
@@ -25,6 +31,8 @@ class Settings(BaseSettings):
     twilio_api_base: str | None = None
     monitors_file: str | None = None
     probes: bool = True
+    # Ranges probes may never connect to (e.g. a cloud's metadata address), comma-separated CIDRs.
+    probe_deny_nets: NetworkList = []
     timezone: str = "UTC"  # calendar days of daily rollups and reports
     raw_retention_days: int = 90
     # How often the process holding the pruner lease prunes, and the others ask for the lease.
@@ -33,6 +41,18 @@ class Settings(BaseSettings):
     status_description: str = ""
     status_logo: str | None = None  # a local image file shown on the status page
 
+
+    @field_validator("secret_key")
+    @classmethod
+    def _key_list(cls, value: SecretStr | None) -> SecretStr | None:
+        """'new, old,' is kept as 'new,old'; a blank variable is no key at all."""
+        keys = split_keys(value.get_secret_value()) if value is not None else []
+        return SecretStr(",".join(keys)) if keys else None
+
+    @property
+    def secret_keys(self) -> list[str]:
+        """UPWATCH_SECRET_KEY's keys, current first; empty when it is unset."""
+        return split_keys(self.secret_key.get_secret_value()) if self.secret_key else []
 
     @field_validator("timezone")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.encrypted_types import SealedStrings, SealedText
 from storage.models import utcnow
 
 
@@ -34,7 +35,8 @@ class AlertChannel(SQLModel, table=True):
     kind: str = Field(max_length=16)
     source: str = Field(default="db", max_length=8)
     config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    secrets: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    secrets: dict[str, str] = Field(  # sealed in the database
+        default_factory=dict, sa_column=Column(SealedStrings(), nullable=False))
     events: list[str] = Field(
         default_factory=lambda: list(ALL_EVENTS), sa_column=Column(JSON, nullable=False)
     )
@@ -113,7 +115,8 @@ class AlertSettings(SQLModel, table=True):
     remind_every_minutes: int = 0  # 0: no reminders
     flap_changes: int = 5  # more than this many state changes ...
     flap_window_minutes: int = 10  # ... within this many minutes is flapping
-    secret_key: str | None = Field(default=None, max_length=128)
+    secret_key: str | None = Field(  # sealed in the database
+        default=None, sa_column=Column(SealedText(), nullable=True))
 
 
 class FlapState(SQLModel, table=True):

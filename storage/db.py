@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -19,15 +21,37 @@ from storage import (
     alerting_models,  # noqa: F401  (paging tables)
     models,  # noqa: F401  (registers the tables on SQLModel.metadata)
 )
+from storage.key_source import install_box
 from storage.migrate import migrate_to_head
+from storage.secret_box import box_for, use_box
+
+log = logging.getLogger(__name__)
 
 
 def _prepare_sqlite(url: str) -> dict[str, Any]:
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        _make_private(Path(database))
     # The engine writes from worker threads while pages read from theirs.
     return {"check_same_thread": False, "timeout": 30}
+
+
+def _make_private(database: Path) -> None:
+    """The database holds every result and secret: only its owner may read it.
+
+    The directory is made 0700 and the file 0600 before SQLite opens it; SQLite gives its -wal
+    and -shm files the mode of the database file. Files an older version made readable to others
+    are closed to them too.
+    """
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))  # never truncates
+    for path in (database, *(database.with_name(database.name + suffix)
+                             for suffix in ("-wal", "-shm", "-journal"))):
+        try:
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except OSError as exc:  # not ours to change (a read-only mount, another owner)
+            log.warning("could not make %s private: %s", path, exc)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -55,7 +79,12 @@ def get_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _tune_sqlite)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    migrate_to_head(engine)
+    try:
+        migrate_to_head(engine)
+        install_box(engine, get_settings())  # refuses to start when the keys open no secret
+    except Exception:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -76,6 +105,7 @@ def read_connection(engine: Engine | None = None) -> Connection:
             reader = _readers[engine] = create_engine(
                 engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, pool_size=5,
                 max_overflow=10)
+            use_box(reader.dialect, box_for(engine.dialect))
             # Disposing of the engine closes its readers' connections too.
             event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
     return reader.connect()

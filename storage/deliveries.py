@@ -240,7 +240,8 @@ def finish(
 
 
 def link_signing_key(engine: Engine) -> str:
-    """The key that signs acknowledgement links: made once, kept in the database for all."""
+    """The key that signs acknowledgement links without UPWATCH_SECRET_KEY: made once, kept in
+    the database for all processes (sealed there, like every stored secret)."""
     with engine.begin() as connection:
         stored = alerting.alert_settings(connection)["secret_key"]
         if stored:

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
+from storage.encrypted_types import SealedOptions
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -34,8 +36,10 @@ class Monitor(SQLModel, table=True):
     timeout: float = 10.0
     public: bool = False
     paused: bool = False
-    # Kind-specific check options (see domain/check_options.py), validated before saving.
-    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Kind-specific check options (see domain/check_options.py), validated before saving; the
+    # secret ones (passwords, tokens, header values) are sealed in the database.
+    options: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(SealedOptions(), nullable=False))
     # Confirmation: down after N consecutive failures, up again after M successes; a failed
     # check is retried after `retry_interval` seconds instead of the full interval.
     failures_before_down: int = 2

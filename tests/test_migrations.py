@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
+from domain.monitor_input import parse_monitor_input
 from storage.db import get_engine
 from storage.migrate import alembic_config
+from storage.monitors import create_monitor, get_monitor
 from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -34,3 +37,22 @@ def test_starting_again_changes_nothing() -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
         assert context.get_current_revision() is not None
+
+
+def test_going_back_before_sealing_leaves_the_secrets_plain_and_coming_back_seals_them() -> None:
+    slug = create_monitor(parse_monitor_input({
+        "name": "API", "url": "http://127.0.0.1:1/", "options": {"bearer_token": "tok-9f8e"}})).slug
+    engine = get_engine()
+    options = text("SELECT CAST(options AS TEXT) FROM monitor")
+    with engine.begin() as connection:
+        assert "tok-9f8e" not in connection.execute(options).scalar_one()
+        command.downgrade(alembic_config(connection), "0002")
+        assert '"bearer_token": "tok-9f8e"' in connection.execute(options).scalar_one()
+        command.upgrade(alembic_config(connection), "head")
+        assert "tok-9f8e" not in connection.execute(options).scalar_one()
+    # As after a restart: on PostgreSQL without UPWATCH_SECRET_KEY, going back dropped the
+    # stored key and coming back made a new one.
+    engine.dispose()
+    get_engine.cache_clear()
+    monitor = get_monitor(slug)
+    assert monitor is not None and monitor.options["bearer_token"] == "tok-9f8e"
