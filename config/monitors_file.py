@@ -11,7 +11,8 @@
 
 Each entry takes the same fields as the REST API. Monitors are matched by name: new names are
 created, existing ones updated to match the file; monitors missing from the file are left alone.
-The whole file is validated first: one bad entry refuses the file and nothing is applied.
+The whole file is validated first: one bad entry refuses the file and nothing is applied. The
+file is held to the limits of `domain.limits` (its size, its nesting, and every value in it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from domain.limits import MAX_MONITORS_FILE_BYTES, check_document_shape
 from domain.monitor_input import InvalidInput, MonitorInput, parse_monitor_input
 
 
@@ -42,7 +44,10 @@ def _entries(document: Any) -> list[Any]:
     return document
 
 
-def parse_monitors_file(text: str) -> MonitorsFile:
+def _load(text: str) -> Any:
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_MONITORS_FILE_BYTES:
+        raise InvalidMonitorsFile(
+            f"the file is larger than {MAX_MONITORS_FILE_BYTES // 1024} KB: split it up")
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -50,6 +55,19 @@ def parse_monitors_file(text: str) -> MonitorsFile:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", exc)
         raise InvalidMonitorsFile(f"not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise InvalidMonitorsFile("not valid YAML: it is nested too deeply") from None
+    except ValueError as exc:  # a tagged or implicit value that does not convert: 2026-13-45
+        raise InvalidMonitorsFile(f"not valid YAML: {exc}") from None
+    try:
+        check_document_shape(document)
+    except ValueError as exc:
+        raise InvalidMonitorsFile(f"the file must {exc}") from None
+    return document
+
+
+def parse_monitors_file(text: str) -> MonitorsFile:
+    document = _load(text)
     problems: list[str] = []
     entries: list[tuple[MonitorInput, dict[str, Any]]] = []
     seen: set[str] = set()
@@ -74,7 +92,10 @@ def parse_monitors_file(text: str) -> MonitorsFile:
 
 def load_monitors_file(path: str) -> MonitorsFile:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open(encoding="utf-8") as file:
+            text = file.read(MAX_MONITORS_FILE_BYTES + 1)  # more is refused: no need to read it
     except OSError as exc:
         raise InvalidMonitorsFile(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidMonitorsFile(f"cannot read {path}: it is not UTF-8 text") from None
     return parse_monitors_file(text)

@@ -12,19 +12,40 @@ import json
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from domain.certificates import CERT_CRITICAL_DAYS, CERT_WARNING_DAYS
+from domain.limits import (
+    MAX_HEADER_CHARS,
+    MAX_HEADERS,
+    MAX_LIST_ITEMS,
+    FiniteFloat,
+    MultiLineText,
+    SecretLine,
+    SingleLineText,
+    load_json,
+    parse_port,
+    text_problem,
+)
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 JSON_OPERATORS = ("==", "!=", "<", ">", "contains")
 DNS_RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS")
 MAX_REDIRECTS_LIMIT = 20
+MAX_DEGRADED_ABOVE_MS = 86_400_000.0  # a day: the longest interval
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _STATUS_RANGE = re.compile(r"^(\d{3})(?:\s*-\s*(\d{3}))?$")
 # `status`, `checks[0].ok`, `data.items[2][0]`: names separated by dots, each with optional indexes.
 _JSON_PATH = re.compile(r"^[A-Za-z_$][\w$-]*(\[\d+\])*(\.[A-Za-z_$][\w$-]*(\[\d+\])*)*$")
 _JSON_PATH_STEP = re.compile(r"([A-Za-z_$][\w$-]*)|\[(\d+)\]")
+
+
+def _degraded_threshold(threshold: float | None) -> float | None:
+    if threshold is not None and not 0 < threshold <= MAX_DEGRADED_ABOVE_MS:
+        raise ValueError(
+            f"the threshold must be more than 0 ms and at most {MAX_DEGRADED_ABOVE_MS:,.0f} ms")
+    return threshold
 
 
 def _upper_choice(value: object, choices: tuple[str, ...]) -> object:
@@ -37,7 +58,8 @@ def _upper_choice(value: object, choices: tuple[str, ...]) -> object:
 
 
 class _Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True,
+                              allow_inf_nan=False)
 
 
 class CertThresholds(_Options):
@@ -68,21 +90,21 @@ class JsonAssertion(_Options):
     so that `ok` and `"ok"` mean the same thing to someone filling in a form.
     """
 
-    path: str
+    path: SingleLineText
     op: Literal["==", "!=", "<", ">", "contains"] = "=="
-    expected: str
+    expected: SingleLineText
 
     @field_validator("path")
     @classmethod
     def _path_well_formed(cls, path: str) -> str:
-        if not _JSON_PATH.match(path):
+        if not _JSON_PATH.fullmatch(path):
             raise ValueError("write the path as names and indexes, like status or checks[0].ok")
         return path
 
     @property
     def expected_value(self) -> object:
         try:
-            return json.loads(self.expected)
+            return load_json(self.expected)  # bounded: a deep `[[[[…` must not recurse
         except ValueError:
             return self.expected
 
@@ -97,17 +119,19 @@ class JsonAssertion(_Options):
 class HttpOptions(CertThresholds):
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     headers: dict[str, str] = {}
-    body: str | None = None
-    basic_auth_user: str | None = None
-    basic_auth_password: SecretStr | None = None
-    bearer_token: SecretStr | None = None
+    body: MultiLineText | None = None
+    basic_auth_user: SingleLineText | None = None
+    basic_auth_password: SecretLine | None = None
+    bearer_token: SecretLine | None = None
     accepted_status_codes: list[str] = ["200-299"]
     max_redirects: int = 5
+    # Custom headers, credentials and cookies go only to the monitored URL's own origin.
+    keep_headers_on_redirect: bool = False
     verify_tls: bool = True
-    keyword: str | None = None
+    keyword: SingleLineText | None = None
     keyword_absent: bool = False
     json_assertion: JsonAssertion | None = None
-    degraded_above_ms: float | None = None
+    degraded_above_ms: FiniteFloat | None = None
 
     @field_validator("method", mode="before")
     @classmethod
@@ -117,11 +141,16 @@ class HttpOptions(CertThresholds):
     @field_validator("headers")
     @classmethod
     def _headers_valid(cls, headers: dict[str, str]) -> dict[str, str]:
+        if len(headers) > MAX_HEADERS:
+            raise ValueError(f"send at most {MAX_HEADERS} headers")
         for name, value in headers.items():
-            if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
-                raise ValueError(f"'{name}' is not a valid header name")
-            if "\r" in value or "\n" in value:
-                raise ValueError(f"the value of header '{name}' must be on one line")
+            if len(name) > MAX_HEADER_CHARS or not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"'{name[:40]}' is not a valid header name")
+            # HTTP allows a tab inside a value; nothing else invisible, and never a line break.
+            problem = text_problem(value.replace("\t", " "), MAX_HEADER_CHARS,
+                                   subject=f"the value of header '{name[:40]}'")
+            if problem:
+                raise ValueError(problem)
         return headers
 
     @field_validator("accepted_status_codes", mode="before")
@@ -131,7 +160,9 @@ class HttpOptions(CertThresholds):
         if isinstance(codes, str):
             codes = [part for part in re.split(r"[,\s]+", re.sub(r"\s*-\s*", "-", codes)) if part]
         if isinstance(codes, list):
-            return [str(code).strip() for code in codes]
+            # Numbers become text; anything else is left for the list[str] check to refuse.
+            return [str(code).strip() if isinstance(code, int | str) and not isinstance(
+                code, bool) else code for code in codes]
         return codes
 
     @field_validator("accepted_status_codes")
@@ -139,10 +170,13 @@ class HttpOptions(CertThresholds):
     def _codes_valid(cls, codes: list[str]) -> list[str]:
         if not codes:
             raise ValueError("accept at least one status code, like 200-299")
+        if len(codes) > MAX_LIST_ITEMS:
+            raise ValueError(f"give at most {MAX_LIST_ITEMS} status codes or ranges")
         for code in codes:
-            match = _STATUS_RANGE.match(code)
+            match = _STATUS_RANGE.fullmatch(code)
             if not match:
-                raise ValueError(f"'{code}' is neither a status code nor a range like 200-299")
+                raise ValueError(
+                    f"'{code[:20]}' is neither a status code nor a range like 200-299")
             low, high = int(match[1]), int(match[2] or match[1])
             if not (100 <= low <= 599 and 100 <= high <= 599):
                 raise ValueError(f"'{code}': status codes go from 100 to 599")
@@ -165,9 +199,7 @@ class HttpOptions(CertThresholds):
     @field_validator("degraded_above_ms")
     @classmethod
     def _threshold_positive(cls, threshold: float | None) -> float | None:
-        if threshold is not None and threshold <= 0:
-            raise ValueError("the threshold must be more than 0 ms")
-        return threshold
+        return _degraded_threshold(threshold)
 
     @model_validator(mode="after")
     def _auth_complete(self) -> HttpOptions:
@@ -192,20 +224,18 @@ class TlsOptions(CertThresholds):
 
 
 class TcpOptions(_Options):
-    degraded_above_ms: float | None = None
+    degraded_above_ms: FiniteFloat | None = None
 
     @field_validator("degraded_above_ms")
     @classmethod
     def _threshold_positive(cls, threshold: float | None) -> float | None:
-        if threshold is not None and threshold <= 0:
-            raise ValueError("the threshold must be more than 0 ms")
-        return threshold
+        return _degraded_threshold(threshold)
 
 
 class DnsOptions(_Options):
     record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
-    resolver: str | None = None  # "9.9.9.9", "9.9.9.9:5353" or "[2620:fe::fe]:53"
-    expected: str | None = None
+    resolver: SingleLineText | None = None  # "9.9.9.9", "9.9.9.9:5353" or "[2620:fe::fe]:53"
+    expected: SingleLineText | None = None
 
     @field_validator("record_type", mode="before")
     @classmethod
@@ -245,8 +275,6 @@ def split_resolver_address(resolver: str) -> tuple[str, int]:
         ipaddress.ip_address(host)
     except ValueError:
         raise ValueError(
-            f"'{resolver}' is not an IP address: give the resolver as 9.9.9.9 or 9.9.9.9:53"
+            f"'{resolver[:60]}' is not an IP address: give the resolver as 9.9.9.9 or 9.9.9.9:53"
         ) from None
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ValueError(f"'{port}' is not a valid port number")
-    return host, int(port)
+    return host, parse_port(port)

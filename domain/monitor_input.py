@@ -3,6 +3,7 @@
 Each kind reads its target differently (an http(s) URL, `host:port`, a DNS name, nothing for
 push monitors) and has its own options, validated by the models of `domain.check_options`.
 Errors come back as one message per field; an option's field is named `options.<name>`.
+Sizes, characters and numbers are held to the limits of `domain.limits`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from pydantic import (
 )
 
 from domain.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions
+from domain.limits import FiniteFloat, Name, UrlText, check_port, parse_port
+from domain.limits import InvalidInput as InvalidInput  # where callers have always found it
 from domain.push import PushOptions
 
 MIN_INTERVAL_S = 10
@@ -39,15 +42,14 @@ OPTION_MODELS: dict[str, type[BaseModel]] = {
 }
 # Shown instead of a stored secret; sending it back means "keep the stored value".
 SECRET_MASK = "**********"
-_HOST_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?)+$")
-
-
-class InvalidInput(Exception):
-    """Bad input, as a message per field, ready to show next to the field."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{field}: {msg}" for field, msg in errors.items()))
-        self.errors = errors
+# One label of a host name; the name is checked label by label (a single pattern for the whole
+# name backtracks exponentially on a long run of letters that ends badly).
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
+# Whatever is in the URL is shown with it (the API, and the status page with "show URL").
+USERINFO_REFUSED = (
+    "remove the user name and password from the URL (they would be shown wherever the URL is): "
+    "use the basic auth options (basic_auth_user and basic_auth_password) instead"
+)
 
 
 def _check_host(host: str) -> str:
@@ -56,18 +58,21 @@ def _check_host(host: str) -> str:
         return host
     except ValueError:
         pass
-    if not _HOST_NAME.match(host):
-        raise ValueError(f"'{host}' is not a valid host name")
+    labels = host.removesuffix(".").split(".")
+    if not 1 <= len(host) <= 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(f"'{host[:60]}' is not a valid host name")
     return host
 
 
 def split_host_port(target: str, default_port: int | None = None) -> tuple[str, int]:
     """'example.com:443', '[::1]:22', 'https://example.com' (TLS) -> (host, port)."""
     if "://" in target:
-        url = httpx.URL(target)
+        url = _parse_url(target)
         if url.scheme != "https" or not url.host:
             raise ValueError("give host:port, like example.com:443")
-        return _check_host(url.host), url.port or 443
+        if url.userinfo:
+            raise ValueError(USERINFO_REFUSED)
+        return _check_host(url.host), check_port(url.port or 443)
     host, port_text = target, None
     if target.startswith("["):
         host, _, rest = target[1:].partition("]")
@@ -80,22 +85,29 @@ def split_host_port(target: str, default_port: int | None = None) -> tuple[str, 
         if default_port is None:
             raise ValueError("give the port too, like example.com:5432")
         return _check_host(host), default_port
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        raise ValueError(f"'{port_text}' is not a port number (1-65535)")
-    return _check_host(host), int(port_text)
+    port = parse_port(port_text)
+    return _check_host(host), port
+
+
+def _parse_url(url: str) -> httpx.URL:
+    try:
+        return httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ValueError(f"this is not a valid URL ({exc})") from None
 
 
 def _check_http_url(url: str) -> None:
     if "://" not in url:
         raise ValueError("start the URL with http:// or https://")
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise ValueError(f"this is not a valid URL ({exc})") from None
+    parsed = _parse_url(url)
     if parsed.scheme not in SUPPORTED_SCHEMES:
-        raise ValueError(f"'{parsed.scheme}' URLs are not supported: use http:// or https://")
+        raise ValueError(f"'{parsed.scheme[:20]}' URLs are not supported: use http:// or https://")
     if not parsed.host:
         raise ValueError("the URL has no host name")
+    if parsed.userinfo:
+        raise ValueError(USERINFO_REFUSED)
+    if parsed.port is not None:
+        check_port(parsed.port)
 
 
 def check_target(kind: str, url: str) -> None:
@@ -141,13 +153,13 @@ def masked_options(options: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 class MonitorInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
-    name: str
+    name: Name
     kind: Kind = "http"
-    url: str = Field("", validate_default=True)
+    url: UrlText = Field("", validate_default=True)
     interval: int = 60
-    timeout: float = 10.0
+    timeout: FiniteFloat = 10.0
     public: bool = False
     options: dict[str, Any] = {}
     failures_before_down: int = 2
@@ -186,8 +198,6 @@ class MonitorInput(BaseModel):
     def _name_present(cls, name: str) -> str:
         if not name:
             raise ValueError("give the monitor a name")
-        if len(name) > 100:
-            raise ValueError("keep the name under 100 characters")
         return name
 
     @field_validator("interval")
@@ -249,6 +259,8 @@ def _messages(exc: ValidationError, prefix: str = "") -> dict[str, str]:
             message = "unknown field"
         elif error["type"] in ("int_parsing", "float_parsing", "int_from_float"):
             message = "enter a number"
+        elif error["type"] == "finite_number":
+            message = "enter a finite number (not NaN or Infinity)"
         elif error["type"] in ("bool_parsing", "bool_type"):
             message = "choose true or false"
         elif error["type"] == "literal_error" and field == "kind":
@@ -260,6 +272,8 @@ def _messages(exc: ValidationError, prefix: str = "") -> dict[str, str]:
 
 def parse_monitor_input(data: dict[str, Any]) -> MonitorInput:
     """Validate raw input (options included) or raise InvalidInput, one message per bad field."""
+    if not isinstance(data, dict):
+        raise InvalidInput({"monitor": "send the monitor as an object of fields"})
     if not isinstance(data.get("options", {}), dict):
         raise InvalidInput({"options": "send the options as an object"})
     try:

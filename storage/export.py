@@ -2,7 +2,7 @@
 
 The SLA report has one row per monitor and calendar month (in the time zone asked for) of the
 range: uptime, downtime minutes, incidents started, and p50/p95/p99 latency, all from
-`storage.stats.window_report` (exact time from rollups, percentiles from merged histograms).
+`storage.window_report.window_report` (exact time from rollups, percentiles from merged histograms).
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from domain.limits import check_date
 from storage.db import get_engine
 from storage.models import CheckResult, Incident, Monitor, as_utc
-from storage.stats import window_report
+from storage.tables import table_of, utc
+from storage.window_report import window_report
 
-RESULTS = CheckResult.__table__
-INCIDENTS = Incident.__table__
-MONITORS = Monitor.__table__
+RESULTS = table_of(CheckResult)
+INCIDENTS = table_of(Incident)
+MONITORS = table_of(Monitor)
 
 RESULT_COLUMNS = ("checked_at", "outcome", "latency_ms", "http_status", "reason")
 INCIDENT_COLUMNS = ("id", "monitor", "title", "status", "cause", "started_at", "resolved_at",
@@ -67,7 +69,7 @@ def incidents_between(start: datetime, end: datetime) -> list[dict[str, Any]]:
         ).all()
     answer = []
     for incident_id, slug, title, status, cause, started, resolved in rows:
-        started, resolved = as_utc(started), as_utc(resolved)
+        started, resolved = utc(started), as_utc(resolved)
         minutes = round((resolved - started).total_seconds() / 60, 2) if resolved else None
         answer.append({
             "id": incident_id, "monitor": slug, "title": title, "status": status,
@@ -85,7 +87,13 @@ class MonthSpan:
 
 
 def month_spans(first: date, last: date, zone: tzinfo) -> list[MonthSpan]:
-    """Calendar months from `first` to `last` (inclusive days) in `zone`, clipped to the range."""
+    """Calendar months from `first` to `last` (inclusive days) in `zone`, clipped to the range.
+
+    ValueError for days outside `domain.limits`' EARLIEST_DATE..LATEST_DATE: near year 1 or
+    9999 the next month, or the zone's offset, would leave the calendar.
+    """
+    check_date(first)
+    check_date(last)
     spans = []
     day = first
     while day <= last:
@@ -114,15 +122,15 @@ def sla_report(
 ) -> list[dict[str, Any]]:
     """One row per monitor and month of [first, last] (days in `zone`), by monitor name.
 
-    Months (or their parts) after `now` are left out.
+    Months (or their parts) after `now` are left out; ValueError for days month_spans refuses.
     """
     now = now or datetime.now(UTC)
+    spans = month_spans(first, last, zone)
     with get_engine().connect() as connection:
         query = select(MONITORS.c.id, MONITORS.c.slug, MONITORS.c.name).order_by(MONITORS.c.name)
         if monitor_ids is not None:
             query = query.where(MONITORS.c.id.in_(monitor_ids))
         monitors = connection.execute(query).all()
-        spans = month_spans(first, last, zone)
         counts: dict[tuple[int, str], int] = {}
         for span in spans:
             for monitor_id, n in connection.execute(

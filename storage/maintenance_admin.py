@@ -1,4 +1,8 @@
-"""Creating, listing and deleting maintenance windows (the maintenance page's writes)."""
+"""Creating, listing and deleting maintenance windows (the maintenance page's writes).
+
+Windows arrive validated by `ui.maintenance_forms.parse_window_form` (held to `domain.limits`);
+each write is one statement in one transaction, so a refused one saves nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from domain.monitor_input import InvalidInput
 from storage.db import get_engine
 from storage.models import MaintenanceWindow, Monitor, as_utc
+from storage.tables import table_of
 
-WINDOWS = MaintenanceWindow.__table__
-MONITORS = Monitor.__table__
+WINDOWS = table_of(MaintenanceWindow)
+MONITORS = table_of(Monitor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +50,27 @@ class WindowRow:
     notify: bool
 
 
+_MONITOR_GONE = {"monitor_id": "this monitor was deleted meanwhile: choose another"}
+
+
 def create_window(spec: WindowInput) -> int:
-    with get_engine().begin() as connection:
-        if spec.monitor_id is not None and connection.execute(
-                select(MONITORS.c.id).where(MONITORS.c.id == spec.monitor_id)).first() is None:
-            raise InvalidInput({"monitor_id": "this monitor was deleted meanwhile: choose another"})
-        return connection.execute(insert(WINDOWS).values(
-            title=spec.title, description=spec.description, monitor_id=spec.monitor_id,
-            group_name=spec.group_name, starts_at=spec.starts_at, ends_at=spec.ends_at,
-            cron=spec.cron, timezone=spec.timezone, duration_minutes=spec.duration_minutes,
-            notify=spec.notify,
-        )).inserted_primary_key[0]
+    try:
+        with get_engine().begin() as connection:
+            if spec.monitor_id is not None and connection.execute(
+                    select(MONITORS.c.id).where(MONITORS.c.id == spec.monitor_id)).first() is None:
+                raise InvalidInput({**_MONITOR_GONE})
+            key = connection.execute(insert(WINDOWS).values(
+                title=spec.title, description=spec.description, monitor_id=spec.monitor_id,
+                group_name=spec.group_name, starts_at=spec.starts_at, ends_at=spec.ends_at,
+                cron=spec.cron, timezone=spec.timezone, duration_minutes=spec.duration_minutes,
+                notify=spec.notify,
+            )).inserted_primary_key
+            assert key is not None
+            return int(key[0])
+    except IntegrityError:  # the monitor was deleted between the check and the insert
+        if spec.monitor_id is None:
+            raise
+        raise InvalidInput({**_MONITOR_GONE}) from None
 
 
 def delete_window(window_id: int) -> None:

@@ -1,15 +1,21 @@
-"""Creating, reading, changing and removing monitors."""
+"""Creating, reading, changing and removing monitors.
+
+A write is validated whole, and its answer built, before its transaction commits: a refused
+or failing write leaves the database as it was.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from config.monitors_file import InvalidMonitorsFile, MonitorsFile
 from config.settings import get_settings
 from domain.decide import Thresholds
 from domain.monitor_input import InvalidInput, MonitorInput, masked_options, parse_monitor_update
@@ -20,8 +26,9 @@ from domain.states import NEW_STATE, effective_state
 from storage.db import get_engine, session_scope
 from storage.models import Monitor, MonitorState, as_utc, utcnow
 from storage.recorder import record_batch
+from storage.tables import table_of
 
-MONITORS = Monitor.__table__
+MONITORS = table_of(Monitor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +81,9 @@ class MonitorView:
         }
 
     def to_input(self) -> MonitorInput:
-        return MonitorInput(
+        # As stored, unchecked: an update validates the merged result as a whole, so a value
+        # stored before a rule tightened is refused with a field message, not an error here.
+        return MonitorInput.model_construct(
             name=self.name, url=self.url, interval=self.interval,
             timeout=self.timeout, public=self.public, kind=self.kind, options=self.options,
             failures_before_down=self.failures_before_down,
@@ -116,47 +125,121 @@ def _unique_slug(session: Session, name: str, own_id: int | None = None) -> str:
     return next(slug for slug in slug_candidates(name) if free(slug))
 
 
+# A concurrent writer may take the slug between our look-up and insert: try again, a few times.
+_WRITE_ATTEMPTS = 3
+
+
 def _refuse_duplicate_name(session: Session, name: str, own_id: int | None = None) -> None:
     existing = session.exec(select(Monitor.id).where(Monitor.name == name)).first()
     if existing is not None and existing != own_id:
         raise InvalidInput({"name": f"a monitor named '{name}' already exists"})
 
 
+def _answerable(view: MonitorView) -> MonitorView:
+    """The view, once its API answer is known to encode (strict JSON, as the API sends it).
+
+    Called inside the transaction: should a value ever slip past validation that the answer
+    cannot carry (NaN, say), the write is rolled back instead of stored and failing every
+    answer that lists it afterwards.
+    """
+    json.dumps(view.to_api(), allow_nan=False)
+    return view
+
+
+def _refuse_if_name_taken(name: str, own_id: int | None = None) -> None:
+    """After an IntegrityError: say so when the name is what collided."""
+    with session_scope() as session:
+        _refuse_duplicate_name(session, name, own_id)
+
+
+def _insert(session: Session, spec: MonitorInput) -> MonitorView:
+    _refuse_duplicate_name(session, spec.name)
+    monitor = Monitor(
+        **spec.model_dump(), slug=_unique_slug(session, spec.name),
+        push_token=new_push_token() if spec.kind == "push" else None,
+    )
+    session.add(monitor)
+    session.flush()
+    assert monitor.id is not None
+    state = MonitorState(monitor_id=monitor.id)
+    session.add(state)
+    return _answerable(_as_view(monitor, state))
+
+
+def _change(session: Session, monitor: Monitor, changes: dict[str, Any]) -> MonitorView:
+    assert monitor.id is not None
+    state = session.get(MonitorState, monitor.id)
+    spec = parse_monitor_update(_as_view(monitor, state).to_input(), changes)
+    _refuse_duplicate_name(session, spec.name, monitor.id)
+    for field, value in spec.model_dump().items():
+        setattr(monitor, field, value)
+    if spec.kind == "push" and monitor.push_token is None:
+        monitor.push_token = new_push_token()
+    monitor.updated_at = utcnow()
+    session.add(monitor)
+    session.flush()
+    return _answerable(_as_view(monitor, state))
+
+
 def create_monitor(spec: MonitorInput) -> MonitorView:
     """Save a validated monitor; a duplicate name is refused and nothing is written."""
-    try:
-        with session_scope() as session:
-            _refuse_duplicate_name(session, spec.name)
-            monitor = Monitor(
-                **spec.model_dump(), slug=_unique_slug(session, spec.name),
-                push_token=new_push_token() if spec.kind == "push" else None,
-            )
-            session.add(monitor)
-            session.flush()
-            assert monitor.id is not None
-            state = MonitorState(monitor_id=monitor.id)
-            session.add(state)
-            return _as_view(monitor, state)
-    except IntegrityError:  # a concurrent writer took the name between our check and insert
-        raise InvalidInput({"name": f"a monitor named '{spec.name}' already exists"}) from None
+    attempt = 1
+    while True:
+        try:
+            with session_scope() as session:
+                return _insert(session, spec)
+        except IntegrityError:  # a concurrent writer took the name or the slug meanwhile
+            _refuse_if_name_taken(spec.name)
+            if attempt == _WRITE_ATTEMPTS:
+                raise
+            attempt += 1
 
 
 def update_monitor(slug: str, changes: dict[str, Any]) -> MonitorView | None:
     """Apply a partial change, validated as a whole; None when the monitor does not exist."""
-    with session_scope() as session:
-        monitor = session.exec(select(Monitor).where(Monitor.slug == slug)).first()
-        if monitor is None:
-            return None
-        state = session.get(MonitorState, monitor.id)
-        spec = parse_monitor_update(_as_view(monitor, state).to_input(), changes)
-        _refuse_duplicate_name(session, spec.name, monitor.id)
-        for field, value in spec.model_dump().items():
-            setattr(monitor, field, value)
-        if spec.kind == "push" and monitor.push_token is None:
-            monitor.push_token = new_push_token()
-        monitor.updated_at = utcnow()
-        session.add(monitor)
-        return _as_view(monitor, state)
+    monitor: Monitor | None = None
+    try:
+        with session_scope() as session:
+            monitor = session.exec(select(Monitor).where(Monitor.slug == slug)).first()
+            if monitor is None:
+                return None
+            return _change(session, monitor, changes)
+    except IntegrityError:  # a concurrent writer took the name meanwhile
+        name = changes.get("name")
+        if isinstance(name, str) and monitor is not None:
+            _refuse_if_name_taken(name.strip(), monitor.id)
+        raise
+
+
+def save_monitors_file(monitors_file: MonitorsFile) -> tuple[int, int]:
+    """Create or update (matched by name) every monitor of a validated file, in one
+    transaction: all of them, or, when one is refused, none. (created, updated).
+
+    An entry valid on its own can still be refused once merged into the stored monitor (a
+    bearer token given where basic auth is stored): InvalidMonitorsFile says which and why.
+    """
+    created = updated = 0
+    try:
+        with session_scope() as session:
+            by_name = {m.name: m for m in session.exec(select(Monitor)).all()}
+            for index, (spec, entry) in enumerate(monitors_file.entries):
+                existing = by_name.get(spec.name)
+                try:
+                    if existing is None:
+                        _insert(session, spec)
+                        created += 1
+                    else:
+                        _change(session, existing, entry)
+                        updated += 1
+                except InvalidInput as refused:
+                    raise InvalidMonitorsFile("; ".join(
+                        f"monitors[{index}].{field}: {message}"
+                        for field, message in refused.errors.items())) from None
+    except IntegrityError:  # another process changed the monitors meanwhile: nothing applied
+        raise InvalidMonitorsFile(
+            "the monitors changed while the file was applied: nothing was saved, apply it again"
+        ) from None
+    return created, updated
 
 
 def delete_monitor(slug: str) -> bool:
@@ -171,7 +254,7 @@ def delete_monitor(slug: str) -> bool:
 def list_monitors(public_only: bool = False) -> list[MonitorView]:
     with session_scope() as session:
         query = select(Monitor, MonitorState).join(
-            MonitorState, MonitorState.monitor_id == Monitor.id, isouter=True
+            MonitorState, col(MonitorState.monitor_id) == col(Monitor.id), isouter=True
         )
         if public_only:
             query = query.where(Monitor.public == True)  # noqa: E712  (SQL expression)

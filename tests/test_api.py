@@ -1,12 +1,23 @@
 """The REST API over a real SQLite file."""
 
+import asyncio
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from composition.web_process import Runtime, build_routes
+from readmodel.read_model import ReadModel
+from readmodel.refresh_policy import RefreshPolicy
+from storage.db import get_engine
+from tests.server_process import wait_until
+from tests.status_support import monitor
+from web.health import health_routes
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 API = {"name": "API", "url": "http://127.0.0.1:9/health", "interval": 30, "timeout": 5,
@@ -94,3 +105,56 @@ def test_healthz_reports_the_database_and_a_missing_engine(client: TestClient) -
     answer = client.get("/healthz")
     assert answer.status_code == 200
     assert answer.json()["database"] == "ok"
+
+
+def health_client(read_model: ReadModel, stale_after_s: float) -> TestClient:
+    routes = health_routes(read_model, lambda: False, lambda: None, stale_after_s=stale_after_s)
+    return TestClient(Starlette(routes=routes))
+
+
+def test_healthz_is_503_once_the_public_answers_are_stale() -> None:
+    read_model = ReadModel()
+    client = health_client(read_model, stale_after_s=0.5)
+    assert client.get("/healthz").status_code == 200  # building: not judged
+    read_model.refresh()
+    fresh = client.get("/healthz")
+    assert (fresh.status_code, fresh.json()["public_answers"]) == (200, "ok")
+    time.sleep(0.7)  # nothing confirmed the snapshot since
+    stale = client.get("/healthz")
+    assert (stale.status_code, stale.json()["public_answers"]) == (503, "stale")
+    assert stale.json()["status"] == "unhealthy" and stale.json()["database"] == "ok"
+    assert stale.json()["public_answers_current_s_ago"] >= 0.5
+    read_model.refresh()
+    assert client.get("/healthz").status_code == 200
+
+
+@contextmanager
+def keeping_fresh(read_model: ReadModel) -> Iterator[None]:
+    """The read model's builder process running, as the web process's lifespan runs it."""
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(read_model.keep_fresh())
+    thread = threading.Thread(target=loop.run_until_complete, args=(asyncio.wait([task]),))
+    thread.start()
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        thread.join(timeout=30)
+        loop.close()
+
+
+def test_healthz_turns_503_while_the_rebuilds_keep_failing() -> None:
+    monitor("Api")
+    read_model = ReadModel(RefreshPolicy(max_age_s=0.5, check_every_s=0.05, min_gap_s=0.0,
+                                         settle_s=0.02))
+    client = health_client(read_model, stale_after_s=2.0)
+    with keeping_fresh(read_model):
+        wait_until(lambda: client.get("/healthz").json()["public_answers"] == "ok", 60,
+                   "the first snapshot")
+        time.sleep(2.5)
+        assert client.get("/healthz").status_code == 200  # confirmed and rebuilt meanwhile
+        with get_engine().begin() as connection:  # what a rebuild reads is gone
+            connection.execute(text("DROP TABLE incident_update"))
+        wait_until(lambda: client.get("/healthz").status_code == 503, 30, "a 503")
+        body = client.get("/healthz").json()
+        assert (body["public_answers"], body["database"]) == ("stale", "ok")

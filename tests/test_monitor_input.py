@@ -75,7 +75,7 @@ def test_any_input_is_either_accepted_or_refused_with_field_messages(data: dict)
         ({"retry_interval": 3}, "retry_interval", "between 5 s and the interval"),
         ({"retry_interval": 61}, "retry_interval", "between 5 s and the interval"),
         ({"kind": "tcp", "url": "db.internal"}, "url", "give the port"),
-        ({"kind": "tcp", "url": "db.internal:99999"}, "url", "not a port number"),
+        ({"kind": "tcp", "url": "db.internal:99999"}, "url", "not a valid port number"),
         ({"kind": "tls", "url": "bad host:443"}, "url", "not a valid host name"),
         ({"kind": "dns", "url": "", "options": {"record_type": "SRV"}}, "url", "name to look up"),
         ({"kind": "dns", "url": "example.com", "options": {"record_type": "SRV"}},

@@ -139,10 +139,12 @@ def _option_widget_values(options: dict[str, Any]) -> dict[str, Any]:
         if name == "headers":
             shown["headers"] = "\n".join(f"{k}: {v}" for k, v in (value or {}).items())
         elif name == "json_assertion":
-            if value:
-                assertion = JsonAssertion.model_validate(value)
-                shown.update(json_path=assertion.path, json_op=assertion.op,
-                             json_expected=assertion.expected)
+            # Read as stored, not validated: one saved before a rule tightened must still show
+            # (and be refused with a message when saved again), not break the edit form.
+            if isinstance(value, dict):
+                shown.update(json_path=str(value.get("path", "")),
+                             json_op=str(value.get("op", JsonAssertion.model_fields["op"].default)),
+                             json_expected=str(value.get("expected", "")))
         elif name == "accepted_status_codes":
             shown[name] = ", ".join(str(code) for code in value or [])
         elif name in OPTION_DEFAULTS:

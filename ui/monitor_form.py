@@ -42,7 +42,7 @@ def _errors_key(prefix: str) -> str:
 
 def _validated(prefix: str) -> MonitorInput | None:
     try:
-        spec = parse_monitor_input(form_values(dict(st.session_state), prefix))
+        spec = parse_monitor_input(form_values(st.session_state.to_dict(), prefix))
     except InvalidInput as exc:
         st.session_state[_errors_key(prefix)] = exc.errors
         return None
@@ -81,7 +81,7 @@ def load_edit_form(monitor: MonitorView, force: bool = False) -> None:
 
 def _save_edit(slug: str) -> None:
     st.session_state.pop(f"{EDIT_PREFIX}tested", None)
-    changes = form_values(dict(st.session_state), EDIT_PREFIX, complete=True)
+    changes = form_values(st.session_state.to_dict(), EDIT_PREFIX, complete=True)
     try:
         monitor = update_monitor(slug, changes)
     except InvalidInput as exc:
@@ -100,7 +100,7 @@ def _edited_spec(slug: str) -> MonitorInput | None:
     if current is None:
         st.session_state[_errors_key(EDIT_PREFIX)] = {"monitor": "this monitor no longer exists"}
         return None
-    changes = form_values(dict(st.session_state), EDIT_PREFIX, complete=True)
+    changes = form_values(st.session_state.to_dict(), EDIT_PREFIX, complete=True)
     try:
         spec = parse_monitor_update(current.to_input(), changes)
     except InvalidInput as exc:
@@ -209,11 +209,15 @@ def _show_test(result: ProbeResult) -> None:
         st.text(" · ".join(f"{name} {ms:.1f} ms" for name, ms in result.phases.items()))
 
 
+def _kind_label(kind: str) -> str:
+    return KIND_LABELS[kind]
+
+
 def _render_form(prefix: str, submit_label: str, on_submit: Callable[..., None],
                  slug: str | None = None) -> None:
     # Outside the form, so choosing a kind shows that kind's fields at once.
-    kind = st.selectbox("Check type", list(KIND_LABELS), format_func=KIND_LABELS.get,
-                        key=f"{prefix}kind", on_change=_kind_changed, args=(prefix,))
+    kind = st.selectbox("Check type", list(KIND_LABELS), format_func=_kind_label,
+                        key=f"{prefix}kind", on_change=_kind_changed, args=(prefix,)) or "http"
     fields = _Fields(prefix)
     with st.form(f"{prefix}monitor"):
         fields.field(st.text_input, "Name", "name", placeholder="API")

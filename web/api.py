@@ -1,8 +1,12 @@
-"""The REST API for monitors. Reads of private monitors and all writes need the API token."""
+"""The REST API for monitors. Reads of private monitors and all writes need the API token.
+
+A write's body is read up to MAX_REQUEST_BODY_BYTES (beyond is a 413, refused before parsing)
+and parsed as strict JSON (no NaN or Infinity, bounded nesting); then it goes through the same
+validation as the form and the monitors file.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from domain.limits import MAX_REQUEST_BODY_BYTES, load_json
 from domain.monitor_input import InvalidInput, parse_monitor_input
 from storage.monitors import (
     MonitorView,
@@ -31,11 +36,35 @@ def _shown(monitor: MonitorView, full: bool) -> dict[str, Any]:
     return data if full else {k: data[k] for k in PUBLIC_FIELDS}
 
 
+class _BodyTooLarge(Exception):
+    """The body passed MAX_REQUEST_BODY_BYTES: what was read of it is dropped unparsed."""
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse(
+        {"errors": {"body": f"send at most {MAX_REQUEST_BODY_BYTES // 1024} KB "
+                            f"({MAX_REQUEST_BODY_BYTES} bytes)"}},
+        status_code=413,
+    )
+
+
+async def _bounded_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_REQUEST_BODY_BYTES:
+        raise _BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():  # a chunked body declares no length
+        body += chunk
+        if len(body) > MAX_REQUEST_BODY_BYTES:
+            raise _BodyTooLarge
+    return bytes(body)
+
+
 async def _json_body(request: Request) -> dict[str, Any]:
     try:
-        body = json.loads(await request.body() or b"null")
-    except ValueError:
-        raise InvalidInput({"body": "send a JSON object"}) from None
+        body = load_json(await _bounded_body(request) or b"null")
+    except ValueError as exc:
+        raise InvalidInput({"body": str(exc)}) from None
     if not isinstance(body, dict):
         raise InvalidInput({"body": "send a JSON object"})
     return body
@@ -52,6 +81,8 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
         try:
             spec = parse_monitor_input(await _json_body(request))
             monitor = await run_sync(create_monitor, spec)
+        except _BodyTooLarge:
+            return _too_large()
         except InvalidInput as exc:
             return field_errors(exc.errors)
         on_change()
@@ -74,6 +105,8 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
         try:
             changes = await _json_body(request)
             monitor = await run_sync(update_monitor, slug, changes)
+        except _BodyTooLarge:
+            return _too_large()
         except InvalidInput as exc:
             return field_errors(exc.errors)
         if monitor is None:

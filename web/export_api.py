@@ -5,7 +5,8 @@
 
 `from` and `to` are ISO dates (YYYY-MM-DD) or times (with an offset, else UTC). For results the
 range is [from, to) and defaults to the last 24 hours; for the SLA report they are days in `tz`,
-both included, and default to this month. Bad parameters are a 422 with `{"errors": {...}}`.
+both included, and default to this month. Dates lie between `domain.limits.EARLIEST_DATE` and
+`LATEST_DATE`. Bad parameters are a 422 with `{"errors": {...}}`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from config.settings import get_settings
+from domain.limits import check_date, parse_time_zone
 from storage.export import RESULT_COLUMNS, SLA_COLUMNS, results_between, sla_report, to_csv
 from storage.monitors import get_monitor
 from web.responses import field_errors, has_api_token, not_found, run_sync, unauthorized
@@ -39,19 +40,28 @@ def _parse_moment(text: str, field: str, zone: tzinfo) -> datetime:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=zone)
-        moment = datetime.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day, tzinfo=zone)
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError:
-        raise BadParameters({field: f"{text!r} is not a date (YYYY-MM-DD) or ISO 8601 time"}) \
-            from None
+        raise BadParameters(
+            {field: f"{text[:40]!r} is not a date (YYYY-MM-DD) or ISO 8601 time"}) from None
+    try:
+        check_date(moment.date())
+    except ValueError as exc:
+        raise BadParameters({field: str(exc)}) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def _parse_day(text: str, field: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise BadParameters({field: f"{text!r} is not a date: use YYYY-MM-DD"}) from None
+        raise BadParameters({field: f"{text[:40]!r} is not a date: use YYYY-MM-DD"}) from None
+    try:
+        return check_date(day)
+    except ValueError as exc:
+        raise BadParameters({field: str(exc)}) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +102,9 @@ def parse_sla_range(params: dict[str, str], now: datetime) -> SlaRange:
     zone: tzinfo = get_settings().zone
     if params.get("tz"):
         try:
-            zone = ZoneInfo(params["tz"])
-        except (ZoneInfoNotFoundError, ValueError):
-            errors["tz"] = (f"unknown time zone {params['tz']!r}: "
-                            "use an IANA name like Europe/Berlin")
+            zone = parse_time_zone(params["tz"])
+        except ValueError as exc:
+            errors["tz"] = str(exc)
     today = now.astimezone(zone).date()
     first, last = today.replace(day=1), today
     for field in ("from", "to"):
