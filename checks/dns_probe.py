@@ -1,6 +1,7 @@
 """DNS check: a record of a name, through the system's resolver or a given one.
 
 Up when the record exists (and, if an expected value is given, one of the answers is it).
+A given resolver in a range of UPWATCH_PROBE_DENY_NETS is never asked.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import dns.exception
 import dns.rdata
 import dns.resolver
 
+from checks.address_policy import denial_reason
 from checks.tcp_probe import elapsed_ms, timed_out_reason
 from domain.check_options import DnsOptions, split_resolver_address
 from domain.result import ProbeResult
@@ -67,6 +69,10 @@ async def probe_dns(name: str, timeout: float, options: DnsOptions | None = None
     record_type = options.record_type
     started = time.perf_counter()
     try:
+        if options.resolver is not None:  # the system's resolver is the operator's own choice
+            refusal = denial_reason(split_resolver_address(options.resolver)[0])
+            if refusal is not None:
+                return _down(refusal, started)
         resolver = _resolver_for(options.resolver)
         async with asyncio.timeout(timeout):
             answer = await resolver.resolve(name, record_type, lifetime=timeout, search=False)

@@ -4,7 +4,9 @@ the body read for `checks.http_verdict` to judge.
 The timeout is one deadline around everything (resolution, connect, TLS, headers, body), so a
 target trickling its body a byte a second fails on time. Each hop resolves its host itself and
 connects to the address (keeping Host and SNI on the name), so DNS time is measured apart from
-connect time and the name is looked up once. Reading stops at MAX_BODY_BYTES.
+connect time and the name is looked up once. Reading stops at 1 MiB, counted after decompression
+(see `checks.http_body`). What the monitor adds to the request (headers, credentials, cookies)
+goes to the URL's own origin only, unless it says to keep them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from checks.http_body import read_capped
 from checks.http_certificates import CertificateFacts, closest_to_expiry, peer_certificate
 from checks.http_errors import describe_http_error, find_cause
 from checks.http_request import auth_headers, probeable_url
@@ -32,8 +35,8 @@ from checks.tls_probe import explain_verification_failure
 from domain.check_options import HttpOptions
 from domain.result import Outcome, ProbeResult
 
-MAX_BODY_BYTES = 1024 * 1024
 _SEE_OTHER = 303
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass
@@ -118,9 +121,17 @@ async def _perform(
             method, body = "GET", None
             for name in ("content-type", "content-length", "transfer-encoding"):
                 headers.pop(name, None)
-        if target.host != current.host:
-            headers.pop("authorization", None)  # credentials stay with the origin they were for
+        if _origin(target) != _origin(current) and not options.keep_headers_on_redirect:
+            # Another origin gets none of what the monitor added: an API key or a cookie is
+            # meant for the service it was written for. Only a body still sent keeps its type.
+            content_type = headers.get("content-type") if body is not None else None
+            headers = httpx.Headers({"Content-Type": content_type} if content_type else {})
         current = target
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    """Scheme, host and port: a change of any is another origin (as browsers and curl see it)."""
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS[url.scheme]
 
 
 async def _exchange(
@@ -174,7 +185,7 @@ async def _exchange(
                 check.certificates.append(facts)
         content, truncated = b"", False
         if method != "HEAD" and not (redirect_follows and response.is_redirect):
-            content, truncated = await _read_capped(response)
+            content, truncated = await read_capped(response)
         check.add_phase("transfer", (time.perf_counter() - headers_read) * 1000)
         return response, content, truncated
     finally:
@@ -184,11 +195,3 @@ async def _exchange(
 def _span_ms(start: float | None, end: float | None) -> float | None:
     return (end - start) * 1000 if start is not None and end is not None else None
 
-
-async def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
-    content = bytearray()
-    async for chunk in response.aiter_bytes():
-        content += chunk
-        if len(content) >= MAX_BODY_BYTES:
-            return bytes(content[:MAX_BODY_BYTES]), True
-    return bytes(content), False

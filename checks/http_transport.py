@@ -28,6 +28,7 @@ from checks.http_response import (
     PhaseMarks,
     ResponseHeadersTooLarge,
 )
+from checks.tcp_probe import resolve_host
 
 __all__ = ["PhaseMarks", "ProbeTransport", "ResponseHeadersTooLarge", "phase_marks"]
 
@@ -182,10 +183,13 @@ class ProbeTransport(httpx.AsyncBaseTransport):
         host: str, port: int, exchange: Exchange, timeout: float | None
     ) -> asyncio.Transport:
         loop = asyncio.get_running_loop()
+        # The probe passes the address it resolved; resolving here again (a no-op for an
+        # address) makes every connection this transport opens one the address policy allows.
+        address, _ = await resolve_host(host, port)
         exchange.marks.connect_started = time.perf_counter()
         try:
             transport, _ = await _within(
-                timeout, loop.create_connection(lambda: exchange, host, port)
+                timeout, loop.create_connection(lambda: exchange, address, port)
             )
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(str(exc)) from exc

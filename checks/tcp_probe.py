@@ -1,7 +1,8 @@
 """TCP port check, and the resolve-then-connect layer the TLS and HTTP probes build on.
 
 Names are resolved here, timed on their own, so that every probe can report DNS time apart
-from connect time and say "cannot resolve host" rather than a generic connection error.
+from connect time and say "cannot resolve host" rather than a generic connection error. The
+address chosen is one `checks.address_policy` allows: nothing connects to a denied range.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import ipaddress
 import socket
 import time
 
+from checks.address_policy import denial_reason, denied_networks
 from domain.check_options import TcpOptions
 from domain.result import ProbeResult
 
@@ -46,8 +48,13 @@ def is_ip_literal(host: str) -> bool:
 
 
 async def resolve_host(host: str, port: int) -> tuple[str, float]:
-    """The first address of `host`, and how long the lookup took in ms (0 for IP literals)."""
+    """The first address of `host` that probes may connect to (see `checks.address_policy`),
+    and how long the lookup took in ms (0 for IP literals)."""
+    denied = denied_networks()
     if is_ip_literal(host):
+        refusal = denial_reason(host, denied)
+        if refusal is not None:
+            raise ProbeFailure(refusal)
         return host, 0.0
     started = time.perf_counter()
     try:
@@ -56,7 +63,11 @@ async def resolve_host(host: str, port: int) -> tuple[str, float]:
         raise ProbeFailure(f"cannot resolve host {host}") from None
     if not infos:
         raise ProbeFailure(f"cannot resolve host {host}")
-    return str(infos[0][4][0]), elapsed_ms(started)
+    addresses = [str(info[4][0]) for info in infos]
+    for address in addresses:  # an allowed one of several is used; none allowed is refused
+        if denial_reason(address, denied) is None:
+            return address, elapsed_ms(started)
+    raise ProbeFailure(str(denial_reason(addresses[0], denied)))
 
 
 _ERRNO_REASONS = {

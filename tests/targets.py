@@ -39,6 +39,7 @@ import ssl
 import struct
 import tempfile
 import threading
+import typing
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -400,7 +401,8 @@ def serve_fault_target() -> Iterator[FaultTarget]:
             return _port(plain), tls, _port(hang)
 
         try:
-            http_port, tls_ports, hang_port = thread.run(start())  # type: ignore[misc]
+            ports = typing.cast(tuple[int, dict[str, int], int], thread.run(start()))
+            http_port, tls_ports, hang_port = ports
             yield FaultTarget(
                 http_port=http_port,
                 tls_ports=tls_ports,

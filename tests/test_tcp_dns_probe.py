@@ -90,7 +90,9 @@ async def test_a_slow_connect_can_be_degraded(target: FaultTarget) -> None:
 async def test_dns_records_that_hold(
     resolver: str, name: str, record_type: str, expected: str | None
 ) -> None:
-    options = DnsOptions(record_type=record_type, resolver=resolver, expected=expected)
+    # From a dict: the record type comes from the parameter table as plain text.
+    options = DnsOptions.model_validate(
+        {"record_type": record_type, "resolver": resolver, "expected": expected})
     result = await probe_dns(name, TIMEOUT, options)
 
     assert (result.outcome, result.reason) == ("up", None)
@@ -114,7 +116,9 @@ async def test_dns_records_that_hold(
 async def test_dns_failures_say_what_is_wrong(
     resolver: str, name: str, record_type: str, expected: str | None, reason: str
 ) -> None:
-    options = DnsOptions(record_type=record_type, resolver=resolver, expected=expected)
+    # From a dict: the record type comes from the parameter table as plain text.
+    options = DnsOptions.model_validate(
+        {"record_type": record_type, "resolver": resolver, "expected": expected})
     started = time.perf_counter()
     result = await probe_dns(name, TIMEOUT, options)
 
@@ -141,7 +145,7 @@ async def test_a_resolver_that_does_not_listen_times_out(target: FaultTarget) ->
 )
 def test_dns_option_errors(fields: dict[str, str], message: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        DnsOptions(**fields)
+        DnsOptions.model_validate(fields)
 
     assert message in caught.value.errors()[0]["msg"]
 
