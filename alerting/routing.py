@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from domain.limits import parse_time_zone
 
 SEVERITY_RANK = {"low": 0, "high": 1, "critical": 2}
 
@@ -48,8 +50,8 @@ class QuietHours:
         if SEVERITY_RANK.get(severity, 1) >= SEVERITY_RANK.get(self.min_severity, 2):
             return False
         try:
-            zone = ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+            zone = parse_time_zone(self.timezone)
+        except ValueError:
             zone = ZoneInfo("UTC")
         local = at.astimezone(zone).time()
         start, end = time.fromisoformat(self.start), time.fromisoformat(self.end)

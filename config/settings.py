@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.network_ranges import NetworkList
 from config.secret_keys import split_keys
+from domain.limits import parse_time_zone
 
 
 class Settings(BaseSettings):
@@ -57,11 +58,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            message = f"unknown time zone {name!r}: use an IANA name like Europe/Berlin"
-            raise ValueError(message) from None
+        parse_time_zone(name)  # ValueError says what to write instead
         return name
 
     @property

@@ -139,8 +139,19 @@ def options_for_storage(options: BaseModel) -> dict[str, Any]:
     return {k: plain(getattr(options, k)) for k in type(options).model_fields}
 
 
+# Header names whose values are credentials: shown masked, kept when the mask is sent back.
+_SECRET_HEADER = re.compile(
+    r"authorization|cookie|token|secret|passw|api[-_]?key|(^|[-_])key$|signature|session",
+    re.IGNORECASE)
+
+
+def is_secret_header(name: str) -> bool:
+    return bool(_SECRET_HEADER.search(name))
+
+
 def masked_options(options: dict[str, Any], kind: str) -> dict[str, Any]:
-    """Stored options with secret values replaced by SECRET_MASK, for showing."""
+    """Stored options with secret values replaced by SECRET_MASK, for showing: the secret
+    fields of the kind's options, and the values of headers whose names look secret."""
     model = OPTION_MODELS.get(kind)
     if model is None:
         return dict(options)
@@ -148,8 +159,21 @@ def masked_options(options: dict[str, Any], kind: str) -> dict[str, Any]:
         name for name, info in model.model_fields.items()
         if "SecretStr" in str(info.annotation)
     }
-    return {k: (SECRET_MASK if k in secret_fields and v is not None else v)
-            for k, v in options.items()}
+    shown = {k: (SECRET_MASK if k in secret_fields and v is not None else v)
+             for k, v in options.items()}
+    headers = shown.get("headers")
+    if isinstance(headers, dict):
+        shown["headers"] = {name: (SECRET_MASK if is_secret_header(str(name)) else value)
+                            for name, value in headers.items()}
+    return shown
+
+
+def _unmasked_headers(given: Any, stored: Any) -> Any:
+    """Headers sent back with a masked value keep the stored value of that header."""
+    if not isinstance(given, dict) or not isinstance(stored, dict):
+        return given
+    return {name: (stored.get(name, value) if value == SECRET_MASK else value)
+            for name, value in given.items()}
 
 
 class MonitorInput(BaseModel):
@@ -305,5 +329,7 @@ def parse_monitor_update(current: MonitorInput, changes: dict[str, Any]) -> Moni
     elif isinstance(changes.get("options"), dict):
         given = {k: v for k, v in changes["options"].items() if v != SECRET_MASK}
         base = current.options if merged.get("kind") == current.kind else {}
+        if "headers" in given:
+            given["headers"] = _unmasked_headers(given["headers"], base.get("headers"))
         merged["options"] = {**base, **given}
     return parse_monitor_input(merged)

@@ -88,3 +88,14 @@ def safe_markdown(text: str) -> str:
     text = _IMAGE_OPENER.sub("[", clean_text(text))
     text = _DESTINATION_START.sub(_neutral_destination, text)
     return _AUTOLINK.sub(_neutral_autolink, text)
+
+
+def without_credentials(url: str) -> str:
+    """A URL as it may be published: any user name and password in it removed (older rows may
+    hold them; new ones are refused at input)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    host = authority.rpartition("@")[2]
+    return f"{scheme}{sep}{host}{slash}{path}"

@@ -5,11 +5,11 @@ from ui.auth import require_admin
 require_admin()
 
 from datetime import UTC, datetime, time, timedelta  # noqa: E402
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
 from config.settings import get_settings  # noqa: E402
+from domain.limits import parse_time_zone  # noqa: E402
 from storage.export import (  # noqa: E402
     INCIDENT_COLUMNS,
     RESULT_COLUMNS,
@@ -32,9 +32,9 @@ if not isinstance(days, tuple) or len(days) != 2:
 first, last = days
 zone_name = st.text_input("Time zone of the days", value=get_settings().timezone, key="report_tz")
 try:
-    zone = ZoneInfo(zone_name)
-except (ZoneInfoNotFoundError, ValueError):
-    st.error(f"Unknown time zone {zone_name!r}: use an IANA name like Europe/Berlin.")
+    zone = parse_time_zone(zone_name)
+except ValueError as refused:
+    st.error(f"{str(refused).capitalize()}.")
     st.stop()
 start = datetime.combine(first, time(0), tzinfo=zone)
 end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)

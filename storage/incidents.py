@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Select, delete, func, insert, or_, select, update
 
-from domain.monitor_input import InvalidInput
+from domain.limits import MAX_TEXT_CHARS, MAX_TITLE_CHARS, InvalidInput, checked_line, checked_text
 from storage.db import get_engine
 from storage.models import Incident, IncidentUpdate, Monitor, as_utc
 from storage.tables import table_of, utc
@@ -33,8 +33,6 @@ STATUS_LABELS = {
     "monitoring": "Monitoring",
     "resolved": "Resolved",
 }
-MAX_TITLE = 200
-MAX_MESSAGE = 10_000
 HISTORY_DAYS = 30
 # Resolved incidents a visitor gets at most, the newest: a push token's holder flapping its
 # monitor opened 1,003 incidents in 8 s, and the status JSON grew to 445 KB, the feed to 572 KB.
@@ -78,23 +76,20 @@ class IncidentView:
 
 
 def _check_title(title: str) -> str:
-    title = title.strip()
-    if not title:
-        raise InvalidInput({"title": "give the incident a title, e.g. 'Checkout is slow'"})
-    if len(title) > MAX_TITLE:
-        raise InvalidInput({"title": f"keep the title under {MAX_TITLE} characters"})
-    return title
+    return checked_line("title", title, MAX_TITLE_CHARS,
+                        missing="give the incident a title, e.g. 'Checkout is slow'")
 
 
 def _check_update(status: str, message: str) -> tuple[str, str]:
     errors: dict[str, str] = {}
     if status not in STATUSES:
         errors["status"] = f"use one of {', '.join(STATUSES)}"
-    message = message.strip()
-    if not message:
-        errors["message"] = "write what visitors should know, e.g. 'We are looking into it.'"
-    elif len(message) > MAX_MESSAGE:
-        errors["message"] = f"keep the message under {MAX_MESSAGE:,} characters"
+    try:
+        message = checked_text(
+            "message", message, MAX_TEXT_CHARS,
+            missing="write what visitors should know, e.g. 'We are looking into it.'")
+    except InvalidInput as refused:
+        errors.update(refused.errors)
     if errors:
         raise InvalidInput(errors)
     return status, message

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from croniter import croniter
 from sqlalchemy import Connection, select
 from sqlalchemy.engine import Engine
 
+from domain.limits import parse_time_zone
 from storage.models import MaintenanceWindow, Monitor, as_utc
 from storage.tables import table_of, utc
 
@@ -87,8 +88,8 @@ def occurrences(
         return []
     duration = timedelta(minutes=window.duration_minutes)
     try:
-        zone = ZoneInfo(window.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+        zone = parse_time_zone(window.timezone)
+    except ValueError:
         zone = ZoneInfo("UTC")
     # An occurrence that began up to one duration before `start` may still be running.
     cursor = croniter(window.cron, (start - duration).astimezone(zone))

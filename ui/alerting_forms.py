@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerting.routing import SEVERITY_RANK, parse_clock
+from domain.limits import parse_time_zone
 from domain.monitor_input import InvalidInput
 from notifiers.registry import CHANNEL_FIELDS
 from storage.alerting_admin import ChannelSpec
@@ -173,10 +173,9 @@ def parse_channel_form(
     quiet_start, quiet_end = _quiet_hours(values, errors)
     zone = str(values.get("quiet_timezone") or "UTC").strip()
     try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors["quiet_timezone"] = (
-            f"unknown time zone {zone!r}: use an IANA name like Europe/Berlin")
+        parse_time_zone(zone)
+    except ValueError as refused:
+        errors["quiet_timezone"] = str(refused)
     severity = str(values.get("quiet_min_severity") or "critical")
     if severity not in SEVERITY_RANK:
         errors["quiet_min_severity"] = "choose critical, high or low"

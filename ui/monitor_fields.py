@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.certificates import CERT_CRITICAL_DAYS, CERT_WARNING_DAYS
 from domain.check_options import JsonAssertion
 from domain.monitor_input import OPTION_MODELS, masked_options
 from storage.monitors import MonitorView
@@ -41,12 +42,14 @@ OPTION_DEFAULTS: dict[str, Any] = {
     "method": "GET", "accepted_status_codes": "200-299", "keyword": "", "keyword_absent": False,
     "degraded_above_ms": 0.0, "max_redirects": 5, "verify_tls": True, "headers": "", "body": "",
     "basic_auth_user": "", "basic_auth_password": "", "bearer_token": "", "json_path": "",
-    "json_op": "==", "json_expected": "", "cert_warning_days": 30, "cert_critical_days": 7,
+    "json_op": "==", "json_expected": "", "cert_warning_days": CERT_WARNING_DAYS,
+    "cert_critical_days": CERT_CRITICAL_DAYS, "keep_headers_on_redirect": False,
     "record_type": "A", "resolver": "", "expected": "", "grace_seconds": 60,
 }
 # The options each kind's fields set (headers and the JSON assertion are assembled apart).
 KIND_OPTIONS: dict[str, tuple[str, ...]] = {
-    "http": ("method", "accepted_status_codes", "max_redirects", "verify_tls", "keyword",
+    "http": ("method", "accepted_status_codes", "max_redirects", "verify_tls",
+             "keep_headers_on_redirect", "keyword",
              "keyword_absent", "degraded_above_ms", "body", "basic_auth_user",
              "basic_auth_password", "bearer_token", "cert_warning_days", "cert_critical_days"),
     "tls": ("cert_warning_days", "cert_critical_days"),

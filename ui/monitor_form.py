@@ -158,6 +158,8 @@ class _Fields:
         with st.expander("Request, TLS and JSON"):
             self.option(st.number_input, "Follow redirects up to", "max_redirects", step=1)
             self.option(st.checkbox, "Verify TLS", "verify_tls")
+            self.option(st.checkbox, "Keep headers and credentials on redirects to another site",
+                        "keep_headers_on_redirect")
             self.option(st.text_area, "Headers (Name: value per line)", "headers")
             self.option(st.text_area, "Request body", "body")
             self.option(st.text_input, "Basic auth user", "basic_auth_user")
