@@ -178,7 +178,8 @@ def adopt_generated_clock() -> None:
 def run(backend: str, monitors: int, hourly_days: int, figures: set[str],
         ingest_runs: int) -> None:
     from storage.db import get_engine
-    from storage.stats import latency_by_window, uptime_by_window, window_report
+    from storage.window_reads import latency_by_window, uptime_by_window
+    from storage.window_report import window_report
 
     sample = 20
     adopt_generated_clock()
@@ -216,8 +217,9 @@ def run(backend: str, monitors: int, hourly_days: int, figures: set[str],
 
 
 def read_figures(backend: str, ids: list[int]) -> None:
-    from storage.stats import daily_bars, latency_by_window, uptime_by_window
+    from storage.daily_bars import daily_bars
     from storage.status_numbers import forget_cached_past, status_read_model
+    from storage.window_reads import latency_by_window, uptime_by_window
 
     def cold() -> None:
         forget_cached_past()
@@ -244,7 +246,7 @@ def naive_figures(backend: str, rollup_bytes_per_year: float) -> None:
     from storage.db import get_engine
     from storage.models import CheckResult, StateChange
     from storage.monitors import create_monitor
-    from storage.stats import latency_by_window, uptime_by_window
+    from storage.window_reads import latency_by_window, uptime_by_window
     engine = get_engine()
     raw_id = create_monitor(parse_monitor_input({"name": "Raw", "url": "http://x/"})).id
     start = NOW - timedelta(days=30)

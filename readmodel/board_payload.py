@@ -18,7 +18,7 @@ from typing import Any
 from config.settings import get_settings
 from domain.bands import for_every_band, uptime_band
 from domain.formatting import WINDOW_LABELS, percent, state_label
-from storage.stats import DayBar
+from storage.daily_bars import DayBar
 from storage.status import PAGE_WINDOWS, PublicComponent, PublicStatus
 
 # A day's colour: grey without data, blue for maintenance, else its uptime band (domain.bands,

@@ -19,12 +19,14 @@ from sqlalchemy import Connection, select
 from config.settings import get_settings
 from domain.certificates import days_left
 from domain.states import effective_state, overall_state
+from domain.text import without_credentials
+from storage.daily_bars import DayBar, daily_bars
 from storage.db import get_engine
 from storage.incidents import IncidentView, public_incidents
 from storage.maintenance import MaintenanceView, scheduled_maintenance
 from storage.models import Monitor, MonitorState, StateChange, as_utc
-from storage.stats import DayBar, daily_bars, latency_by_window, uptime_by_window
 from storage.tables import table_of, utc
+from storage.window_reads import latency_by_window, uptime_by_window
 
 MONITORS = table_of(Monitor)
 STATES = table_of(MonitorState)
@@ -220,7 +222,7 @@ def public_components(
             state=effective_state(row["paused"], row["state"]),
             since=as_utc(row["since"]), last_check_at=as_utc(row["last_check_at"]),
             latency_ms=row["last_latency_ms"],
-            url=row["url"] if row["show_url"] else None,
+            url=without_credentials(row["url"]) if row["show_url"] else None,
             has_certificate=row["kind"] == "tls" or row["url"].lower().startswith("https://"),
             uptime=uptime.get(row["id"], {}), latency=latency.get(row["id"], {}),
             cert_days_left=cert_days.get(row["id"]),

@@ -36,33 +36,31 @@ from analytics.rollup_windows import plan_window
 from analytics.uptime import HOUR_S, epoch_seconds
 from config.settings import get_settings
 from domain.states import NEW_STATE, effective_state
+from storage.daily_bars import DayBar, _bar, _day_label, daily_bars
 from storage.db import get_engine, read_connection
 from storage.models import as_utc
-from storage.stats import (
+from storage.rollup_reads import (
+    _histograms,
+    _hour_pieces,
+    _hour_rows,
+    _seconds_from_changes,
+    _sum_rollups,
+    spans,
+)
+from storage.window_basics import (
     MONITORS,
     ROLLUPS,
     STATE_INDEX,
     STATES,
     WINDOWS,
-    DayBar,
     Totals,
-    _bar,
     _Current,
-    _day_label,
     _end_of_local_day,
-    _histograms,
-    _hour_pieces,
-    _hour_rows,
     _now,
-    _seconds_from_changes,
-    _sum_rollups,
     _zero,
     among,
-    daily_bars,
-    latency_by_window,
-    spans,
-    uptime_by_window,
 )
+from storage.window_reads import latency_by_window, uptime_by_window
 
 READ_MODEL_WINDOWS = ("24h", "7d", "30d", "90d")
 BAR_DAYS = 90
@@ -318,7 +316,7 @@ def _edge_seconds(
     connection: Connection, monitor_id: int, edges: list[tuple[int, int, int]],
     rows: dict[int, tuple[int, ...]], held_until: int, totals: Totals,
 ) -> None:
-    """Seconds of sub-hour edges held by rollups (see storage.stats._edge_seconds)."""
+    """Seconds of sub-hour edges held by rollups (see storage.rollup_reads._edge_seconds)."""
     for hour, low, high in edges:
         row = rows.get(hour)
         if row is None or held_until <= low or sum(row) == 0:

@@ -8,7 +8,7 @@ import pytest
 
 from domain.bands import UPTIME_BANDS, for_every_band, uptime_band
 from readmodel.board_payload import BAR_COLORS, day_category
-from storage.stats import DayBar
+from storage.daily_bars import DayBar
 from web.badge_values import uptime_badge
 
 

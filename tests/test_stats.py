@@ -10,13 +10,10 @@ from hypothesis import strategies as st
 
 from domain.decide import Thresholds
 from domain.result import ProbeResult
-from storage.stats import (
-    WINDOWS,
-    daily_bars,
-    latency_by_window,
-    uptime_by_window,
-    window_report,
-)
+from storage.daily_bars import daily_bars
+from storage.window_basics import WINDOWS
+from storage.window_reads import latency_by_window, uptime_by_window
+from storage.window_report import window_report
 from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
 from tests.stats_support import (
     brute_force_seconds,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.result import ProbeResult
-from storage.stats import window_report
+from storage.window_report import window_report
 from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
 from tests.stats_support import brute_force_seconds, new_monitor, record
 

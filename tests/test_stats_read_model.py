@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.result import ProbeResult
+from storage.daily_bars import daily_bars
 from storage.rebuild import rebuild_all
-from storage.stats import daily_bars, latency_by_window, uptime_by_window
 from storage.status_numbers import READ_MODEL_WINDOWS, forget_cached_past, status_read_model
+from storage.window_reads import latency_by_window, uptime_by_window
 from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
 from tests.stats_support import new_monitor, record, set_paused
 

@@ -20,8 +20,8 @@ from readmodel.board_payload import (
     day_category,
     uptime_text,
 )
+from storage.daily_bars import DayBar
 from storage.incidents import IncidentView
-from storage.stats import DayBar
 from storage.status import PublicComponent, PublicStatus
 from ui.status_board import CSS, JS, STATIC_DIR, BoardView, view_from
 from ui.status_latency import latency_chart, latency_rows
