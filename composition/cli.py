@@ -11,6 +11,8 @@ from composition.worker import run_worker
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # A worker's scheduler would log every job run; its warnings (missed runs) still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="upwatch", description="Upwatch uptime monitor")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("worker", help="run the probe engine without the web UI")

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
+from domain.states import NEW_STATE
 from storage.encrypted_types import SealedOptions
 
 
@@ -63,7 +64,7 @@ class MonitorState(SQLModel, table=True):
     __table_args__ = {"postgresql_with": {"fillfactor": 50}}
 
     monitor_id: int = Field(primary_key=True, foreign_key="monitor.id", ondelete="CASCADE")
-    state: str = "pending"
+    state: str = NEW_STATE
     reason: str | None = None
     since: datetime = _ts(default_factory=utcnow)
     last_check_at: datetime | None = _ts(default=None)
