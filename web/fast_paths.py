@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from readmodel.read_model import ReadModel
 from readmodel.snapshot import AnswerKey
 from web.badges import badge_answer_key
+from web.security_headers import SecurityHeadersMiddleware
 from web.static_assets import PREFIX as STATIC_PREFIX
 from web.static_assets import StaticAssets
 from web.status_api import status_answer_key
@@ -45,11 +46,13 @@ ALLOWED_METHODS = ("GET", "HEAD")
 # (up to 12 bytes), and its style, window and quantile.
 MAX_QUERY_BYTES = 2048
 
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 METHOD_NOT_ALLOWED = PlainTextResponse(
     "Method Not Allowed: these answers are read-only", 405,
-    headers={"Allow": ", ".join(ALLOWED_METHODS)})
+    headers={"Allow": ", ".join(ALLOWED_METHODS), **NOSNIFF})
 QUERY_TOO_LONG = JSONResponse(
-    {"error": f"the query string is too long: at most {MAX_QUERY_BYTES} bytes"}, 400)
+    {"error": f"the query string is too long: at most {MAX_QUERY_BYTES} bytes"}, 400,
+    headers=NOSNIFF)
 
 
 class FastPathMiddleware:
@@ -57,7 +60,10 @@ class FastPathMiddleware:
         self.app = app
         # Unknown paths under the prefixes: a plain 404. (Router's own default raises inside a
         # Starlette app, and nothing between here and the server turns that into a 404: 500.)
-        self.router = Router(routes=routes, default=PlainTextResponse("Not Found", 404))
+        # This middleware runs ahead of the security headers' (remembered answers carry theirs
+        # built in): what the routes answer gets them here.
+        self.router = SecurityHeadersMiddleware(
+            Router(routes=routes, default=PlainTextResponse("Not Found", 404)))
         self.read_model = read_model
         self.static = StaticAssets()
 
