@@ -82,7 +82,10 @@ class Lease:
         if not database or database == ":memory:":
             # An in-memory database belongs to one process: it holds the lease.
             return open(os.devnull, "rb")
-        handle = open(Path(f"{database}.{self._name}.lock"), "ab")  # noqa: SIM115
+        # Owner-only, like the database beside it.
+        descriptor = os.open(Path(f"{database}.{self._name}.lock"),
+                             os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        handle = os.fdopen(descriptor, "ab")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
