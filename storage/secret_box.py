@@ -19,7 +19,7 @@ crypto and an engine that never meets a secret needs no box.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, get_args
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -125,16 +125,25 @@ def has_secret_options(options: Mapping[str, Any]) -> bool:
     return bool(options.get(HEADER_OPTIONS)) or any(options.get(name) for name in SECRET_OPTIONS)
 
 
+def _each_secret(options: Mapping[str, Any], box: SecretBox,
+                 value: Callable[[Any, SecretBox], Any],
+                 strings: Callable[[Mapping[str, Any], SecretBox], dict[str, Any]],
+                 ) -> dict[str, Any]:
+    """A monitor's options with `value` applied to each secret option and `strings` to the
+    headers: sealing and opening walk the same places."""
+    changed = dict(options)
+    for name in SECRET_OPTIONS:
+        if name in changed:
+            changed[name] = value(changed[name], box)
+    headers = changed.get(HEADER_OPTIONS)
+    if isinstance(headers, dict):
+        changed[HEADER_OPTIONS] = strings(headers, box)
+    return changed
+
+
 def seal_options(options: Mapping[str, Any], box: SecretBox) -> dict[str, Any]:
     """A monitor's options with its secret values and header values sealed."""
-    sealed = dict(options)
-    for name in SECRET_OPTIONS:
-        if name in sealed:
-            sealed[name] = _seal_value(sealed[name], box)
-    headers = sealed.get(HEADER_OPTIONS)
-    if isinstance(headers, dict):
-        sealed[HEADER_OPTIONS] = seal_strings(headers, box)
-    return sealed
+    return _each_secret(options, box, _seal_value, seal_strings)
 
 
 def has_sealed_options(options: Mapping[str, Any]) -> bool:
@@ -148,14 +157,8 @@ def has_sealed_options(options: Mapping[str, Any]) -> bool:
 
 
 def open_options(options: Mapping[str, Any], box: SecretBox) -> dict[str, Any]:
-    opened = dict(options)
-    for name in SECRET_OPTIONS:
-        if name in opened:
-            opened[name] = _open_value(opened[name], box)
-    headers = opened.get(HEADER_OPTIONS)
-    if isinstance(headers, dict):
-        opened[HEADER_OPTIONS] = open_strings(headers, box)
-    return opened
+    """A monitor's options with every sealed value opened (plain ones kept as they are)."""
+    return _each_secret(options, box, _open_value, open_strings)
 
 
 def is_sealed_text(value: str) -> bool:
