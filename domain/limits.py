@@ -165,6 +165,18 @@ def finite_number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def finite_everywhere(value: Any) -> Any:
+    """`value` with every NaN or infinity inside it (dicts, lists) replaced by None: what an
+    answer may carry even when a row was stored before non-finite numbers were refused."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_everywhere(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_everywhere(item) for item in value]
+    return value
+
+
 def parse_port(text: str) -> int:
     """A port number from text, or ValueError."""
     if not text.isascii() or not text.isdigit() or len(text) > 5 \

@@ -332,3 +332,23 @@ def test_strict_json_is_what_the_api_reads() -> None:
     for text in ("NaN", '{"a": Infinity}', "[-Infinity]", "{nope"):
         with pytest.raises(ValueError):
             load_json(text)
+
+
+def test_a_row_stored_with_nan_before_the_limits_does_not_break_the_monitor_list() -> None:
+    from sqlalchemy import update
+
+    from storage.db import get_engine
+    from storage.models import Monitor
+    from storage.tables import table_of
+
+    with api_client() as client:
+        created = client.post("/api/v1/monitors", json=GOOD, headers=AUTH)
+        assert created.status_code == 201, created.text
+        # As a database written before NaN was refused holds it.
+        with get_engine().begin() as connection:
+            connection.execute(update(table_of(Monitor)).values(
+                options={"degraded_above_ms": float("nan"), "max_redirects": 5}))
+        listed = client.get("/api/v1/monitors", headers=AUTH)
+        assert listed.status_code == 200, listed.text
+        [monitor] = listed.json()
+        assert monitor["options"] == {"degraded_above_ms": None, "max_redirects": 5}

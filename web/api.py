@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from domain.limits import MAX_REQUEST_BODY_BYTES, load_json
+from domain.limits import MAX_REQUEST_BODY_BYTES, finite_everywhere, load_json
 from domain.monitor_input import InvalidInput, parse_monitor_input
 from storage.monitors import (
     MonitorView,
@@ -32,7 +32,9 @@ PUBLIC_FIELDS = ("slug", "name", "kind", "public", "interval", "state", "last_ch
 
 
 def _shown(monitor: MonitorView, full: bool) -> dict[str, Any]:
-    data = monitor.to_api()
+    # A row stored before non-finite numbers were refused must not fail every listing
+    # (writes are checked to encode before they commit, storage/monitors).
+    data: dict[str, Any] = finite_everywhere(monitor.to_api())
     return data if full else {k: data[k] for k in PUBLIC_FIELDS}
 
 
