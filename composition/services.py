@@ -23,7 +23,7 @@ from notifiers.dispatcher import Dispatcher
 from notifiers.registry import sync_env_channels
 from storage.db import get_engine
 from storage.leases import Lease
-from storage.monitors_sync import apply_monitors_file
+from storage.monitors import save_monitors_file
 from storage.retention import prune
 
 log = logging.getLogger("upwatch")
@@ -36,7 +36,7 @@ PRUNER_STOP_WAIT_S = 5.0
 
 def _apply_monitors_file(path: str) -> None:
     try:
-        applied = apply_monitors_file(load_monitors_file(path))
+        applied = save_monitors_file(load_monitors_file(path))
     except InvalidMonitorsFile as refused:
         log.error("monitors file %s was not applied, nothing changed: %s", path, refused)
         return

@@ -61,7 +61,7 @@ class InvalidInput(Exception):
 # --- characters -------------------------------------------------------------------------------
 
 # Embeddings, overrides and isolates: they reorder the text after them as a reader sees it.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _LINE_SEPARATORS = frozenset("\u2028\u2029")
 _MULTI_LINE_WHITESPACE = frozenset("\t\n\r")
 
@@ -72,7 +72,7 @@ def _is_control(char: str) -> bool:
 
 def _describe(char: str) -> str:
     name = unicodedata.name(char, "")
-    if char in _BIDI_CONTROLS:
+    if char in BIDI_CONTROLS:
         return f"a text-direction control (U+{ord(char):04X} {name})"
     if char in _LINE_SEPARATORS or char in "\r\n":
         return f"a line break (U+{ord(char):04X})"
@@ -87,7 +87,7 @@ def text_problem(text: str, max_chars: int, *, multi_line: bool = False,
         return f"{subject} has {len(text):,} characters: use at most {max_chars:,}"
     for position, char in enumerate(text, start=1):
         allowed = multi_line and char in _MULTI_LINE_WHITESPACE
-        if not allowed and (_is_control(char) or char in _BIDI_CONTROLS
+        if not allowed and (_is_control(char) or char in BIDI_CONTROLS
                             or (not multi_line and char in _LINE_SEPARATORS)):
             kind = "text" if multi_line else "one line of visible text"
             return f"{subject} holds {_describe(char)} at position {position}: remove it " \

@@ -16,13 +16,16 @@ from __future__ import annotations
 import html
 import re
 
+from domain.limits import BIDI_CONTROLS
+
 # C0 controls but tab and newline, DEL and the C1 controls; XML 1.0 cannot carry most of them, and
 # readers that accept the others draw boxes. Lone surrogates and U+FFFE/U+FFFF are no characters.
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # Embeddings, overrides and isolates: an unterminated one turns what follows it around (a title
 # "\u202eevil" shown next to "· resolved ..." reverses that too). The marks (U+200E, U+200F)
 # change no order and stay.
-_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# The set the input rule refuses (domain/limits), removed here on the way out.
+_BIDI_CONTROLS = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
 _LINE_ENDS = re.compile("\r\n?")
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})

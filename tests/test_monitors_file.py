@@ -3,8 +3,7 @@
 import pytest
 
 from config.monitors_file import InvalidMonitorsFile, parse_monitors_file
-from storage.monitors import list_monitors
-from storage.monitors_sync import apply_monitors_file
+from storage.monitors import list_monitors, save_monitors_file
 
 GOOD = """
 monitors:
@@ -18,9 +17,9 @@ monitors:
 
 
 def test_it_creates_then_updates_by_name() -> None:
-    assert apply_monitors_file(parse_monitors_file(GOOD)) == (2, 0)
+    assert save_monitors_file(parse_monitors_file(GOOD)) == (2, 0)
     changed = GOOD.replace("interval: 60", "interval: 120")
-    assert apply_monitors_file(parse_monitors_file(changed)) == (0, 2)
+    assert save_monitors_file(parse_monitors_file(changed)) == (0, 2)
     monitors = {m.name: m for m in list_monitors()}
     assert monitors["API"].interval == 120 and monitors["API"].public
     assert len(monitors) == 2
@@ -47,5 +46,5 @@ def test_a_bad_file_is_refused_with_where_and_what(text: str, message: str) -> N
 def test_one_bad_entry_applies_nothing() -> None:
     bad = GOOD + "  - name: Broken\n    url: nope\n"
     with pytest.raises(InvalidMonitorsFile):
-        apply_monitors_file(parse_monitors_file(bad))
+        save_monitors_file(parse_monitors_file(bad))
     assert list_monitors() == []
