@@ -13,7 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from domain.result import ProbeResult
-from domain.text import clean_text
+from domain.text import single_line
 
 MISSED_BEAT_PREFIX = "no heartbeat"
 MAX_MESSAGE_CHARS = 200
@@ -65,7 +65,7 @@ def missed_beat(
 def beat_result(status: str | None, message: str | None, now: datetime) -> ProbeResult:
     """What a heartbeat says: up, or down with the sender's message as the reason."""
     # The sender's text becomes a reason that pages, feeds and PostgreSQL (no NUL in text) see.
-    text = " ".join(clean_text(message or "").split())[:MAX_MESSAGE_CHARS] or None
+    text = single_line(message or "")[:MAX_MESSAGE_CHARS] or None
     if status == "down":
         return ProbeResult("down", checked_at=now, reason=f"reported down: {text}" if text
                            else "reported down")

@@ -52,6 +52,11 @@ def clean_text(text: str) -> str:
     return _BIDI_CONTROLS.sub("", _CONTROLS.sub("", _LINE_ENDS.sub("\n", text)))
 
 
+def single_line(text: str) -> str:
+    """`clean_text` as one line: every run of whitespace, line breaks included, one space."""
+    return " ".join(clean_text(text).split())
+
+
 def xml_safe(text: str) -> str:
     """Text an XML document (a feed) can carry: `clean_text` leaves out every character XML 1.0
     refuses, so a serialiser such as lxml never fails on it."""

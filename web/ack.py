@@ -7,7 +7,6 @@ fetch links on their own, and must not acknowledge anything. POST acknowledges.
 from __future__ import annotations
 
 import html
-import re
 from datetime import UTC, datetime
 
 import anyio.to_thread
@@ -19,6 +18,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from config.settings import get_settings
+from domain.text import single_line
 from notifiers.ack import InvalidLink, MalformedLink, parse_token, verify_token
 from notifiers.dispatcher import secret_key
 from storage.alerting import acknowledge
@@ -30,7 +30,6 @@ INCIDENTS = table_of(Incident)
 MAX_NAME = 100
 MAX_FORM_FIELD_BYTES = 4096  # a name of MAX_NAME characters, percent-encoded, fits
 # Control characters (NUL among them, which PostgreSQL refuses in text) have no place in a name.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -98,7 +97,7 @@ async def _answer(token: str, who: str | None) -> HTMLResponse:
             f"<label>Your name <input name='who' maxlength='{MAX_NAME}' required></label> "
             "<button type='submit'>Acknowledge</button></form>"
         ))
-    who = _CONTROL.sub(" ", who).strip()[:MAX_NAME] or "someone (via link)"
+    who = single_line(who)[:MAX_NAME] or "someone (via link)"
 
     def record() -> bool:
         with get_engine().begin() as connection:
