@@ -9,6 +9,7 @@ st.set_page_config(page_title="Upwatch", page_icon="📈", layout="wide")
 
 pages = [
     st.Page("pages/dashboard.py", title="Dashboard", icon="📋", default=True),
+    st.Page("pages/monitor.py", title="Monitor", icon="🔎", url_path="monitor"),
     st.Page("pages/status.py", title="Status page", icon="🟢", url_path=STATUS_URL_PATH),
     st.Page("pages/alerting.py", title="Alerting", icon="🔔", url_path="alerting"),
     st.Page("pages/maintenance.py", title="Maintenance", icon="🔧", url_path="maintenance"),

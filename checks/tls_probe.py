@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import ipaddress
 import ssl
 import time
@@ -52,6 +53,11 @@ def shared_ssl_context(verify: bool = True) -> ssl.SSLContext:
     return make_ssl_context(verify)
 
 
+def fingerprint(der: bytes) -> str:
+    """SHA-256 of the certificate, as browsers show it: colon-separated upper-case hex."""
+    return ":".join(f"{byte:02X}" for byte in hashlib.sha256(der).digest())
+
+
 def certificate_facts(der: bytes, hostname: str, verified: bool | None) -> dict[str, object]:
     """What people want to know about a certificate, JSON-ready.
 
@@ -66,6 +72,7 @@ def certificate_facts(der: bytes, hostname: str, verified: bool | None) -> dict[
         sans += [str(ip) for ip in names.get_values_for_type(x509.IPAddress)]
     common_names = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     return {
+        "fingerprint": fingerprint(der),
         "not_before": cert.not_valid_before_utc.isoformat(),
         "not_after": not_after.isoformat(),
         "days_left": days_left(not_after, dt.datetime.now(dt.UTC)),

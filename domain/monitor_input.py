@@ -25,7 +25,16 @@ from pydantic import (
 )
 
 from domain.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions
-from domain.limits import FiniteFloat, Name, UrlText, check_port, parse_port
+from domain.limits import (
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    FiniteFloat,
+    Name,
+    UrlText,
+    check_port,
+    parse_port,
+    text_problem,
+)
 from domain.limits import InvalidInput as InvalidInput  # where callers have always found it
 from domain.push import PushOptions
 
@@ -189,6 +198,10 @@ class MonitorInput(BaseModel):
     failures_before_down: int = 2
     successes_before_up: int = 1
     retry_interval: int | None = None
+    # Free labels ("payments", "eu-west") to search and filter the dashboard by.
+    tags: list[str] = []
+    # Where the on-call person reads what to do: shown on the monitor's page, sent in notices.
+    runbook_url: UrlText | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -252,6 +265,32 @@ class MonitorInput(BaseModel):
     def _blank_retry_is_none(cls, value: Any) -> Any:
         return None if value in ("", 0) else value
 
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags_from_text(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):  # "payments, eu-west" from a form field
+            return [part for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_clean(cls, tags: list[str]) -> list[str]:
+        return clean_tags(tags)
+
+    @field_validator("runbook_url", mode="before")
+    @classmethod
+    def _blank_runbook_is_none(cls, value: Any) -> Any:
+        return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+    @field_validator("runbook_url")
+    @classmethod
+    def _runbook_is_web_address(cls, url: str | None) -> str | None:
+        if url is not None:
+            _check_http_url(url)
+        return url
+
     @model_validator(mode="after")
     def _consistent(self) -> MonitorInput:
         if self.timeout >= self.interval:
@@ -267,6 +306,22 @@ class MonitorInput(BaseModel):
 
     def options_model(self) -> BaseModel:
         return OPTION_MODELS[self.kind].model_validate(self.options)
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags stripped, each one line of at most MAX_TAG_CHARS, repeats (any case) dropped."""
+    kept: dict[str, str] = {}
+    for raw in tags:
+        tag = " ".join(raw.split())
+        if not tag:
+            continue
+        problem = text_problem(tag, MAX_TAG_CHARS, subject="a tag")
+        if problem:
+            raise ValueError(problem)
+        kept.setdefault(tag.casefold(), tag)
+    if len(kept) > MAX_TAGS:
+        raise ValueError(f"give at most {MAX_TAGS} tags")
+    return list(kept.values())
 
 
 def _messages(exc: ValidationError, prefix: str = "") -> dict[str, str]:

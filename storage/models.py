@@ -52,6 +52,8 @@ class Monitor(SQLModel, table=True):
     sort_order: int = 0
     show_url: bool = False
     severity: str = Field(default="high", max_length=16)  # critical | high | low: routing
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    runbook_url: str | None = Field(default=None, max_length=2048)
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
 
@@ -134,6 +136,20 @@ class RollupRow(SQLModel, table=True):
     histogram: bytes = b""
     min_ms: float | None = None
     max_ms: float | None = None
+
+
+class Certificate(SQLModel, table=True):
+    """The certificate a monitor was last served, written when it changes (not every check).
+
+    `changed_at` is when this certificate was first seen in place of another one: a renewal.
+    """
+
+    monitor_id: int = Field(primary_key=True, foreign_key="monitor.id", ondelete="CASCADE")
+    fingerprint: str = Field(max_length=95)  # SHA-256, as colon-separated hex
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    first_seen_at: datetime = _ts()
+    changed_at: datetime | None = _ts(default=None)
+    previous_fingerprint: str | None = Field(default=None, max_length=95)
 
 
 class Incident(SQLModel, table=True):

@@ -55,6 +55,9 @@ class MonitorView:
     successes_before_up: int
     retry_interval: int | None
     push_token: str | None
+    tags: tuple[str, ...] = ()
+    runbook_url: str | None = None
+    group_name: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -78,6 +81,8 @@ class MonitorView:
             "successes_before_up": self.successes_before_up,
             "retry_interval": self.retry_interval,
             "push_token": self.push_token,
+            "tags": list(self.tags),
+            "runbook_url": self.runbook_url,
         }
 
     def to_input(self) -> MonitorInput:
@@ -88,6 +93,7 @@ class MonitorView:
             timeout=self.timeout, public=self.public, kind=self.kind, options=self.options,
             failures_before_down=self.failures_before_down,
             successes_before_up=self.successes_before_up, retry_interval=self.retry_interval,
+            tags=list(self.tags), runbook_url=self.runbook_url,
         )
 
 
@@ -114,6 +120,9 @@ def _as_view(monitor: Monitor, state: MonitorState | None) -> MonitorView:
         successes_before_up=monitor.successes_before_up,
         retry_interval=monitor.retry_interval,
         push_token=monitor.push_token,
+        tags=tuple(monitor.tags or ()),
+        runbook_url=monitor.runbook_url,
+        group_name=monitor.group_name,
     )
 
 

@@ -28,6 +28,7 @@ from domain.result import ProbeResult
 from storage.batch_driver import BatchDriver
 from storage.batch_rows import insert_results, load_monitors, load_states, update_states
 from storage.certificate_notices import certificate_warning
+from storage.certificates import remember_certificates
 from storage.incident_writes import close_incident, open_incident
 from storage.maintenance import WindowSpec, load_windows, monitors_covered
 from storage.models import StateChange, as_utc
@@ -124,6 +125,7 @@ def record_batch(
     result_rows: list[tuple] = []
     changes: list[dict] = []
     increments: dict[int, dict[RollupKey, Rollup]] = {}
+    certificates: dict[int, tuple[dict, datetime]] = {}
     for monitor_id, results in by_monitor.items():
         state = states.get(monitor_id)
         monitor = monitors.get(monitor_id)
@@ -139,6 +141,8 @@ def record_batch(
             (monitor_id, time(r.checked_at), r.outcome, r.latency_ms, r.http_status, r.reason,
              to_json(r.phases)) for r in results]
         for result, transition, state_after in notable:
+            if result.tls:
+                certificates[monitor_id] = (result.tls, result.checked_at)
             if transition is not None:
                 change = _change_row(monitor_id, transition)
                 if change["from_state"] == "down":
@@ -157,4 +161,5 @@ def record_batch(
     if changes:
         connection.execute(insert(CHANGES), changes)
     write_rollups(driver, *merged_rollup_rows(driver, increments))
+    remember_certificates(connection, certificates)
     return Recorded(len(result_rows), changes)

@@ -73,6 +73,7 @@ async def test_a_good_certificate_is_described(target: FaultTarget, client) -> N
     assert "CN=Upwatch Test CA" in str(tls["issuer"])
     assert "CN=localhost" in str(tls["subject"])
     assert str(tls["not_after"]).endswith("+00:00")
+    assert len(str(tls["fingerprint"]).split(":")) == 32  # SHA-256, as browsers show it
 
 
 async def test_a_host_name_is_resolved_timed_and_sent_as_sni(target: FaultTarget, client) -> None:
