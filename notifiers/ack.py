@@ -13,9 +13,9 @@ import hashlib
 import hmac
 import re
 import time
-from urllib.parse import quote
 
 from config.secret_keys import LINK_SIGNING, derive_key, split_keys
+from domain import links
 
 ACK_LINK_LIFETIME_S = 24 * 3600
 # What a link this server made looks like: ASCII digits and hex only, bounded in length. Anything
@@ -43,7 +43,7 @@ def ack_token(
 
 
 def ack_url(public_url: str, secret: str, incident_id: int, now: float | None = None) -> str:
-    return f"{public_url.rstrip('/')}/ack?t={quote(ack_token(secret, incident_id, now))}"
+    return links.ack_url(public_url, ack_token(secret, incident_id, now))
 
 
 class InvalidLink(Exception):

@@ -13,10 +13,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import cast
-from urllib.parse import quote
 
 from alerting.planning import PAGING_KINDS
 from config.settings import Settings, get_settings
+from domain import links
 from notifiers.ack import ack_url
 from notifiers.base import TransportError
 from notifiers.message import Notice, NoticeKind
@@ -51,13 +51,13 @@ def build_notice(facts: NoticeFacts, delivery: dict, settings: Settings, key: st
     link = None
     if delivery["kind"] in PAGING_KINDS and facts.incident_id is not None:
         link = ack_url(settings.public_url, key, facts.incident_id)
-    base = settings.public_url.rstrip("/")
     return Notice(
         kind=cast(NoticeKind, delivery["kind"]), monitor_name=name, monitor_slug=slug,
         state=facts.to_state, reason=facts.reason, since=facts.at,
-        dashboard_url=f"{base}/?monitor={quote(slug)}", status_url=f"{base}/status",
+        dashboard_url=links.monitor_url(settings.public_url, slug),
+        status_url=links.status_url(settings.public_url),
         event_id=delivery["event_id"] * 1000 + delivery["sequence"], downtime=downtime,
-        ack_url=link,
+        ack_url=link, runbook_url=facts.monitor_runbook_url,
     )
 
 

@@ -42,6 +42,7 @@ class Notice:
     event_id: int
     downtime: timedelta | None = None
     ack_url: str | None = None
+    runbook_url: str | None = None  # the monitor's runbook; None when it has none
 
 
 def label(notice: Notice) -> str:
@@ -105,6 +106,8 @@ def plain_text(notice: Notice) -> str:
     lines.append("")
     lines.append(f"Dashboard: {notice.dashboard_url}")
     lines.append(f"Status page: {notice.status_url}")
+    if notice.runbook_url:
+        lines.append(f"Runbook: {notice.runbook_url}")
     if notice.ack_url:
         lines.append(f"Acknowledge: {notice.ack_url}")
     return "\n".join(lines) + "\n"
@@ -212,6 +215,13 @@ def sms_text(notice: Notice) -> str:
         # Keep at least a readable name and reason beside the link.
         if budget - gsm7_septets(candidate) >= 40:
             ack = candidate
+            budget -= gsm7_septets(candidate)
+    runbook_url = to_gsm7(notice.runbook_url or "")
+    if runbook_url and runbook_url == notice.runbook_url:
+        candidate = f" Runbook: {runbook_url}"
+        # Sent only when it fits whole; the name and reason keep a short floor beside it.
+        if budget - gsm7_septets(candidate) >= 20:
+            ack += candidate
             budget -= gsm7_septets(candidate)
 
     if not detail:

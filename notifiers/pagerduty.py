@@ -71,6 +71,8 @@ def _trigger(notice: Notice, routing_key: str, key: str, severity: Severity) -> 
     ]
     if notice.ack_url:
         links.append({"href": notice.ack_url, "text": "Acknowledge in Upwatch"})
+    if notice.runbook_url:
+        links.append({"href": notice.runbook_url, "text": "Runbook"})
     return {
         "routing_key": routing_key,
         "event_action": "trigger",

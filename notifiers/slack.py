@@ -70,6 +70,8 @@ def slack_message(notice: Notice) -> dict[str, Any]:
     ]
     if notice.ack_url:
         buttons.append(_button("Acknowledge", notice.ack_url, "acknowledge", style="danger"))
+    if notice.runbook_url:
+        buttons.append(_button("Runbook", notice.runbook_url, "runbook"))
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150)}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": text} for text in fields]},

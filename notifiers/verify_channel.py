@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from config.settings import Settings
+from domain import links
 from notifiers.base import TransportError
 from notifiers.message import Notice
 from notifiers.registry import ChannelCache, ChannelUnusable
@@ -24,11 +25,11 @@ class SendOutcome:
 
 
 def sample_notice(channel_name: str, settings: Settings) -> Notice:
-    base = settings.public_url.rstrip("/")
     return Notice(
         kind="test", monitor_name=channel_name, monitor_slug="test", state="up",
         reason="If you can read this, the channel works.", since=datetime.now(UTC),
-        dashboard_url=f"{base}/", status_url=f"{base}/status",
+        dashboard_url=links.home_url(settings.public_url),
+        status_url=links.status_url(settings.public_url),
         # Unique per test: PagerDuty deduplicates on it, and each test should reach it.
         event_id=int(time.time() * 1000),
     )

@@ -66,6 +66,7 @@ def webhook_payload(notice: Notice) -> dict[str, Any]:
             "status_page": notice.status_url,
             "acknowledge": notice.ack_url,
         },
+        "runbook_url": notice.runbook_url,
     }
 
 

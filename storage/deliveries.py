@@ -182,6 +182,7 @@ class NoticeFacts:
     incident_id: int | None  # None: no incident, or it was deleted
     incident_started_at: datetime | None
     incident_resolved_at: datetime | None
+    monitor_runbook_url: str | None = None
 
 
 def what_to_send(engine: Engine, delivery: dict) -> tuple[dict, NoticeFacts]:
@@ -192,7 +193,8 @@ def what_to_send(engine: Engine, delivery: dict) -> tuple[dict, NoticeFacts]:
         change = connection.execute(
             select(CHANGES).where(CHANGES.c.id == delivery["event_id"])).mappings().one()
         monitor = connection.execute(
-            select(MONITORS.c.name, MONITORS.c.slug).where(MONITORS.c.id == change["monitor_id"])
+            select(MONITORS.c.name, MONITORS.c.slug, MONITORS.c.runbook_url)
+            .where(MONITORS.c.id == change["monitor_id"])
         ).first()
         incident = None
         if delivery["incident_id"] is not None:
@@ -205,6 +207,7 @@ def what_to_send(engine: Engine, delivery: dict) -> tuple[dict, NoticeFacts]:
         incident.id if incident else None,
         utc(incident.started_at) if incident else None,
         as_utc(incident.resolved_at) if incident else None,
+        monitor.runbook_url if monitor else None,
     )
 
 

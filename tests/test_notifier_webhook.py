@@ -59,6 +59,7 @@ def test_it_posts_the_documented_payload(receiver: FakeHTTPServer) -> None:
             "status_page": "https://upwatch.example/status",
             "acknowledge": None,
         },
+        "runbook_url": None,
     }
 
 

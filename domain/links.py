@@ -1,0 +1,36 @@
+"""Where Upwatch's own pages live: every link to them (notifications, pages) is built here."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+
+def _base(public_url: str) -> str:
+    return public_url.rstrip("/")
+
+
+def monitor_path(slug: str) -> str:
+    """The monitor detail page, relative to the site: `/monitor?slug=<slug, URL-quoted>`."""
+    return f"/monitor?slug={quote(slug, safe='')}"
+
+
+def monitor_url(public_url: str, slug: str) -> str:
+    return _base(public_url) + monitor_path(slug)
+
+
+def incidents_url(public_url: str) -> str:
+    """The incidents page (it does not yet open one incident from a query parameter)."""
+    return f"{_base(public_url)}/incidents"
+
+
+def status_url(public_url: str) -> str:
+    return f"{_base(public_url)}/status"
+
+
+def home_url(public_url: str) -> str:
+    return f"{_base(public_url)}/"
+
+
+def ack_url(public_url: str, token: str) -> str:
+    """The acknowledgement page (web/ack.py serves `/ack`) for one signed token."""
+    return f"{_base(public_url)}/ack?t={quote(token, safe='')}"
