@@ -111,3 +111,39 @@ def test_an_edit_round_trip_changes_nothing_and_clearing_a_field_clears_it() -> 
                                    form_values(cleared, "edit_", True)).options
     assert options["keyword"] is None and options["degraded_above_ms"] is None
     assert options["json_assertion"] is None and options["bearer_token"] is None
+
+
+def test_tags_and_runbook_are_saved_from_the_add_form() -> None:
+    at = _dashboard()
+    at.text_input(key="add_name").input("API")
+    at.text_input(key="add_url").input("http://127.0.0.1:9/")
+    at.text_input(key="add_tags").input("prod, api")
+    at.text_input(key="add_runbook_url").input("https://wiki.example/rb/api")
+    _click(at, "Add monitor")
+    (monitor,) = list_monitors()
+    assert list(monitor.tags) == ["prod", "api"]
+    assert monitor.runbook_url == "https://wiki.example/rb/api"
+
+
+def test_a_bad_runbook_link_is_refused_and_nothing_is_saved() -> None:
+    at = _dashboard()
+    at.text_input(key="add_name").input("API")
+    at.text_input(key="add_url").input("http://127.0.0.1:9/")
+    at.text_input(key="add_runbook_url").input("javascript:alert(1)")
+    _click(at, "Add monitor")
+    assert at.error
+    assert list_monitors() == []
+
+
+def test_the_edit_form_prefills_tags_and_runbook_and_clearing_them_clears() -> None:
+    monitor = create_monitor(parse_monitor_input({
+        "name": "API", "url": "https://api.example/", "tags": "prod, api",
+        "runbook_url": "https://wiki.example/rb"}))
+    state = form_state_from_monitor(monitor)
+    assert state["edit_tags"] == "prod, api"
+    assert state["edit_runbook_url"] == "https://wiki.example/rb"
+    same = parse_monitor_update(monitor.to_input(), form_values(state, "edit_", True))
+    assert (list(same.tags), same.runbook_url) == (["prod", "api"], "https://wiki.example/rb")
+    cleared = {**state, "edit_tags": "", "edit_runbook_url": ""}
+    blank = parse_monitor_update(monitor.to_input(), form_values(cleared, "edit_", True))
+    assert (list(blank.tags), blank.runbook_url) == ([], None)

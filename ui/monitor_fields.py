@@ -31,12 +31,13 @@ ADD_PREFIX = "add_"
 EDIT_PREFIX = "edit_"
 OPTION_PREFIX = f"{ADD_PREFIX}opt_"
 FIELDS = ("name", "url", "interval", "timeout", "public", "failures_before_down",
-          "successes_before_up", "retry_interval")
+          "successes_before_up", "retry_interval", "tags", "runbook_url")
 
 # What each widget starts with; the types match the widgets (int steps stay int).
 FIELD_DEFAULTS: dict[str, Any] = {
     "name": "", "url": "", "interval": 60, "timeout": 10.0, "public": False,
     "failures_before_down": 2, "successes_before_up": 1, "retry_interval": 0,
+    "tags": "", "runbook_url": "",  # tags as the comma-separated text the input shows
 }
 OPTION_DEFAULTS: dict[str, Any] = {
     "method": "GET", "accepted_status_codes": "200-299", "keyword": "", "keyword_absent": False,
@@ -172,6 +173,8 @@ def form_state_from_monitor(monitor: MonitorView, prefix: str = EDIT_PREFIX) -> 
         f"{prefix}failures_before_down": monitor.failures_before_down,
         f"{prefix}successes_before_up": monitor.successes_before_up,
         f"{prefix}retry_interval": monitor.retry_interval or 0,
+        f"{prefix}tags": ", ".join(monitor.tags),
+        f"{prefix}runbook_url": monitor.runbook_url or "",
     })
     shown = _option_widget_values(masked_options(monitor.options, monitor.kind))
     state.update({option_key(prefix, name): value for name, value in shown.items()})

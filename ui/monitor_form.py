@@ -240,6 +240,10 @@ def _render_form(prefix: str, submit_label: str, on_submit: Callable[..., None],
             fields.field(st.number_input,
                          "Retry a failed check after (seconds, 0 = min(interval, 20 s))",
                          "retry_interval", min_value=0, step=5)
+        fields.field(st.text_input, "Tags", "tags", placeholder="prod, api",
+                     help="Comma-separated")
+        fields.field(st.text_input, "Runbook link", "runbook_url",
+                     placeholder="https://wiki.example.com/runbooks/api")
         fields.field(st.checkbox, "Show on the public status page", "public")
         left, right = st.columns(2)
         with left:
