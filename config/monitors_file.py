@@ -5,6 +5,8 @@
         url: https://api.example.com/health
         interval: 60
         public: true
+        tags: [prod, api]          # or "prod, api"
+        runbook_url: https://wiki.example.com/runbooks/api
       - name: Nightly backup
         kind: push
         interval: 86400

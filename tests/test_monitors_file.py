@@ -48,3 +48,24 @@ def test_one_bad_entry_applies_nothing() -> None:
     with pytest.raises(InvalidMonitorsFile):
         save_monitors_file(parse_monitors_file(bad))
     assert list_monitors() == []
+
+
+def test_tags_and_runbook_are_applied_from_the_file() -> None:
+    text = ("monitors:\n  - name: API\n    url: https://api.example/\n"
+            "    tags: [prod, api]\n    runbook_url: https://wiki.example/rb\n"
+            "  - name: Web\n    url: https://web.example/\n    tags: 'edge, web'\n")
+    assert save_monitors_file(parse_monitors_file(text)) == (2, 0)
+    by_name = {m.name: m for m in list_monitors()}
+    assert list(by_name["API"].tags) == ["prod", "api"]
+    assert by_name["API"].runbook_url == "https://wiki.example/rb"
+    assert list(by_name["Web"].tags) == ["edge", "web"]
+    assert by_name["Web"].runbook_url is None
+    cleared = text.replace("    runbook_url: https://wiki.example/rb\n", "    runbook_url: ''\n")
+    assert save_monitors_file(parse_monitors_file(cleared)) == (0, 2)
+    assert {m.name: m for m in list_monitors()}["API"].runbook_url is None
+
+
+def test_a_bad_runbook_in_the_file_is_refused() -> None:
+    text = "monitors:\n  - name: API\n    url: https://api.example/\n    runbook_url: ftp://x/\n"
+    with pytest.raises(InvalidMonitorsFile, match="runbook_url"):
+        parse_monitors_file(text)
