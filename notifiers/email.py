@@ -6,6 +6,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from html import escape
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -33,7 +34,26 @@ def email_message(notice: Notice, sender: str, recipients: list[str]) -> EmailMe
     message["X-Upwatch-Event-Id"] = str(notice.event_id)
     message["X-Upwatch-Monitor"] = notice.monitor_slug
     message.set_content(plain_text(notice))
+    message.add_alternative(html_body(notice), subtype="html")
     return message
+
+
+def html_body(notice: Notice) -> str:
+    """The plain text as HTML, every value escaped; the links are clickable."""
+    def link(text: str, url: str) -> str:
+        return f'<p>{escape(text)}: <a href="{escape(url)}">{escape(url)}</a></p>'
+
+    lines = [f"<p><strong>{escape(label(notice))}: {escape(headline(notice))}</strong></p>"]
+    if notice.reason:
+        lines.append(f"<p>Reason: {escape(notice.reason)}</p>")
+    lines.append(f"<p>State: {escape(notice.state)}</p>")
+    lines.append(link("Dashboard", notice.dashboard_url))
+    lines.append(link("Status page", notice.status_url))
+    if notice.ack_url:
+        lines.append(link("Acknowledge", notice.ack_url))
+    if notice.runbook_url:
+        lines.append(link("Runbook", notice.runbook_url))
+    return "<html><body>" + "".join(lines) + "</body></html>\n"
 
 
 class EmailChannel:

@@ -114,4 +114,8 @@ def test_email_text_carries_the_detail_link_and_runbook() -> None:
         message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
     assert f"Dashboard: {DETAIL}" in text
     assert f"Runbook: {RUNBOOK}" in text
+    html = str(message.get_body(("html",)).get_content())  # type: ignore[union-attr]
+    assert f'href="{DETAIL}"' in html
+    assert "https://wiki.example/rb?a=1&amp;b=&lt;2&gt;" in html
+    assert "<2>" not in html
     assert "/?monitor=" not in mail.data.decode()

@@ -103,7 +103,7 @@ def test_the_message_has_headers_and_links(
     assert message["To"] == "oncall@example.com, lead@example.com"
     assert message["X-Upwatch-Event-Id"] == "99"
     assert message["Message-ID"] == "<upwatch-event-99@upwatch.example>"
-    body = message.get_content()
+    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Reason: timed out after 10 s" in body
     assert "Since: 2024-05-01 14:02:00 UTC" in body
     assert "Dashboard: https://upwatch.example/monitors?slug=checkout-api" in body
