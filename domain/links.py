@@ -19,8 +19,17 @@ def monitor_url(public_url: str, slug: str) -> str:
 
 
 def incidents_url(public_url: str) -> str:
-    """The incidents page (it does not yet open one incident from a query parameter)."""
+    """The admins' list of incidents."""
     return f"{_base(public_url)}/incidents"
+
+
+def incident_path(incident_id: int) -> str:
+    """One incident alone on the incidents page, relative to the site."""
+    return f"/incidents?id={int(incident_id)}"
+
+
+def incident_url(public_url: str, incident_id: int) -> str:
+    return _base(public_url) + incident_path(incident_id)
 
 
 def status_url(public_url: str) -> str:

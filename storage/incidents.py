@@ -202,15 +202,17 @@ def _timelines(connection: Connection, ids: Iterable[int]) -> dict[int, list[Tim
 _NEWEST_FIRST = (INCIDENTS.c.started_at.desc(), INCIDENTS.c.id.desc())
 
 
-def _recent(since: datetime, public_only: bool) -> Select:
-    """Open incidents and those resolved since `since`, with their monitor's name."""
+def _recent(since: datetime | None, public_only: bool) -> Select:
+    """Open incidents and those resolved since `since` (None: all), with their monitor's name."""
     query = (
         select(INCIDENTS, MONITORS.c.name.label("monitor_name"),
                MONITORS.c.public.label("monitor_public"),
                MONITORS.c.show_url.label("monitor_shows_url"))
         .join(MONITORS, MONITORS.c.id == INCIDENTS.c.monitor_id, isouter=True)
-        .where(or_(INCIDENTS.c.resolved_at.is_(None), INCIDENTS.c.resolved_at >= since))
     )
+    if since is not None:
+        query = query.where(
+            or_(INCIDENTS.c.resolved_at.is_(None), INCIDENTS.c.resolved_at >= since))
     if public_only:
         query = query.where(INCIDENTS.c.public.is_(True)).where(
             or_(INCIDENTS.c.monitor_id.is_(None), MONITORS.c.public.is_(True)))
@@ -232,6 +234,14 @@ def admin_incidents(now: datetime | None = None, days: int = ADMIN_DAYS) -> list
     with get_engine().connect() as connection:
         rows = _rows(connection, _recent(since, public_only=False).order_by(*_NEWEST_FIRST))
         return _views(connection, rows, public=False)
+
+
+def admin_incident(incident_id: int) -> IncidentView | None:
+    """One incident with its timeline and cause, whenever it started (a link names it)."""
+    query = _recent(None, public_only=False).where(INCIDENTS.c.id == incident_id)
+    with get_engine().connect() as connection:
+        rows = _rows(connection, query)
+        return _views(connection, rows, public=False)[0] if rows else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from storage.incidents import admin_incidents, create_incident
 from storage.status import page_layout
-from tests.pages_support import logged_in
+from tests.pages_support import errors, logged_in
+from tests.pages_support import page as page_of
 from tests.status_support import monitor
 from ui.status_badge_snippets import badge_snippets
 
@@ -60,3 +61,25 @@ def test_snippets_escape_names_and_skip_cert_without_tls() -> None:
     first = snippets[0]
     assert first.image_url == "http://h:8501/badge/a-b/status.svg"
     assert "&quot;quoted&quot;" in first.html and "\\[name\\]" in first.markdown
+
+
+def test_an_incident_link_opens_that_incident_alone() -> None:
+    create_incident("Older outage", "investigating", "first")
+    wanted = create_incident("Checkout slow", "investigating", "second")
+    at = page_of("incidents.py")
+    at.session_state["is_admin"] = True
+    at.query_params["id"] = str(wanted)
+    at.run()
+    assert not at.exception
+    assert [s.value for s in at.subheader] == ["Checkout slow · Investigating · open"]
+    assert "Older outage" not in str([e.label for e in at.expander])
+
+
+def test_an_unknown_incident_link_says_so() -> None:
+    for asked in ("999", "abc"):
+        at = page_of("incidents.py")
+        at.session_state["is_admin"] = True
+        at.query_params["id"] = asked
+        at.run()
+        assert not at.exception
+        assert "No incident number" in errors(at)[0]
