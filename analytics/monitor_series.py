@@ -1,0 +1,85 @@
+"""Shaping one monitor's history for its charts and numbers (pure).
+
+Raw latencies are bucketed into p50/p95/p99 per bucket; stored histograms give the same per hour
+or day; MTTA and MTTR come from incidents' opened / acknowledged / resolved times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from analytics.histogram import LatencyHistogram
+from analytics.histogram_blobs import merge_serialized
+
+QUANTILES = (0.5, 0.95, 0.99)
+PHASES = {"dns": "DNS", "connect": "connect", "tls": "TLS", "ttfb": "first byte",
+          "transfer": "transfer"}
+
+Point = tuple[datetime, float | None, float | None, float | None]
+
+
+def _floor(moment: datetime, step: timedelta, origin: datetime) -> datetime:
+    return origin + ((moment - origin) // step) * step
+
+
+def bucket_raw(
+    samples: Iterable[tuple[datetime, float | None]], start: datetime, step: timedelta
+) -> list[Point]:
+    """(bucket start, p50, p95, p99) per bucket of `step` holding latencies, oldest first."""
+    buckets: dict[datetime, LatencyHistogram] = {}
+    for at, latency in samples:
+        if latency is None:
+            continue
+        key = _floor(at, step, start)
+        buckets.setdefault(key, LatencyHistogram()).add(latency)
+    return [(key, *_quantiles(buckets[key])) for key in sorted(buckets)]
+
+
+def _quantiles(histogram: LatencyHistogram) -> tuple[float | None, float | None, float | None]:
+    p50, p95, p99 = histogram.quantiles(QUANTILES)
+    return p50, p95, p99
+
+
+def histogram_points(buckets: Iterable[tuple[datetime, bytes]]) -> list[Point]:
+    """(bucket start, p50, p95, p99) per stored histogram, empty ones left out."""
+    points: list[Point] = []
+    for start, blob in buckets:
+        if not blob:
+            continue
+        histogram = merge_serialized([blob])
+        if histogram.count:
+            points.append((start, *_quantiles(histogram)))
+    return points
+
+
+def raw_step(span: timedelta) -> timedelta:
+    """The bucket of a raw-results chart: a minute up to a day's window, else an hour."""
+    return timedelta(minutes=1) if span <= timedelta(days=1) else timedelta(hours=1)
+
+
+def rollup_period(span: timedelta) -> str | None:
+    """None: raw results; "hour" for up to a week; "day" beyond."""
+    if span <= timedelta(days=1):
+        return None
+    if span <= timedelta(days=7):
+        return "hour"
+    return "day"
+
+
+def _mean_seconds(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def mtta_mttr(
+    incidents: Iterable[tuple[datetime, datetime | None, datetime | None]],
+) -> tuple[float | None, float | None]:
+    """Mean time to acknowledge and to resolve, in seconds, over (opened, acked, resolved)."""
+    acks: list[float] = []
+    fixes: list[float] = []
+    for opened, acked, resolved in incidents:
+        if acked is not None:
+            acks.append(max(0.0, (acked - opened).total_seconds()))
+        if resolved is not None:
+            fixes.append(max(0.0, (resolved - opened).total_seconds()))
+    return _mean_seconds(acks), _mean_seconds(fixes)
