@@ -13,6 +13,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.routing import BaseRoute
 
+from access.passwords import warn_if_plain
 from checks.engine import ProbeEngine
 from checks.engine_process import ProbeEngineProcess
 from composition.logs import log_to_stderr_unless_configured
@@ -80,6 +81,7 @@ def make_lifespan(
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         settings = get_settings()
         log_to_stderr_unless_configured()
+        warn_if_plain(settings)
         # Keep-alive clients (badges, status JSON) would otherwise wait ~40 ms per request.
         enable_tcp_nodelay_on_listeners()
         services: Services = await anyio.to_thread.run_sync(lambda: start_services(
