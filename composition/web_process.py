@@ -26,6 +26,7 @@ from web.badges import badge_routes
 from web.export_api import export_routes
 from web.feeds import feed_routes
 from web.health import health_routes
+from web.login import login_routes
 from web.metrics import metrics_routes
 from web.pauses import keep_pauses_short
 from web.push import push_routes
@@ -70,6 +71,7 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *api_routes(runtime.monitors_changed),
         *push_routes(runtime.monitors_changed),
         *ack_routes(),
+        *login_routes(),
         *metrics_routes(has_api_token, runtime.engine_tick_age),
     ]
 

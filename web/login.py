@@ -1,0 +1,146 @@
+"""`/login` and `/logout`: the operator's sign-in, a plain HTML form that sets a signed cookie.
+
+The cookie (`upwatch_session`, access/session_cookie) is HttpOnly, SameSite=Lax, valid for 12
+hours and Secure when the page was asked for over https; the Streamlit pages read it from the
+websocket's request (ui/auth), so a sign-in survives reloads, new tabs and followed links.
+After signing in, the browser goes back to `next`: only a path on this site, never another host.
+Wrong passwords count per client address (access/lockout).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from urllib.parse import quote
+
+import anyio.to_thread
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from access.lockout import LOCKOUT, locked_message
+from access.passwords import admin_password_configured, password_matches
+from access.session_cookie import COOKIE_NAME, SESSION_TTL_S, issue, session_keys, verify_any
+from config.settings import get_settings
+from notifiers.dispatcher import secret_key
+from storage.db import get_engine
+
+log = logging.getLogger("upwatch")
+
+MAX_FORM_FIELD_BYTES = 4096
+MAX_NEXT_CHARS = 2000
+LOGIN_PATH = "/login"
+
+
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path on this site ("/incidents?id=3"), else "/": no other host
+    ("//evil.example", "https://evil.example", "/\\evil.example"), no control characters or
+    spaces (browsers drop tabs and newlines, which would turn "/\\t/x" into "//x")."""
+    if (not target or len(target) > MAX_NEXT_CHARS or not target.startswith("/")
+            or target.startswith("//") or "\\" in target
+            or any(ch.isspace() or not ch.isprintable() for ch in target)):
+        return "/"
+    return target
+
+
+def login_url(next_path: str) -> str:
+    return f"{LOGIN_PATH}?next={quote(safe_next(next_path), safe='')}"
+
+
+def cookie_keys() -> list[bytes]:
+    """The cookie keys, from the secret that signs acknowledgement links (may read the database)."""
+    return session_keys(secret_key(get_engine(), get_settings()))
+
+
+def _signed_in(request: Request) -> bool:
+    value = request.cookies.get(COOKIE_NAME)
+    return bool(value) and verify_any(cookie_keys(), value or "", time.time())
+
+
+def _page(next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
+    message = f"<p role='alert' class='error'>{html.escape(error)}</p>" if error else ""
+    if admin_password_configured(get_settings()):
+        form = (
+            f"<form method='post' action='{LOGIN_PATH}'>"
+            f"<input type='hidden' name='next' value='{html.escape(next_path, quote=True)}'>"
+            "<p><label for='password'>Password</label><br>"
+            "<input id='password' name='password' type='password' autocomplete='current-password'"
+            " required autofocus></p>"
+            "<p><button type='submit'>Sign in</button></p></form>"
+        )
+    else:
+        form = ("<p>No admin password is set. Set the environment variable "
+                "<code>UPWATCH_ADMIN_PASSWORD</code> and restart Upwatch.</p>")
+    return HTMLResponse(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Sign in · Upwatch</title><meta name='viewport' content='width=device-width'>"
+        "<style>body{font-family:sans-serif;max-width:24em;margin:3em auto;padding:0 1em}"
+        "input{font-size:1em;padding:.3em;width:100%;box-sizing:border-box}"
+        "button{font-size:1em;padding:.4em 1.2em}.error{color:#b00020}</style></head>"
+        f"<body><h1>Sign in to Upwatch</h1>{message}{form}"
+        "<p><a href='/status'>Status page</a></p></body></html>",
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def login_page(request: Request) -> Response:
+    next_path = safe_next(request.query_params.get("next"))
+    if await anyio.to_thread.run_sync(_signed_in, request):
+        return RedirectResponse(next_path, status_code=303)
+    return _page(next_path)
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+async def login_post(request: Request) -> Response:
+    client = _client(request)
+    until = LOCKOUT.locked_until(client)
+    if until is not None:
+        return _page("/", locked_message(until), 429)
+    try:
+        form = await request.form(max_files=0, max_fields=8, max_part_size=MAX_FORM_FIELD_BYTES)
+    except (HTTPException, MultiPartException):
+        return _page("/", "This sign-in request is too large or damaged.", 400)
+    next_path = safe_next(_text(form.get("next")))
+    password = _text(form.get("password"))
+    settings = get_settings()
+    if not await anyio.to_thread.run_sync(password_matches, password, settings):
+        until = LOCKOUT.failed(client)
+        if until is not None:
+            return _page(next_path, locked_message(until), 429)
+        return _page(next_path, "Wrong password.", 401)
+    LOCKOUT.succeeded(client)
+    keys = await anyio.to_thread.run_sync(cookie_keys)
+    log.info("sign-in: operator signed in from %s", client)
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(COOKIE_NAME, issue(keys[0], time.time(), SESSION_TTL_S),
+                        max_age=SESSION_TTL_S, path="/", httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax",
+                           secure=request.url.scheme == "https")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def login_routes() -> list[Route]:
+    return [
+        Route(LOGIN_PATH, login_page, methods=["GET"]),
+        Route(LOGIN_PATH, login_post, methods=["POST"]),
+        Route("/logout", logout, methods=["GET", "POST"]),
+    ]
