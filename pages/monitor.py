@@ -4,6 +4,6 @@ from ui.auth import require_admin
 
 require_admin()
 
-import streamlit as st  # noqa: E402
+from ui.monitor_page import render_monitor_page  # noqa: E402
 
-st.title("Monitor")
+render_monitor_page()

@@ -1,0 +1,93 @@
+"""Managing a monitor from its page: pause / resume, check now, edit, delete (confirmed)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from checks.check_now import check_and_record
+from domain.formatting import milliseconds, plain, state_label
+from storage.monitors import MonitorView, delete_monitor, get_monitor, set_paused
+from ui.monitor_detail import phases_text
+from ui.monitor_form import render_edit_monitor_form
+
+CONFIRM_KEY = "monitor_page_confirm_delete"
+DELETED_KEY = "monitor_page_deleted"
+NOTICE_KEY = "monitor_page_notice"
+CHECKED_KEY = "monitor_page_checked"
+
+
+def _pause(slug: str, paused: bool) -> None:
+    monitor = set_paused(slug, paused)
+    if monitor is not None:
+        st.session_state[NOTICE_KEY] = f"{'Paused' if paused else 'Resumed'} '{monitor.name}'."
+
+
+def _check_now(slug: str) -> None:
+    monitor = get_monitor(slug)
+    if monitor is None:
+        return
+    result = check_and_record(monitor)
+    if result is None:
+        st.session_state[CHECKED_KEY] = ("info", "A push monitor is checked by its heartbeats.")
+        return
+    text = f"{state_label(result.outcome)} · {milliseconds(result.latency_ms)}"
+    if result.phases:
+        text += f" · {phases_text(result.phases)}"
+    if result.reason:
+        text += f"\nReason: {result.reason}"
+    st.session_state[CHECKED_KEY] = ("result", text)
+
+
+def _delete(slug: str, name: str) -> None:
+    st.session_state.pop(CONFIRM_KEY, None)
+    if delete_monitor(slug):
+        st.session_state[DELETED_KEY] = name
+
+
+def show_deleted() -> bool:
+    """After a delete: say so, link home, and tell the page to show nothing else."""
+    name = st.session_state.pop(DELETED_KEY, None)
+    if name is None:
+        return False
+    st.success(f"Deleted '{name}' and its history.")
+    st.markdown("[Back to the dashboard](/)")
+    return True
+
+
+def render_manage(monitor: MonitorView) -> None:
+    st.subheader("Manage")
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.success(notice)
+    pause, check, delete = st.columns(3)
+    with pause:
+        if monitor.paused:
+            st.button("▶️ Resume checks", key="resume_monitor", on_click=_pause,
+                      args=(monitor.slug, False))
+        else:
+            st.button("⏸️ Pause checks", key="pause_monitor", on_click=_pause,
+                      args=(monitor.slug, True))
+    with check:
+        st.button("🔄 Check now", key="check_now", on_click=_check_now, args=(monitor.slug,),
+                  disabled=monitor.kind == "push")
+    with delete:
+        st.button("🗑️ Delete…", key="delete_monitor",
+                  on_click=lambda: st.session_state.__setitem__(CONFIRM_KEY, monitor.slug))
+    checked = st.session_state.pop(CHECKED_KEY, None)
+    if checked is not None:
+        kind, text = checked
+        if kind == "info":
+            st.info(text)
+        else:
+            st.text(f"Check now: {text}")  # the target's words, never Markdown
+    if st.session_state.get(CONFIRM_KEY) == monitor.slug:
+        st.warning(f"Delete **{plain(monitor.name)}** and all its results? This cannot be undone.")
+        yes, no = st.columns(2)
+        with yes:
+            st.button("Yes, delete it", key="confirm_delete_monitor", type="primary",
+                      on_click=_delete, args=(monitor.slug, monitor.name))
+        with no:
+            st.button("Cancel", key="cancel_delete_monitor",
+                      on_click=lambda: st.session_state.pop(CONFIRM_KEY, None))
+    with st.expander("Edit"):
+        render_edit_monitor_form(monitor)

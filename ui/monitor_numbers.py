@@ -1,0 +1,61 @@
+"""The monitor page's numbers: uptime, p50/p95/p99, checks, failures, incidents, MTTA, MTTR for
+the chosen window and for the last 24 hours, 7, 30 and 90 days."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import streamlit as st
+
+from analytics.monitor_series import mtta_mttr
+from storage.monitor_history import incidents_between
+from storage.window_report import window_report
+from ui.monitor_window import LABELS, Window
+
+ROLLING = {"24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30),
+           "90d": timedelta(days=90)}
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def number_row(label: str, monitor_id: int, start: datetime, end: datetime,
+               now: datetime) -> dict[str, Any]:
+    report = window_report(monitor_id, start, end, now)
+    incidents = incidents_between(monitor_id, start, end)
+    mtta, mttr = mtta_mttr((i.started_at, i.acknowledged_at, i.resolved_at) for i in incidents)
+    uptime = report.uptime
+    return {
+        "Window": label,
+        "Uptime %": None if uptime is None else round(uptime * 100, 3),
+        "p50 ms": report.p50, "p95 ms": report.p95, "p99 ms": report.p99,
+        "Checks": report.checks, "Failures": report.failures,
+        "Incidents": len(incidents),
+        "MTTA min": _minutes(mtta), "MTTR min": _minutes(mttr),
+    }
+
+
+def number_rows(monitor_id: int, window: Window, now: datetime) -> list[dict[str, Any]]:
+    label = (f"{window.start:%Y-%m-%d} – {window.end:%Y-%m-%d %H:%M}"
+             if window.name == "custom" else LABELS[window.name])
+    rows = [number_row(f"This window ({label})", monitor_id, window.start, window.end, now)]
+    rows += [number_row(LABELS[name], monitor_id, now - span, now, now)
+             for name, span in ROLLING.items()]
+    return rows
+
+
+def render_numbers(monitor_id: int, window: Window, now: datetime) -> None:
+    st.subheader("Numbers")
+    number = st.column_config.NumberColumn
+    st.dataframe(number_rows(monitor_id, window, now), hide_index=True, width="stretch",
+                 column_config={
+                     "Uptime %": number(format="%.3f"),
+                     "p50 ms": number(format="%.1f"), "p95 ms": number(format="%.1f"),
+                     "p99 ms": number(format="%.1f"),
+                     "Checks": number(format="%d"), "Failures": number(format="%d"),
+                     "Incidents": number(format="%d"),
+                     "MTTA min": number(format="%.1f", help="Mean time to acknowledge"),
+                     "MTTR min": number(format="%.1f", help="Mean time to resolve"),
+                 })

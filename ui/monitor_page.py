@@ -1,0 +1,64 @@
+"""The monitor detail page at /monitor?slug=<slug>: state, window chooser, latency and phase
+charts, numbers, check log, certificate, state changes, incidents and the manage actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from config.settings import get_settings
+from domain.formatting import ago, milliseconds, state_label
+from domain.states import effective_state
+from storage.monitors import MonitorView, get_monitor
+from ui.monitor_chart import render_charts
+from ui.monitor_detail import push_url
+from ui.monitor_events import render_certificate, render_events
+from ui.monitor_log import render_log
+from ui.monitor_manage import render_manage, show_deleted
+from ui.monitor_numbers import render_numbers
+from ui.monitor_window import choose_window
+
+
+def _unknown(slug: str) -> None:
+    st.error(f"No monitor with the address '{slug}'. It may have been deleted or renamed: "
+             "pick one on the dashboard.")
+    st.markdown("[Back to the dashboard](/)")
+
+
+def _header(monitor: MonitorView) -> None:
+    st.title(monitor.name, anchor=False)
+    state = effective_state(monitor.paused, monitor.state)
+    st.text(f"{state_label(state)} · last check {ago(monitor.last_check_at)} · "
+            f"{milliseconds(monitor.latency_ms)}"
+            + (f" · group {monitor.group_name}" if monitor.group_name else ""))
+    if monitor.reason and not monitor.paused:
+        st.text(f"Reason: {monitor.reason}")  # the target's words, never Markdown
+    if monitor.tags:
+        st.text("Tags: " + ", ".join(monitor.tags))
+    if monitor.runbook_url:
+        st.link_button("📖 Runbook", monitor.runbook_url)
+    if monitor.kind == "push" and monitor.push_token:
+        st.caption("Push URL (keep it private: anyone with it can report for this monitor).")
+        st.code(push_url(get_settings().public_url, monitor.push_token), language=None)
+
+
+def render_monitor_page(now: datetime | None = None) -> None:
+    if show_deleted():
+        return
+    slug = st.query_params.get("slug", "")
+    monitor = get_monitor(slug) if slug else None
+    if monitor is None:
+        _unknown(slug)
+        return
+    now = now or datetime.now(UTC)
+    _header(monitor)
+    window = choose_window(now)
+    if window is None:
+        return
+    render_charts(monitor, window)
+    render_numbers(monitor.id, window, now)
+    render_log(monitor, window)
+    render_certificate(monitor)
+    render_events(monitor, window)
+    render_manage(monitor)
