@@ -43,3 +43,24 @@ def home_url(public_url: str) -> str:
 def ack_url(public_url: str, token: str) -> str:
     """The acknowledgement page (web/ack.py serves `/ack`) for one signed token."""
     return f"{_base(public_url)}/ack?t={quote(token, safe='')}"
+
+
+LOGIN_PATH = "/login"
+LOGOUT_PATH = "/logout"
+MAX_NEXT_CHARS = 2000
+
+
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path on this site ("/incidents?id=3"), else "/": no other host
+    ("//evil.example", "https://evil.example", "/\\evil.example"), no control characters or
+    spaces (browsers drop tabs and newlines, which would turn "/\\t/x" into "//x")."""
+    if (not target or len(target) > MAX_NEXT_CHARS or not target.startswith("/")
+            or target.startswith("//") or "\\" in target
+            or any(ch.isspace() or not ch.isprintable() for ch in target)):
+        return "/"
+    return target
+
+
+def login_path(next_path: str) -> str:
+    """The sign-in page, returning to `next_path` (a path on this site) afterwards."""
+    return f"{LOGIN_PATH}?next={quote(safe_next(next_path), safe='')}"

@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 
 from access.lockout import LOCKOUT
 from access.session_cookie import COOKIE_NAME, verify_any
-from web.login import cookie_keys, login_routes, login_url, safe_next
+from domain.links import login_path, safe_next
+from web.login import cookie_keys, login_routes
 
 PASSWORD = "correct horse"  # tests/conftest.py
 
@@ -72,9 +73,9 @@ def test_next_never_leaves_the_site(target: str):
     assert safe_next(target) == "/"
 
 
-def test_login_url_quotes_the_path():
-    assert login_url("/incidents?id=3") == "/login?next=%2Fincidents%3Fid%3D3"
-    assert login_url("//evil.example") == "/login?next=%2F"
+def test_login_path_quotes_the_path():
+    assert login_path("/incidents?id=3") == "/login?next=%2Fincidents%3Fid%3D3"
+    assert login_path("//evil.example") == "/login?next=%2F"
 
 
 def test_a_wrong_password_is_a_401_without_a_cookie(caplog):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 import time
-from urllib.parse import quote
 
 import anyio.to_thread
 from starlette.exceptions import HTTPException
@@ -25,29 +24,13 @@ from access.lockout import LOCKOUT, locked_message
 from access.passwords import admin_password_configured, password_matches
 from access.session_cookie import COOKIE_NAME, SESSION_TTL_S, issue, session_keys, verify_any
 from config.settings import get_settings
+from domain.links import LOGIN_PATH, LOGOUT_PATH, safe_next
 from notifiers.dispatcher import secret_key
 from storage.db import get_engine
 
 log = logging.getLogger("upwatch")
 
 MAX_FORM_FIELD_BYTES = 4096
-MAX_NEXT_CHARS = 2000
-LOGIN_PATH = "/login"
-
-
-def safe_next(target: str | None) -> str:
-    """`target` when it is a path on this site ("/incidents?id=3"), else "/": no other host
-    ("//evil.example", "https://evil.example", "/\\evil.example"), no control characters or
-    spaces (browsers drop tabs and newlines, which would turn "/\\t/x" into "//x")."""
-    if (not target or len(target) > MAX_NEXT_CHARS or not target.startswith("/")
-            or target.startswith("//") or "\\" in target
-            or any(ch.isspace() or not ch.isprintable() for ch in target)):
-        return "/"
-    return target
-
-
-def login_url(next_path: str) -> str:
-    return f"{LOGIN_PATH}?next={quote(safe_next(next_path), safe='')}"
 
 
 def cookie_keys() -> list[bytes]:
@@ -142,5 +125,5 @@ def login_routes() -> list[Route]:
     return [
         Route(LOGIN_PATH, login_page, methods=["GET"]),
         Route(LOGIN_PATH, login_post, methods=["POST"]),
-        Route("/logout", logout, methods=["GET", "POST"]),
+        Route(LOGOUT_PATH, logout, methods=["GET", "POST"]),
     ]
