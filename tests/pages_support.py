@@ -13,9 +13,9 @@ def page(name: str) -> AppTest:
 
 
 def logged_in(name: str) -> AppTest:
-    at = page(name).run()
-    at.text_input(key="login_password").input(ADMIN_PASSWORD)
-    at.button[0].click().run()
+    at = page(name)
+    at.session_state["is_admin"] = True  # what a valid sign-in cookie gives a real browser
+    at.run()
     assert not at.exception
     return at
 

@@ -67,9 +67,10 @@ def add_slack(at: AppTest, name: str, url: str) -> AppTest:
     return at.button(key="ch_save").click().run()
 
 
-def test_the_page_asks_for_the_password() -> None:
+def test_the_page_asks_to_sign_in() -> None:
     at = AppTest.from_file(str(ROOT / "pages" / "alerting.py"), default_timeout=30).run()
-    assert at.text_input(key="login_password") is not None
+    assert [t.value for t in at.title] == ["Upwatch — sign in required"]
+    assert any("/login?next=" in m.value for m in at.markdown)
     assert not [t for t in at.title if t.value == "Alerting"]
 
 

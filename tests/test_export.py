@@ -122,8 +122,8 @@ def test_reports_page_offers_downloads_to_admins_only() -> None:
     page = str(Path(__file__).resolve().parent.parent / "pages" / "reports.py")
     at = AppTest.from_file(page, default_timeout=30).run()
     assert not at.get("download_button")  # locked without the admin login
-    at.text_input(key="login_password").input("correct horse")
-    at.button[0].click().run()
+    at.session_state["is_admin"] = True  # what a valid sign-in cookie gives a browser
+    at.run()
     assert not at.exception and not at.error
     assert at.selectbox(key="report_monitor").value == "Web"
     labels = [b.proto.label for b in at.get("download_button")]

@@ -40,11 +40,10 @@ def test_without_a_password_the_dashboard_explains_how_to_set_it(monkeypatch) ->
     assert not at.text_input and not at.dataframe
 
 
-def test_a_wrong_password_shows_nothing() -> None:
+def test_a_visitor_not_signed_in_gets_a_sign_in_link_and_nothing_else() -> None:
     at = page("dashboard.py").run()
-    at.text_input(key="login_password").input("guess")
-    at.button[0].click().run()
-    assert errors(at) == ["Wrong password."]
+    assert [t.value for t in at.title] == ["Upwatch — sign in required"]
+    assert any('href="/login?next=%2F"' in m.value for m in at.markdown)
     assert not at.dataframe and not [t for t in at.title if t.value == "Monitors"]
 
 

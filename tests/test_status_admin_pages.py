@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_pages_need_the_login() -> None:
     for page in ("incidents.py", "badges.py"):
         at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=30).run()
-        assert [t.value for t in at.title] == ["Upwatch — log in"]
+        assert [t.value for t in at.title] == ["Upwatch — sign in required"]
 
 
 def test_an_admin_opens_an_incident_and_posts_an_update() -> None:
