@@ -1,14 +1,25 @@
-"""The Streamlit router: the public status page, and the dashboard behind the admin login."""
+"""The Streamlit router: the public status page, and the dashboard behind the operator sign-in.
+
+A visitor who is not signed in gets the status page at `/` (with an "Operator sign-in" link) and
+no menu; a signed-in operator gets the dashboard at `/` and the menu. Every other address
+(/status, /monitor, /incidents, ...) is the same page for both: internal pages ask a visitor to
+sign in (ui/auth).
+"""
 
 import streamlit as st
 
-from ui.auth import is_admin
+from ui.auth import is_admin, same_tab_link, sign_in_link, sign_out_link
 from web.page_shell import STATUS_URL_PATH
 
 st.set_page_config(page_title="Upwatch", page_icon="📈", layout="wide")
 
+operator = is_admin()
+# The visitors' home is the status page under another internal name: /status stays its own page.
+home = (st.Page("pages/dashboard.py", title="Dashboard", icon="📋", default=True) if operator
+        else st.Page("pages/status.py", title="Status page", icon="🟢", url_path="home",
+                     default=True))
 pages = [
-    st.Page("pages/dashboard.py", title="Dashboard", icon="📋", default=True),
+    home,
     st.Page("pages/monitor.py", title="Monitor", icon="🔎", url_path="monitor"),
     st.Page("pages/status.py", title="Status page", icon="🟢", url_path=STATUS_URL_PATH),
     st.Page("pages/alerting.py", title="Alerting", icon="🔔", url_path="alerting"),
@@ -18,4 +29,10 @@ pages = [
     st.Page("pages/reports.py", title="Reports", icon="📄", url_path="reports"),
 ]
 # Visitors only ever need the status page; the menu is for operators.
-st.navigation(pages, position="sidebar" if is_admin() else "hidden").run()
+page = st.navigation(pages, position="sidebar" if operator else "hidden")
+if operator:
+    with st.sidebar:
+        sign_out_link()
+page.run()
+if not operator and page.url_path in ("", STATUS_URL_PATH):
+    same_tab_link("Operator sign-in", sign_in_link())

@@ -1,4 +1,4 @@
-"""What a person does: log in, add a monitor, see it on the status page and in a badge."""
+"""What a person does: sign in, add a monitor, see it on the status page and in a badge."""
 
 from pathlib import Path
 
@@ -28,10 +28,12 @@ def test_a_person_adds_a_monitor_and_sees_it_go_up_and_down(
             page.get_by_text("All systems operational").wait_for()
             assert page.locator('[data-testid="stSidebarNav"]').count() == 0
 
+            # `/` shows a visitor the status page; its sign-in link comes back to `/`.
             page.goto(server.url)
             page.wait_for_selector(READY)
-            page.get_by_label("Admin password").fill("open sesame")
-            page.get_by_role("button", name="Log in").click()
+            page.get_by_role("link", name="Operator sign-in").click()
+            page.get_by_label("Password").fill("open sesame")
+            page.get_by_role("button", name="Sign in").click()
             page.get_by_role("heading", name="Monitors").wait_for()
 
             page.get_by_label("Name").fill("Checkout")
