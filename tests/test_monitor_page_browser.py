@@ -1,0 +1,101 @@
+"""The monitor page in a real browser: a week of results drawn, the window switched, the check
+log paged."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from config.settings import get_settings
+from domain.monitor_input import parse_monitor_input
+from domain.result import ProbeResult
+from storage.db import get_engine
+from storage.monitors import create_monitor, set_paused
+from storage.recorder import record_batch
+from tests.browser import READY, chromium_page, screenshot
+from tests.conftest import free_port
+from tests.server_process import running_upwatch
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "week of checks"
+
+# What the first Vega view drew (it renders SVG): its lines, failure points and rules.
+MARKS = """() => { const svg = document.querySelector('.vega-embed svg');
+  const count = (sel) => svg.querySelectorAll(sel).length;
+  return {lines: count('g.mark-line path'), points: count('g.mark-symbol path'),
+          rules: count('g.mark-rule line'),
+          line_length: [...svg.querySelectorAll('g.mark-line path')]
+              .map(p => (p.getAttribute('d') || '').length).reduce((a, b) => a + b, 0)}; }"""
+
+
+def _seed_a_week() -> str:
+    monitor = create_monitor(parse_monitor_input(
+        {"name": "Checkout", "url": "http://127.0.0.1:9/health"}))
+    set_paused(monitor.slug, True)  # the engine adds nothing while the page is read
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    minutes = 7 * 24 * 60
+    items = []
+    for n in range(minutes):
+        failed = n % 97 == 0
+        items.append((monitor.id, ProbeResult(
+            "down" if failed else "up", checked_at=now - timedelta(minutes=minutes - n),
+            latency_ms=None if failed else 80.0 + (n % 60) + (40 if n % 1440 > 1200 else 0),
+            reason="connection refused" if failed else None,
+            phases={} if failed else {"dns": 2.0, "connect": 5.0, "ttfb": 60.0,
+                                      "transfer": 3.0})))
+    with get_engine().begin() as connection:
+        for first in range(0, len(items), 1000):
+            record_batch(connection, items[first:first + 1000], get_settings().zone)
+    return monitor.slug
+
+
+def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
+    tmp_path: Path, isolated_settings: Path
+) -> None:
+    slug = _seed_a_week()
+    env = {"UPWATCH_DATABASE_URL": f"sqlite:///{isolated_settings}",
+           "UPWATCH_ADMIN_PASSWORD": PASSWORD}
+    with chromium_page() as page, running_upwatch(
+        free_port(), env, tmp_path / "server.log"
+    ) as server:
+        page.goto(f"{server.url}/monitor?slug={slug}&window=7d")
+        page.wait_for_selector(READY)  # not signed in yet: the page links to /login
+        page.get_by_text("Sign in", exact=True).first.click()
+        page.wait_for_url(f"{server.url}/login*")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{server.url}/monitor?slug={slug}*")
+        page.wait_for_selector(READY)
+        page.get_by_role("heading", name="Checkout").wait_for()
+        page.locator(".vega-embed svg g.mark-line path").first.wait_for()
+        page.get_by_text("from hourly rollups").wait_for()
+        week = page.evaluate(MARKS)
+        assert week["lines"] == 3, week  # p50, p95, p99
+        assert week["points"] > 50 and week["rules"] > 50, week  # failures, state changes
+        assert week["line_length"] > 2_000, week  # ~168 hourly points per line
+        screenshot(page, "monitor-page-7d")
+
+        page.get_by_text("24 hours", exact=True).first.click()
+        page.get_by_text("from raw results").wait_for()
+        page.wait_for_selector(READY)
+        assert "window=24h" in page.url
+        day = page.evaluate(MARKS)
+        assert day["lines"] == 3 and day != week, (day, week)
+        assert 5 <= day["points"] < week["points"], (day, week)
+        assert page.locator(".vega-embed svg g.mark-area path").count() >= 3  # phases
+
+        caption = page.get_by_text(re.compile(r"^Page 1 of \d+ · \d+ results$"))
+        found = re.fullmatch(r"Page 1 of (\d+) · (\d+) results", caption.inner_text().strip())
+        assert found, caption.inner_text()
+        pages, total = int(found[1]), int(found[2])
+        assert total in (1439, 1440) and pages == 29, (pages, total)  # a day, one a minute
+        page_input = page.get_by_role("spinbutton", name="Page")
+        for number in (2, 5, 10):  # through the first 500 results
+            page_input.fill(str(number))
+            page_input.press("Enter")
+            page.get_by_text(f"Page {number} of {pages} · {total} results").wait_for()
+        screenshot(page, "monitor-page-24h")
