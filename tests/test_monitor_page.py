@@ -7,6 +7,9 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+# AppTest puts pages/ first on sys.path, where pages/alerting.py would shadow the alerting
+# package that ui.auth reaches (through notifiers.dispatcher): loaded here first, it is found.
+import ui.auth  # noqa: F401
 from domain.monitor_input import parse_monitor_input
 from domain.result import ProbeResult
 from storage.monitors import MonitorView, create_monitor, get_monitor
@@ -130,3 +133,60 @@ def test_pause_resume_and_delete_with_confirmation() -> None:
     assert [s.value for s in at.success] == ["Deleted 'API' and its history."]
     assert any("](/)" in m.value for m in at.markdown)
     assert not at.error
+
+
+def _tls(fingerprint: str) -> dict:
+    return {"fingerprint": fingerprint, "subject": "CN=api", "issuer": "CN=ca",
+            "not_before": "2026-01-01T00:00:00+00:00", "not_after": "2027-01-01T00:00:00+00:00",
+            "days_left": 30, "verified": True, "hostname_matches": False, "sans": ["api", "www"]}
+
+
+def test_a_tls_monitor_shows_its_certificate_and_its_last_renewal() -> None:
+    monitor = _create(kind="tls", url="api:443")
+    now = datetime.now(UTC)
+    record_result(monitor.id, ProbeResult("up", now - timedelta(minutes=2), latency_ms=5,
+                                          tls=_tls("AA")))
+    record_result(monitor.id, ProbeResult("up", now - timedelta(minutes=1), latency_ms=5,
+                                          tls=_tls("BB")))
+    at = _page(monitor.slug)
+    cert = next(f.value for f in at.dataframe if list(f.value.columns) == ["Field", "Value"])
+    facts = dict(zip(cert["Field"], cert["Value"], strict=True))
+    assert facts["SHA-256 fingerprint"] == "BB" and facts["Previous fingerprint"] == "AA"
+    assert facts["Names (SANs)"] == "api, www" and facts["Days left"] == "30"
+    assert (facts["Trusted"], facts["Hostname matches"]) == ("yes", "no")
+    assert facts["Last changed"]
+
+
+def test_a_down_and_up_again_monitor_lists_its_state_changes_and_incident() -> None:
+    monitor = _create(failures_before_down=1)
+    now = datetime.now(UTC)
+    for minutes, outcome in ((30, "up"), (20, "down"), (10, "up")):
+        record_result(monitor.id, ProbeResult(
+            outcome, checked_at=now - timedelta(minutes=minutes), latency_ms=10,
+            reason="HTTP 503" if outcome == "down" else None))
+    at = _page(monitor.slug)
+    changes = next(f.value for f in at.dataframe if "From" in f.value.columns)
+    assert list(changes["Reason"])[:2] == ["", "HTTP 503"]  # newest first
+    incidents = next(f.value for f in at.dataframe if "Incident" in f.value.columns)
+    assert len(incidents) == 1 and incidents.iloc[0]["Incident"].startswith("/incidents?id=")
+    numbers = at.dataframe[0].value.iloc[0]
+    assert numbers["Incidents"] == 1 and numbers["MTTR min"] == 10.0
+
+
+def test_a_year_reads_daily_rollups_and_a_custom_range_its_days() -> None:
+    monitor = _create()
+    _seed(monitor, 30)
+    at = _page(monitor.slug, window="1y")
+    assert any("from daily rollups" in c for c in _captions(at))
+    today = datetime.now(UTC).date()
+    at = _page(monitor.slug, window="custom", **{"from": str(today - timedelta(days=1)),
+                                                 "to": str(today)})
+    assert not at.error
+    assert at.dataframe[0].value.iloc[0]["Checks"] == 30
+
+
+def test_check_now_shows_the_result_in_place() -> None:
+    monitor = _create(url="http://127.0.0.1:9/health", timeout=1)
+    at = _page(monitor.slug)
+    _click(at, "🔄 Check now")
+    assert any(t.value.startswith("Check now: ") for t in at.text)
