@@ -36,8 +36,8 @@ def test_a_person_adds_a_monitor_and_sees_it_go_up_and_down(
             page.get_by_role("button", name="Sign in").click()
             page.get_by_role("heading", name="Monitors").wait_for()
 
-            page.get_by_label("Name").fill("Checkout")
-            page.get_by_label("URL").fill(target.url)
+            page.get_by_label("Name", exact=True).fill("Checkout")
+            page.get_by_label("URL", exact=True).fill(target.url)
             page.get_by_label("Check interval (seconds)").fill("10")
             page.get_by_label("Timeout (seconds)").fill("2")
             page.get_by_text("Show on the public status page").click()
