@@ -26,12 +26,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import ColumnElement, Connection, String, select, type_coerce
 
-from analytics.histogram import LatencyHistogram, bucket_value
 from analytics.histogram_blobs import merge_serialized
-from analytics.histogram_codec import DENSE_TAGS as _DENSE_TAGS
-from analytics.histogram_codec import MIN_MAX as _MIN_MAX
-from analytics.histogram_codec import read_varint as _get_varint
-from analytics.histogram_codec import unzigzag as _unzigzag
+from analytics.histogram_dense import DenseHistogram, HistogramBlock, decode_dense
 from analytics.rollup_windows import plan_window
 from analytics.uptime import HOUR_S, epoch_seconds
 from config.settings import get_settings
@@ -106,47 +102,6 @@ class _Layout:
 
 
 @dataclass(frozen=True, slots=True)
-class _Histogram:
-    """A histogram as a dense count array from `first` (merged fast with numpy)."""
-
-    zeros: int
-    min_ms: float
-    max_ms: float
-    first: int
-    counts: np.ndarray
-
-    @classmethod
-    def of(cls, histogram: LatencyHistogram) -> _Histogram | None:
-        if histogram.count == 0 or histogram.min_ms is None or histogram.max_ms is None:
-            return None
-        if not histogram.buckets:
-            return cls(histogram.zeros, histogram.min_ms, histogram.max_ms, 0,
-                       np.zeros(0, np.int64))
-        first, last = min(histogram.buckets), max(histogram.buckets)
-        counts = np.zeros(last - first + 1, np.int64)
-        counts[np.fromiter(histogram.buckets, np.int64) - first] = np.fromiter(
-            histogram.buckets.values(), np.int64)
-        return cls(histogram.zeros, histogram.min_ms, histogram.max_ms, first, counts)
-
-
-def _decode(blob: bytes) -> _Histogram | None:
-    """A stored histogram (analytics/histogram.py's format) straight into a count array.
-
-    Today's daily histogram is dense by midday; reading it without a dict per bucket is what
-    keeps a read of 1,000 monitors short.
-    """
-    tag = blob[0]
-    if tag not in _DENSE_TAGS:
-        return _Histogram.of(LatencyHistogram.from_bytes(blob))
-    zeros, offset = _get_varint(blob, 1)
-    min_ms, max_ms = _MIN_MAX.unpack_from(blob, offset)
-    zigzagged, offset = _get_varint(blob, offset + _MIN_MAX.size)
-    dtype = np.dtype(_DENSE_TAGS[tag]).newbyteorder("<")
-    counts = np.frombuffer(blob, dtype, offset=offset)  # added into int64 rows as it is
-    return _Histogram(zeros, min_ms, max_ms, _unzigzag(zigzagged), counts)
-
-
-@dataclass(frozen=True, slots=True)
 class _Past:
     """One monitor's numbers before today's midnight."""
 
@@ -154,7 +109,7 @@ class _Past:
     edge_rows: dict[int, tuple[int, ...]]  # hour -> (up, degraded, down, maintenance) seconds
     edge_states: dict[int, int]  # hour -> see `_edge_states`
     bars: list[DayBar]  # the past bar days, oldest first
-    histogram: _Histogram | None  # the past part of the 30-day latency window
+    histogram: DenseHistogram | None  # the past part of the 30-day latency window
 
 
 _lock = threading.Lock()
@@ -290,7 +245,7 @@ def _compute_past(
         past[monitor_id] = _Past(
             totals, edges, _edge_states(edges),
             [_bar(day, list(rows[day][:5]) if day in rows else None) for day in bar_days],
-            _Histogram.of(merge_serialized(blobs.get(monitor_id, ()))),
+            DenseHistogram.of(merge_serialized(blobs.get(monitor_id, ()))),
         )
     return past
 
@@ -343,34 +298,17 @@ class _Block:
 
     totals: np.ndarray  # (monitors, windows, 6) int64: `_Past.totals`
     edge_states: dict[int, np.ndarray]  # hour -> (monitors,) `_Past.edge_states`, NOTHING
-    counts: np.ndarray  # (monitors, width) int64 past latency counts; column 0: exact zeros
-    lowest: int  # the bucket index of column 1
-    low_ms: np.ndarray  # (monitors,) float64 past minimum latency, +inf when none
-    high_ms: np.ndarray  # (monitors,) float64 past maximum latency, -inf when none
+    latency: HistogramBlock  # the past part of the 30-day latency window
 
     @classmethod
     def of(cls, pasts: list[_Past]) -> _Block:
-        histograms = [p.histogram for p in pasts]
-        present = [h for h in histograms if h is not None and len(h.counts)]
-        lowest = min((h.first for h in present), default=0)
-        width = max((h.first + len(h.counts) for h in present), default=0) - lowest + 1
-        counts = np.zeros((len(pasts), width), np.int64)
-        low = np.full(len(pasts), np.inf)
-        high = np.full(len(pasts), -np.inf)
-        for row, histogram in enumerate(histograms):
-            if histogram is None:
-                continue
-            counts[row, 0] = histogram.zeros
-            start = histogram.first - lowest + 1
-            counts[row, start:start + len(histogram.counts)] = histogram.counts
-            low[row], high[row] = histogram.min_ms, histogram.max_ms
         totals = np.array([[p.totals[name] for name in READ_MODEL_WINDOWS] for p in pasts],
                           np.int64).reshape(len(pasts), len(READ_MODEL_WINDOWS), 6)
         hours = {hour for p in pasts for hour in p.edge_rows}
         edge_states = {
             hour: np.array([p.edge_states.get(hour, NOTHING) for p in pasts], np.int64)
             for hour in hours}
-        return cls(totals, edge_states, counts, lowest, low, high)
+        return cls(totals, edge_states, HistogramBlock.of([p.histogram for p in pasts]))
 
 
 # By the monitors (id, created_at) of a read; emptied with the cache.
@@ -388,43 +326,6 @@ def _block(key: tuple, pasts: list[_Past]) -> _Block:
                 _blocks.clear()
             _blocks[key] = block
     return block
-
-
-def _p95_with_today(block: _Block, today: list[_Histogram | None]) -> list[float | None]:
-    """p95 of each monitor's past and today's histograms merged (nearest rank, exactly as
-    LatencyHistogram.quantiles of the merged histogram)."""
-    present = [h for h in today if h is not None and len(h.counts)]
-    lowest = min([block.lowest, *(h.first for h in present)])
-    end = max([block.lowest + block.counts.shape[1] - 1,
-               *(h.first + len(h.counts) for h in present)])
-    shift = block.lowest - lowest
-    matrix = np.zeros((len(today), end - lowest + 1), np.int64)  # column 0 holds exact zeros
-    matrix[:, 0] = block.counts[:, 0]
-    matrix[:, shift + 1:shift + block.counts.shape[1]] = block.counts[:, 1:]
-    today_low = np.full(len(today), np.inf)
-    today_high = np.full(len(today), -np.inf)
-    for row, histogram in enumerate(today):
-        if histogram is None:
-            continue
-        matrix[row, 0] += histogram.zeros
-        start = histogram.first - lowest + 1
-        matrix[row, start:start + len(histogram.counts)] += histogram.counts
-        today_low[row], today_high[row] = histogram.min_ms, histogram.max_ms
-    low = np.minimum(block.low_ms, today_low).tolist()
-    high = np.maximum(block.high_ms, today_high).tolist()
-    cumulative = matrix.cumsum(axis=1)
-    totals = cumulative[:, -1]
-    ranks = np.maximum(1, np.ceil(P95 * totals.astype(np.float64)))
-    positions = (cumulative < ranks[:, None]).sum(axis=1).tolist()
-    answers: list[float | None] = []
-    for position, total, least, most in zip(positions, totals.tolist(), low, high, strict=True):
-        if not total or least > most:
-            answers.append(None)
-        elif position == 0:
-            answers.append(0.0)
-        else:
-            answers.append(min(most, max(least, bucket_value(lowest + position - 1))))
-    return answers
 
 
 def _slow(ids: list[int], now: datetime, states: dict[int, str]) -> dict[int, StatusNumbers]:
@@ -488,8 +389,8 @@ def status_read_model(
         last = [current[m][2] for m in kept]
         uptimes = _uptimes(connection, kept, block, [past[m] for m in kept],
                            [current[m][0] for m in kept], last, rows, layout, now)
-    p95s = _p95_with_today(block, [_decode(bytes(r[6])) if r is not None and r[6] else None
-                                   for r in rows])
+    p95s = block.latency.quantile_with(
+        [decode_dense(bytes(r[6])) if r is not None and r[6] else None for r in rows], P95)
     now_s = epoch_seconds(now)
     for index, monitor_id in enumerate(kept):
         bars = [*past[monitor_id].bars,
