@@ -15,6 +15,8 @@ from domain.result import ProbeResult
 from storage.monitors import MonitorView, create_monitor, get_monitor
 from storage.results import record_result
 from tests.pages_support import PAGES
+from ui.monitor_log import window_csv
+from ui.monitor_window import window_from
 
 
 def _create(**fields: Any) -> MonitorView:
@@ -190,3 +192,16 @@ def test_check_now_shows_the_result_in_place() -> None:
     at = _page(monitor.slug)
     _click(at, "🔄 Check now")
     assert any(t.value.startswith("Check now: ") for t in at.text)
+
+
+def test_the_window_downloads_as_csv_in_one_click() -> None:
+    monitor = _create()
+    _seed(monitor, 12, failures_every=4)
+    at = _page(monitor.slug)
+    assert [b.label for b in at.download_button] == ["⬇️ Download CSV of this window"]
+    assert not any("Prepare CSV" in b.label for b in at.button)
+    window = window_from("24h", None, None, datetime.now(UTC))
+    assert not isinstance(window, str)
+    lines = window_csv(monitor.id, window)().decode().splitlines()
+    assert lines[0] == "checked_at,outcome,latency_ms,http_status,reason"
+    assert len(lines) == 13 and sum("connection refused" in line for line in lines) == 3
