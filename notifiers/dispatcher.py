@@ -24,6 +24,7 @@ from notifiers.registry import ChannelCache, ChannelUnusable, env_channel_kinds
 from storage import deliveries
 from storage.deliveries import Claimed, NoticeFacts
 from storage.handles import Engine
+from storage.key_source import secret_key
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,6 @@ HOUSEKEEPING_EVERY_S = 5.0
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-def secret_key(engine: Engine, settings: Settings) -> str:
-    """UPWATCH_SECRET_KEY, or one made once and kept in the database (all processes share it)."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
-    return deliveries.link_signing_key(engine)
 
 
 def build_notice(facts: NoticeFacts, delivery: dict, settings: Settings, key: str) -> Notice:

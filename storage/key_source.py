@@ -10,6 +10,10 @@ The rule (README, "Secrets"):
   asks for UPWATCH_SECRET_KEY.
 - unset, on an in-memory SQLite database: a key for the life of the process, like the data.
 
+The key that signs acknowledgement links and sign-in cookies (`secret_key`) is the current
+UPWATCH_SECRET_KEY, or one generated once and kept, sealed, in the alert_settings row. This module
+reads it without the alerting policy, so the sign-in gate (ui/auth, web/login) stays clear of it.
+
 At start, one sealed row of each sealed column is opened. Keys that cannot open it (the variable
 was changed or removed, the key file lost) stop the start with a message saying what to do,
 rather than failing on every read later.
@@ -23,11 +27,12 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy import Connection, Text, cast, column, insert, select, table
+from sqlalchemy import Connection, Text, cast, column, insert, select, table, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import URL, Engine
 
 from config.settings import Settings
+from storage.alerting_models import AlertSettings
 from storage.key_models import StoredKey
 from storage.secret_box import (
     SEALED,
@@ -45,6 +50,7 @@ log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "secret.key"
 STORED_KEY = table_of(StoredKey)
+SIGNING_ROW = table_of(AlertSettings)
 _PROCESS_KEY = secrets.token_urlsafe(32)  # for in-memory databases, which die with the process
 
 
@@ -55,6 +61,28 @@ def install_box(engine: Engine, settings: Settings) -> SecretBox:
         refuse_unreadable(connection, box, source)
     use_box(engine.dialect, box)
     return box
+
+
+def secret_key(engine: Engine, settings: Settings) -> str:
+    """UPWATCH_SECRET_KEY, or one made once and kept in the database (all processes share it)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    return _signing_key_from_database(engine)
+
+
+def _signing_key_from_database(engine: Engine) -> str:
+    with engine.begin() as connection:
+        stored = select(SIGNING_ROW.c.secret_key).where(SIGNING_ROW.c.id == 1)
+        if connection.execute(stored).first() is None:
+            connection.execute(insert(SIGNING_ROW).values(id=1))
+        key = connection.execute(stored).scalar_one()
+        if key:
+            return key
+        # Two processes may race here: the conditional update keeps the first key.
+        connection.execute(update(SIGNING_ROW).where(SIGNING_ROW.c.id == 1,
+                                                     SIGNING_ROW.c.secret_key.is_(None))
+                           .values(secret_key=secrets.token_urlsafe(32)))
+        return connection.execute(stored).scalar_one()
 
 
 def open_box(connection: Connection, settings: Settings) -> tuple[SecretBox, str]:

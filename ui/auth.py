@@ -18,8 +18,8 @@ from access.passwords import admin_password_configured
 from access.session_cookie import COOKIE_NAME, session_keys, verify_any
 from config.settings import get_settings
 from domain.links import LOGOUT_PATH, login_path
-from notifiers.dispatcher import secret_key
 from storage.db import get_engine
+from storage.key_source import secret_key
 
 SESSION_KEY = "is_admin"
 

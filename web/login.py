@@ -25,8 +25,8 @@ from access.passwords import admin_password_configured, password_matches
 from access.session_cookie import COOKIE_NAME, SESSION_TTL_S, issue, session_keys, verify_any
 from config.settings import get_settings
 from domain.links import LOGIN_PATH, LOGOUT_PATH, safe_next
-from notifiers.dispatcher import secret_key
 from storage.db import get_engine
+from storage.key_source import secret_key
 
 log = logging.getLogger("upwatch")
 
