@@ -3,12 +3,13 @@
 A visitor who is not signed in gets the status page at `/` (with an "Operator sign-in" link) and
 no menu; a signed-in operator gets the dashboard at `/` and the menu. Every other address
 (/status, /monitor, /incidents, ...) is the same page for both: internal pages ask a visitor to
-sign in (ui/auth).
+sign in (ui/auth). Someone signed in by single sign-on but not on the allow-list is told so above
+the status page, with a sign-out, instead of the sign-in link.
 """
 
 import streamlit as st
 
-from ui.auth import is_admin, same_tab_link, sign_in_link, sign_out_link
+from ui.auth import is_admin, same_tab_link, show_sso_refusal, sign_in_link, sign_out_link
 from web.page_shell import STATUS_URL_PATH
 
 st.set_page_config(page_title="Upwatch", page_icon="📈", layout="wide")
@@ -33,6 +34,8 @@ page = st.navigation(pages, position="sidebar" if operator else "hidden")
 if operator:
     with st.sidebar:
         sign_out_link()
+public = not operator and page.url_path in ("", STATUS_URL_PATH)
+refused = public and show_sso_refusal()
 page.run()
-if not operator and page.url_path in ("", STATUS_URL_PATH):
+if public and not refused:
     same_tab_link("Operator sign-in", sign_in_link())

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     status_title: str = "Service status"
     status_description: str = ""
     status_logo: str | None = None  # a local image file shown on the status page
+    # Single sign-on (st.login, the [auth] section of .streamlit/secrets.toml): the e-mail
+    # addresses that may operate Upwatch, comma-separated; empty keeps single sign-on off.
+    sso_allowed_emails: str = ""
 
 
     @field_validator("secret_key")

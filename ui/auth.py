@@ -1,9 +1,10 @@
 """The sign-in gate of internal pages.
 
-Signed in means: the session says so (tests set it), or the browser sent the signed
-`upwatch_session` cookie that /login sets (web/login). Streamlit reads the cookies from the
-websocket's request, so a sign-in holds across reloads, new tabs and followed links; signing in
-and out happen on /login and /logout, outside Streamlit.
+Signed in means: the session says so (tests set it), the browser sent the signed
+`upwatch_session` cookie that /login sets (web/login), or, with single sign-on on (access/sso),
+Streamlit's identity cookie names an address on UPWATCH_SSO_ALLOWED_EMAILS. Streamlit reads the
+cookies from the websocket's request, so a sign-in holds across reloads, new tabs and followed
+links; the password sign-in and every sign-out happen on /login and /logout, outside Streamlit.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import time
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
+from streamlit.auth_util import get_secrets_auth_section
 
 from access.passwords import admin_password_configured
 from access.session_cookie import COOKIE_NAME, session_keys, verify_any
+from access.sso import Verdict, allowed_emails, refusal, sso_enabled, verdict
 from config.settings import get_settings
+from domain.formatting import plain
 from domain.links import LOGOUT_PATH, login_path
 from storage.db import get_engine
 from storage.key_source import secret_key
@@ -31,8 +35,28 @@ def _cookie() -> str:
         return ""
 
 
+def sso_on() -> bool:
+    """Single sign-on is configured: the [auth] secrets and a non-empty allow-list."""
+    return sso_enabled(get_settings(), get_secrets_auth_section())
+
+
+def _sso_user() -> dict[str, object]:
+    try:
+        return dict(st.user.to_dict())
+    except Exception:  # no session behind this run (a bare script run)
+        return {}
+
+
+def sso_verdict() -> Verdict:
+    if not sso_on():
+        return Verdict.NOT_SIGNED_IN
+    return verdict(_sso_user(), allowed_emails(get_settings().sso_allowed_emails))
+
+
 def is_admin() -> bool:
     if st.session_state.get(SESSION_KEY):
+        return True
+    if sso_verdict() is Verdict.OPERATOR:
         return True
     value = _cookie()
     if not value or not admin_password_configured(get_settings()):
@@ -55,8 +79,10 @@ def sign_in_link() -> str:
 
 
 def require_admin() -> None:
-    """Stop the page with a link to sign in unless the visitor is signed in as an operator."""
-    if not admin_password_configured(get_settings()):
+    """Stop the page with a way to sign in unless the visitor is signed in as an operator."""
+    password = admin_password_configured(get_settings())
+    sso = sso_on()
+    if not password and not sso:
         st.title("Upwatch")
         st.warning(
             "The dashboard is locked because no admin password is set. "
@@ -67,9 +93,30 @@ def require_admin() -> None:
     if is_admin():
         return
     st.title("Upwatch — sign in required")
+    if show_sso_refusal():
+        st.stop()
     st.write("This page is for operators.")
-    same_tab_link("Sign in", sign_in_link())
+    if password:
+        same_tab_link("Sign in", sign_in_link())
+    if sso:
+        sso_button()
     st.stop()
+
+
+def sso_button() -> None:
+    """The button that starts the single sign-on (Streamlit's st.login, the [auth] provider)."""
+    if st.button("Sign in with single sign-on"):
+        st.login()
+
+
+def show_sso_refusal() -> bool:
+    """For an identity signed in by single sign-on but not allowed: say why, offer a sign-out.
+    Whether it was shown."""
+    if sso_verdict() is not Verdict.REFUSED:
+        return False
+    st.error(plain(refusal(_sso_user())))  # the address comes from the provider
+    sign_out_link()
+    return True
 
 
 def same_tab_link(text: str, path: str) -> None:

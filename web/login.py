@@ -5,6 +5,12 @@ hours and Secure when the page was asked for over https; the Streamlit pages rea
 websocket's request (ui/auth), so a sign-in survives reloads, new tabs and followed links.
 After signing in, the browser goes back to `next`: only a path on this site, never another host.
 Wrong passwords count per client address (access/lockout).
+
+With single sign-on on (access/sso), the page also offers "Sign in with single sign-on":
+`/login/sso` starts Streamlit's `st.login` flow (its /auth/login, then the provider, then
+/oauth2callback, which sets Streamlit's identity cookie and returns to `/`). /logout ends both
+sign-ins: it deletes `upwatch_session` and, when Streamlit's identity cookie is there, hands over
+to Streamlit's /auth/logout, which deletes that cookie and ends the provider's session too.
 """
 
 from __future__ import annotations
@@ -19,10 +25,14 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
+from streamlit.auth_util import get_secrets_auth_section
+from streamlit.user_info import generate_login_redirect_url
+from streamlit.web.server.starlette.starlette_server_config import USER_COOKIE_NAME
 
 from access.lockout import LOCKOUT, locked_message
 from access.passwords import admin_password_configured, password_matches
 from access.session_cookie import COOKIE_NAME, SESSION_TTL_S, issue, session_keys, verify_any
+from access.sso import sso_enabled
 from config.settings import get_settings
 from domain.links import LOGIN_PATH, LOGOUT_PATH, safe_next
 from storage.db import get_engine
@@ -31,6 +41,8 @@ from storage.key_source import secret_key
 log = logging.getLogger("upwatch")
 
 MAX_FORM_FIELD_BYTES = 4096
+SSO_LOGIN_PATH = f"{LOGIN_PATH}/sso"
+STREAMLIT_LOGOUT_PATH = "/auth/logout"  # st.logout's route: deletes Streamlit's identity cookie
 
 
 def cookie_keys() -> list[bytes]:
@@ -43,8 +55,14 @@ def _signed_in(request: Request) -> bool:
     return bool(value) and verify_any(cookie_keys(), value or "", time.time())
 
 
+def _sso_on() -> bool:
+    return sso_enabled(get_settings(), get_secrets_auth_section())
+
+
 def _page(next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
     message = f"<p role='alert' class='error'>{html.escape(error)}</p>" if error else ""
+    sso = (f"<p><a href='{SSO_LOGIN_PATH}'>Sign in with single sign-on</a></p>" if _sso_on()
+           else "")
     if admin_password_configured(get_settings()):
         form = (
             f"<form method='post' action='{LOGIN_PATH}'>"
@@ -54,6 +72,8 @@ def _page(next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
             " required autofocus></p>"
             "<p><button type='submit'>Sign in</button></p></form>"
         )
+    elif sso:
+        form = ""
     else:
         form = ("<p>No admin password is set. Set the environment variable "
                 "<code>UPWATCH_ADMIN_PASSWORD</code> and restart Upwatch.</p>")
@@ -63,7 +83,7 @@ def _page(next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
         "<style>body{font-family:sans-serif;max-width:24em;margin:3em auto;padding:0 1em}"
         "input{font-size:1em;padding:.3em;width:100%;box-sizing:border-box}"
         "button{font-size:1em;padding:.4em 1.2em}.error{color:#b00020}</style></head>"
-        f"<body><h1>Sign in to Upwatch</h1>{message}{form}"
+        f"<body><h1>Sign in to Upwatch</h1>{message}{form}{sso}"
         "<p><a href='/status'>Status page</a></p></body></html>",
         status_code=status,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
@@ -113,8 +133,19 @@ async def login_post(request: Request) -> Response:
     return response
 
 
+async def sso_login(request: Request) -> Response:
+    """Where st.login() would send the browser: Streamlit's /auth/login with a fresh token."""
+    if not await anyio.to_thread.run_sync(_sso_on):
+        return RedirectResponse(LOGIN_PATH, status_code=303)
+    response = RedirectResponse(generate_login_redirect_url("default"), status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 async def logout(request: Request) -> Response:
-    response = RedirectResponse("/", status_code=303)
+    signed_in_by_sso = USER_COOKIE_NAME in request.cookies
+    response = RedirectResponse(STREAMLIT_LOGOUT_PATH if signed_in_by_sso else "/",
+                                status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax",
                            secure=request.url.scheme == "https")
     response.headers["Cache-Control"] = "no-store"
@@ -125,5 +156,6 @@ def login_routes() -> list[Route]:
     return [
         Route(LOGIN_PATH, login_page, methods=["GET"]),
         Route(LOGIN_PATH, login_post, methods=["POST"]),
+        Route(SSO_LOGIN_PATH, sso_login, methods=["GET"]),
         Route(LOGOUT_PATH, logout, methods=["GET", "POST"]),
     ]

@@ -1,0 +1,73 @@
+"""Single sign-on (OpenID Connect, through Streamlit's `st.login`): who may operate Upwatch.
+
+Single sign-on is on when Streamlit's secrets have an `[auth]` section naming one provider
+(`AUTH_KEYS`, the flat form `st.login()` uses) and UPWATCH_SSO_ALLOWED_EMAILS lists at least one
+address. A signed-in identity is an operator when its e-mail address, compared without case, is
+on that list and the provider did not say the address is unverified (`email_verified` false).
+Everyone else who signs in is refused, with a message that says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+
+from config.settings import Settings
+
+# What `[auth]` in .streamlit/secrets.toml must hold for `st.login()` (the default provider).
+AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
+ALLOW_LIST_VARIABLE = "UPWATCH_SSO_ALLOWED_EMAILS"
+
+
+class Verdict(Enum):
+    NOT_SIGNED_IN = "not signed in"
+    OPERATOR = "operator"
+    REFUSED = "refused"
+
+
+def allowed_emails(text: str) -> frozenset[str]:
+    """'Ann@Example.com, bob@example.com,' -> {'ann@example.com', 'bob@example.com'}."""
+    return frozenset(part.strip().lower() for part in text.split(",") if part.strip())
+
+
+def auth_configured(auth_section: Mapping[str, object]) -> bool:
+    """Whether `[auth]` has every setting `st.login()` needs, none of them blank."""
+    return all(isinstance(auth_section.get(key), str) and str(auth_section.get(key)).strip()
+               for key in AUTH_KEYS)
+
+
+def sso_enabled(settings: Settings, auth_section: Mapping[str, object]) -> bool:
+    return bool(allowed_emails(settings.sso_allowed_emails)) and auth_configured(auth_section)
+
+
+def _email(user: Mapping[str, object]) -> str:
+    email = user.get("email")
+    return email.strip().lower() if isinstance(email, str) else ""
+
+
+def _unverified(user: Mapping[str, object]) -> bool:
+    flag = user.get("email_verified")
+    return flag is False or (isinstance(flag, str) and flag.strip().lower() == "false")
+
+
+def verdict(user: Mapping[str, object], allowed: frozenset[str]) -> Verdict:
+    """What the identity in `user` (st.user's claims) may do, under the allow-list `allowed`."""
+    if user.get("is_logged_in") is not True:
+        return Verdict.NOT_SIGNED_IN
+    email = _email(user)
+    if email and email in allowed and not _unverified(user):
+        return Verdict.OPERATOR
+    return Verdict.REFUSED
+
+
+def refusal(user: Mapping[str, object]) -> str:
+    """Why a signed-in identity is not an operator, and what to do about it."""
+    email = _email(user)
+    if not email:
+        return ("The account you signed in with has no e-mail address, so it cannot be matched "
+                f"against {ALLOW_LIST_VARIABLE}; sign in with another account.")
+    if _unverified(user):
+        return (f"{email} is not verified by the sign-in provider, so it may not operate "
+                "Upwatch; verify it there, or sign in with another account.")
+    return (f"{email} is not allowed to operate Upwatch; ask an operator to add it to "
+            f"{ALLOW_LIST_VARIABLE}")
