@@ -1,0 +1,46 @@
+"""The overview as one self-refreshing fragment: tiles, search and filters, table, bulk actions.
+
+It refreshes every REFRESH_S seconds without losing the filters (they live in the address) or
+the selection (kept by the table's key, which changes only when the filters change or an action
+was taken, so a refresh never moves a selection to other monitors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from domain.overview import OverviewFilter, OverviewRow, filtered
+from storage.overview import OverviewTiles
+from ui.overview_bulk import render_bulk_actions, table_generation
+from ui.overview_filters import choose_filter
+from ui.overview_table import render_table
+from ui.overview_tiles import render_tiles
+
+REFRESH_S = 10
+
+
+@st.fragment(run_every=REFRESH_S)
+def render_overview(read_rows: Callable[[], list[OverviewRow]],
+                    read_tiles: Callable[[], OverviewTiles]) -> None:
+    rows = read_rows()
+    render_tiles(read_tiles())
+    if not rows:
+        st.info("No monitors yet. Add one below.")
+        return
+    wanted = choose_filter(rows)
+    shown = filtered(rows, wanted)
+    if not shown:
+        st.warning("No monitor matches these filters. Clear the search or a filter to see more.")
+        return
+    if not wanted.is_empty:
+        st.caption(f"{len(shown)} of {len(rows)} monitors")
+    selected = render_table(shown, table_key(wanted))
+    render_bulk_actions(selected)
+
+
+def table_key(wanted: OverviewFilter) -> str:
+    """The table's key: the same across refreshes, new when the filters change or an action
+    was taken (both clear the selection)."""
+    return f"overview_table_{table_generation()}_{hash(wanted)}"
