@@ -4,7 +4,8 @@ The provider is oidc-provider-mock (a full OpenID Connect server: discovery, aut
 token and userinfo endpoints, end-session). Upwatch runs as a user runs it, `streamlit run
 app.py`, with an `[auth]` section in a secrets.toml of its own (STREAMLIT_SECRETS_FILES) and
 UPWATCH_SSO_ALLOWED_EMAILS. An allowed address reaches the dashboard and signs out again; another
-address is told it is not allowed, on the status page and on an internal page.
+address is told it is not allowed, on the status page and on an internal page; the password
+sign-in works beside it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.browser
 
 ALLOWED = "Ann.Operator@Example.com"  # the list is matched without case
 REFUSED = "mallory@example.com"
+PASSWORD = "kept beside single sign-on"
 
 
 @contextmanager
@@ -66,6 +68,15 @@ def authorize_as(page, subject: str) -> None:
     page.get_by_role("button", name="Authorize").click()
 
 
+def sign_out(page, issuer: str, base: str) -> None:
+    """Upwatch's "Sign out", through the provider's end-session page, back to the status page."""
+    page.get_by_role("link", name="Sign out").click()
+    page.wait_for_url(f"{issuer}/**")
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url(f"{base}/")
+    page.wait_for_selector(READY)
+
+
 def test_single_sign_on_lets_an_allowed_address_in_and_refuses_another(
     tmp_path: Path, isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -75,7 +86,7 @@ def test_single_sign_on_lets_an_allowed_address_in_and_refuses_another(
     with oidc_provider() as issuer:
         env = {
             "UPWATCH_DATABASE_URL": f"sqlite:///{isolated_settings}",
-            "UPWATCH_ADMIN_PASSWORD": "not used here",
+            "UPWATCH_ADMIN_PASSWORD": PASSWORD,
             "UPWATCH_SSO_ALLOWED_EMAILS": f" someone@example.com, {ALLOWED.lower()} ",
             "STREAMLIT_SECRETS_FILES": str(secrets_toml(tmp_path / "secrets.toml", base, issuer)),
         }
@@ -93,11 +104,7 @@ def test_single_sign_on_lets_an_allowed_address_in_and_refuses_another(
             screenshot(page, "sso-dashboard")
 
             # Signing out ends Streamlit's identity cookie and the provider's session.
-            page.get_by_role("link", name="Sign out").click()
-            page.wait_for_url(f"{issuer}/**")
-            page.get_by_role("button", name="End session").click()
-            page.wait_for_url(f"{base}/")
-            page.wait_for_selector(READY)
+            sign_out(page, issuer, base)
             page.get_by_role("link", name="Operator sign-in").wait_for()
             assert page.get_by_role("heading", name="Monitors").count() == 0
             assert not [c for c in page.context.cookies() if c["name"] == "_streamlit_user"]
@@ -121,4 +128,12 @@ def test_single_sign_on_lets_an_allowed_address_in_and_refuses_another(
             page.wait_for_selector(READY)
             page.get_by_text(refusal).wait_for()
             assert page.get_by_role("heading", name="Alerting").count() == 0, server.log()
-            page.get_by_role("link", name="Sign out").wait_for()
+
+            # Signed out again, the password sign-in works as it does without single sign-on.
+            sign_out(page, issuer, base)
+            page.get_by_role("link", name="Operator sign-in").click()
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            page.wait_for_url(f"{base}/")
+            page.wait_for_selector(READY)
+            page.get_by_role("heading", name="Monitors").wait_for()
