@@ -1,8 +1,9 @@
 """One monitor's history over [start, end), one statement per series, for its detail page.
 
 Raw results (for short windows and the check log), hourly or daily rollup histograms (for long
-windows), state changes, maintenance windows and incidents. Shaping them (percentiles per bucket,
-MTTA / MTTR) is pure and lives in `analytics/monitor_series.py`.
+windows), state changes, maintenance (every occurrence of a recurring window) and incidents.
+Shaping them (percentiles per bucket, MTTA / MTTR) is pure and lives in
+`analytics/monitor_series.py`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from storage.db import read_connection
+from storage.maintenance import WindowSpec, occurrences
 from storage.models import (
     CheckResult,
     Incident,
@@ -163,19 +165,21 @@ def state_changes_between(monitor_id: int, start: datetime, end: datetime) -> li
 
 def maintenance_between(monitor_id: int, group_name: str | None, start: datetime,
                         end: datetime) -> list[Maintenance]:
-    """One-off maintenance windows for this monitor (or its group, or all) overlapping the range."""
-    scope = [WINDOWS.c.monitor_id == monitor_id,
-             (WINDOWS.c.monitor_id.is_(None) & WINDOWS.c.group_name.is_(None))]
-    if group_name:
-        scope.append(WINDOWS.c.group_name == group_name)
+    """Maintenance covering this monitor (its own, its group's, or everyone's) in the range:
+    one-off windows overlapping it and every occurrence of a recurring one inside it, in time
+    order. Recurring windows are expanded by storage/maintenance, the rule the recorder uses."""
     with read_connection() as connection:
         rows = connection.execute(
-            select(WINDOWS.c.title, WINDOWS.c.starts_at, WINDOWS.c.ends_at)
-            .where(or_(*scope), WINDOWS.c.starts_at.is_not(None), WINDOWS.c.ends_at.is_not(None),
-                   WINDOWS.c.starts_at < end, WINDOWS.c.ends_at > start)
-            .order_by(WINDOWS.c.starts_at)
-        ).all()
-    return [Maintenance(r.title, _utc(r.starts_at), _utc(r.ends_at)) for r in rows]
+            select(WINDOWS).where(or_(
+                WINDOWS.c.cron.is_not(None),
+                WINDOWS.c.starts_at.is_not(None) & WINDOWS.c.ends_at.is_not(None)
+                & (WINDOWS.c.starts_at < end) & (WINDOWS.c.ends_at > start)))
+        ).mappings().all()
+    windows = [WindowSpec.from_row(dict(row)) for row in rows]
+    found = [Maintenance(window.title, begins, ends)
+             for window in windows if window.applies_to(monitor_id, group_name)
+             for begins, ends in occurrences(window, start, end)]
+    return sorted(found, key=lambda m: (m.starts_at, m.ends_at, m.title))
 
 
 def incidents_between(monitor_id: int, start: datetime, end: datetime) -> list[IncidentRow]:
