@@ -17,7 +17,6 @@ reminder is dropped are decided in alerting/ (pure); these functions write the a
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -240,17 +239,3 @@ def finish(
             outcome=outcome.logged_as, error=outcome.error, duration_ms=duration_ms,
         ))
     return outcome.status
-
-
-def link_signing_key(engine: Engine) -> str:
-    """The key that signs acknowledgement links without UPWATCH_SECRET_KEY: made once, kept in
-    the database for all processes (sealed there, like every stored secret)."""
-    with engine.begin() as connection:
-        stored = alerting.alert_settings(connection)["secret_key"]
-        if stored:
-            return stored
-        # Two processes may race here: the conditional update keeps the first key.
-        connection.execute(update(SETTINGS).where(SETTINGS.c.id == 1,
-                                                  SETTINGS.c.secret_key.is_(None))
-                           .values(secret_key=secrets.token_urlsafe(32)))
-        return alerting.alert_settings(connection)["secret_key"]

@@ -67,10 +67,11 @@ def secret_key(engine: Engine, settings: Settings) -> str:
     """UPWATCH_SECRET_KEY, or one made once and kept in the database (all processes share it)."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
-    return _signing_key_from_database(engine)
+    return stored_signing_key(engine)
 
 
-def _signing_key_from_database(engine: Engine) -> str:
+def stored_signing_key(engine: Engine) -> str:
+    """The signing key kept, sealed, in the database: made by the first process that asks."""
     with engine.begin() as connection:
         stored = select(SIGNING_ROW.c.secret_key).where(SIGNING_ROW.c.id == 1)
         if connection.execute(stored).first() is None:

@@ -33,7 +33,7 @@ from notifiers.message import Notice
 from notifiers.registry import build_channel
 from storage.alerting_admin import ChannelSpec, channel_row, save_channel
 from storage.db import get_engine
-from storage.deliveries import link_signing_key
+from storage.key_source import stored_signing_key
 from storage.migrate import alembic_config
 from storage.models import Monitor
 from storage.monitors import create_monitor, get_monitor
@@ -83,7 +83,7 @@ def store_secrets(server: FakeHTTPServer) -> Stored:
     channel = save_channel(ChannelSpec(
         name="ops", kind="slack_webhook", config={},
         secrets={"webhook_url": f"{server.url}{HOOK_PATH}"}, events=["down"]))
-    return Stored(basic.slug, bearer.slug, plain.slug, channel.id, link_signing_key(get_engine()))
+    return Stored(basic.slug, bearer.slug, plain.slug, channel.id, stored_signing_key(get_engine()))
 
 
 def raw_values() -> list[str]:
@@ -145,7 +145,7 @@ def assert_read_back_plain(stored: Stored, server: FakeHTTPServer) -> None:
     assert row is not None
     build_channel(row["name"], row["kind"], row["config"], row["secrets"]).send(NOTICE)
     assert server.requests[-1].path == HOOK_PATH
-    assert link_signing_key(get_engine()) == stored.signing_key
+    assert stored_signing_key(get_engine()) == stored.signing_key
 
 
 def test_the_database_file_holds_no_secret_and_the_app_reads_them_plain(
