@@ -18,6 +18,7 @@ from storage.recorder import record_batch
 from tests.browser import READY, chromium_page, screenshot
 from tests.conftest import free_port
 from tests.server_process import running_upwatch
+from tests.test_browser_status import rgb
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +72,24 @@ def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
         page.wait_for_url(f"{server.url}/monitor?slug={slug}*")
         page.wait_for_selector(READY)
         page.get_by_role("heading", name="Checkout").wait_for()
+        # The 90 daily bars, drawn by the status page's code: a week of days with about one
+        # failed minute in 97 (the "≥ 95%" band), grey before; hovering today says so.
+        strip = page.locator(".uw-days")
+        strip.wait_for()
+        assert strip.get_attribute("data-days") is not None
+        assert len(strip.get_attribute("data-days") or "") == 90
+        gradient = strip.evaluate("s => getComputedStyle(s).backgroundImage")
+        assert rgb("no data") in gradient and rgb("≥ 95%") in gradient, gradient
+        box = strip.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+        tip = page.locator(".uw-tip")
+        tip.wait_for()
+        today = datetime.now(UTC).date().isoformat()
+        assert re.match(rf"{today} · uptime \d+\.\d\d% · \d+ min down · incidents: ",
+                        tip.inner_text()), tip.inner_text()
+        page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
+        assert tip.inner_text().endswith("uptime no data · 0 min down · incidents: none")
         page.locator(".vega-embed svg g.mark-line path").first.wait_for()
         page.get_by_text("from hourly rollups").wait_for()
         week = page.evaluate(MARKS)

@@ -1,5 +1,6 @@
-"""The monitor detail page at /monitor?slug=<slug>: state, window chooser, latency and phase
-charts, numbers, check log, certificate, state changes, incidents and the manage actions."""
+"""The monitor detail page at /monitor?slug=<slug>: state, 90 daily bars, window chooser,
+latency and phase charts, numbers, check log, certificate, state changes, incidents and the
+manage actions."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from config.settings import get_settings
 from domain.formatting import ago, milliseconds, state_label
 from domain.states import effective_state
 from storage.monitors import MonitorView, get_monitor
+from ui.monitor_bars import render_bars
 from ui.monitor_chart import render_charts
 from ui.monitor_detail import push_url
 from ui.monitor_events import render_certificate, render_events
@@ -53,6 +55,7 @@ def render_monitor_page(now: datetime | None = None) -> None:
         return
     now = now or datetime.now(UTC)
     _header(monitor)
+    render_bars(monitor, now)
     window = choose_window(now)
     if window is None:
         return

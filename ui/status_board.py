@@ -1,5 +1,6 @@
 """The components of the public status page: one small browser component draws them all
-(its code: ui/static/status_board.js and .css).
+(its code: ui/static/status_board.js and .css, after the daily bars shared with the
+monitor page: ui/day_strip).
 
 Per group a heading, and per component its name, state, uptime over the window the visitor
 picks (24 h / 7 d / 30 d / 90 d) and its 90 daily bars. Hovering (or touching, or the arrow keys
@@ -27,30 +28,21 @@ builds it with each snapshot, and every visitor and every refresh gets the same 
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from readmodel.board_payload import BAR_COLORS
 from storage.status import PAGE_WINDOWS
+from ui.day_strip import STATIC_DIR as STATIC_DIR  # where the browser code is read from
+from ui.day_strip import day_strip_code
 
 DEFAULT_WINDOW = "30d"
 BOARD_KEY = "status-board"
 
-# The browser code lives in ui/static/ and is read once, at import; Streamlit gets it as text,
-# which travels with the element. Components v2 take a file by path only inside the `asset_dir`
-# of a component declared in an installed distribution's `[tool.streamlit.component]` manifest,
-# found through an import package named after the distribution (this project has none: its
-# packages are ui/, web/, ...). Any text with a line break is taken as code, never as a path.
-STATIC_DIR = Path(__file__).parent / "static"
-CSS = (STATIC_DIR / "status_board.css").read_text(encoding="utf-8")
-JS = ((STATIC_DIR / "status_board.js").read_text(encoding="utf-8")
-      .replace("__COLORS__", json.dumps(list(BAR_COLORS.values())))
-      .replace("__DEFAULT_WINDOW__", json.dumps(DEFAULT_WINDOW)))
+# The board's own code follows the shared daily bars' (ui/day_strip).
+CSS, JS = day_strip_code("status_board.js", "status_board.css", DEFAULT_WINDOW=DEFAULT_WINDOW)
 
 
 @dataclass(frozen=True)
