@@ -1,4 +1,4 @@
-"""The `upwatch` command: worker, prune, rebuild-rollups, rotate-secrets, hash-password."""
+"""The `upwatch` command: serve, worker, prune, rebuild-rollups, rotate-secrets, hash-password."""
 
 from __future__ import annotations
 
@@ -6,17 +6,44 @@ import argparse
 import getpass
 import logging
 import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from composition.logs import LOG_FORMAT
 from composition.worker import run_worker
 
+# app.py sits beside the packages: the checkout's root, or site-packages once installed.
+APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def upwatch_version() -> str:
+    try:
+        return version("upwatch")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def serve(streamlit_args: list[str]) -> None:
+    """`streamlit run app.py` with the app wherever Upwatch is installed; every flag (and
+    --help) is streamlit run's own. Runs in this process, so signals reach the server."""
+    from streamlit.web import cli as streamlit_cli
+
+    streamlit_cli.main(["run", str(APP_SCRIPT), *streamlit_args], prog_name="upwatch serve")
+
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        serve(argv[1:])  # streamlit parses the flags: argparse would refuse --server.port
+        return
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # A worker's scheduler would log every job run; its warnings (missed runs) still show.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="upwatch", description="Upwatch uptime monitor")
+    parser.add_argument("--version", action="version", version=f"upwatch {upwatch_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the UI, badges and API and run the probes; takes "
+                                      "the flags of `streamlit run` (upwatch serve --help)")
     commands.add_parser("worker", help="run the probe engine without the web UI")
     commands.add_parser("prune", help="delete raw results and rollups past their retention")
     commands.add_parser("rebuild-rollups", help="recompute rollups from the retained raw results")

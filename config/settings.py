@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.network_ranges import NetworkList
@@ -16,7 +17,10 @@ from domain.limits import parse_time_zone
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UPWATCH_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite:///data/upwatch.db"
+    # Where the SQLite database (and its secret.key, lease files) lives when UPWATCH_DATABASE_URL
+    # is unset; relative to the directory Upwatch starts in.
+    data_dir: Path = Path("data")
+    database_url: str = ""  # unset: sqlite:///<data_dir>/upwatch.db
     admin_password: SecretStr | None = None
     api_token: SecretStr | None = None
     # Encrypts stored secrets and signs acknowledgement links: one key, or several separated by
@@ -45,6 +49,11 @@ class Settings(BaseSettings):
     # addresses that may operate Upwatch, comma-separated; empty keeps single sign-on off.
     sso_allowed_emails: str = ""
 
+    @model_validator(mode="after")
+    def _database_in_data_dir(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'upwatch.db'}"
+        return self
 
     @field_validator("secret_key")
     @classmethod
