@@ -9,13 +9,12 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-import ui.auth  # noqa: F401  (before AppTest: pages/alerting.py must not shadow alerting)
 from domain.monitor_input import parse_monitor_input
 from domain.result import ProbeResult
 from readmodel.board_payload import BAR_COLORS, CATEGORY_INDEX
 from storage.monitors import MonitorView, create_monitor
 from storage.results import record_result
-from tests.pages_support import PAGES
+from tests.test_monitor_page import _page
 from ui.monitor_bars import JS as BARS_JS
 from ui.monitor_bars import bars_payload
 from ui.status_board import JS as BOARD_JS
@@ -74,11 +73,7 @@ def _bars(at: AppTest) -> list[dict[str, Any]]:
 
 def test_the_page_draws_the_strip_with_the_status_pages_code() -> None:
     monitor, _ = _seed()
-    at = AppTest.from_file(str(PAGES / "monitor.py"), default_timeout=30)
-    at.session_state["is_admin"] = True
-    at.query_params["slug"] = monitor.slug
-    at.run()
-    assert not at.exception, at.exception
+    at = _page(monitor.slug)
     [row] = _bars(at)
     assert _category(row["days"][87]) == "< 90%"
     assert "Daily uptime" in [s.value for s in at.subheader]

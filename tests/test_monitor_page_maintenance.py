@@ -10,7 +10,6 @@ from typing import Any
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
-import ui.auth  # noqa: F401  (before AppTest: pages/alerting.py must not shadow alerting)
 from domain.monitor_input import parse_monitor_input
 from domain.result import ProbeResult
 from storage.db import session_scope
@@ -18,7 +17,7 @@ from storage.models import MaintenanceWindow, Monitor
 from storage.monitor_history import maintenance_between
 from storage.monitors import MonitorView, create_monitor, get_monitor
 from storage.results import record_result
-from tests.pages_support import PAGES
+from tests.test_monitor_page import _page
 
 START = datetime(2026, 3, 1, tzinfo=UTC)  # a Sunday
 END = START + timedelta(days=28)
@@ -91,12 +90,6 @@ def test_the_latency_chart_shades_each_daily_occurrence_of_the_week() -> None:
         record_result(api.id, ProbeResult("up", checked_at=now - timedelta(hours=hours),
                                           latency_ms=50.0))
     _window(title="Nightly backup", monitor_id=api.id, cron="30 2 * * *", duration_minutes=20)
-    at = AppTest.from_file(str(PAGES / "monitor.py"), default_timeout=30)
-    at.session_state["is_admin"] = True
-    at.query_params["slug"] = api.slug
-    at.query_params["window"] = "7d"
-    at.run()
-    assert not at.exception, at.exception
-    rects = _maintenance_rects(at)
+    rects = _maintenance_rects(_page(api.slug, window="7d"))
     assert len(rects) in (7, 8)  # the week holds 7 or 8 starts at 02:30, by the time of day
     assert {r["title"] for r in rects} == {"Nightly backup"}

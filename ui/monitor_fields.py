@@ -2,7 +2,8 @@
 
 Kept apart from the widgets so the mapping (blank means "not set", text lists become lists,
 secrets shown masked) is tested without a page. The add form's keys in session state are
-`add_<field>` and `add_opt_<option name>`; the edit form uses the prefix `edit_`.
+`add_<field>` and `add_opt_<option name>`; the edit form uses the prefix `edit_`, the add form
+prefilled with a copy of a monitor `clone_`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from domain.certificates import CERT_CRITICAL_DAYS, CERT_WARNING_DAYS
 from domain.check_options import JsonAssertion
+from domain.limits import MAX_NAME_CHARS
 from domain.monitor_input import OPTION_MODELS, masked_options
 from storage.monitors import MonitorView
 
@@ -29,6 +31,7 @@ TARGET_LABELS = {
 }
 ADD_PREFIX = "add_"
 EDIT_PREFIX = "edit_"
+CLONE_PREFIX = "clone_"  # the add form, prefilled from a monitor to copy
 OPTION_PREFIX = f"{ADD_PREFIX}opt_"
 FIELDS = ("name", "url", "interval", "timeout", "public", "failures_before_down",
           "successes_before_up", "retry_interval", "tags", "runbook_url")
@@ -180,3 +183,23 @@ def form_state_from_monitor(monitor: MonitorView, prefix: str = EDIT_PREFIX) -> 
     state.update({option_key(prefix, name): value for name, value in shown.items()})
     return state
 
+
+
+def copy_name(name: str, taken: set[str], max_chars: int = MAX_NAME_CHARS) -> str:
+    """The name of a copy of `name`: "<name> (copy)", else "(copy 2)", "(copy 3)", ... the first
+    not in `taken`; `name` is shortened so the suffix fits the name's limit."""
+    n = 1
+    while True:
+        suffix = " (copy)" if n == 1 else f" (copy {n})"
+        candidate = name[:max_chars - len(suffix)].rstrip() + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+def clone_form_state(monitor: MonitorView, taken_names: set[str]) -> dict[str, Any]:
+    """The add form's values copying `monitor`: every setting (secrets masked; the copy keeps
+    the stored ones unless replaced), under a name of its own."""
+    state = form_state_from_monitor(monitor, CLONE_PREFIX)
+    state[f"{CLONE_PREFIX}name"] = copy_name(monitor.name, taken_names)
+    return state

@@ -1,9 +1,9 @@
-"""The monitor form, for adding and for editing: fields for the chosen kind, errors next to the
-field they concern, and "Test now", which runs the check once and shows what it found before
-anything is saved.
+"""The monitor form, for adding (from scratch, or a copy of a monitor) and for editing: fields
+for the chosen kind, errors next to the field they concern, and "Test now", which runs the check
+once and shows what it found before anything is saved.
 
-Both forms share the widgets; their values live in session state under a prefix (`add_`,
-`edit_`), seeded before the widgets are drawn so no widget is given a value twice.
+The forms share the widgets; their values live in session state under a prefix (`add_`,
+`clone_`, `edit_`), seeded before the widgets are drawn so no widget is given a value twice.
 """
 
 from __future__ import annotations
@@ -21,19 +21,29 @@ from domain.monitor_input import (
     parse_monitor_update,
 )
 from domain.result import ProbeResult
-from storage.monitors import MonitorView, create_monitor, get_monitor, update_monitor
+from storage.monitors import (
+    MonitorView,
+    create_monitor,
+    get_monitor,
+    list_monitors,
+    update_monitor,
+)
 from ui.monitor_fields import (
     ADD_PREFIX,
+    CLONE_PREFIX,
     EDIT_PREFIX,
     FIELD_DEFAULTS,
     FIELDS,
     KIND_LABELS,
     TARGET_LABELS,
+    clone_form_state,
     default_form_state,
     form_state_from_monitor,
     form_values,
     option_key,
 )
+
+CLONED_KEY = "clone_added"  # the copy just added: (name, slug)
 
 
 def _errors_key(prefix: str) -> str:
@@ -50,15 +60,21 @@ def _validated(prefix: str) -> MonitorInput | None:
     return spec
 
 
+def _created(prefix: str, spec: MonitorInput | None) -> MonitorView | None:
+    """The monitor saved from a validated form (None: refused, the form says why)."""
+    if spec is None:
+        return None
+    try:
+        return create_monitor(spec)
+    except InvalidInput as exc:
+        st.session_state[_errors_key(prefix)] = exc.errors
+        return None
+
+
 def _add() -> None:
     st.session_state.pop(f"{ADD_PREFIX}tested", None)
-    spec = _validated(ADD_PREFIX)
-    if spec is None:
-        return
-    try:
-        monitor = create_monitor(spec)
-    except InvalidInput as exc:
-        st.session_state[_errors_key(ADD_PREFIX)] = exc.errors
+    monitor = _created(ADD_PREFIX, _validated(ADD_PREFIX))
+    if monitor is None:
         return
     st.session_state[f"{ADD_PREFIX}saved"] = f"Added '{monitor.name}'. Its first check runs " \
         "within a few seconds."
@@ -94,24 +110,34 @@ def _save_edit(slug: str) -> None:
     st.session_state[f"{EDIT_PREFIX}saved"] = f"Saved '{monitor.name}'."
 
 
-def _edited_spec(slug: str) -> MonitorInput | None:
-    """The edit as it would be saved: a masked secret stands for the stored one."""
+def _edited_spec(prefix: str, slug: str) -> MonitorInput | None:
+    """The form's monitor as it would be saved, over the stored monitor `slug` (the one edited,
+    or the one copied): a masked secret stands for the stored one."""
     current = get_monitor(slug)
     if current is None:
-        st.session_state[_errors_key(EDIT_PREFIX)] = {"monitor": "this monitor no longer exists"}
+        st.session_state[_errors_key(prefix)] = {"monitor": "this monitor no longer exists"}
         return None
-    changes = form_values(st.session_state.to_dict(), EDIT_PREFIX, complete=True)
+    changes = form_values(st.session_state.to_dict(), prefix, complete=True)
     try:
         spec = parse_monitor_update(current.to_input(), changes)
     except InvalidInput as exc:
-        st.session_state[_errors_key(EDIT_PREFIX)] = exc.errors
+        st.session_state[_errors_key(prefix)] = exc.errors
         return None
-    st.session_state[_errors_key(EDIT_PREFIX)] = {}
+    st.session_state[_errors_key(prefix)] = {}
     return spec
 
 
+def _add_copy(source_slug: str) -> None:
+    """Add the copy the clone form describes; a refused one saves nothing and says why."""
+    st.session_state.pop(f"{CLONE_PREFIX}tested", None)
+    monitor = _created(CLONE_PREFIX, _edited_spec(CLONE_PREFIX, source_slug))
+    if monitor is None:
+        return
+    st.session_state[CLONED_KEY] = (monitor.name, monitor.slug)
+
+
 def _test_now(prefix: str, slug: str | None = None) -> None:
-    spec = _validated(prefix) if slug is None else _edited_spec(slug)
+    spec = _validated(prefix) if slug is None else _edited_spec(prefix, slug)
     if spec is None or spec.kind == "push":
         st.session_state.pop(f"{prefix}tested", None)
         return
@@ -270,6 +296,22 @@ def render_add_monitor_form() -> None:
     for key, value in default_form_state(ADD_PREFIX).items():
         st.session_state.setdefault(key, value)
     _render_form(ADD_PREFIX, "Add monitor", _add)
+
+
+def load_clone_form(monitor: MonitorView) -> None:
+    """Prefill the clone form with a copy of `monitor` (called when asked to clone it)."""
+    st.session_state.update(clone_form_state(monitor, {m.name for m in list_monitors()}))
+    st.session_state[_errors_key(CLONE_PREFIX)] = {}
+    st.session_state.pop(f"{CLONE_PREFIX}tested", None)
+    st.session_state.pop(CLONED_KEY, None)
+
+
+def render_clone_monitor_form(source: MonitorView) -> None:
+    """The add form, prefilled by `load_clone_form`: adding validates it like any new monitor.
+    Once added, `CLONED_KEY` holds the copy's (name, slug)."""
+    for key, value in default_form_state(CLONE_PREFIX).items():  # for a kind chosen since
+        st.session_state.setdefault(key, value)
+    _render_form(CLONE_PREFIX, "Add copy", _add_copy, source.slug)
 
 
 def render_edit_monitor_form(monitor: MonitorView) -> None:

@@ -1,4 +1,5 @@
-"""Managing a monitor from its page: pause / resume, check now, edit, delete (confirmed)."""
+"""Managing a monitor from its page: pause / resume, check now, clone (the add form prefilled
+with its settings), edit, delete (confirmed)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,21 @@ import streamlit as st
 
 from checks.check_now import check_and_record
 from domain.formatting import milliseconds, plain, state_label
+from domain.links import monitor_path
 from storage.monitors import MonitorView, delete_monitor, get_monitor, set_paused
 from ui.monitor_detail import phases_text
-from ui.monitor_form import render_edit_monitor_form
+from ui.monitor_form import (
+    CLONED_KEY,
+    load_clone_form,
+    render_clone_monitor_form,
+    render_edit_monitor_form,
+)
 
 CONFIRM_KEY = "monitor_page_confirm_delete"
 DELETED_KEY = "monitor_page_deleted"
 NOTICE_KEY = "monitor_page_notice"
 CHECKED_KEY = "monitor_page_checked"
+CLONE_KEY = "monitor_page_clone"  # the slug whose clone form is open
 
 
 def _pause(slug: str, paused: bool) -> None:
@@ -44,6 +52,32 @@ def _delete(slug: str, name: str) -> None:
         st.session_state[DELETED_KEY] = name
 
 
+def _open_clone(slug: str) -> None:
+    monitor = get_monitor(slug)
+    if monitor is not None:
+        load_clone_form(monitor)
+        st.session_state[CLONE_KEY] = slug
+
+
+def _clone(monitor: MonitorView) -> None:
+    """The clone form while it is open; once the copy is added, a link to it instead."""
+    added = st.session_state.pop(CLONED_KEY, None)
+    if added is not None:
+        st.session_state.pop(CLONE_KEY, None)
+        name, slug = added
+        st.success(f"Added **{plain(name)}**, a copy of **{plain(monitor.name)}**. Its first "
+                   f"check runs within a few seconds. [Open {plain(name)}]({monitor_path(slug)})")
+    if st.session_state.get(CLONE_KEY) != monitor.slug:
+        return
+    with st.container(border=True):
+        st.markdown(f"**Clone {plain(monitor.name)}**: the new monitor starts with all of its "
+                    "settings (secrets included, shown masked) and is checked as soon as it is "
+                    "added, even if this one is paused. Change what differs, then add it.")
+        render_clone_monitor_form(monitor)
+        st.button("Cancel", key="cancel_clone_monitor",
+                  on_click=lambda: st.session_state.pop(CLONE_KEY, None))
+
+
 def show_deleted() -> bool:
     """After a delete: say so, link home, and tell the page to show nothing else."""
     name = st.session_state.pop(DELETED_KEY, None)
@@ -59,7 +93,7 @@ def render_manage(monitor: MonitorView) -> None:
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.success(notice)
-    pause, check, delete = st.columns(3)
+    pause, check, clone, delete = st.columns(4)
     with pause:
         if monitor.paused:
             st.button("▶️ Resume checks", key="resume_monitor", on_click=_pause,
@@ -70,6 +104,9 @@ def render_manage(monitor: MonitorView) -> None:
     with check:
         st.button("🔄 Check now", key="check_now", on_click=_check_now, args=(monitor.slug,),
                   disabled=monitor.kind == "push")
+    with clone:
+        st.button("📄 Clone…", key="clone_monitor", on_click=_open_clone, args=(monitor.slug,),
+                  help="Add a new monitor with this one's settings")
     with delete:
         st.button("🗑️ Delete…", key="delete_monitor",
                   on_click=lambda: st.session_state.__setitem__(CONFIRM_KEY, monitor.slug))
@@ -80,6 +117,7 @@ def render_manage(monitor: MonitorView) -> None:
             st.info(text)
         else:
             st.text(f"Check now: {text}")  # the target's words, never Markdown
+    _clone(monitor)
     if st.session_state.get(CONFIRM_KEY) == monitor.slug:
         st.warning(f"Delete **{plain(monitor.name)}** and all its results? This cannot be undone.")
         yes, no = st.columns(2)
