@@ -52,8 +52,9 @@ def test_clone_opens_the_add_form_prefilled_and_adds_a_copy_with_a_new_slug() ->
     assert _settings(copy) == _settings(source)  # the stored secrets too, not the mask
     assert copy.options["headers"]["Authorization"] == "Bearer hush"
     assert not copy.paused and get_monitor(source.slug).paused  # type: ignore[union-attr]
-    [added] = [s.value for s in at.success if "a copy of" in s.value]
-    assert "[Open API \\(copy\\)](/monitor?slug=api-copy)" in added
+    assert any("a copy of **API**" in s.value for s in at.success)
+    assert any('href="/monitor?slug=api-copy" target="_self">Open API (copy)<' in m.value
+               for m in at.markdown)
     assert "clone_name" not in [t.key for t in at.text_input]  # the form closed
 
 

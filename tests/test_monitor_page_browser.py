@@ -1,5 +1,5 @@
-"""The monitor page in a real browser: a week of results drawn, the window switched, the check
-log paged."""
+"""The monitor page in a real browser: a week of results drawn (90 daily bars with their
+tooltip, the latency chart), the window switched, the check log paged, the monitor cloned."""
 
 from __future__ import annotations
 
@@ -118,3 +118,17 @@ def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
             page_input.press("Enter")
             page.get_by_text(f"Page {number} of {pages} · {total} results").wait_for()
         screenshot(page, "monitor-page-24h")
+
+        # Clone: the add form prefilled; adding the copy links to its own page.
+        page.get_by_role("button", name="📄 Clone…").click()
+        name = page.locator('input[aria-label="Name"] >> visible=true')  # not the Edit form's
+        name.wait_for()
+        assert name.input_value() == "Checkout (copy)"
+        page.get_by_role("button", name="Add copy").click()
+        page.get_by_role("link", name="Open Checkout (copy)").click()
+        page.wait_for_url(f"{server.url}/monitor?slug=checkout-copy*")
+        page.wait_for_selector(READY)
+        page.get_by_role("heading", name="Checkout (copy)").wait_for()
+        page.get_by_text("No results in this window.").wait_for()
+        page.wait_for_selector(READY)
+        screenshot(page, "monitor-page-clone")

@@ -9,6 +9,7 @@ from checks.check_now import check_and_record
 from domain.formatting import milliseconds, plain, state_label
 from domain.links import monitor_path
 from storage.monitors import MonitorView, delete_monitor, get_monitor, set_paused
+from ui.auth import same_tab_link
 from ui.monitor_detail import phases_text
 from ui.monitor_form import (
     CLONED_KEY,
@@ -66,7 +67,8 @@ def _clone(monitor: MonitorView) -> None:
         st.session_state.pop(CLONE_KEY, None)
         name, slug = added
         st.success(f"Added **{plain(name)}**, a copy of **{plain(monitor.name)}**. Its first "
-                   f"check runs within a few seconds. [Open {plain(name)}]({monitor_path(slug)})")
+                   "check runs within a few seconds.")
+        same_tab_link(f"Open {name}", monitor_path(slug))
     if st.session_state.get(CLONE_KEY) != monitor.slug:
         return
     with st.container(border=True):
