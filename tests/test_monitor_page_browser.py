@@ -119,6 +119,14 @@ def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
             page.get_by_text(f"Page {number} of {pages} · {total} results").wait_for()
         screenshot(page, "monitor-page-24h")
 
+        # One click downloads the window's results as CSV, built when clicked.
+        with page.expect_download() as download:
+            page.get_by_role("button", name="⬇️ Download CSV of this window").click()
+        assert download.value.suggested_filename == f"{slug}-results.csv"
+        lines = Path(download.value.path()).read_text().splitlines()
+        assert lines[0] == "checked_at,outcome,latency_ms,http_status,reason"
+        assert len(lines) - 1 in (total, total + 1), (len(lines), total)
+
         # Clone: the add form prefilled; adding the copy links to its own page.
         page.get_by_role("button", name="📄 Clone…").click()
         name = page.locator('input[aria-label="Name"] >> visible=true')  # not the Edit form's
