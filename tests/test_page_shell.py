@@ -2,6 +2,7 @@
 the page's elements need."""
 
 import re
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -73,7 +74,28 @@ def test_no_preloads_when_the_bundle_is_not_understood() -> None:
 
 def test_other_paths_and_methods_are_streamlits() -> None:
     shell = client()
-    assert shell.get("/").text == "streamlit GET /"
     assert shell.get("/status/_stcore/health").text == "streamlit GET /status/_stcore/health"
-    assert shell.get("/alerting").text == "streamlit GET /alerting"
+    assert shell.get("/static/js/x.js").text == "streamlit GET /static/js/x.js"
+    assert shell.get("/nowhere").text == "streamlit GET /nowhere"
     assert shell.post("/status").text == "streamlit POST /status"
+
+
+def _preloaded_elements(answer_text: str) -> set[str]:
+    return {name.split(".", 1)[0] for name in PRELOAD.findall(answer_text)}
+
+
+def test_every_page_of_the_router_gets_a_shell_with_the_server_url() -> None:
+    source = (Path(__file__).resolve().parent.parent / "router.py").read_text()
+    paths = {f"/{name}" for name in re.findall(r'url_path="([\w-]+)"', source)}
+    assert {"/monitor", "/incidents", "/alerting"} <= paths
+    for path in paths | {"/", "/status"}:
+        answer = client().get(path)
+        assert SERVER_URL_SETTING in answer.text, path
+
+
+def test_each_page_preloads_what_it_draws_and_slash_follows_the_sign_in_cookie() -> None:
+    assert {"ArrowVegaLiteChart", "DataFrame"} <= _preloaded_elements(client().get("/monitor").text)
+    visitor = _preloaded_elements(client().get("/").text)
+    assert "BidiComponent" in visitor and "DataFrame" not in visitor  # the status page
+    operator = client().get("/", headers={"Cookie": "upwatch_session=anything"})
+    assert "DataFrame" in _preloaded_elements(operator.text)  # the overview's table

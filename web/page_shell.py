@@ -14,8 +14,12 @@ second round of requests on the way to a drawn page. Their file names come from 
 bundle (they carry content hashes); an element whose code cannot be found there is simply not
 preloaded.
 
-Only the public page: visitors arrive there from links and bookmarks, while the internal pages
-are reached from `/`, where the client's first guess is already right.
+Every page of the app gets it: the public page, reached from links and bookmarks, and the
+internal pages, reached from notification links (`/monitor?slug=`, `/incidents?id=`) as often
+as from `/`. Each page's shell preloads the code of the elements it shows (the overview's table,
+the monitor page's charts). `/` is the status page for a visitor and the overview for a signed-in
+operator: which one is told by the presence of a sign-in cookie (a hint for what to fetch early,
+never a decision about access: the page itself checks the sign-in).
 """
 
 from __future__ import annotations
@@ -31,10 +35,19 @@ from readmodel.prepared import PreparedResponse, etag_for
 
 # The status page's path in router.py, which takes it from here: a renamed page keeps its shell.
 STATUS_URL_PATH = "status"
-SHELL_PATHS = frozenset({f"/{STATUS_URL_PATH}"})
 INDEX_HTML = Path(streamlit.__file__).parent / "static" / "index.html"
-# The bundles of the elements the status page shows beyond Streamlit's core ones.
+# The bundles of the elements each page shows beyond Streamlit's core ones.
 STATUS_PAGE_ELEMENTS = ("BidiComponent",)
+OVERVIEW_ELEMENTS = ("DataFrame", "Metric", "Multiselect", "Selectbox", "TextInput")
+PAGE_ELEMENTS: dict[str, tuple[str, ...]] = {
+    f"/{STATUS_URL_PATH}": STATUS_PAGE_ELEMENTS,
+    "/monitor": ("ArrowVegaLiteChart", "DataFrame", "BidiComponent", "ButtonGroup"),
+    "/alerting": (), "/maintenance": (), "/incidents": ("DataFrame",), "/badges": (),
+    "/reports": (), "/home": STATUS_PAGE_ELEMENTS,
+}
+SHELL_PATHS = frozenset({"/", *PAGE_ELEMENTS})
+# The cookies of a signed-in operator: the password sign-in's and Streamlit's single sign-on's.
+_SIGNED_IN_COOKIES = (b"upwatch_session=", b"_streamlit_user")
 
 
 # The app is served at the root (a base URL path would put the page at another path).
@@ -50,27 +63,30 @@ def lazy_bundles(entry_js: str, elements: tuple[str, ...]) -> list[str]:
     """The JavaScript files (names relative to static/js) that Streamlit's entry bundle imports
     when one of `elements` first appears: the element's own file and what it needs. Read from
     the bundler's import calls, `import(`./Name.hash.js`),__vite__mapDeps([indices])`, whose
-    indices point into the list of file names at the top of the bundle."""
+    indices point into the list of file names at the top of the bundle (an element that needs
+    nothing more is imported without the list)."""
     listed = re.search(r"m\.f=\[([^\]]*)\]", entry_js)
     if listed is None:
         return []
     names = re.findall(r'"([^"]*)"', listed.group(1))
     found: list[str] = []
     for element in elements:
-        call = re.search(rf"import\(`\./({re.escape(element)}\.[\w-]+\.js)`\),"
-                         rf"__vite__mapDeps\(\[([\d,]*)\]\)", entry_js)
+        # With the files it needs listed (`,__vite__mapDeps([...])`), or alone.
+        call = re.search(rf"import\(`\./({re.escape(element)}\.[\w-]+\.js)`\)"
+                         rf"(?:,__vite__mapDeps\(\[([\d,]*)\]\))?", entry_js)
         if call is None:
             continue
-        needed = [f"./{call.group(1)}"] + [names[int(i)] for i in call.group(2).split(",")
+        needed = [f"./{call.group(1)}"] + [names[int(i)] for i in (call.group(2) or "").split(",")
                                           if i and int(i) < len(names)]
         found += [name.removeprefix("./") for name in needed
                   if name.startswith("./") and name.endswith(".js")]
     return list(dict.fromkeys(found))
 
 
-def shell_with_preloads(index_html: str, static_dir: Path) -> str:
-    """`index_html` with module preloads for the status page's elements, after Streamlit's own
-    (so its entry bundle still comes first)."""
+def shell_with_preloads(index_html: str, static_dir: Path,
+                        elements: tuple[str, ...] = STATUS_PAGE_ELEMENTS) -> str:
+    """`index_html` with module preloads for `elements`, after Streamlit's own (so its entry
+    bundle still comes first)."""
     entry = re.search(r'<script type="module" crossorigin src="\./static/js/([\w.-]+\.js)"',
                       index_html)
     if entry is None:
@@ -80,16 +96,17 @@ def shell_with_preloads(index_html: str, static_dir: Path) -> str:
     except OSError:
         return index_html
     links = "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{name}">'
-                    for name in lazy_bundles(entry_js, STATUS_PAGE_ELEMENTS)
+                    for name in lazy_bundles(entry_js, elements)
                     if f"/static/js/{name}" not in index_html
                     and (static_dir / "static" / "js" / name).is_file())
     return index_html.replace("</head>", links + "</head>", 1)
 
 
 @cache
-def _shell() -> PreparedResponse:
+def _shell(elements: tuple[str, ...]) -> PreparedResponse:
     index_html = INDEX_HTML.read_text(encoding="utf-8")
-    body = shell_with_server_url(shell_with_preloads(index_html, INDEX_HTML.parent)).encode()
+    body = shell_with_server_url(
+        shell_with_preloads(index_html, INDEX_HTML.parent, elements)).encode()
     # As Streamlit serves index.html: always revalidated (a repeat visit gets a 304), its
     # scripts are cached by their hashed names.
     return PreparedResponse(body, "text/html; charset=utf-8", "no-cache", etag_for(body))
@@ -104,4 +121,13 @@ class PageShellMiddleware:
                 or scope["path"] not in SHELL_PATHS):
             await self.app(scope, receive, send)
             return
-        await _shell()(scope, receive, send)
+        await _shell(_elements(scope))(scope, receive, send)
+
+
+def _elements(scope: Scope) -> tuple[str, ...]:
+    path = scope["path"]
+    if path != "/":
+        return PAGE_ELEMENTS[path]
+    cookies = b"".join(value for name, value in scope["headers"] if name == b"cookie")
+    signed_in = any(name in cookies for name in _SIGNED_IN_COOKIES)
+    return OVERVIEW_ELEMENTS if signed_in else STATUS_PAGE_ELEMENTS
