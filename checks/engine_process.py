@@ -51,8 +51,10 @@ class EngineCounters:
 def _child_main(pipe: Connection, engine_options: dict) -> None:
     """Runs in the child: the engine, plus a loop sending notices until the pipe closes."""
     from checks.engine import ProbeEngine
+    from config.logging_setup import configure_logging
+    from config.settings import get_settings
 
-    logging.basicConfig(level=logging.WARNING)
+    configure_logging(get_settings(), quiet=True)
     _favour_probing()
     send_lock = threading.Lock()
     pending = threading.Event()

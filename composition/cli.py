@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from composition.logs import LOG_FORMAT
 from composition.worker import run_worker
+from config.logging_setup import configure_logging
+from config.settings import get_settings
 
 # app.py sits beside the packages: the checkout's root, or site-packages once installed.
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
@@ -36,9 +36,6 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["serve"]:
         serve(argv[1:])  # streamlit parses the flags: argparse would refuse --server.port
         return
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    # A worker's scheduler would log every job run; its warnings (missed runs) still show.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="upwatch", description="Upwatch uptime monitor")
     parser.add_argument("--version", action="version", version=f"upwatch {upwatch_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "hash-password":
         sys.exit(hash_password_command())
+    configure_logging(get_settings())
     if args.command == "worker":
         run_worker()
     elif args.command == "prune":

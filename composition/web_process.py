@@ -16,8 +16,8 @@ from starlette.routing import BaseRoute
 from access.passwords import warn_if_plain
 from checks.engine import ProbeEngine
 from checks.engine_process import ProbeEngineProcess
-from composition.logs import log_to_stderr_unless_configured
 from composition.services import Services, start_services
+from config.logging_setup import configure_logging, log_settings_summary
 from config.settings import get_settings
 from readmodel.read_model import ReadModel
 from web.ack import ack_routes
@@ -82,7 +82,8 @@ def make_lifespan(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         settings = get_settings()
-        log_to_stderr_unless_configured()
+        configure_logging(settings, unless_configured=True)
+        log_settings_summary(settings, "web process")
         warn_if_plain(settings)
         # Keep-alive clients (badges, status JSON) would otherwise wait ~40 ms per request.
         enable_tcp_nodelay_on_listeners()

@@ -7,6 +7,7 @@ import signal
 import threading
 
 from composition.services import start_services
+from config.logging_setup import log_settings_summary
 from config.settings import get_settings
 
 
@@ -14,8 +15,10 @@ def run_worker() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    settings = get_settings()
+    log_settings_summary(settings, "probe worker")
     # The same assembly as the web process, from the same settings; a worker always probes.
-    services = start_services(get_settings(), probes=True, engine_in_child=False,
+    services = start_services(settings, probes=True, engine_in_child=False,
                               apply_config=False)
     logging.getLogger("upwatch").info("probe worker running; Ctrl-C stops it")
     try:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -48,12 +50,25 @@ class Settings(BaseSettings):
     # Single sign-on (st.login, the [auth] section of .streamlit/secrets.toml): the e-mail
     # addresses that may operate Upwatch, comma-separated; empty keeps single sign-on off.
     sso_allowed_emails: str = ""
+    # Log lines on stderr (config/logging_setup): from this level up (unset: INFO, and WARNING
+    # in the child processes), as text or one JSON object a line.
+    log_level: str | None = None
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _database_in_data_dir(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'upwatch.db'}"
         return self
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, name: str | None) -> str | None:
+        if not name:
+            return None
+        if not isinstance(logging.getLevelName(name.upper()), int):
+            raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return name.upper()
 
     @field_validator("secret_key")
     @classmethod

@@ -35,10 +35,12 @@ SNAPSHOT, CONFIRMED = b"S", b"C"
 
 
 def _child_main(pipe: Connection, policy: RefreshPolicy) -> None:
+    from config.logging_setup import configure_logging
+    from config.settings import get_settings
     from readmodel.refresh_policy import keep_building
     from readmodel.wire import pack_snapshot
 
-    logging.basicConfig(level=logging.WARNING)
+    configure_logging(get_settings(), quiet=True)
     with contextlib.suppress(OSError):
         os.nice(BUILDER_NICENESS)
     stale, stopping = threading.Event(), threading.Event()
