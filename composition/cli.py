@@ -1,4 +1,5 @@
-"""The `upwatch` command: serve, worker, prune, rebuild-rollups, rotate-secrets, hash-password."""
+"""The `upwatch` command: serve, worker, backup, restore, prune, rebuild-rollups, rotate-secrets,
+hash-password."""
 
 from __future__ import annotations
 
@@ -47,6 +48,14 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("rotate-secrets",
                         help="encrypt every stored secret again with the first key of "
                              "UPWATCH_SECRET_KEY")
+    backup = commands.add_parser("backup", help="copy the database to FILE while Upwatch runs "
+                                                "(SQLite: online backup; PostgreSQL: pg_dump)")
+    backup.add_argument("file", type=Path)
+    restore = commands.add_parser("restore", help="put a backup FILE into an empty data "
+                                                  "directory (or empty PostgreSQL database)")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--secret-key-file", type=Path, metavar="KEY",
+                         help="the secret.key kept with the backup, put beside the database")
     commands.add_parser("hash-password",
                         help="print an argon2id hash of a password, for UPWATCH_ADMIN_PASSWORD "
                              "(asked twice on a terminal, else one line from stdin)")
@@ -54,6 +63,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "hash-password":
         sys.exit(hash_password_command())
     configure_logging(get_settings())
+    if args.command in ("backup", "restore"):
+        sys.exit(backup_command(args))
     if args.command == "worker":
         run_worker()
     elif args.command == "prune":
@@ -73,6 +84,19 @@ def main(argv: list[str] | None = None) -> None:
         print(f"encrypted again with the current key: the secrets of {done.monitors} monitors "
               f"and {done.channels} channels" + (", and the link-signing key"
                                                   if done.signing_key else ""))
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    from composition.backup import BackupError, backup, restore
+
+    url = get_settings().database_url
+    try:
+        print(backup(url, args.file) if args.command == "backup"
+              else restore(url, args.file, args.secret_key_file))
+    except BackupError as exc:
+        print(f"upwatch {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def hash_password_command() -> int:
