@@ -1,5 +1,5 @@
-"""The `upwatch` command: serve, worker, backup, restore, prune, rebuild-rollups, rotate-secrets,
-hash-password."""
+"""The `upwatch` command: serve, worker, migrate, backup, restore, prune, rebuild-rollups,
+rotate-secrets, hash-password."""
 
 from __future__ import annotations
 
@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("rotate-secrets",
                         help="encrypt every stored secret again with the first key of "
                              "UPWATCH_SECRET_KEY")
+    migrate = commands.add_parser("migrate", help="bring the database's schema up to date now "
+                                                  "(Upwatch also does it at start)")
+    migrate.add_argument("--check", action="store_true",
+                         help="only list the migrations still to apply; exit 1 if there are any")
     backup = commands.add_parser("backup", help="copy the database to FILE while Upwatch runs "
                                                 "(SQLite: online backup; PostgreSQL: pg_dump)")
     backup.add_argument("file", type=Path)
@@ -65,6 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(get_settings())
     if args.command in ("backup", "restore"):
         sys.exit(backup_command(args))
+    if args.command == "migrate":
+        sys.exit(migrate_command(args.check))
     if args.command == "worker":
         run_worker()
     elif args.command == "prune":
@@ -97,6 +103,23 @@ def backup_command(args: argparse.Namespace) -> int:
         print(f"upwatch {args.command}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def migrate_command(check: bool) -> int:
+    from composition.schema import schema_status
+
+    url = get_settings().database_url
+    if not check:
+        from storage.db import get_engine
+
+        get_engine(url)  # opening the database upgrades its schema
+    try:
+        status = schema_status(url)
+    except FileNotFoundError as exc:
+        print(f"upwatch migrate: {exc}", file=sys.stderr)
+        return 1
+    print(status.describe())
+    return 1 if status.pending else 0
 
 
 def hash_password_command() -> int:
