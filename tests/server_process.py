@@ -59,10 +59,19 @@ def running_upwatch(port: int, env: dict[str, str], log_path: Path) -> Iterator[
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.port", str(port), "--server.address", "127.0.0.1",
     ]
+    with running_server(command, port, ROOT, {**os.environ, **env}, log_path) as server:
+        yield server
+
+
+@contextmanager
+def running_server(command: list[str], port: int, cwd: Path, env: dict[str, str],
+                   log_path: Path) -> Iterator[UpwatchServer]:
+    """`command` (a server on 127.0.0.1:`port`) run in `cwd` with exactly `env`, until
+    /healthz answers 200; killed when the block ends."""
     with log_path.open("ab") as log:
         began = time.monotonic()
         process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
     server = UpwatchServer(url, process, log_path, 0.0)

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.server_process import wait_until
+from tests.server_process import running_server, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_SOURCES = shutil.ignore_patterns(
@@ -85,32 +85,11 @@ def served(installed: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     port = free_port()
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(installed / "upwatch"), "serve", "--server.port", str(port),
-             "--server.address", "127.0.0.1"],
-            cwd=run_dir, env=_outside_the_checkout(tmp_path), stdout=log,
-            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        def healthy() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"upwatch serve exited:\n{log_path.read_text()}")
-            try:
-                return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(healthy, 90, "/healthz of the installed app")
-        yield url, run_dir
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    command = [str(installed / "upwatch"), "serve", "--server.port", str(port),
+               "--server.address", "127.0.0.1"]
+    with running_server(command, port, run_dir, _outside_the_checkout(tmp_path),
+                        tmp_path / "serve.log") as server:
+        yield server.url, run_dir
 
 
 def test_upwatch_serve_runs_the_installed_app_from_an_empty_directory(
