@@ -29,7 +29,7 @@ def serve(streamlit_args: list[str]) -> None:
     --help) is streamlit run's own. Runs in this process, so signals reach the server."""
     from streamlit.web import cli as streamlit_cli
 
-    streamlit_cli.main(["run", str(APP_SCRIPT), *streamlit_args], prog_name="upwatch serve")
+    streamlit_cli.main_run.main([str(APP_SCRIPT), *streamlit_args], prog_name="upwatch serve")
 
 
 def main(argv: list[str] | None = None) -> None:
