@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -29,6 +30,10 @@ def serve(streamlit_args: list[str]) -> None:
     --help) is streamlit run's own. Runs in this process, so signals reach the server."""
     from streamlit.web import cli as streamlit_cli
 
+    # The server stops cleanly on SIGTERM and then raises it again, which would end the process
+    # as killed (143): a stop that was asked for and done is a success (exit 0) for systemd,
+    # Docker and supervisors alike.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     streamlit_cli.main_run.main([str(APP_SCRIPT), *streamlit_args], prog_name="upwatch serve")
 
 

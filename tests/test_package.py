@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -20,7 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.server_process import running_server, wait_until
+from tests.server_process import UpwatchServer, running_server, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_SOURCES = shutil.ignore_patterns(
@@ -81,7 +82,7 @@ def test_upwatch_version_names_the_installed_version(installed: Path, tmp_path: 
 
 
 @pytest.fixture
-def served(installed: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def served(installed: Path, tmp_path: Path) -> Iterator[tuple[UpwatchServer, Path]]:
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     port = free_port()
@@ -89,13 +90,14 @@ def served(installed: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
                "--server.address", "127.0.0.1"]
     with running_server(command, port, run_dir, _outside_the_checkout(tmp_path),
                         tmp_path / "serve.log") as server:
-        yield server.url, run_dir
+        yield server, run_dir
 
 
 def test_upwatch_serve_runs_the_installed_app_from_an_empty_directory(
-    installed: Path, served: tuple[str, Path]
+    installed: Path, served: tuple[UpwatchServer, Path]
 ) -> None:
-    url, run_dir = served
+    server, run_dir = served
+    url = server.url
     health = httpx.get(f"{url}/healthz", timeout=5)
     assert health.status_code == 200 and health.json()["database"] == "ok"
     page = httpx.get(f"{url}/status", timeout=5)
@@ -113,6 +115,11 @@ def test_upwatch_serve_runs_the_installed_app_from_an_empty_directory(
         cwd=run_dir, check=True, capture_output=True, text=True,
         env=_outside_the_checkout(run_dir)).stdout.strip()
     assert Path(app_script).is_relative_to(installed.parent), app_script
+
+    # docker stop / systemctl stop: SIGTERM, the background parts stopped, exit status 0.
+    server.stop(signal.SIGTERM, timeout_s=30)
+    assert server.process.returncode == 0, server.log()
+    assert "probe engine stopped" in server.log()
 
 
 def test_upwatch_data_dir_places_the_default_database(monkeypatch: pytest.MonkeyPatch,
