@@ -87,10 +87,8 @@ class HistogramBlock:
             low[row], high[row] = histogram.min_ms, histogram.max_ms
         return cls(counts, lowest, low, high)
 
-    def quantile_with(self, newest: Sequence[DenseHistogram | None],
-                      q: float) -> list[float | None]:
-        """Each row's q-quantile with the same row of `newest` added (nearest rank, exactly as
-        LatencyHistogram.quantiles of the merged histogram)."""
+    def plus(self, newest: Sequence[DenseHistogram | None]) -> HistogramBlock:
+        """This block with each row's histogram in `newest` added to the same row."""
         present = [h for h in newest if h is not None and len(h.counts)]
         lowest = min([self.lowest, *(h.first for h in present)])
         end = max([self.lowest + self.counts.shape[1] - 1,
@@ -108,23 +106,28 @@ class HistogramBlock:
             start = histogram.first - lowest + 1
             matrix[row, start:start + len(histogram.counts)] += histogram.counts
             newest_low[row], newest_high[row] = histogram.min_ms, histogram.max_ms
-        low = np.minimum(self.low_ms, newest_low).tolist()
-        high = np.maximum(self.high_ms, newest_high).tolist()
-        cumulative = matrix.cumsum(axis=1)
-        totals = cumulative[:, -1]
+        return HistogramBlock(matrix, lowest, np.minimum(self.low_ms, newest_low),
+                              np.maximum(self.high_ms, newest_high))
+
+    def quantile_with(self, newest: Sequence[DenseHistogram | None],
+                      q: float) -> list[float | None]:
+        """Each row's q-quantile with the same row of `newest` added."""
+        return self.plus(newest).quantile(q)
+
+    def quantile(self, q: float) -> list[float | None]:
+        """Each row's q-quantile (nearest rank, exactly as LatencyHistogram.quantiles of the
+        row's histogram)."""
+        cumulative = self.counts.cumsum(axis=1)
+        totals = cumulative[:, -1] if cumulative.shape[1] else np.zeros(len(cumulative), np.int64)
         ranks = np.maximum(1, np.ceil(q * totals.astype(np.float64)))
         positions = (cumulative < ranks[:, None]).sum(axis=1).tolist()
         answers: list[float | None] = []
-        for position, total, least, most in zip(positions, totals.tolist(), low, high,
-                                                strict=True):
+        for position, total, least, most in zip(positions, totals.tolist(), self.low_ms.tolist(),
+                                                self.high_ms.tolist(), strict=True):
             if not total or least > most:
                 answers.append(None)
             elif position == 0:
                 answers.append(0.0)
             else:
-                answers.append(min(most, max(least, bucket_value(lowest + position - 1))))
+                answers.append(min(most, max(least, bucket_value(self.lowest + position - 1))))
         return answers
-
-    def quantile(self, q: float) -> list[float | None]:
-        """Each row's q-quantile."""
-        return self.quantile_with([None] * self.counts.shape[0], q)

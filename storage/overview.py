@@ -97,15 +97,19 @@ def _hour_blobs(connection: Connection, ids: list[int], first: datetime,
     return blobs
 
 
-def _hour_lines(ids: list[int], starts: list[datetime],
-                blobs: dict[datetime, dict[int, bytes]]) -> list[list[float | None]]:
+def _decoded(ids: list[int], starts: list[datetime],
+             blobs: dict[datetime, dict[int, bytes]]) -> list[list[DenseHistogram | None]]:
+    """Per hour, every monitor's histogram (None: no successful check)."""
+    return [[decode_dense(hour[m]) if m in hour else None for m in ids]
+            for hour in (blobs.get(start, {}) for start in starts)]
+
+
+def _hour_lines(hours: list[list[DenseHistogram | None]],
+                monitors: int) -> list[list[float | None]]:
     """Each monitor's p95 in each hour, every hour's monitors at once."""
-    lines: list[list[float | None]] = [[] for _ in ids]
-    for start in starts:
-        hour = blobs.get(start, {})
-        p95s = HistogramBlock.of(
-            [decode_dense(hour[m]) if m in hour else None for m in ids]).quantile(P95)
-        for line, p95 in zip(lines, p95s, strict=True):
+    lines: list[list[float | None]] = [[] for _ in range(monitors)]
+    for hour in hours:
+        for line, p95 in zip(lines, HistogramBlock.of(hour).quantile(P95), strict=True):
             line.append(p95)
     return lines
 
@@ -124,7 +128,7 @@ def _settled_hours(connection: Connection, ids: list[int],
     missing = [m for m in ids if m not in known]
     if missing and starts:
         blobs = _hour_blobs(connection, missing, starts[0], starts[-1] + timedelta(hours=1))
-        lines = _hour_lines(missing, starts, blobs)
+        lines = _hour_lines(_decoded(missing, starts, blobs), len(missing))
         fresh = {
             m: _Settled(DenseHistogram.of(merge_serialized(
                 hour[m] for hour in blobs.values() if m in hour)), tuple(line))
@@ -159,11 +163,13 @@ def _latency(connection: Connection, ids: list[int], now: datetime
     starts = [last - timedelta(hours=HOURS - 1 - n) for n in range(HOURS)]
     open_hours = [s for s in starts if now < s + timedelta(hours=1) + SETTLING]
     settled = _settled_hours(connection, ids, [s for s in starts if s not in open_hours])
-    blobs = _hour_blobs(connection, ids, open_hours[0], last + timedelta(hours=1))
-    newest = [DenseHistogram.of(merge_serialized(
-        blobs[s][m] for s in open_hours if m in blobs.get(s, {}))) for m in ids]
-    p95s = _settled_block(ids, settled).quantile_with(newest, P95)
-    open_lines = _hour_lines(ids, open_hours, blobs)
+    hours = _decoded(ids, open_hours, _hour_blobs(connection, ids, open_hours[0],
+                                                  last + timedelta(hours=1)))
+    block = _settled_block(ids, settled)
+    for hour in hours:
+        block = block.plus(hour)
+    p95s = block.quantile(P95)
+    open_lines = _hour_lines(hours, len(ids))
     lines = [(*settled[m].line, *tail) for m, tail in zip(ids, open_lines, strict=True)]
     return p95s, lines
 

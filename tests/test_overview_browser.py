@@ -17,6 +17,7 @@ from tests.browser import READY, chromium_page, screenshot
 from tests.conftest import free_port
 from tests.server_process import running_upwatch
 from tests.switchable_target import SwitchableTarget
+from ui.overview import REFRESH_S
 
 
 @contextmanager
@@ -114,6 +115,10 @@ def test_sorting_filtering_by_address_and_pausing_three_at_once(
         for row in (5, 6, 7):  # Echo, Foxtrot, Golf (row 0 is the header)
             _click_grid(page, MARKER_PX / 2, row)
         page.get_by_text("3 monitors selected").wait_for()
+        # The table refreshes itself every REFRESH_S seconds: the selection survives it.
+        page.wait_for_timeout((REFRESH_S + 2) * 1000)
+        assert page.get_by_text("3 monitors selected").is_visible()
+        assert _names(page) == everyone
         page.get_by_role("button", name="Pause").click()
         page.get_by_text("Paused 3 monitors.").wait_for()
         paused = {m.name for m in list_monitors() if m.paused}
