@@ -53,6 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from analytics_bench import median_ms  # noqa: E402  (found through the path above)
+
 GROUPS = ("Website", "API", "Payments", "Search", "Internal tools")
 BADGES = ("status.svg", "uptime.svg?window=30d", "uptime.json?window=1y",
           "latency.svg?q=p95&window=24h", "latency.json?q=p99&window=7d",
@@ -80,15 +82,6 @@ def seed(monitors: int) -> None:
         for m in range(1, monitors + 1):
             connection.execute(update(table).where(table.c.id == m).values(
                 group_name=GROUPS[(m - 1) % len(GROUPS)], sort_order=m))
-
-
-def median_ms(fn, runs: int = 5) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times)
 
 
 def _latency_ms(text: str, output: str) -> float:

@@ -29,7 +29,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,15 +40,6 @@ PASSWORD = "bench password"
 DETAIL_SLUG = "m1"
 TARGETS_MS = {"overview refresh": 100, "overview drawn": 1500, "detail 1y": 1000,
               "detail 24h": 1000}
-
-
-def median_ms(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def use_database(url: str) -> None:
@@ -104,6 +94,8 @@ def generate(monitors: int) -> None:
 def server_figures(runs: int) -> dict[str, float]:
     """Server time of one overview refresh: what ui/overview.py's fragment computes each time
     (the rows, the tiles, the table's typed frame)."""
+    from analytics_bench import median_ms
+
     from storage.overview import overview_rows, overview_tiles
     from ui.overview_table import table_frame
 

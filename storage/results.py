@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from config.settings import get_settings
 from domain.decide import DEFAULT_THRESHOLDS, Thresholds
 from domain.result import ProbeResult
-from storage.db import get_engine, session_scope
-from storage.models import CheckResult
+from storage.db import get_engine
 from storage.recorder import record_batch
 
 
@@ -25,14 +22,3 @@ def record_result(
             connection, [(monitor_id, result)], get_settings().zone, {monitor_id: limits}
         )
     return recorded.changes[0] if recorded.changes else None
-
-
-def recent_results(monitor_id: int, limit: int = 50) -> list[CheckResult]:
-    with session_scope() as session:
-        rows = session.exec(
-            select(CheckResult)
-            .where(CheckResult.monitor_id == monitor_id)
-            .order_by(CheckResult.checked_at.desc())  # type: ignore[attr-defined]
-            .limit(limit)
-        ).all()
-        return list(rows)

@@ -12,11 +12,14 @@ def page(name: str) -> AppTest:
     return AppTest.from_file(str(PAGES / name), default_timeout=30)
 
 
-def logged_in(name: str) -> AppTest:
+def logged_in(name: str, **query: str) -> AppTest:
+    """`name` run as a signed-in operator, with `query` as the address's query parameters."""
     at = page(name)
     at.session_state["is_admin"] = True  # what a valid sign-in cookie gives a real browser
+    for key, value in query.items():
+        at.query_params[key] = value
     at.run()
-    assert not at.exception
+    assert not at.exception, at.exception
     return at
 
 

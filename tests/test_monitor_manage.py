@@ -15,7 +15,7 @@ from domain.result import ProbeResult
 from storage.monitors import MonitorView, create_monitor, get_monitor, list_monitors
 from storage.results import record_result
 from storage.schedule import active_check_specs
-from tests.pages_support import page
+from tests.pages_support import logged_in
 
 PASSWORD = "pa55-Wordfish-91"
 
@@ -32,12 +32,7 @@ def _with_secret() -> MonitorView:
 
 
 def _manage(slug: str) -> AppTest:
-    at = page("monitor.py")
-    at.session_state["is_admin"] = True
-    at.query_params["slug"] = slug
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return logged_in("monitor.py", slug=slug)
 
 
 def _click(at: AppTest, label: str) -> AppTest:

@@ -14,7 +14,7 @@ from domain.monitor_input import parse_monitor_input
 from domain.result import ProbeResult
 from storage.monitors import MonitorView, create_monitor, get_monitor
 from storage.results import record_result
-from tests.pages_support import PAGES
+from tests.pages_support import logged_in
 from ui.monitor_log import window_csv
 from ui.monitor_window import window_from
 
@@ -36,15 +36,7 @@ def _seed(monitor: MonitorView, count: int, failures_every: int = 0) -> None:
 
 
 def _page(slug: str | None, **params: str) -> AppTest:
-    at = AppTest.from_file(str(PAGES / "monitor.py"), default_timeout=30)
-    at.session_state["is_admin"] = True
-    if slug is not None:
-        at.query_params["slug"] = slug
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return logged_in("monitor.py", **({} if slug is None else {"slug": slug}), **params)
 
 
 def _captions(at: AppTest) -> list[str]:

@@ -16,9 +16,10 @@ from domain.result import ProbeResult
 from storage.monitors import MonitorView, create_monitor, get_monitor, list_monitors
 from storage.results import record_result
 from tests.conftest import free_port
-from tests.pages_support import page
+from tests.pages_support import logged_in
 from tests.switchable_target import SwitchableTarget
 from ui.overview import table_key
+from ui.overview_bulk import GENERATION_KEY
 
 
 def _monitor(name: str, **fields: Any) -> MonitorView:
@@ -34,13 +35,7 @@ def _record(monitor: MonitorView, latency: float | None, outcome: str = "up",
 
 
 def _overview(**query: str) -> AppTest:
-    at = page("dashboard.py")
-    at.session_state["is_admin"] = True
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return logged_in("dashboard.py", **query)
 
 
 def _fleet() -> None:
@@ -97,10 +92,8 @@ def test_no_monitors_yet_points_to_the_add_form() -> None:
 
 def _select(at: AppTest, rows: list[int]) -> None:
     """What clicking rows' checkboxes does: the table's selection state."""
-    generation = int(at.session_state["overview_generation"]) if (
-        "overview_generation" in at.session_state) else 0
-    key = table_key(OverviewFilter()).replace("overview_table_0_",
-                                              f"overview_table_{generation}_")
+    generation = at.session_state.get(GENERATION_KEY, 0)
+    key = table_key(OverviewFilter(), generation)
     at.session_state[key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
     at.run()
 

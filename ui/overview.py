@@ -36,11 +36,11 @@ def render_overview(read_rows: Callable[[], list[OverviewRow]],
         return
     if not wanted.is_empty:
         st.caption(f"{len(shown)} of {len(rows)} monitors")
-    selected = render_table(shown, table_key(wanted))
+    selected = render_table(shown, table_key(wanted, table_generation()))
     render_bulk_actions(selected)
 
 
-def table_key(wanted: OverviewFilter) -> str:
+def table_key(wanted: OverviewFilter, generation: int) -> str:
     """The table's key: the same across refreshes, new when the filters change or an action
-    was taken (both clear the selection)."""
-    return f"overview_table_{table_generation()}_{hash(wanted)}"
+    was taken (`generation`; both clear the selection)."""
+    return f"overview_table_{generation}_{hash(wanted)}"
