@@ -34,6 +34,11 @@ def days_left(not_after: datetime, now: datetime) -> int:
     return (not_after - now).days
 
 
+def days_left_if_known(not_after: datetime | None, now: datetime) -> int | None:
+    """`days_left`, or None when no certificate (or no expiry) is known."""
+    return None if not_after is None else days_left(not_after, now)
+
+
 def certificate_verdict(
     days: int, warning_days: int = CERT_WARNING_DAYS, critical_days: int = CERT_CRITICAL_DAYS
 ) -> CertVerdict:

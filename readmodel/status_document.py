@@ -36,9 +36,19 @@ def component_document(component: PublicComponent) -> dict[str, Any]:
         "latency_ms": {
             q: _rounded(component.latency.get("24h", {}).get(q), 1) for q in ("p50", "p95")},
     }
+    if component.has_certificate:
+        document["certificate"] = certificate_document(component)
     if component.url is not None:
         document["url"] = component.url
     return document
+
+
+def certificate_document(component: PublicComponent) -> dict[str, Any] | None:
+    """When the last certificate seen expires, and the whole days left when the snapshot was
+    built; None until a certificate was seen."""
+    if component.cert_not_after is None:
+        return None
+    return {"not_after": _iso(component.cert_not_after), "days_left": component.cert_days_left}
 
 
 def incident_document(incident: IncidentView) -> dict[str, Any]:

@@ -72,3 +72,29 @@ def certificate_of(monitor_id: int) -> CertificateView | None:
     assert first_seen is not None
     return CertificateView(dict(row.facts), first_seen, as_utc(row.changed_at),
                            row.previous_fingerprint)
+
+
+def certificate_expiries(
+    connection: Connection, monitor_ids: list[int] | None = None
+) -> dict[int, datetime]:
+    """When each monitor's last certificate expires (its facts' not_after), by monitor id; all
+    monitors when `monitor_ids` is None. A renewal replaces the facts, so this follows it."""
+    query = select(CERTIFICATES.c.monitor_id, CERTIFICATES.c.facts)
+    if monitor_ids is not None:
+        if not monitor_ids:
+            return {}
+        query = query.where(CERTIFICATES.c.monitor_id.in_(monitor_ids))
+    expiries: dict[int, datetime] = {}
+    for monitor_id, facts in connection.execute(query):
+        not_after = expiry_of(facts or {})
+        if not_after is not None:
+            expiries[monitor_id] = not_after
+    return expiries
+
+
+def expiry_of(facts: Mapping[str, Any]) -> datetime | None:
+    """The facts' not_after as an aware UTC time; None when missing or not a time."""
+    try:
+        return as_utc(datetime.fromisoformat(str(facts["not_after"])))
+    except (KeyError, ValueError):
+        return None

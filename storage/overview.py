@@ -22,8 +22,10 @@ from sqlalchemy import Connection, func, select
 
 from analytics.histogram_blobs import merge_serialized
 from analytics.histogram_dense import DenseHistogram, HistogramBlock, decode_dense
+from domain.certificates import days_left_if_known
 from domain.overview import OverviewRow, in_attention_order
 from domain.states import STATES, effective_state
+from storage.certificates import certificate_expiries
 from storage.db import get_engine, read_connection
 from storage.models import CheckResult, Incident, as_utc
 from storage.status_numbers import status_read_model
@@ -77,7 +79,7 @@ def _monitor_rows(connection: Connection) -> list:
         select(MONITORS.c.id, MONITORS.c.slug, MONITORS.c.name, MONITORS.c.url,
                MONITORS.c.public, MONITORS.c.paused, MONITORS.c.group_name, MONITORS.c.tags,
                MONITOR_STATES.c.state, MONITOR_STATES.c.reason, MONITOR_STATES.c.last_check_at,
-               MONITOR_STATES.c.last_latency_ms, MONITOR_STATES.c.cert_not_after)
+               MONITOR_STATES.c.last_latency_ms)
         .select_from(_WITH_STATE)))
 
 
@@ -174,11 +176,6 @@ def _latency(connection: Connection, ids: list[int], now: datetime
     return p95s, lines
 
 
-def _days_left(not_after: datetime | None, now: datetime) -> int | None:
-    moment = as_utc(not_after)
-    return None if moment is None else (moment - now).days
-
-
 def overview_rows(now: datetime | None = None) -> list[OverviewRow]:
     """Every monitor's overview row, down first, then degraded, then the rest by name."""
     now = _now(now)
@@ -186,6 +183,7 @@ def overview_rows(now: datetime | None = None) -> list[OverviewRow]:
         monitors = _monitor_rows(connection)
         ids = [m.id for m in monitors]
         p95s, lines = _latency(connection, ids, now) if ids else ([], [])
+        expiries = certificate_expiries(connection, ids)
     numbers = status_read_model(ids, now)
     rows = []
     for m, p95, line in zip(monitors, p95s, lines, strict=True):
@@ -194,7 +192,8 @@ def overview_rows(now: datetime | None = None) -> list[OverviewRow]:
             slug=m.slug, name=m.name, state=effective_state(m.paused, m.state),
             group=m.group_name, tags=tuple(m.tags or ()), url=m.url, public=m.public,
             uptime_24h=uptime.get("24h"), uptime_30d=uptime.get("30d"), p95_24h_ms=p95,
-            last_latency_ms=m.last_latency_ms, cert_days_left=_days_left(m.cert_not_after, now),
+            last_latency_ms=m.last_latency_ms,
+            cert_days_left=days_left_if_known(expiries.get(m.id), now),
             last_check_at=as_utc(m.last_check_at), reason=m.reason, latency_24h=line,
         ))
     return in_attention_order(rows)

@@ -7,7 +7,6 @@ to show it; never a host name or the raw reason of a failed check.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,27 +16,25 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from config.settings import get_settings
-from domain.certificates import days_left
+from domain.certificates import days_left_if_known
 from domain.states import effective_state, overall_state
 from domain.text import without_credentials
+from storage.certificates import certificate_expiries
 from storage.daily_bars import DayBar, daily_bars
 from storage.db import get_engine
 from storage.incidents import IncidentView, public_incidents
 from storage.maintenance import MaintenanceView, scheduled_maintenance
-from storage.models import Monitor, MonitorState, StateChange, as_utc
+from storage.models import Monitor, MonitorState, as_utc
 from storage.tables import table_of, utc
 from storage.window_reads import latency_by_window, uptime_by_window
 
 MONITORS = table_of(Monitor)
 STATES = table_of(MonitorState)
-CHANGES = table_of(StateChange)
 
 UPTIME_WINDOWS = ("24h", "7d", "30d", "90d", "1y")
 PAGE_WINDOWS = ("24h", "7d", "30d", "90d")  # the ones a visitor picks on the page
 LATENCY_QUANTILES = ("p50", "p95", "p99")
 BAR_DAYS = 90
-# "... expires in 12 days (2025-07-01)": the certificate warning's reason ends with the date.
-_NOT_AFTER = re.compile(r"\((\d{4}-\d{2}-\d{2})\)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +54,8 @@ class PublicComponent:
     has_certificate: bool
     uptime: dict[str, float | None] = field(default_factory=dict)
     latency: dict[str, dict[str, float | None]] = field(default_factory=dict)  # window -> q -> ms
-    cert_days_left: int | None = None
+    cert_days_left: int | None = None  # at the snapshot's time (domain.certificates.days_left)
+    cert_not_after: datetime | None = None  # from the last certificate's facts
     bars: tuple[DayBar, ...] = ()
 
     @property
@@ -106,18 +104,6 @@ class PublicStatus:
                 if i.monitor_id == component_id and i.overlaps(start, start + timedelta(days=1))]
 
 
-def _certificate_days(rows: dict[int, str | None], now: datetime) -> dict[int, int]:
-    """Days left from the newest certificate warning of each monitor (the only place the
-    certificate's expiry is recorded so far)."""
-    found: dict[int, int] = {}
-    for monitor_id, reason in rows.items():
-        match = _NOT_AFTER.search(reason or "")
-        if match:
-            not_after = datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC)
-            found[monitor_id] = days_left(not_after, now)
-    return found
-
-
 def _monitor_rows(connection: Connection) -> list[dict[str, Any]]:
     query = (
         select(MONITORS.c.id, MONITORS.c.slug, MONITORS.c.name, MONITORS.c.kind, MONITORS.c.url,
@@ -130,17 +116,6 @@ def _monitor_rows(connection: Connection) -> list[dict[str, Any]]:
         .order_by(MONITORS.c.sort_order, MONITORS.c.name)
     )
     return [dict(row) for row in connection.execute(query).mappings()]
-
-
-def _newest_certificate_reasons(connection: Connection, ids: list[int]) -> dict[int, str | None]:
-    if not ids:
-        return {}
-    rows = connection.execute(
-        select(CHANGES.c.monitor_id, CHANGES.c.reason)
-        .where(CHANGES.c.monitor_id.in_(ids), CHANGES.c.kind == "certificate")
-        .order_by(CHANGES.c.at)
-    )
-    return {monitor_id: reason for monitor_id, reason in rows}  # the newest wins
 
 
 def _order(rows: list[dict]) -> list[dict]:
@@ -205,7 +180,7 @@ def public_components(
     with get_engine().connect() as connection:
         rows = _order(_monitor_rows(connection))
         ids = [row["id"] for row in rows]
-        cert_reasons = _newest_certificate_reasons(connection, ids)
+        expiries = certificate_expiries(connection, ids)
     uptime = uptime_by_window(ids, UPTIME_WINDOWS, now=now) if ids else {}
     latency: dict[int, dict[str, dict[str, float | None]]] = {i: {} for i in ids}
     bars: dict[int, list[DayBar]] = {}
@@ -214,7 +189,6 @@ def public_components(
             for monitor_id, figures in _latency(ids, window, now).items():
                 latency[monitor_id][window] = figures
         bars = daily_bars(ids, BAR_DAYS, now=now)
-    cert_days = _certificate_days(cert_reasons, now)
     return [
         PublicComponent(
             id=row["id"], slug=row["slug"], name=row["name"], group=row["group_name"],
@@ -225,7 +199,8 @@ def public_components(
             url=without_credentials(row["url"]) if row["show_url"] else None,
             has_certificate=row["kind"] == "tls" or row["url"].lower().startswith("https://"),
             uptime=uptime.get(row["id"], {}), latency=latency.get(row["id"], {}),
-            cert_days_left=cert_days.get(row["id"]),
+            cert_not_after=expiries.get(row["id"]),
+            cert_days_left=days_left_if_known(expiries.get(row["id"]), now),
             bars=tuple(bars.get(row["id"], ())),
         )
         for row in rows

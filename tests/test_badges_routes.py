@@ -12,6 +12,7 @@ from starlette.datastructures import QueryParams
 from storage.db import get_engine
 from storage.models import StateChange
 from storage.tables import table_of
+from tests.cert_days_support import record_certificate
 from tests.status_support import monitor, public_client
 from web import badges
 
@@ -55,15 +56,18 @@ def test_status_badge_is_red_when_down_and_overall_says_major_outage() -> None:
     assert "major outage" in svg_texts(client.get("/badge/status.svg").text)
 
 
-def test_cert_badge_reads_the_newest_certificate_warning() -> None:
+def test_cert_badge_reads_the_certificate_facts_not_a_warning_text() -> None:
     created = monitor("Tls site")
-    with get_engine().begin() as connection:
+    with get_engine().begin() as connection:  # a warning's text alone no longer counts
         connection.execute(table_of(StateChange).insert().values(
             monitor_id=created.id, at=created.updated_at, from_state="up", to_state="up",
             reason="TLS certificate expires in 10 days (2999-01-01)", kind="certificate"))
     client, _ = public_client()
+    assert client.get("/badge/tls-site/cert.json").json()["message"] == "no data"
+    record_certificate(created.id, days=200)
+    client, _ = public_client()
     body = client.get("/badge/tls-site/cert.json").json()
-    assert body["message"].endswith("days") and body["color"] == "brightgreen"
+    assert (body["message"], body["color"]) == ("200 days", "brightgreen")
 
 
 def test_cert_badge_of_a_plain_http_monitor_is_not_found() -> None:
