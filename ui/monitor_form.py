@@ -28,6 +28,7 @@ from storage.monitors import (
     list_monitors,
     update_monitor,
 )
+from ui.audit_view import dashboard_actor
 from ui.monitor_fields import (
     ADD_PREFIX,
     CLONE_PREFIX,
@@ -65,7 +66,7 @@ def _created(prefix: str, spec: MonitorInput | None) -> MonitorView | None:
     if spec is None:
         return None
     try:
-        return create_monitor(spec)
+        return create_monitor(spec, actor=dashboard_actor())
     except InvalidInput as exc:
         st.session_state[_errors_key(prefix)] = exc.errors
         return None
@@ -99,7 +100,7 @@ def _save_edit(slug: str) -> None:
     st.session_state.pop(f"{EDIT_PREFIX}tested", None)
     changes = form_values(st.session_state.to_dict(), EDIT_PREFIX, complete=True)
     try:
-        monitor = update_monitor(slug, changes)
+        monitor = update_monitor(slug, changes, actor=dashboard_actor())
     except InvalidInput as exc:
         st.session_state[_errors_key(EDIT_PREFIX)] = exc.errors
         return
