@@ -53,9 +53,35 @@ def histogram_points(buckets: Iterable[tuple[datetime, bytes]]) -> list[Point]:
     return points
 
 
+# A raw chart's buckets: the smallest of these steps that keeps a window under MAX_BUCKETS, so
+# a day of minute checks draws 288 five-minute points per line, not 1,440 (the browser's drawing
+# time grows with the points; percentiles of one check per bucket say nothing more).
+RAW_STEPS = tuple(timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60))
+MAX_BUCKETS = 300
+
+
 def raw_step(span: timedelta) -> timedelta:
-    """The bucket of a raw-results chart: a minute up to a day's window, else an hour."""
-    return timedelta(minutes=1) if span <= timedelta(days=1) else timedelta(hours=1)
+    """The bucket of a raw-results chart: the smallest step in RAW_STEPS giving at most
+    MAX_BUCKETS buckets (an hour for anything longer)."""
+    return next((step for step in RAW_STEPS if span / step <= MAX_BUCKETS), RAW_STEPS[-1])
+
+
+def bucket_phases(
+    samples: Iterable[tuple[datetime, dict[str, float]]], start: datetime, step: timedelta
+) -> list[tuple[datetime, str, float]]:
+    """(bucket start, phase label, mean ms) per bucket of `step` and phase, oldest first: the
+    stacked timing chart's points (a phase a check did not have is left out of its mean)."""
+    sums: dict[tuple[datetime, str], list[float]] = {}
+    for at, phases in samples:
+        key = _floor(at, step, start)
+        for phase, value in phases.items():
+            if phase in PHASES:
+                total = sums.setdefault((key, phase), [0.0, 0.0])
+                total[0] += value
+                total[1] += 1
+    order = list(PHASES)
+    return [(at, PHASES[phase], total / count) for (at, phase), (total, count) in
+            sorted(sums.items(), key=lambda item: (item[0][0], order.index(item[0][1])))]
 
 
 def rollup_period(span: timedelta) -> str | None:

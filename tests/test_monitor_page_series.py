@@ -6,7 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from analytics.monitor_series import bucket_raw, mtta_mttr, rollup_period
+from analytics.monitor_series import (
+    MAX_BUCKETS,
+    bucket_phases,
+    bucket_raw,
+    mtta_mttr,
+    raw_step,
+    rollup_period,
+)
 from ui.monitor_window import window_from
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -47,3 +54,24 @@ def test_custom_ranges_are_inclusive_days_and_a_reversed_one_is_refused() -> Non
     assert "future" in window_from("custom", date(2026, 4, 1), date(2026, 4, 2), NOW)
     assert "both days" in window_from("custom", None, date(2026, 4, 2), NOW)
     assert window_from("7d", None, None, NOW).start == NOW - timedelta(days=7)
+
+
+@pytest.mark.parametrize(("span", "minutes"), [
+    (timedelta(hours=1), 1), (timedelta(hours=5), 1), (timedelta(hours=6), 2),
+    (timedelta(hours=24), 5), (timedelta(days=3), 15), (timedelta(days=30), 60),
+])
+def test_a_raw_chart_keeps_few_enough_buckets_with_the_finest_step(span, minutes) -> None:
+    step = raw_step(span)
+    assert step == timedelta(minutes=minutes)
+    assert span / step <= MAX_BUCKETS or minutes == 60
+
+
+def test_phases_are_averaged_per_bucket_in_the_order_they_happen() -> None:
+    start = NOW - timedelta(minutes=10)
+    samples = [(start, {"dns": 2.0, "connect": 4.0, "unknown": 9.0}),
+               (start + timedelta(minutes=2), {"dns": 4.0, "ttfb": 30.0}),
+               (start + timedelta(minutes=6), {"connect": 1.0})]
+    points = bucket_phases(samples, start, timedelta(minutes=5))
+    assert points == [(start, "DNS", 3.0), (start, "connect", 4.0),
+                      (start, "first byte", 30.0),
+                      (start + timedelta(minutes=5), "connect", 1.0)]

@@ -13,6 +13,7 @@ import streamlit as st
 from analytics.monitor_series import (
     PHASES,
     Point,
+    bucket_phases,
     bucket_raw,
     histogram_points,
     raw_step,
@@ -98,15 +99,17 @@ def latency_chart(
     return alt.layer(*layers).properties(height=320)
 
 
-def phase_chart(raw: list[RawResult]) -> alt.Chart | None:
-    rows = [{"time": r.checked_at, "phase": label, "ms": r.phases[key]}
-            for r in raw for key, label in PHASES.items() if key in r.phases]
+def phase_chart(raw: list[RawResult], window: Window) -> alt.Chart | None:
+    """The timing phases stacked, each the mean of its bucket (the latency chart's buckets)."""
+    rows = bucket_phases(((r.checked_at, r.phases) for r in raw), window.start,
+                         raw_step(window.span))
     if not rows:
         return None
-    return alt.Chart(pd.DataFrame(rows)).mark_area().encode(
+    frame = pd.DataFrame(rows, columns=["time", "phase", "ms"])
+    return alt.Chart(frame).mark_area().encode(
         x=alt.X("time:T", title=None), y=alt.Y("ms:Q", stack="zero", title="Phase (ms)"),
         color=alt.Color("phase:N", sort=list(PHASES.values()), title=None),
-        tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M:%S"), "phase:N",
+        tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"), "phase:N",
                  alt.Tooltip("ms:Q", format=".1f")],
     ).properties(height=200)
 
@@ -120,14 +123,16 @@ def render_charts(monitor: MonitorView, window: Window) -> None:
         st.info("No checks in this window.")
     else:
         st.altair_chart(latency_chart(data, changes, maintenance, window), width="stretch")
-        source = {None: "raw results", "hour": "hourly rollups", "day": "daily rollups"}
+        minutes = int(raw_step(window.span).total_seconds() // 60)
+        source = {None: f"raw results per {minutes} min" if minutes > 1 else "raw results",
+                  "hour": "hourly rollups", "day": "daily rollups"}
         st.caption(f"p50 / p95 / p99 from {source[data.period]}; red points are failed checks, "
                    "dashed rules state changes, shaded bands maintenance.")
     st.subheader("Timing phases")
     if data.raw is None:
         st.caption("Timing phases are kept for raw results only: choose 24 hours or less.")
         return
-    chart = phase_chart(data.raw)
+    chart = phase_chart(data.raw, window)
     if chart is None:
         st.caption("No timing phases in this window.")
     else:
