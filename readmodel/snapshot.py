@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from storage.status import PublicComponent, PublicStatus
 
 if TYPE_CHECKING:
+    from readmodel.metrics_exposition import MetricsBodies
     from readmodel.prepared import PreparedResponse
 
 # Labels come from requests: bound what one snapshot keeps, whatever visitors send, in entries
@@ -116,6 +117,8 @@ class StatusSnapshot:
     feeds: dict[str, PreparedResponse] = field(default_factory=dict)  # by kind (atom, rss)
     pickled_status: PickledStatus | None = field(default=None, repr=False, compare=False)
     board: bytes = field(default=b"", repr=False, compare=False)  # readmodel/board_payload
+    # /metrics (readmodel/metrics_exposition): private monitors too, sent only with the token.
+    metrics: MetricsBodies | None = field(default=None, repr=False, compare=False)
     answers: RememberedAnswers = field(default_factory=RememberedAnswers, repr=False,
                                        compare=False)
 

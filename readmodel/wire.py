@@ -28,6 +28,8 @@ from readmodel.board_payload import board_payload
 from readmodel.feeds import CACHE_CONTROL as FEED_CACHE_CONTROL
 from readmodel.feeds import MEDIA_TYPES as FEED_MEDIA_TYPES
 from readmodel.feeds import feed_body
+from readmodel.metrics_exposition import MetricsBodies, metrics_bodies
+from readmodel.metrics_view import read_metrics
 from readmodel.partial_build import without_failing_items
 from readmodel.prepared import PreparedResponse, etag_for
 from readmodel.snapshot import PickledStatus, StatusSnapshot
@@ -50,6 +52,7 @@ class PackedSnapshot:
     board: bytes  # the status page's components, bars included (readmodel/board_payload)
     status_json: bytes
     feeds: dict[str, bytes]
+    metrics: MetricsBodies | None = None
 
 
 def _part(name: str, build: Callable[[PublicStatus], bytes], status: PublicStatus,
@@ -66,9 +69,11 @@ def _part(name: str, build: Callable[[PublicStatus], bytes], status: PublicStatu
 
 
 def pack_status(status: PublicStatus, built_at: float,
-                last_parts: dict[str, bytes] | None = None) -> bytes:
-    """The snapshot of `status` as bytes. `last_parts` (updated here) holds the parts of the
-    last snapshot, for a part that cannot be built at all; without it such a part raises."""
+                last_parts: dict[str, bytes] | None = None,
+                metrics: MetricsBodies | None = None) -> bytes:
+    """The snapshot of `status` (and of `metrics`, when read) as bytes. `last_parts` (updated
+    here) holds the parts of the last snapshot, for a part that cannot be built at all; without
+    it such a part raises."""
     last_parts = {} if last_parts is None else last_parts
     without_bars = tuple(dataclasses.replace(c, bars=()) for c in status.components)
     packed = PackedSnapshot(
@@ -81,14 +86,30 @@ def pack_status(status: PublicStatus, built_at: float,
         status_json=_part("status JSON", status_json_body, status, last_parts),
         feeds={kind: _part(f"{kind} feed", partial(feed_body, kind=kind), status, last_parts)
                for kind in FEED_MEDIA_TYPES},
+        metrics=metrics,
     )
     return pickle.dumps(packed, pickle.HIGHEST_PROTOCOL)
+
+
+_last_metrics: MetricsBodies | None = None
+
+
+def _metrics(status: PublicStatus) -> MetricsBodies | None:
+    """/metrics' bodies, or the last snapshot's when they cannot be read now (a failure there
+    must not hold up the status page)."""
+    global _last_metrics
+    try:
+        _last_metrics = metrics_bodies(read_metrics(status))
+    except Exception:
+        log.exception("could not read the figures of /metrics: serving the last ones")
+    return _last_metrics
 
 
 def pack_snapshot() -> bytes:
     """Read the public status now and pack it."""
     built_at = time.time()
-    return pack_status(public_status(), built_at, _LAST_PARTS)
+    status = public_status()
+    return pack_status(status, built_at, _LAST_PARTS, _metrics(status))
 
 
 def unpack_snapshot(data: bytes | memoryview) -> StatusSnapshot:
@@ -106,6 +127,7 @@ def unpack_snapshot(data: bytes | memoryview) -> StatusSnapshot:
                for kind, body in packed.feeds.items()},
         pickled_status=PickledStatus(packed.status),
         board=packed.board,
+        metrics=packed.metrics,
     )
 
 

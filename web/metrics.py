@@ -1,62 +1,99 @@
-"""GET /metrics: Prometheus text exposition of every monitor's state, latency and certificate.
+"""GET /metrics: Prometheus text exposition, from the read model.
 
-Without the API token only public monitors are listed, as on the status page; Prometheus can send
-the token (`authorization: {credentials: …}` in its scrape config) to see every monitor.
+The monitors' figures and the counters are rendered once per snapshot (readmodel/metrics_view,
+readmodel/metrics_exposition); a request picks one of two prepared bodies and adds the figures
+only this process knows now: how late the probe engine is, the engine's last tick (when it runs
+here) and the build. Without the API token only public monitors are listed, as on the status
+page, and no notification counters; Prometheus sends the token with
+`authorization: {credentials: …}` in its scrape config.
+
+Engine lateness is a gauge, not a histogram: the engine's per-check lateness lives in the
+engine's process (or a worker on another host) and is not recorded in the database, so a
+histogram here could not be honest. The gauge is derived from what is recorded: how far past
+its due time (domain/schedule_lag) the most overdue monitor's next check is.
 """
 
 from __future__ import annotations
 
+import platform
+import time
 from collections.abc import Callable, Iterator
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from domain.states import STATES, effective_state, is_serving
-from storage.monitors import MonitorView, list_monitors
+from readmodel.metrics_exposition import MetricsBodies, metrics_bodies
+from readmodel.metrics_view import read_metrics
+from readmodel.read_model import running_read_model
+
+if TYPE_CHECKING:
+    from readmodel.read_model import ReadModel
 
 
-class MonitorCollector(Collector):
-    def __init__(self, monitors: list[MonitorView], engine_tick_age_s: float | None) -> None:
-        self._monitors = monitors
+def _version() -> str:
+    try:
+        return version("upwatch")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+VERSION = _version()
+
+
+class LiveCollector(Collector):
+    def __init__(self, next_due: float | None, engine_tick_age_s: float | None,
+                 now: float) -> None:
+        self._next_due = next_due
         self._engine_tick_age_s = engine_tick_age_s
+        self._now = now
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        up = GaugeMetricFamily("upwatch_monitor_up", "1 when up or degraded, else 0",
-                               labels=["monitor"])
-        state = GaugeMetricFamily("upwatch_monitor_state", "1 for the monitor's current state",
-                                  labels=["monitor", "state"])
-        latency = GaugeMetricFamily("upwatch_monitor_latency_seconds",
-                                    "latency of the last check", labels=["monitor"])
-        checked = GaugeMetricFamily("upwatch_monitor_last_check_timestamp_seconds",
-                                    "when the monitor was last checked", labels=["monitor"])
-        for monitor in self._monitors:
-            current = effective_state(monitor.paused, monitor.state)
-            up.add_metric([monitor.slug], 1.0 if is_serving(current) else 0.0)
-            for name in STATES:
-                state.add_metric([monitor.slug, name], 1.0 if name == current else 0.0)
-            if monitor.latency_ms is not None:
-                latency.add_metric([monitor.slug], monitor.latency_ms / 1000)
-            if monitor.last_check_at is not None:
-                checked.add_metric([monitor.slug], monitor.last_check_at.timestamp())
-        yield from (up, state, latency, checked)
+    def collect(self) -> Iterator[Metric]:
+        late = 0.0 if self._next_due is None else max(0.0, self._now - self._next_due)
+        yield GaugeMetricFamily(
+            "upwatch_engine_lateness_seconds",
+            "how far past its due time the most overdue scheduled check is", value=late)
         if self._engine_tick_age_s is not None:
             yield GaugeMetricFamily("upwatch_engine_tick_age_seconds",
                                     "seconds since the probe engine last ticked",
                                     value=self._engine_tick_age_s)
+        info = GaugeMetricFamily("upwatch_build_info", "the running Upwatch, always 1",
+                                 labels=["version", "python_version"])
+        info.add_metric([VERSION, platform.python_version()], 1.0)
+        yield info
+
+
+def live_exposition(next_due: float | None, engine_tick_age_s: float | None) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(LiveCollector(next_due, engine_tick_age_s, time.time()))
+    return generate_latest(registry)
+
+
+def _read_now() -> MetricsBodies:
+    """For a process that keeps no read model fresh: the same bodies, read now."""
+    return metrics_bodies(read_metrics())
 
 
 def metrics_routes(
-    is_authorized: Callable[[Request], bool], engine_tick_age: Callable[[], float | None]
+    is_authorized: Callable[[Request], bool], engine_tick_age: Callable[[], float | None],
+    read_model: ReadModel | None = None,
 ) -> list[Route]:
+    """`read_model` is the one this process serves from; by default the running one."""
+
     async def metrics(request: Request) -> Response:
-        monitors = await anyio.to_thread.run_sync(list_monitors, not is_authorized(request))
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(MonitorCollector(monitors, engine_tick_age()))
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        model = read_model or running_read_model()
+        bodies = None if model is None else model.snapshot.metrics
+        if bodies is None:  # no snapshot yet
+            bodies = await anyio.to_thread.run_sync(_read_now)
+        body = bodies.everyone if is_authorized(request) else bodies.public
+        live = live_exposition(bodies.next_due, engine_tick_age())
+        return Response(body + live, media_type=CONTENT_TYPE_LATEST,
+                        headers={"Cache-Control": "no-store"})
 
     return [Route("/metrics", metrics)]
