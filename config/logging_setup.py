@@ -68,13 +68,18 @@ def configure_logging(settings: Settings, *, quiet: bool = False,
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
+def mask_url_passwords(text: str) -> str:
+    """scheme://user:password@host -> scheme://user:**********@host, anywhere in `text`."""
+    return _URL_PASSWORD.sub(rf"\1{SECRET_MASK}@", text)
+
+
 def _shown(name: str, value: object) -> str:
     if isinstance(value, SecretStr):
         return SECRET_MASK if value.get_secret_value() else "(empty)"
     if value is None or value == "" or value == []:
         return "(unset)"
     if isinstance(value, str):  # a URL may carry a password: scheme://user:password@host
-        return _URL_PASSWORD.sub(rf"\1{SECRET_MASK}@", value)
+        return mask_url_passwords(value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)

@@ -22,6 +22,7 @@ from storage.alerting_models import (
     DeliveryAttempt,
     MonitorRoute,
 )
+from storage.audit import DASHBOARD_ADMIN, record
 from storage.db import get_engine
 from storage.models import Incident, Monitor, StateChange, as_utc
 from storage.tables import table_of, utc
@@ -73,6 +74,18 @@ class ChannelView:
     failing_since: datetime | None
     failing_error: str | None
 
+    def settings(self) -> dict[str, Any]:
+        """What an audit entry compares: the settings, and which secrets are stored (the
+        audit log masks their values; this view never has them)."""
+        return {
+            "name": self.name, "kind": self.kind, "config": self.config,
+            "secrets": {name: "stored" for name in sorted(self.stored_secrets)},
+            "events": self.events, "enabled": self.enabled,
+            "escalate_after_minutes": self.escalate_after_minutes,
+            "quiet_start": self.quiet_start, "quiet_end": self.quiet_end,
+            "quiet_timezone": self.quiet_timezone, "quiet_min_severity": self.quiet_min_severity,
+        }
+
 
 def _view(row: Any) -> ChannelView:
     return ChannelView(
@@ -98,7 +111,14 @@ def channel_row(channel_id: int) -> dict | None:
         return dict(found) if found else None
 
 
-def save_channel(spec: ChannelSpec, channel_id: int | None = None) -> ChannelView:
+def _channel(connection: Connection, channel_id: int) -> ChannelView | None:
+    row = connection.execute(select(CHANNELS).where(CHANNELS.c.id == channel_id))
+    found = row.mappings().first()
+    return _view(found) if found else None
+
+
+def save_channel(spec: ChannelSpec, channel_id: int | None = None, *,
+                 actor: str = DASHBOARD_ADMIN) -> ChannelView:
     """Create or update a channel; InvalidInput when the name is taken or the channel is gone."""
     routing = {
         "events": spec.events, "enabled": spec.enabled,
@@ -111,6 +131,7 @@ def save_channel(spec: ChannelSpec, channel_id: int | None = None) -> ChannelVie
             CHANNELS.c.name == spec.name, CHANNELS.c.id != (channel_id or -1))).first()
         if taken:
             raise InvalidInput({"name": f"a channel named {spec.name!r} already exists"})
+        before = None if channel_id is None else _channel(connection, channel_id)
         if channel_id is None:
             new_secrets = {k: v for k, v in spec.secrets.items() if v}
             channel_id = connection.execute(insert(CHANNELS).values(
@@ -133,13 +154,22 @@ def save_channel(spec: ChannelSpec, channel_id: int | None = None) -> ChannelVie
                     failing_since=None, failing_error=None,
                 )
             connection.execute(update(CHANNELS).where(CHANNELS.c.id == channel_id).values(values))
-        row = connection.execute(select(CHANNELS).where(CHANNELS.c.id == channel_id))
-        return _view(row.mappings().one())
+        saved = _channel(connection, channel_id)
+        assert saved is not None
+        record(connection, actor=actor, action="created" if before is None else "updated",
+               subject_kind="channel", subject=saved.name,
+               before=before.settings() if before else None, after=saved.settings())
+        return saved
 
 
-def delete_channel(channel_id: int) -> None:
+def delete_channel(channel_id: int, *, actor: str = DASHBOARD_ADMIN) -> None:
     with get_engine().begin() as connection:
+        before = _channel(connection, channel_id)
+        if before is None:
+            return
         connection.execute(delete(CHANNELS).where(CHANNELS.c.id == channel_id))
+        record(connection, actor=actor, action="deleted", subject_kind="channel",
+               subject=before.name, before=before.settings())
 
 
 def clear_failing(channel_id: int) -> None:
@@ -173,17 +203,31 @@ def monitor_routes() -> dict[int, list[int]]:
     return found
 
 
-def set_monitor_routes(monitor_id: int, channel_ids: list[int]) -> None:
+def _route_names(connection: Connection, monitor_id: int) -> list[str]:
+    return list(connection.execute(
+        select(CHANNELS.c.name).select_from(ROUTES.join(CHANNELS, CHANNELS.c.id ==
+                                                        ROUTES.c.channel_id))
+        .where(ROUTES.c.monitor_id == monitor_id).order_by(CHANNELS.c.name)).scalars())
+
+
+def set_monitor_routes(monitor_id: int, channel_ids: list[int], *,
+                       actor: str = DASHBOARD_ADMIN) -> None:
     with get_engine().begin() as connection:
         known = set(connection.execute(
             select(CHANNELS.c.id).where(CHANNELS.c.id.in_(channel_ids))).scalars())
         if known != set(channel_ids):
             raise InvalidInput({"channels": "a chosen channel was deleted meanwhile: reload"})
+        before = _route_names(connection, monitor_id)
+        slug = connection.execute(
+            select(MONITORS.c.slug).where(MONITORS.c.id == monitor_id)).scalar()
         connection.execute(delete(ROUTES).where(ROUTES.c.monitor_id == monitor_id))
         if channel_ids:
             connection.execute(insert(ROUTES), [
                 {"monitor_id": monitor_id, "channel_id": channel_id}
                 for channel_id in sorted(known)])
+        record(connection, actor=actor, action="updated", subject_kind="routing",
+               subject=str(slug or monitor_id), before={"channels": before},
+               after={"channels": _route_names(connection, monitor_id)})
 
 
 # --- incidents and deliveries -----------------------------------------------------------------

@@ -6,13 +6,15 @@ each write is one statement in one transaction, so a refused one saves nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from domain.monitor_input import InvalidInput
+from storage.audit import DASHBOARD_ADMIN, record
 from storage.db import get_engine
 from storage.models import MaintenanceWindow, Monitor, as_utc
 from storage.tables import table_of
@@ -53,7 +55,12 @@ class WindowRow:
 _MONITOR_GONE = {"monitor_id": "this monitor was deleted meanwhile: choose another"}
 
 
-def create_window(spec: WindowInput) -> int:
+def _settings(values: Any) -> dict[str, Any]:
+    """A window as an audit entry keeps it: times as ISO 8601 text."""
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
+
+
+def create_window(spec: WindowInput, *, actor: str = DASHBOARD_ADMIN) -> int:
     try:
         with get_engine().begin() as connection:
             if spec.monitor_id is not None and connection.execute(
@@ -66,6 +73,8 @@ def create_window(spec: WindowInput) -> int:
                 notify=spec.notify,
             )).inserted_primary_key
             assert key is not None
+            record(connection, actor=actor, action="created", subject_kind="maintenance",
+                   subject=f"{int(key[0])} {spec.title}", after=_settings(asdict(spec)))
             return int(key[0])
     except IntegrityError:  # the monitor was deleted between the check and the insert
         if spec.monitor_id is None:
@@ -73,9 +82,16 @@ def create_window(spec: WindowInput) -> int:
         raise InvalidInput({**_MONITOR_GONE}) from None
 
 
-def delete_window(window_id: int) -> None:
+def delete_window(window_id: int, *, actor: str = DASHBOARD_ADMIN) -> None:
     with get_engine().begin() as connection:
+        before = connection.execute(
+            select(WINDOWS).where(WINDOWS.c.id == window_id)).mappings().first()
+        if before is None:
+            return
         connection.execute(delete(WINDOWS).where(WINDOWS.c.id == window_id))
+        record(connection, actor=actor, action="deleted", subject_kind="maintenance",
+               subject=f"{window_id} {before['title']}",
+               before=_settings({k: v for k, v in before.items() if k != "id"}))
 
 
 def list_windows() -> list[WindowRow]:

@@ -203,3 +203,19 @@ class MaintenanceWindow(SQLModel, table=True):
     timezone: str = Field(default="UTC", max_length=64)
     duration_minutes: int | None = None
     notify: bool = False  # send a notice when the window starts and ends
+
+
+class AuditEntry(SQLModel, table=True):
+    """One change made through the dashboard or the API: who, when, and the values before and
+    after (secrets masked before they are stored). Written in the change's own transaction."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(default_factory=utcnow)
+    actor: str = Field(max_length=320)  # "admin", "api-token", an e-mail address
+    action: str = Field(max_length=32)  # created | updated | deleted | paused | resumed | ...
+    subject_kind: str = Field(max_length=32)  # monitor | channel | maintenance | incident | ...
+    subject: str = Field(max_length=200)  # the slug, name or id the change was made to
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

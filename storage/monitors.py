@@ -23,12 +23,15 @@ from domain.push import new_push_token
 from domain.result import ProbeResult
 from domain.slugs import slug_candidates
 from domain.states import NEW_STATE, effective_state
+from storage.audit import DASHBOARD_ADMIN, MONITORS_FILE_ACTOR, record
 from storage.db import get_engine, session_scope
 from storage.models import Monitor, MonitorState, as_utc, utcnow
 from storage.recorder import record_batch
 from storage.tables import table_of
 
 MONITORS = table_of(Monitor)
+# What the engine keeps changing: not settings, so not part of an audited change.
+_RUNTIME_FIELDS = ("state", "reason", "since", "last_check_at", "latency_ms")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,12 @@ class MonitorView:
             "tags": list(self.tags),
             "runbook_url": self.runbook_url,
         }
+
+    def settings(self) -> dict[str, Any]:
+        """What an audit entry compares: the API's view without what the checks change, its
+        options unmasked (so a changed secret shows as changed; storage/audit masks it)."""
+        shown = {k: v for k, v in self.to_api().items() if k not in _RUNTIME_FIELDS}
+        return {**shown, "options": self.options}
 
     def to_input(self) -> MonitorInput:
         # As stored, unchecked: an update validates the merged result as a whole, so a value
@@ -161,7 +170,14 @@ def _refuse_if_name_taken(name: str, own_id: int | None = None) -> None:
         _refuse_duplicate_name(session, name, own_id)
 
 
-def _insert(session: Session, spec: MonitorInput) -> MonitorView:
+def _audit(session: Session, actor: str, action: str, slug: str,
+           before: MonitorView | None, after: MonitorView | None) -> None:
+    record(session.connection(), actor=actor, action=action, subject_kind="monitor",
+           subject=slug, before=before.settings() if before else None,
+           after=after.settings() if after else None)
+
+
+def _insert(session: Session, spec: MonitorInput, actor: str) -> MonitorView:
     _refuse_duplicate_name(session, spec.name)
     monitor = Monitor(
         **spec.model_dump(), slug=_unique_slug(session, spec.name),
@@ -172,13 +188,17 @@ def _insert(session: Session, spec: MonitorInput) -> MonitorView:
     assert monitor.id is not None
     state = MonitorState(monitor_id=monitor.id)
     session.add(state)
-    return _answerable(_as_view(monitor, state))
+    view = _answerable(_as_view(monitor, state))
+    _audit(session, actor, "created", view.slug, None, view)
+    return view
 
 
-def _change(session: Session, monitor: Monitor, changes: dict[str, Any]) -> MonitorView:
+def _change(session: Session, monitor: Monitor, changes: dict[str, Any],
+            actor: str) -> MonitorView:
     assert monitor.id is not None
     state = session.get(MonitorState, monitor.id)
-    spec = parse_monitor_update(_as_view(monitor, state).to_input(), changes)
+    before = _as_view(monitor, state)
+    spec = parse_monitor_update(before.to_input(), changes)
     _refuse_duplicate_name(session, spec.name, monitor.id)
     for field, value in spec.model_dump().items():
         setattr(monitor, field, value)
@@ -187,16 +207,18 @@ def _change(session: Session, monitor: Monitor, changes: dict[str, Any]) -> Moni
     monitor.updated_at = utcnow()
     session.add(monitor)
     session.flush()
-    return _answerable(_as_view(monitor, state))
+    view = _answerable(_as_view(monitor, state))
+    _audit(session, actor, "updated", before.slug, before, view)
+    return view
 
 
-def create_monitor(spec: MonitorInput) -> MonitorView:
+def create_monitor(spec: MonitorInput, *, actor: str = DASHBOARD_ADMIN) -> MonitorView:
     """Save a validated monitor; a duplicate name is refused and nothing is written."""
     attempt = 1
     while True:
         try:
             with session_scope() as session:
-                return _insert(session, spec)
+                return _insert(session, spec, actor)
         except IntegrityError:  # a concurrent writer took the name or the slug meanwhile
             _refuse_if_name_taken(spec.name)
             if attempt == _WRITE_ATTEMPTS:
@@ -204,7 +226,8 @@ def create_monitor(spec: MonitorInput) -> MonitorView:
             attempt += 1
 
 
-def update_monitor(slug: str, changes: dict[str, Any]) -> MonitorView | None:
+def update_monitor(slug: str, changes: dict[str, Any], *,
+                   actor: str = DASHBOARD_ADMIN) -> MonitorView | None:
     """Apply a partial change, validated as a whole; None when the monitor does not exist."""
     monitor: Monitor | None = None
     try:
@@ -212,7 +235,7 @@ def update_monitor(slug: str, changes: dict[str, Any]) -> MonitorView | None:
             monitor = session.exec(select(Monitor).where(Monitor.slug == slug)).first()
             if monitor is None:
                 return None
-            return _change(session, monitor, changes)
+            return _change(session, monitor, changes, actor)
     except IntegrityError:  # a concurrent writer took the name meanwhile
         name = changes.get("name")
         if isinstance(name, str) and monitor is not None:
@@ -235,10 +258,10 @@ def save_monitors_file(monitors_file: MonitorsFile) -> tuple[int, int]:
                 existing = by_name.get(spec.name)
                 try:
                     if existing is None:
-                        _insert(session, spec)
+                        _insert(session, spec, MONITORS_FILE_ACTOR)
                         created += 1
                     else:
-                        _change(session, existing, entry)
+                        _change(session, existing, entry, MONITORS_FILE_ACTOR)
                         updated += 1
                 except InvalidInput as refused:
                     raise InvalidMonitorsFile("; ".join(
@@ -251,11 +274,13 @@ def save_monitors_file(monitors_file: MonitorsFile) -> tuple[int, int]:
     return created, updated
 
 
-def delete_monitor(slug: str) -> bool:
+def delete_monitor(slug: str, *, actor: str = DASHBOARD_ADMIN) -> bool:
     with session_scope() as session:
         monitor = session.exec(select(Monitor).where(Monitor.slug == slug)).first()
         if monitor is None:
             return False
+        _audit(session, actor, "deleted", slug,
+               _as_view(monitor, session.get(MonitorState, monitor.id)), None)
         session.delete(monitor)
         return True
 
@@ -279,15 +304,20 @@ def get_monitor(slug: str) -> MonitorView | None:
         return _as_view(monitor, session.get(MonitorState, monitor.id))
 
 
-def set_paused(slug: str, paused: bool) -> MonitorView | None:
+def set_paused(slug: str, paused: bool, *, actor: str = DASHBOARD_ADMIN) -> MonitorView | None:
     """Pause or resume checks; the engine drops or picks up the monitor at its next sync."""
     with session_scope() as session:
         monitor = session.exec(select(Monitor).where(Monitor.slug == slug)).first()
         if monitor is None:
             return None
+        was = monitor.paused
         monitor.paused = paused
         monitor.updated_at = utcnow()
         session.add(monitor)
+        if was != paused:
+            record(session.connection(), actor=actor, action="paused" if paused else "resumed",
+                   subject_kind="monitor", subject=slug,
+                   before={"paused": was}, after={"paused": paused})
         return _as_view(monitor, session.get(MonitorState, monitor.id))
 
 

@@ -19,6 +19,7 @@ from ui.alerting_forms import (
     SECURITY_CHOICES,
     parse_channel_form,
 )
+from ui.audit_view import dashboard_actor
 
 PREFIX = "ch_"
 EDITING = "ch_editing"  # the channel id being edited, None for a new one
@@ -69,7 +70,7 @@ def _save() -> None:
     try:
         spec = parse_channel_form(
             values, stored, settings_from_env=bool(current and current.source == "env"))
-        saved = save_channel(spec, editing)
+        saved = save_channel(spec, editing, actor=dashboard_actor())
     except InvalidInput as error:
         state[ERRORS] = error.errors
         state.pop(SAVED, None)
@@ -84,7 +85,7 @@ def _test(channel_id: int) -> None:
 
 
 def _delete(channel_id: int) -> None:
-    delete_channel(channel_id)
+    delete_channel(channel_id, actor=dashboard_actor())
     if st.session_state.get(EDITING) == channel_id:
         _start_editing(None)
 

@@ -9,6 +9,7 @@ from checks.check_now import check_and_record
 from domain.formatting import milliseconds, plain, state_label
 from domain.links import monitor_path
 from storage.monitors import MonitorView, delete_monitor, get_monitor, set_paused
+from ui.audit_view import dashboard_actor
 from ui.auth import same_tab_link
 from ui.monitor_detail import phases_text
 from ui.monitor_form import (
@@ -26,7 +27,7 @@ CLONE_KEY = "monitor_page_clone"  # the slug whose clone form is open
 
 
 def _pause(slug: str, paused: bool) -> None:
-    monitor = set_paused(slug, paused)
+    monitor = set_paused(slug, paused, actor=dashboard_actor())
     if monitor is not None:
         st.session_state[NOTICE_KEY] = f"{'Paused' if paused else 'Resumed'} '{monitor.name}'."
 
@@ -49,7 +50,7 @@ def _check_now(slug: str) -> None:
 
 def _delete(slug: str, name: str) -> None:
     st.session_state.pop(CONFIRM_KEY, None)
-    if delete_monitor(slug):
+    if delete_monitor(slug, actor=dashboard_actor()):
         st.session_state[DELETED_KEY] = name
 
 

@@ -17,6 +17,7 @@ from checks.check_now import check_and_record
 from domain.formatting import plain
 from domain.overview import OverviewRow
 from storage.monitors import delete_monitor, get_monitor, set_paused
+from ui.audit_view import dashboard_actor
 
 PENDING_DELETE_KEY = "overview_pending_delete"
 NOTICE_KEY = "overview_notice"
@@ -34,7 +35,8 @@ def _names(slugs: Sequence[str], names: dict[str, str]) -> str:
 
 
 def pause(slugs: Sequence[str], paused: bool) -> int:
-    return sum(set_paused(slug, paused) is not None for slug in slugs)
+    actor = dashboard_actor()
+    return sum(set_paused(slug, paused, actor=actor) is not None for slug in slugs)
 
 
 def check_now(slugs: Sequence[str]) -> Counter[str]:
@@ -46,7 +48,8 @@ def check_now(slugs: Sequence[str]) -> Counter[str]:
 
 
 def delete(slugs: Sequence[str]) -> int:
-    return sum(delete_monitor(slug) for slug in slugs)
+    actor = dashboard_actor()
+    return sum(delete_monitor(slug, actor=actor) for slug in slugs)
 
 
 def _done(notice: str) -> None:

@@ -1,4 +1,5 @@
-"""The REST API for monitors. Reads of private monitors and all writes need the API token.
+"""The REST API for monitors. Reads of private monitors and all writes need the API token;
+every write is in the audit log as made by "api-token" (storage/audit).
 
 A write's body is read up to MAX_REQUEST_BODY_BYTES (beyond is a 413, refused before parsing)
 and parsed as strict JSON (no NaN or Infinity, bounded nesting); then it goes through the same
@@ -8,6 +9,7 @@ validation as the form and the monitors file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -16,6 +18,7 @@ from starlette.routing import Route
 
 from domain.limits import MAX_REQUEST_BODY_BYTES, finite_everywhere, load_json
 from domain.monitor_input import InvalidInput, parse_monitor_input
+from storage.audit import API_ACTOR
 from storage.monitors import (
     MonitorView,
     create_monitor,
@@ -82,7 +85,7 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
             return unauthorized()
         try:
             spec = parse_monitor_input(await _json_body(request))
-            monitor = await run_sync(create_monitor, spec)
+            monitor = await run_sync(partial(create_monitor, spec, actor=API_ACTOR))
         except _BodyTooLarge:
             return _too_large()
         except InvalidInput as exc:
@@ -101,12 +104,12 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
         if not authorized:
             return unauthorized()
         if request.method == "DELETE":
-            deleted = await run_sync(delete_monitor, slug)
+            deleted = await run_sync(partial(delete_monitor, slug, actor=API_ACTOR))
             on_change()
             return Response(status_code=204) if deleted else not_found()
         try:
             changes = await _json_body(request)
-            monitor = await run_sync(update_monitor, slug, changes)
+            monitor = await run_sync(partial(update_monitor, slug, changes, actor=API_ACTOR))
         except _BodyTooLarge:
             return _too_large()
         except InvalidInput as exc:

@@ -1,7 +1,11 @@
-"""Export routes: a monitor's results, and the SLA report, as CSV or JSON (API token required).
+"""Export routes: a monitor's results, the SLA report, the audit log (API token required).
 
     GET /api/v1/monitors/{slug}/results.csv|.json?from=&to=
     GET /api/v1/reports/sla.csv|.json?from=&to=&tz=
+    GET /api/v1/audit?limit=&cursor=
+
+The audit log comes newest first, `limit` entries (default 50, at most 500) a page; an answer
+with more to come carries `next_cursor`, to send as `cursor` for the next page.
 
 `from` and `to` are ISO dates (YYYY-MM-DD) or times (with an offset, else UTC). For results the
 range is [from, to) and defaults to the last 24 hours; for the SLA report they are days in `tz`,
@@ -17,11 +21,12 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from config.settings import get_settings
 from domain.limits import check_date, parse_time_zone
+from storage.audit import MAX_PAGE, audit_page
 from storage.export import RESULT_COLUMNS, SLA_COLUMNS, results_between, sla_report, to_csv
 from storage.monitors import get_monitor
 from web.responses import field_errors, has_api_token, not_found, run_sync, unauthorized
@@ -127,6 +132,32 @@ def parse_sla_range(params: dict[str, str], now: datetime) -> SlaRange:
 FORMATS = ("csv", "json")
 
 
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    limit: int
+    before_id: int | None
+
+
+def parse_audit_page(params: dict[str, str]) -> AuditPage:
+    errors: dict[str, str] = {}
+    limit, before_id = 50, None
+    if params.get("limit"):
+        text = params["limit"]
+        if text.isdigit() and 1 <= int(text) <= MAX_PAGE:
+            limit = int(text)
+        else:
+            errors["limit"] = f"give a whole number from 1 to {MAX_PAGE}"
+    if params.get("cursor"):
+        text = params["cursor"]
+        if text.isdigit() and len(text) <= 18:
+            before_id = int(text)
+        else:
+            errors["cursor"] = "send back the next_cursor of an earlier answer"
+    if errors:
+        raise BadParameters(errors)
+    return AuditPage(limit, before_id)
+
+
 def _answer(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, name: str) -> Response:
     if fmt == "csv":
         return Response(to_csv(rows, columns), media_type="text/csv; charset=utf-8",
@@ -164,7 +195,21 @@ def export_routes() -> list[Route]:
         return _answer(rows, SLA_COLUMNS, request.path_params["fmt"],
                        f"sla-{span.first}-{span.last}")
 
+    async def audit(request: Request) -> Response:
+        if not has_api_token(request):
+            return unauthorized()
+        try:
+            page = parse_audit_page(dict(request.query_params))
+        except BadParameters as exc:
+            return field_errors(exc.errors)
+        entries = await run_sync(audit_page, page.limit + 1, page.before_id)
+        shown = entries[:page.limit]
+        more = len(entries) > page.limit
+        return JSONResponse({"entries": [entry.to_api() for entry in shown],
+                             "next_cursor": str(shown[-1].id) if more else None})
+
     return [
+        Route("/api/v1/audit", audit, methods=["GET"]),
         Route("/api/v1/monitors/{slug:str}/results.{fmt:str}", results, methods=["GET"]),
         Route("/api/v1/reports/sla.{fmt:str}", sla, methods=["GET"]),
     ]

@@ -1,0 +1,12 @@
+"""The audit log: every change made through the dashboard or the API, who made it and when."""
+
+from ui.auth import require_admin
+
+require_admin()
+
+import streamlit as st  # noqa: E402
+
+from ui.audit_view import render_audit_log  # noqa: E402
+
+st.title("Audit log")
+render_audit_log()

@@ -1,0 +1,166 @@
+"""The audit log: every write through the API or the dashboard's storage calls is recorded with
+who made it, old and new values with secrets masked, in the write's transaction; the API
+exports it newest first, a page at a time; the dashboard page shows it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from composition.web_process import Runtime, build_routes
+from domain.monitor_input import SECRET_MASK, InvalidInput, parse_monitor_input
+from storage.alerting_admin import ChannelSpec, delete_channel, save_channel, set_monitor_routes
+from storage.audit import AUDIT, audit_page, masked
+from storage.db import get_engine
+from storage.maintenance_admin import WindowInput, create_window, delete_window
+from storage.monitors import create_monitor, delete_monitor, set_paused, update_monitor
+from tests.pages_support import logged_in
+
+AUTH = {"Authorization": "Bearer s3cret-token"}
+SECRET = "hunter2-very-secret"
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with TestClient(Starlette(routes=build_routes(Runtime()))) as test_client:
+        yield test_client
+
+
+def _count() -> int:
+    with get_engine().connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(AUDIT)).scalar_one())
+
+
+def test_api_writes_are_recorded_as_the_api_token_with_old_and_new_values(
+        client: TestClient) -> None:
+    body = {"name": "API", "url": "http://127.0.0.1:9/", "interval": 60,
+            "options": {"headers": {"Authorization": f"Bearer {SECRET}"}}}
+    assert client.post("/api/v1/monitors", json=body, headers=AUTH).status_code == 201
+    assert client.patch("/api/v1/monitors/api", json={"interval": 30},
+                        headers=AUTH).status_code == 200
+    assert client.delete("/api/v1/monitors/api", headers=AUTH).status_code == 204
+
+    deleted, updated, created = audit_page()
+    assert [(e.actor, e.action, e.subject_kind, e.subject) for e in (created, updated, deleted)] \
+        == [("api-token", action, "monitor", "api") for action in ("created", "updated",
+                                                                   "deleted")]
+    assert (updated.before, updated.after) == ({"interval": 60}, {"interval": 30})
+    assert created.after is not None and created.after["url"] == "http://127.0.0.1:9/"
+    assert created.after["options"]["headers"] == {"Authorization": SECRET_MASK}
+    assert SECRET not in repr([created.before, created.after, deleted.before])
+
+
+def test_a_refused_write_records_nothing(client: TestClient) -> None:
+    create_monitor(parse_monitor_input({"name": "API", "url": "http://127.0.0.1:9/"}))
+    before = _count()
+    assert client.patch("/api/v1/monitors/api", json={"interval": -5},
+                        headers=AUTH).status_code == 422
+    with pytest.raises(InvalidInput):
+        create_monitor(parse_monitor_input({"name": "API", "url": "http://127.0.0.1:8/"}))
+    assert _count() == before
+    update_monitor("api", {"interval": 60})  # the value it already has: not a change
+    assert _count() == before
+
+
+def test_dashboard_writes_of_monitors_channels_routes_and_maintenance_name_the_operator() -> None:
+    monitor = create_monitor(parse_monitor_input({"name": "Web", "url": "http://127.0.0.1:9/"}),
+                             actor="ann@example.com")
+    set_paused("web", True, actor="ann@example.com")
+    channel = save_channel(ChannelSpec("ops", "slack_bot", {"channel": "#ops"},
+                                       {"token": SECRET}, ["down"]))
+    save_channel(ChannelSpec("ops", "slack_bot", {"channel": "#alerts"}, {"token": ""},
+                             ["down"]), channel.id)
+    set_monitor_routes(monitor.id, [channel.id])
+    window = create_window(WindowInput("Upgrade", "", None, None, None, None, "0 3 * * *",
+                                       "UTC", 30, False))
+    delete_window(window)
+    delete_channel(channel.id)
+    delete_monitor("web")
+
+    entries = list(reversed(audit_page()))
+    assert [(e.actor, e.action, e.subject_kind) for e in entries] == [
+        ("ann@example.com", "created", "monitor"), ("ann@example.com", "paused", "monitor"),
+        ("admin", "created", "channel"), ("admin", "updated", "channel"),
+        ("admin", "updated", "routing"), ("admin", "created", "maintenance"),
+        ("admin", "deleted", "maintenance"), ("admin", "deleted", "channel"),
+        ("admin", "deleted", "monitor"),
+    ]
+    channel_created, channel_updated = entries[2], entries[3]
+    assert channel_created.after is not None
+    assert channel_created.after["secrets"] == {"token": SECRET_MASK}
+    assert (channel_updated.before, channel_updated.after) == (
+        {"config": {"channel": "#ops"}}, {"config": {"channel": "#alerts"}})
+    assert entries[4].after == {"channels": ["ops"]}
+    assert SECRET not in repr([(e.before, e.after) for e in entries])
+
+
+def test_each_entry_is_logged_as_one_line_with_secrets_masked(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="upwatch.audit")
+    create_monitor(parse_monitor_input({"name": "DB", "url": "http://127.0.0.1:9/", "options": {
+        "basic_auth_user": "u", "basic_auth_password": SECRET}}))
+    update_monitor("db", {"interval": 30})
+    lines = [r.getMessage() for r in caplog.records if r.name == "upwatch.audit"]
+    assert lines[0].startswith("audit: admin created monitor db")
+    assert lines[1] == "audit: admin updated monitor db: interval 60 -> 30"
+    assert all("\n" not in line and SECRET not in line for line in lines)
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ({"secrets": {"token": "x", "key": "y"}}, {"secrets": {"token": SECRET_MASK,
+                                                           "key": SECRET_MASK}}),
+    ({"headers": {"X-Api-Key": "x", "Accept": "json"}},
+     {"headers": {"X-Api-Key": SECRET_MASK, "Accept": "json"}}),
+    ({"url": "postgres://me:pw@db/x"}, {"url": f"postgres://me:{SECRET_MASK}@db/x"}),
+    ({"push_token": "abc", "password": None}, {"push_token": SECRET_MASK, "password": None}),
+    ({"list": [{"token": "x"}]}, {"list": [{"token": SECRET_MASK}]}),
+])
+def test_masking_hides_credentials_at_any_depth(value: dict, shown: dict) -> None:
+    assert masked(value) == shown
+
+
+def test_the_api_exports_the_log_newest_first_a_page_at_a_time(client: TestClient) -> None:
+    for index in range(5):
+        create_monitor(parse_monitor_input({"name": f"M{index}", "url": "http://127.0.0.1:9/"}))
+    assert client.get("/api/v1/audit").status_code == 401
+    first = client.get("/api/v1/audit?limit=2", headers=AUTH).json()
+    assert [e["subject"] for e in first["entries"]] == ["m4", "m3"]
+    second = client.get(f"/api/v1/audit?limit=2&cursor={first['next_cursor']}",
+                        headers=AUTH).json()
+    third = client.get(f"/api/v1/audit?limit=2&cursor={second['next_cursor']}",
+                       headers=AUTH).json()
+    assert [e["subject"] for e in second["entries"] + third["entries"]] == ["m2", "m1", "m0"]
+    assert third["next_cursor"] is None
+    assert third["entries"][0]["actor"] == "admin"
+    assert third["entries"][0]["action"] == "created"
+    for bad in ("limit=0", "limit=501", "limit=x", "cursor=-1", "cursor=abc"):
+        answer = client.get(f"/api/v1/audit?{bad}", headers=AUTH)
+        assert answer.status_code == 422, bad
+
+
+def test_the_dashboard_page_lists_the_changes_behind_the_sign_in() -> None:
+    create_monitor(parse_monitor_input({"name": "Web", "url": "http://127.0.0.1:9/"}))
+    update_monitor("web", {"interval": 30})
+    at = logged_in("audit.py")
+    table = at.dataframe[0].value
+    assert list(table["Did"]) == ["updated", "created"]
+    assert list(table["Who"]) == ["admin", "admin"]
+    assert table["Before"][0] == "interval: 60" and table["After"][0] == "interval: 30"
+
+
+def test_every_secret_option_field_is_masked_by_its_name() -> None:
+    """Options reach the audit log unmasked and are masked there by field name: every SecretStr
+    field of every kind's options must have a name the masking recognises."""
+    from domain.monitor_input import OPTION_MODELS
+
+    secret_fields = [name for model in OPTION_MODELS.values()
+                     for name, info in model.model_fields.items()
+                     if "Secret" in str(info.annotation)]
+    assert secret_fields
+    assert all(masked({name: "x"}) == {name: SECRET_MASK} for name in secret_fields), \
+        secret_fields

@@ -1,0 +1,68 @@
+"""The audit log in the dashboard: who changed what and when, newest first, a page at a time;
+and who the signed-in operator is recorded as (`dashboard_actor`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from access.sso import Verdict
+from storage.audit import DASHBOARD_ADMIN, AuditView, audit_page
+from ui.auth import sso_verdict
+
+PAGE_SIZE = 50
+CURSORS_KEY = "audit_cursors"  # per older page opened: the id its entries come before
+
+
+def dashboard_actor() -> str:
+    """The operator an audit entry names: the e-mail of a single sign-on, else "admin" (the one
+    password sign-in)."""
+    try:
+        if sso_verdict() is Verdict.OPERATOR:
+            email = st.user.to_dict().get("email")
+            if isinstance(email, str) and email.strip():
+                return email.strip().lower()
+    except Exception:  # no session behind this run (a bare script run)
+        pass
+    return DASHBOARD_ADMIN
+
+
+def _values(values: dict[str, Any] | None) -> str:
+    if not values:
+        return ""
+    return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False, default=str)}"
+                     for k, v in values.items())
+
+
+def _row(entry: AuditView) -> dict[str, str]:
+    return {"When (UTC)": entry.at.strftime("%Y-%m-%d %H:%M:%S"), "Who": entry.actor,
+            "Did": entry.action, "What": f"{entry.subject_kind} {entry.subject}",
+            "Before": _values(entry.before), "After": _values(entry.after)}
+
+
+def _older(last_id: int) -> None:
+    st.session_state[CURSORS_KEY] = [*st.session_state.get(CURSORS_KEY, []), last_id]
+
+
+def _newer() -> None:
+    st.session_state[CURSORS_KEY] = st.session_state.get(CURSORS_KEY, [])[:-1]
+
+
+def render_audit_log() -> None:
+    pages: list[int] = st.session_state.get(CURSORS_KEY, [])
+    before_id = pages[-1] if pages else None
+    entries = audit_page(PAGE_SIZE + 1, before_id)
+    shown = entries[:PAGE_SIZE]
+    if not shown:
+        st.info("No changes recorded yet." if not pages else "No older changes.")
+    else:
+        st.caption(f"{len(shown)} changes, newest first. Secrets are never shown.")
+        # Values came from users: the table shows them as text, never as Markdown.
+        st.dataframe([_row(entry) for entry in shown], hide_index=True, key="audit_table")
+    newer, older, _ = st.columns([1, 1, 5])
+    newer.button("Newer", disabled=not pages, on_click=_newer, key="audit_newer")
+    older.button("Older", disabled=len(entries) <= PAGE_SIZE, on_click=_older,
+                 args=(shown[-1].id if shown else 0,),
+                 key="audit_older")
