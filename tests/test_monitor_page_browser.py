@@ -80,6 +80,7 @@ def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
         assert len(strip.get_attribute("data-days") or "") == 90
         gradient = strip.evaluate("s => getComputedStyle(s).backgroundImage")
         assert rgb("no data") in gradient and rgb("≥ 95%") in gradient, gradient
+        strip.scroll_into_view_if_needed()  # below the charts and numbers
         box = strip.bounding_box()
         assert box is not None
         page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
@@ -111,7 +112,9 @@ def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
         found = re.fullmatch(r"Page 1 of (\d+) · (\d+) results", caption.inner_text().strip())
         assert found, caption.inner_text()
         pages, total = int(found[1]), int(found[2])
-        assert total in (1439, 1440) and pages == 29, (pages, total)  # a day, one a minute
+        # A day, one a minute (the oldest minutes leave the window while a slow machine
+        # gets here: the results end when the test seeded them).
+        assert 1425 <= total <= 1440 and pages == -(-total // 50), (pages, total)
         page_input = page.get_by_role("spinbutton", name="Page")
         for number in (2, 5, 10):  # through the first 500 results
             page_input.fill(str(number))
@@ -125,7 +128,7 @@ def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
         assert download.value.suggested_filename == f"{slug}-results.csv"
         lines = Path(download.value.path()).read_text().splitlines()
         assert lines[0] == "checked_at,outcome,latency_ms,http_status,reason"
-        assert len(lines) - 1 in (total, total + 1), (len(lines), total)
+        assert abs(len(lines) - 1 - total) <= 2, (len(lines), total)  # the same window
 
         # Clone: the add form prefilled; adding the copy links to its own page.
         page.get_by_role("button", name="📄 Clone…").click()
@@ -137,6 +140,7 @@ def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
         page.wait_for_url(f"{server.url}/monitor?slug=checkout-copy*")
         page.wait_for_selector(READY)
         page.get_by_role("heading", name="Checkout (copy)").wait_for()
-        page.get_by_text("No results in this window.").wait_for()
+        # Its own history, not the original's week (the engine may have checked it once).
+        page.get_by_text(re.compile(r"^Page 1 of 1 · [0-3] results$")).wait_for()
         page.wait_for_selector(READY)
         screenshot(page, "monitor-page-clone")

@@ -1,5 +1,5 @@
-"""The monitor detail page at /monitor?slug=<slug>: state, 90 daily bars, window chooser,
-latency and phase charts, numbers, check log, certificate, state changes, incidents and the
+"""The monitor detail page at /monitor?slug=<slug>: state, window chooser, latency and phase
+charts, numbers, 90 daily bars, check log, certificate, state changes, incidents and the
 manage actions."""
 
 from __future__ import annotations
@@ -55,12 +55,15 @@ def render_monitor_page(now: datetime | None = None) -> None:
         return
     now = now or datetime.now(UTC)
     _header(monitor)
-    render_bars(monitor, now)
     window = choose_window(now)
+    if window is not None:
+        # The chart first: what an operator opens the page for is drawn before the rest
+        # arrives (the browser draws each part as it comes).
+        render_charts(monitor, window)
+        render_numbers(monitor.id, window, now)
+    render_bars(monitor, now)
     if window is None:
         return
-    render_charts(monitor, window)
-    render_numbers(monitor.id, window, now)
     render_log(monitor, window)
     render_certificate(monitor)
     render_events(monitor, window)
