@@ -15,10 +15,15 @@ from domain.result import Outcome
 CertificateFacts = dict[str, object]
 
 
-def peer_certificate(response: httpx.Response, host: str) -> CertificateFacts | None:
-    """The facts of the certificate the server presented for `host`; None over plain HTTP."""
+def peer_certificate(
+    response: httpx.Response, host: str, address: str | None = None
+) -> CertificateFacts | None:
+    """The facts of the certificate the server presented for `host` at `address`; None over
+    plain HTTP."""
     stream = response.extensions.get("network_stream")
-    ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+    if stream is None:
+        return None
+    ssl_object = stream.get_extra_info("ssl_object")
     if ssl_object is None:
         return None
     # getpeercert() is empty without verification; the binary form is always there.
@@ -26,7 +31,8 @@ def peer_certificate(response: httpx.Response, host: str) -> CertificateFacts | 
     if not der:
         return None
     verified = ssl_object.context.verify_mode == ssl.CERT_REQUIRED or None
-    return certificate_facts(der, host, verified=verified)
+    trust = stream.get_extra_info("trust")
+    return certificate_facts(der, host, verified=verified, trust=trust, address=address)
 
 
 def closest_to_expiry(certificates: Sequence[CertificateFacts]) -> CertificateFacts | None:

@@ -10,6 +10,7 @@ import httpx
 
 from checks.http_transport import ResponseHeadersTooLarge
 from checks.tcp_probe import describe_os_error
+from checks.tls_probe import tls_failure_reason
 
 _E = TypeVar("_E", bound=BaseException)
 
@@ -48,7 +49,7 @@ def describe_http_error(exc: httpx.HTTPError) -> str:
         return str(exc)
     ssl_error = find_cause(exc, ssl.SSLError)
     if ssl_error is not None:
-        return f"TLS handshake failed ({ssl_error.reason or ssl_error})"
+        return tls_failure_reason(ssl_error)
     # anyio wraps the real error ("refused") in OSError("All connection attempts failed").
     os_errors = [cause for cause in _causes(exc) if isinstance(cause, OSError)]
     if os_errors:

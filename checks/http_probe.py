@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from checks.addresses import resolve_addresses
+from checks.happy_eyeballs import Attempts
 from checks.http_body import read_capped
 from checks.http_certificates import CertificateFacts, closest_to_expiry, peer_certificate
 from checks.http_errors import describe_http_error, find_cause
@@ -28,7 +30,6 @@ from checks.tcp_probe import (
     ProbeFailure,
     describe_os_error,
     elapsed_ms,
-    resolve_host,
     timed_out_reason,
 )
 from checks.tls_probe import explain_verification_failure
@@ -46,6 +47,7 @@ class _Check:
     phases: dict[str, float] = field(default_factory=dict)
     http_status: int | None = None
     certificates: list[CertificateFacts] = field(default_factory=list)
+    attempts: Attempts = field(default_factory=Attempts)  # the current hop's addresses
 
     def add_phase(self, name: str, ms: float | None) -> None:
         if ms is not None:
@@ -75,7 +77,7 @@ async def probe_http(
         async with asyncio.timeout(timeout):
             outcome, reason = await _perform(check, url, client)
     except (TimeoutError, httpx.TimeoutException):
-        return check.result("down", timed_out_reason(timeout))
+        return check.result("down", check.attempts.reason(timed_out_reason(timeout)))
     except ProbeFailure as failure:
         return check.result("down", failure.reason)
     except httpx.HTTPError as exc:
@@ -146,27 +148,26 @@ async def _exchange(
     """One request/response on a fresh connection; body read up to the cap unless redirected."""
     host = url.raw_host.decode("ascii")
     port = url.port or (443 if url.scheme == "https" else 80)
-    address, dns_ms = await resolve_host(host, port)
+    addresses, dns_ms = await resolve_addresses(host, port, check.options.ip_version)
     check.add_phase("dns", dns_ms)
-    extensions: dict[str, object] = {}
-    if url.scheme == "https" and address != host:
-        extensions["sni_hostname"] = host
+    check.attempts = attempts = Attempts()
+    # The transport connects to the first of these to answer; the URL keeps the name, which
+    # is the Host header and the TLS server name.
+    extensions: dict[str, object] = {"addresses": addresses, "connect_attempts": attempts}
     request_headers = httpx.Headers({"Host": url.netloc.decode("ascii")})
     request_headers.update(headers)
     request = client.build_request(
-        method,
-        url if address == host else url.copy_with(host=address),
-        headers=request_headers,
-        content=body,
-        extensions=extensions,
+        method, url, headers=request_headers, content=body, extensions=extensions,
     )
     try:
         response = await client.send(request, stream=True)
     except httpx.ConnectError as exc:
         error = find_cause(exc, ssl.SSLCertVerificationError)
-        if error is None:
+        if error is None or attempts.answered is None:
             raise
-        reason, facts = await explain_verification_failure(error, address, port, host)
+        trust = getattr(client, "trust", None)  # the probe client's (checks.http_request)
+        reason, facts = await explain_verification_failure(
+            error, attempts.answered, port, host, trust)
         if facts is not None:
             check.certificates.append(facts)
         raise ProbeFailure(reason) from None
@@ -180,7 +181,7 @@ async def _exchange(
             check.add_phase("ttfb", _span_ms(marks.tls_done or marks.connected, headers_read))
         check.http_status = response.status_code
         if url.scheme == "https":
-            facts = peer_certificate(response, host)
+            facts = peer_certificate(response, host, attempts.answered)
             if facts is not None:
                 check.certificates.append(facts)
         content, truncated = b"", False

@@ -12,14 +12,16 @@ import httpx
 
 from checks.http_transport import ProbeTransport
 from checks.tcp_probe import ProbeFailure
-from checks.tls_probe import shared_ssl_context
+from checks.tls_probe import default_trust
+from checks.trust import TrustContext
 from domain.check_options import HttpOptions
 
 USER_AGENT = "Upwatch/0.1 (uptime monitor)"
 
 
 def make_probe_client(
-    verify: bool = True, *, ssl_context: ssl.SSLContext | None = None
+    verify: bool = True, *, ssl_context: ssl.SSLContext | None = None,
+    trust: TrustContext | None = None,
 ) -> httpx.AsyncClient:
     """The client probes share: no keep-alive, no cookie memory, no proxy from the environment.
 
@@ -27,10 +29,14 @@ def make_probe_client(
     the pool contention that made a kept-alive shared client cost 3-4x the CPU. Its transport
     (`ProbeTransport`) skips httpcore (pool, anyio, h11): one connection per request, the
     response parsed by httptools, the phases timed. The SSL context is built once per process
-    (see `shared_ssl_context`).
+    and trust setting (see `checks.trust`): `trust`'s, or `ssl_context`, or the default one.
     """
+    if ssl_context is None:
+        trust = trust or default_trust(verify)
+        ssl_context = trust.context
     return _ProbeClient(
-        transport=ProbeTransport(ssl_context or shared_ssl_context(verify)),
+        trust,
+        transport=ProbeTransport(ssl_context, trust),
         timeout=None,  # probe_http enforces one total deadline instead
         follow_redirects=False,
         trust_env=False,
@@ -48,8 +54,9 @@ class _NoCookies(httpx.Cookies):
 
 
 class _ProbeClient(httpx.AsyncClient):
-    def __init__(self, **options: typing.Any) -> None:
+    def __init__(self, trust: TrustContext | None, **options: typing.Any) -> None:
         super().__init__(**options)
+        self.trust = trust  # whom its connections trust: tells which store trusted a chain
         # Set directly: the `cookies` setter would copy the store into a plain one.
         self._cookies = _NoCookies()
 

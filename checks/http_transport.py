@@ -9,7 +9,9 @@ callbacks straight into httptools (llhttp, in C; see `checks.http_response`); ht
 client API, the Response, content decoding and redirects.
 
 The connection also notes when connecting started, when it was made and when the TLS handshake
-ended; with the instant the head was read, those give the probe its phase timings.
+ended; with the instant the head was read, those give the probe its phase timings. It connects
+to the first of the host's addresses to answer (`checks.happy_eyeballs`): those the probe
+resolved (the request's "addresses" extension), or the host's own when none are given.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import typing
 
 import httpx
 
+from checks.addresses import resolve_addresses
+from checks.happy_eyeballs import Attempts, connect_first
 from checks.http_response import (
     INCOMPLETE_BODY,
     NO_RESPONSE,
@@ -28,7 +32,7 @@ from checks.http_response import (
     PhaseMarks,
     ResponseHeadersTooLarge,
 )
-from checks.tcp_probe import resolve_host
+from checks.trust import TrustContext
 
 __all__ = ["PhaseMarks", "ProbeTransport", "ResponseHeadersTooLarge", "phase_marks"]
 
@@ -52,13 +56,18 @@ class _ConnectionInfo:
     """Stands in for httpcore's network stream in `response.extensions["network_stream"]`:
     the TLS object (for the certificate) and the phase marks."""
 
-    def __init__(self, transport: asyncio.Transport, marks: PhaseMarks) -> None:
+    def __init__(
+        self, transport: asyncio.Transport, marks: PhaseMarks, trust: TrustContext | None
+    ) -> None:
         self._transport = transport
         self._marks = marks
+        self._trust = trust
 
     def get_extra_info(self, info: str) -> typing.Any:
         if info == "phase_marks":
             return self._marks
+        if info == "trust":
+            return self._trust
         if info == "ssl_object":
             return self._transport.get_extra_info("ssl_object")
         if info == "server_addr":
@@ -126,10 +135,12 @@ def _request_head(request: httpx.Request) -> bytes:
 
 
 class ProbeTransport(httpx.AsyncBaseTransport):
-    """A fresh connection per request, closed with the response; one SSL context for all."""
+    """A fresh connection per request, closed with the response; one SSL context for all
+    (the `trust` it was built from, when known, tells which store trusted a certificate)."""
 
-    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext, trust: TrustContext | None = None) -> None:
         self._ssl_context = ssl_context
+        self._trust = trust
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -143,8 +154,9 @@ class ProbeTransport(httpx.AsyncBaseTransport):
         host = url.raw_host.decode("ascii")
         marks = PhaseMarks()
         exchange = Exchange(marks, head_only=request.method == "HEAD")
-        transport = await self._connect(host, url.port or DEFAULT_PORTS[scheme], exchange,
-                                        timeouts.get("connect"))
+        transport = await self._connect(
+            host, url.port or DEFAULT_PORTS[scheme], exchange, timeouts.get("connect"),
+            request.extensions.get("addresses"), request.extensions.get("connect_attempts"))
         try:
             if scheme == b"https":
                 sni = request.extensions.get("sni_hostname")
@@ -174,23 +186,26 @@ class ProbeTransport(httpx.AsyncBaseTransport):
             extensions={
                 "http_version": exchange.http_version,
                 "reason_phrase": exchange.reason,
-                "network_stream": _ConnectionInfo(transport, marks),
+                "network_stream": _ConnectionInfo(transport, marks, self._trust),
             },
         )
 
     @staticmethod
     async def _connect(
-        host: str, port: int, exchange: Exchange, timeout: float | None
+        host: str, port: int, exchange: Exchange, timeout: float | None,
+        addresses: typing.Sequence[str] | None, attempts: Attempts | None,
     ) -> asyncio.Transport:
         loop = asyncio.get_running_loop()
-        # The probe passes the address it resolved; resolving here again (a no-op for an
-        # address) makes every connection this transport opens one the address policy allows.
-        address, _ = await resolve_host(host, port)
+        if addresses is None:
+            # Resolved here (the address policy applied) when the caller did not resolve.
+            addresses, _ = await resolve_addresses(host, port)
         exchange.marks.connect_started = time.perf_counter()
         try:
-            transport, _ = await _within(
-                timeout, loop.create_connection(lambda: exchange, address, port)
-            )
+            (transport, _), _ = await _within(timeout, connect_first(
+                addresses, port,
+                lambda address: loop.create_connection(lambda: exchange, address, port),
+                lambda sock: loop.create_connection(lambda: exchange, sock=sock),
+                attempts))
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(str(exc)) from exc
         except OSError as exc:

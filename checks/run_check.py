@@ -13,6 +13,8 @@ from checks.http_probe import probe_http
 from checks.http_request import make_probe_client
 from checks.tcp_probe import probe_tcp
 from checks.tls_probe import probe_tls
+from checks.trust import TrustContext, TrustSetting, trust_context
+from checks.trust_stores import DefaultStore, default_store
 from domain.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions
 from domain.monitor_input import split_host_port
 from domain.result import ProbeResult
@@ -21,14 +23,23 @@ from storage.schedule import CheckSpec
 
 @dataclass
 class ProbeClients:
-    """HTTP clients shared by every check on one event loop: verifying, and not verifying."""
+    """HTTP clients shared by every check on one event loop, one per trust setting (most
+    monitors share the default one), over the default store as it was when first needed."""
 
-    _clients: dict[bool, httpx.AsyncClient] = field(default_factory=dict)
+    _clients: dict[TrustSetting, httpx.AsyncClient] = field(default_factory=dict)
+    _store: DefaultStore | None = None
 
-    def http(self, verify: bool) -> httpx.AsyncClient:
-        client = self._clients.get(verify)
+    def trust(self, setting: TrustSetting) -> TrustContext:
+        if self._store is None:
+            self._store = default_store()
+        return trust_context(setting, self._store)
+
+    def http(self, setting: TrustSetting | bool) -> httpx.AsyncClient:
+        if isinstance(setting, bool):
+            setting = TrustSetting(verify=setting)
+        client = self._clients.get(setting)
         if client is None:
-            client = self._clients[verify] = make_probe_client(verify)
+            client = self._clients[setting] = make_probe_client(trust=self.trust(setting))
         return client
 
     async def aclose(self) -> None:
@@ -47,13 +58,16 @@ def prepare_check(kind: str, url: str, timeout: float, options: dict) -> Check:
     """
     if kind == "http":
         http_options = HttpOptions.model_validate(options)
+        http_trust = TrustSetting.of(http_options, http_options.verify_tls)
         return lambda clients: probe_http(
-            url, timeout, clients.http(http_options.verify_tls), http_options
+            url, timeout, clients.http(http_trust), http_options
         )
     if kind == "tls":
         host, port = split_host_port(url, default_port=443)
         tls_options = TlsOptions.model_validate(options)
-        return lambda _clients: probe_tls(host, port, timeout, tls_options)
+        tls_trust = TrustSetting.of(tls_options)
+        return lambda clients: probe_tls(
+            host, port, timeout, tls_options, trust=clients.trust(tls_trust))
     if kind == "tcp":
         host, port = split_host_port(url)
         tcp_options = TcpOptions.model_validate(options)

@@ -1,30 +1,23 @@
 """TCP port check, and the resolve-then-connect layer the TLS and HTTP probes build on.
 
 Names are resolved here, timed on their own, so that every probe can report DNS time apart
-from connect time and say "cannot resolve host" rather than a generic connection error. The
-address chosen is one `checks.address_policy` allows: nothing connects to a denied range.
+from connect time and say "cannot resolve host" rather than a generic connection error. Every
+address of the name that `checks.address_policy` allows is tried (`checks.addresses`,
+`checks.happy_eyeballs`): nothing connects to a denied range.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import ipaddress
-import socket
 import time
 
-from checks.address_policy import denial_reason, denied_networks
-from domain.check_options import TcpOptions
+from checks.addresses import resolve_addresses
+from checks.happy_eyeballs import Attempts, connect_first
+from checks.probe_failure import ProbeFailure, describe_os_error, elapsed_ms
+from domain.check_options import IpVersion, TcpOptions
 from domain.result import ProbeResult
-
-
-class ProbeFailure(Exception):
-    """A check failed for a reason already phrased for a person."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def format_seconds(seconds: float) -> str:
@@ -33,10 +26,6 @@ def format_seconds(seconds: float) -> str:
 
 def timed_out_reason(timeout: float) -> str:
     return f"timed out after {format_seconds(timeout)}"
-
-
-def elapsed_ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 3)
 
 
 def is_ip_literal(host: str) -> bool:
@@ -50,49 +39,23 @@ def is_ip_literal(host: str) -> bool:
 async def resolve_host(host: str, port: int) -> tuple[str, float]:
     """The first address of `host` that probes may connect to (see `checks.address_policy`),
     and how long the lookup took in ms (0 for IP literals)."""
-    denied = denied_networks()
-    if is_ip_literal(host):
-        refusal = denial_reason(host, denied)
-        if refusal is not None:
-            raise ProbeFailure(refusal)
-        return host, 0.0
-    started = time.perf_counter()
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
-        raise ProbeFailure(f"cannot resolve host {host}") from None
-    if not infos:
-        raise ProbeFailure(f"cannot resolve host {host}")
-    addresses = [str(info[4][0]) for info in infos]
-    for address in addresses:  # an allowed one of several is used; none allowed is refused
-        if denial_reason(address, denied) is None:
-            return address, elapsed_ms(started)
-    raise ProbeFailure(str(denial_reason(addresses[0], denied)))
-
-
-_ERRNO_REASONS = {
-    errno.ECONNREFUSED: "connection refused",
-    errno.ECONNRESET: "connection reset",
-    errno.EHOSTUNREACH: "host unreachable",
-    errno.ENETUNREACH: "network unreachable",
-    errno.ETIMEDOUT: "connection timed out",
-    errno.EPIPE: "connection closed by the server",
-}
-
-
-def describe_os_error(exc: OSError) -> str:
-    if exc.errno in _ERRNO_REASONS:
-        return _ERRNO_REASONS[exc.errno]
-    return exc.strerror or str(exc) or type(exc).__name__
+    addresses, lookup_ms = await resolve_addresses(host, port)
+    return addresses[0], lookup_ms
 
 
 async def connect_timed(
-    host: str, port: int, phases: dict[str, float]
+    host: str, port: int, phases: dict[str, float], ip_version: IpVersion = "any",
+    attempts: Attempts | None = None,
 ) -> tuple[str, asyncio.StreamWriter]:
-    """Resolve `host` and open a TCP connection, noting the dns and connect phases."""
-    address, phases["dns"] = await resolve_host(host, port)
+    """Resolve `host` and open a TCP connection to the first of its addresses to answer (see
+    `checks.happy_eyeballs`), noting the dns and connect phases; returns that address."""
+    addresses, phases["dns"] = await resolve_addresses(host, port, ip_version)
     connect_started = time.perf_counter()
-    _, writer = await asyncio.open_connection(address, port)
+    (_, writer), address = await connect_first(
+        addresses, port,
+        lambda address: asyncio.open_connection(address, port),
+        lambda sock: asyncio.open_connection(sock=sock),
+        attempts)
     phases["connect"] = elapsed_ms(connect_started)
     return address, writer
 
@@ -104,14 +67,15 @@ async def probe_tcp(
     options = options or TcpOptions()
     started = time.perf_counter()
     phases: dict[str, float] = {}
+    attempts = Attempts()
     try:
         async with asyncio.timeout(timeout):
-            _, writer = await connect_timed(host, port, phases)
+            _, writer = await connect_timed(host, port, phases, options.ip_version, attempts)
         writer.close()
         with contextlib.suppress(OSError):
             await asyncio.wait_for(writer.wait_closed(), 0.5)
     except TimeoutError:
-        return _down(timed_out_reason(timeout), phases, started)
+        return _down(attempts.reason(timed_out_reason(timeout)), phases, started)
     except ProbeFailure as failure:
         return _down(failure.reason, phases, started)
     except OSError as exc:
@@ -132,3 +96,9 @@ async def probe_tcp(
 
 def _down(reason: str, phases: dict[str, float], started: float) -> ProbeResult:
     return ProbeResult("down", reason=reason, phases={**phases, "total": elapsed_ms(started)})
+
+
+__all__ = [
+    "ProbeFailure", "connect_timed", "describe_os_error", "elapsed_ms", "format_seconds",
+    "is_ip_literal", "probe_tcp", "resolve_host", "timed_out_reason",
+]

@@ -15,10 +15,10 @@ import ipaddress
 import ssl
 import time
 
-import certifi
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from checks.happy_eyeballs import Attempts
 from checks.tcp_probe import (
     ProbeFailure,
     connect_timed,
@@ -26,6 +26,8 @@ from checks.tcp_probe import (
     elapsed_ms,
     timed_out_reason,
 )
+from checks.trust import TrustContext, TrustSetting, trust_context
+from checks.trust_stores import default_store
 from domain.certificates import certificate_verdict, days_left
 from domain.check_options import CertThresholds, TlsOptions
 from domain.result import Outcome, ProbeResult
@@ -40,8 +42,11 @@ _WRONG_HOST = (62, 64)  # hostname mismatch, IP address mismatch
 
 
 def make_ssl_context(verify: bool = True, cafile: str | None = None) -> ssl.SSLContext:
-    """A client context; build it once and share it (building one costs ~20 ms of CPU)."""
-    context = ssl.create_default_context(cafile=cafile or certifi.where())
+    """A client context trusting `cafile` only, or the default store (see
+    `checks.trust_stores`); build it once and share it (building one costs ~20 ms of CPU)."""
+    if cafile is None:
+        return trust_context(TrustSetting(verify), default_store()).context
+    context = ssl.create_default_context(cafile=cafile)
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -53,15 +58,25 @@ def shared_ssl_context(verify: bool = True) -> ssl.SSLContext:
     return make_ssl_context(verify)
 
 
+def default_trust(verify: bool = True) -> TrustContext:
+    """The context of a monitor without trust options, over the default store as it is now."""
+    return trust_context(TrustSetting(verify), default_store())
+
+
 def fingerprint(der: bytes) -> str:
     """SHA-256 of the certificate, as browsers show it: colon-separated upper-case hex."""
     return ":".join(f"{byte:02X}" for byte in hashlib.sha256(der).digest())
 
 
-def certificate_facts(der: bytes, hostname: str, verified: bool | None) -> dict[str, object]:
+def certificate_facts(
+    der: bytes, hostname: str, verified: bool | None, trust: TrustContext | None = None,
+    address: str | None = None,
+) -> dict[str, object]:
     """What people want to know about a certificate, JSON-ready.
 
-    `verified` is None when the chain was not checked (a monitor with verification off).
+    `verified` is None when the chain was not checked (a monitor with verification off);
+    `trusted_by` names the store that trusted a verified chain (from `trust`); `address` is the
+    one of the host's addresses that answered.
     """
     cert = x509.load_der_x509_certificate(der)
     not_after = cert.not_valid_after_utc
@@ -71,17 +86,20 @@ def certificate_facts(der: bytes, hostname: str, verified: bool | None) -> dict[
         sans = [*names.get_values_for_type(x509.DNSName)]
         sans += [str(ip) for ip in names.get_values_for_type(x509.IPAddress)]
     common_names = [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    issuer = cert.issuer.rfc4514_string()
     return {
         "fingerprint": fingerprint(der),
         "not_before": cert.not_valid_before_utc.isoformat(),
         "not_after": not_after.isoformat(),
         "days_left": days_left(not_after, dt.datetime.now(dt.UTC)),
-        "issuer": cert.issuer.rfc4514_string(),
+        "issuer": issuer,
         "subject": cert.subject.rfc4514_string(),
         "sans": sans,
         "self_signed": cert.issuer == cert.subject,
         "verified": verified,
+        "trusted_by": trust.stores.label(issuer) if verified and trust is not None else None,
         "hostname_matches": hostname_matches(hostname, sans or common_names),
+        "address": address,
     }
 
 
@@ -157,16 +175,42 @@ def verification_failure_reason(
         return f"certificate is for another host ({shown or 'no names'})"
     if code in _UNTRUSTED_ISSUER:
         issuer = f" ({facts['issuer']})" if facts else ""
-        return f"certificate issued by an untrusted authority{issuer}"
+        return f"certificate issued by an unknown authority{issuer}: add its CA to the " \
+            "monitor's CA bundle if you trust it"
     return f"certificate rejected: {error.verify_message}"
 
 
-async def fetch_certificate(address: str, port: int, server_hostname: str) -> bytes:
-    """The peer's leaf certificate (DER), read without verifying anything."""
+# What a server's TLS alert means for the monitor's own certificate (mutual TLS).
+_CLIENT_CERTIFICATE_ALERTS = {
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the server requires a client certificate: give the "
+    "monitor one (client certificate and key)",
+    "SSLV3_ALERT_BAD_CERTIFICATE": "the server refused the monitor's client certificate",
+    "TLSV1_ALERT_UNKNOWN_CA": "the server does not trust the authority of the monitor's client "
+    "certificate",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED": "the server says the monitor's client certificate expired",
+    "TLSV1_ALERT_ACCESS_DENIED": "the server denied access to the monitor's client certificate",
+}
+
+
+def tls_failure_reason(error: ssl.SSLError) -> str:
+    """A failed handshake (not a failed verification) in words; the server's alerts about a
+    client certificate say what to do."""
+    reason = str(error.reason or "")
+    if reason in _CLIENT_CERTIFICATE_ALERTS:
+        return _CLIENT_CERTIFICATE_ALERTS[reason]
+    return f"TLS handshake failed ({error.reason or error})"
+
+
+async def fetch_certificate(
+    address: str, port: int, server_hostname: str, trust: TrustContext | None = None
+) -> bytes:
+    """The peer's leaf certificate (DER), read without verifying anything (presenting the
+    monitor's client certificate, if it has one, to a server that wants one)."""
+    setting = trust.setting.unverified() if trust is not None else TrustSetting(verify=False)
     _, writer = await asyncio.open_connection(
         address,
         port,
-        ssl=shared_ssl_context(verify=False),
+        ssl=trust_context(setting, trust.stores.store if trust else default_store()).context,
         server_hostname=server_hostname,
     )
     try:
@@ -180,13 +224,14 @@ async def explain_verification_failure(
     address: str,
     port: int,
     hostname: str,
+    trust: TrustContext | None = None,
 ) -> tuple[str, dict[str, object] | None]:
     """Reason for a failed verification, with the certificate's facts when they can be read."""
     facts: dict[str, object] | None = None
     with contextlib.suppress(OSError, ValueError):
-        der = await fetch_certificate(address, port, hostname)
+        der = await fetch_certificate(address, port, hostname, trust)
         if der:
-            facts = certificate_facts(der, hostname, verified=False)
+            facts = certificate_facts(der, hostname, verified=False, address=address)
     return verification_failure_reason(error, facts), facts
 
 
@@ -196,33 +241,43 @@ async def probe_tls(
     timeout: float,
     options: TlsOptions | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    trust: TrustContext | None = None,
 ) -> ProbeResult:
-    """Handshake with host:port, verify the certificate, and judge its expiry."""
+    """Handshake with host:port, verify the certificate, and judge its expiry.
+
+    `trust` is the monitor's (see `checks.trust`); `ssl_context` replaces it when given.
+    """
     options = options or TlsOptions()
-    context = ssl_context or shared_ssl_context(verify=True)
+    trust = trust or default_trust()
+    context = ssl_context or trust.context
     started = time.perf_counter()
     phases: dict[str, float] = {}
     facts: dict[str, object] | None = None
+    attempts = Attempts()
     try:
         async with asyncio.timeout(timeout):
-            address, writer = await connect_timed(host, port, phases)
+            address, writer = await connect_timed(host, port, phases, options.ip_version,
+                                                  attempts)
             try:
                 tls_started = time.perf_counter()
                 await writer.start_tls(context, server_hostname=host)
                 phases["tls"] = elapsed_ms(tls_started)
                 der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
-                facts = certificate_facts(der, host, verified=True)
+                facts = certificate_facts(der, host, verified=context.verify_mode
+                                          == ssl.CERT_REQUIRED or None, trust=trust,
+                                          address=address)
             except ssl.SSLCertVerificationError as error:
-                refusal, facts = await explain_verification_failure(error, address, port, host)
+                refusal, facts = await explain_verification_failure(
+                    error, address, port, host, trust)
                 raise ProbeFailure(refusal) from None
             finally:
                 writer.close()
     except TimeoutError:
-        return _down(timed_out_reason(timeout), phases, started, facts)
+        return _down(attempts.reason(timed_out_reason(timeout)), phases, started, facts)
     except ProbeFailure as failure:
         return _down(failure.reason, phases, started, facts)
     except ssl.SSLError as exc:
-        return _down(f"TLS handshake failed ({exc.reason or exc})", phases, started, facts)
+        return _down(tls_failure_reason(exc), phases, started, facts)
     except OSError as exc:
         return _down(describe_os_error(exc), phases, started, facts)
     except Exception as exc:  # a probe reports, it never raises

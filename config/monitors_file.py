@@ -10,6 +10,13 @@
       - name: Nightly backup
         kind: push
         interval: 86400
+      - name: Intranet
+        url: https://intranet.corp.example/health
+        options:
+          ca_bundle: certs/corp-ca.pem           # a path (from the file's folder), or the PEM
+          client_certificate: certs/probe.pem    # mutual TLS: the monitor's certificate
+          client_key: /etc/upwatch/probe.key     # and its key (sealed once stored)
+          ip_version: ipv6                       # any (the default), ipv4 or ipv6
 
 Each entry takes the same fields as the REST API. Monitors are matched by name: new names are
 created, existing ones updated to match the file; monitors missing from the file are left alone.
@@ -25,8 +32,11 @@ from typing import Any
 
 import yaml
 
-from domain.limits import MAX_MONITORS_FILE_BYTES, check_document_shape
+from domain.limits import MAX_MONITORS_FILE_BYTES, MAX_PEM_CHARS, check_document_shape
 from domain.monitor_input import InvalidInput, MonitorInput, parse_monitor_input
+
+PEM_OPTIONS = ("ca_bundle", "client_certificate", "client_key")
+_PEM_START = "-----BEGIN"
 
 
 class InvalidMonitorsFile(Exception):
@@ -68,7 +78,41 @@ def _load(text: str) -> Any:
     return document
 
 
-def parse_monitors_file(text: str) -> MonitorsFile:
+def _read_pem(path_text: str, base_dir: Path | None) -> str:
+    path = Path(path_text).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        with path.open(encoding="ascii") as file:
+            text = file.read(MAX_PEM_CHARS + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read {path_text}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path_text} is not a PEM file (PEM is plain ASCII text)") from None
+    if len(text) > MAX_PEM_CHARS:
+        raise ValueError(f"{path_text} is larger than {MAX_PEM_CHARS // 1024} KB")
+    return text
+
+
+def _with_pem_files(entry: dict[str, Any], base_dir: Path | None,
+                    problems: list[str], label: str) -> dict[str, Any]:
+    """`entry` with each PEM option given as a path replaced by the file's text."""
+    options = entry.get("options")
+    if not isinstance(options, dict):
+        return entry
+    read = dict(options)
+    for name in PEM_OPTIONS:
+        value = options.get(name)
+        if isinstance(value, str) and value.strip() and _PEM_START not in value:
+            try:
+                read[name] = _read_pem(value.strip(), base_dir)
+            except ValueError as exc:
+                problems.append(f"{label}.options.{name}: {exc}")
+    return {**entry, "options": read}
+
+
+def parse_monitors_file(text: str, base_dir: Path | None = None) -> MonitorsFile:
+    """The file's monitors, validated; PEM paths are read relative to `base_dir`."""
     document = _load(text)
     problems: list[str] = []
     entries: list[tuple[MonitorInput, dict[str, Any]]] = []
@@ -78,6 +122,7 @@ def parse_monitors_file(text: str) -> MonitorsFile:
         if not isinstance(entry, dict):
             problems.append(f"{label}: each monitor is a mapping of fields")
             continue
+        entry = _with_pem_files(entry, base_dir, problems, label)
         try:
             spec = parse_monitor_input(entry)
         except InvalidInput as refused:
@@ -100,4 +145,4 @@ def load_monitors_file(path: str) -> MonitorsFile:
         raise InvalidMonitorsFile(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise InvalidMonitorsFile(f"cannot read {path}: it is not UTF-8 text") from None
-    return parse_monitors_file(text)
+    return parse_monitors_file(text, Path(path).parent)

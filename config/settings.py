@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.network_ranges import NetworkList
 from config.secret_keys import split_keys
+from domain.check_options import split_resolver_address
 from domain.limits import parse_time_zone
 
 
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     probes: bool = True
     # Ranges probes may never connect to (e.g. a cloud's metadata address), comma-separated CIDRs.
     probe_deny_nets: NetworkList = []
+    # The DNS server probes look names up with ("9.9.9.9", "127.0.0.1:5353", "[::1]:53");
+    # unset: the system's resolver (getaddrinfo, as every other program on the host).
+    probe_resolver: str | None = None
     timezone: str = "UTC"  # calendar days of daily rollups and reports
     raw_retention_days: int = 90
     # How often the process holding the pruner lease prunes, and the others ask for the lease.
@@ -81,6 +85,14 @@ class Settings(BaseSettings):
     def secret_keys(self) -> list[str]:
         """UPWATCH_SECRET_KEY's keys, current first; empty when it is unset."""
         return split_keys(self.secret_key.get_secret_value()) if self.secret_key else []
+
+    @field_validator("probe_resolver")
+    @classmethod
+    def _resolver_address(cls, resolver: str | None) -> str | None:
+        if not resolver or not resolver.strip():
+            return None
+        split_resolver_address(resolver.strip())  # ValueError says how to write it
+        return resolver.strip()
 
     @field_validator("timezone")
     @classmethod

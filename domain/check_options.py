@@ -12,16 +12,25 @@ import json
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 
-from domain.certificates import CERT_CRITICAL_DAYS, CERT_WARNING_DAYS
+from domain.certificates import (
+    CERT_CRITICAL_DAYS,
+    CERT_WARNING_DAYS,
+    check_ca_bundle,
+    check_client_certificate,
+    check_client_key,
+    key_matches_certificate,
+)
 from domain.limits import (
     MAX_HEADER_CHARS,
     MAX_HEADERS,
     MAX_LIST_ITEMS,
     FiniteFloat,
     MultiLineText,
+    PemText,
     SecretLine,
+    SecretPem,
     SingleLineText,
     load_json,
     parse_port,
@@ -31,6 +40,9 @@ from domain.limits import (
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 JSON_OPERATORS = ("==", "!=", "<", ">", "contains")
 DNS_RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS")
+# Which addresses of a name are tried: all of them (IPv6 and IPv4 in turn), or one family only.
+IP_VERSIONS = ("any", "ipv4", "ipv6")
+IpVersion = Literal["any", "ipv4", "ipv6"]
 MAX_REDIRECTS_LIMIT = 20
 MAX_DEGRADED_ABOVE_MS = 86_400_000.0  # a day: the longest interval
 
@@ -83,6 +95,79 @@ class CertThresholds(_Options):
         return self
 
 
+class AddressChoice(_Options):
+    ip_version: IpVersion = "any"
+
+    @field_validator("ip_version", mode="before")
+    @classmethod
+    def _version_lower(cls, version: object) -> object:
+        if isinstance(version, int) and not isinstance(version, bool):
+            version = f"ipv{version}"  # 4 or 6 in a monitors file
+        if isinstance(version, str):
+            version = version.strip().lower()
+            if version not in IP_VERSIONS:
+                raise ValueError(f"choose one of {', '.join(IP_VERSIONS)}")
+        return version
+
+
+# Stored only when set: a monitor without them keeps the options it always had.
+STORED_WHEN_SET = ("ca_bundle", "client_certificate", "client_key", "ip_version")
+
+
+class TrustOptions(CertThresholds, AddressChoice):
+    """Whom a TLS connection trusts beyond the default store, and who it says it is.
+
+    The CA bundle adds authorities (a company's private CA) to the system store; the client
+    certificate and key answer a server that demands one (mutual TLS). The key is a secret:
+    sealed at rest, masked wherever options are shown.
+    """
+
+    ca_bundle: PemText | None = None
+    client_certificate: PemText | None = None
+    client_key: SecretPem | None = None
+
+    @field_validator("ca_bundle", "client_certificate", mode="before")
+    @classmethod
+    def _blank_pem_is_none(cls, text: object) -> object:
+        return None if isinstance(text, str) and not text.strip() else text
+
+    @field_validator("client_key", mode="before")
+    @classmethod
+    def _blank_key_is_none(cls, text: object) -> object:
+        raw = text.get_secret_value() if isinstance(text, SecretStr) else text
+        return None if isinstance(raw, str) and not raw.strip() else text
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _bundle_is_pem(cls, text: str | None) -> str | None:
+        return check_ca_bundle(text) if text is not None else None
+
+    @field_validator("client_certificate")
+    @classmethod
+    def _certificate_is_pem(cls, text: str | None) -> str | None:
+        return check_client_certificate(text) if text is not None else None
+
+    @field_validator("client_key")
+    @classmethod
+    def _key_is_pem(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None:
+            check_client_key(key.get_secret_value())
+        return key
+
+    @model_validator(mode="after")
+    def _certificate_with_its_key(self) -> TrustOptions:
+        certificate, key = self.client_certificate, self.client_key
+        if certificate is not None and key is None:
+            raise ValueError("client_key: give the private key of the client certificate")
+        if key is not None and certificate is None:
+            raise ValueError("client_certificate: give the certificate that goes with the key")
+        if certificate is not None and key is not None and not key_matches_certificate(
+                certificate, key.get_secret_value()):
+            raise ValueError("client_key: this key does not belong to the client certificate "
+                             "(paste the key it was issued for)")
+        return self
+
+
 class JsonAssertion(_Options):
     """`path op expected`, e.g. `checks[0].ok == true`.
 
@@ -116,7 +201,7 @@ class JsonAssertion(_Options):
         return f"{self.path} {self.op} {show_json_value(self.expected_value)}"
 
 
-class HttpOptions(CertThresholds):
+class HttpOptions(TrustOptions):
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     headers: dict[str, str] = {}
     body: MultiLineText | None = None
@@ -219,11 +304,11 @@ class HttpOptions(CertThresholds):
         return False
 
 
-class TlsOptions(CertThresholds):
+class TlsOptions(TrustOptions):
     pass
 
 
-class TcpOptions(_Options):
+class TcpOptions(AddressChoice):
     degraded_above_ms: FiniteFloat | None = None
 
     @field_validator("degraded_above_ms")

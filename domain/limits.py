@@ -38,6 +38,9 @@ MAX_GROUP_CHARS = 100
 MAX_URL_CHARS = 2048
 MAX_LINE_CHARS = 4096  # keywords, user names, expected values: one-line option text
 MAX_TEXT_CHARS = 10_000  # descriptions, incident updates, request bodies
+# A monitor's CA bundle, client certificate or key (PEM): a chain of a few certificates fits
+# many times over, and the whole monitor still fits in one API request.
+MAX_PEM_CHARS = 48 * 1024
 MAX_HEADERS = 50
 MAX_HEADER_CHARS = 8192  # a header's name, and its value, each
 MAX_LIST_ITEMS = 50  # accepted status codes and other short lists
@@ -115,6 +118,13 @@ def _secret_rule(text: Any, info: ValidationInfo) -> Any:
     return text
 
 
+def _secret_pem_rule(text: Any, info: ValidationInfo) -> Any:
+    raw = text.get_secret_value() if isinstance(text, SecretStr) else text
+    if isinstance(raw, str):
+        _text_rule(MAX_PEM_CHARS, multi_line=True)(raw, info)
+    return text
+
+
 # One line of visible text: no control, line-break or bidi-override characters, bounded.
 Name = Annotated[str, AfterValidator(_text_rule(MAX_NAME_CHARS, multi_line=False))]
 UrlText = Annotated[str, AfterValidator(_text_rule(MAX_URL_CHARS, multi_line=False))]
@@ -122,6 +132,9 @@ SingleLineText = Annotated[str, AfterValidator(_text_rule(MAX_LINE_CHARS, multi_
 # Tabs and line breaks allowed; other control characters (NUL above all) are not.
 MultiLineText = Annotated[str, AfterValidator(_text_rule(MAX_TEXT_CHARS, multi_line=True))]
 SecretLine = Annotated[SecretStr, BeforeValidator(_secret_rule)]
+# PEM text (certificates, and a private key kept secret), held to MAX_PEM_CHARS.
+PemText = Annotated[str, AfterValidator(_text_rule(MAX_PEM_CHARS, multi_line=True))]
+SecretPem = Annotated[SecretStr, BeforeValidator(_secret_pem_rule)]
 FiniteFloat = Annotated[float, AllowInfNan(False)]
 
 

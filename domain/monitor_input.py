@@ -24,7 +24,13 @@ from pydantic import (
     model_validator,
 )
 
-from domain.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions
+from domain.check_options import (
+    STORED_WHEN_SET,
+    DnsOptions,
+    HttpOptions,
+    TcpOptions,
+    TlsOptions,
+)
 from domain.limits import (
     MAX_TAG_CHARS,
     MAX_TAGS,
@@ -145,7 +151,9 @@ def options_for_storage(options: BaseModel) -> dict[str, Any]:
         if isinstance(value, list):
             return [plain(v) for v in value]
         return value
-    return {k: plain(getattr(options, k)) for k in type(options).model_fields}
+    fields = type(options).model_fields
+    return {k: plain(getattr(options, k)) for k, info in fields.items()
+            if k not in STORED_WHEN_SET or getattr(options, k) != info.default}
 
 
 # Header names whose values are credentials: shown masked, kept when the mask is sent back.

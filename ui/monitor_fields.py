@@ -49,15 +49,19 @@ OPTION_DEFAULTS: dict[str, Any] = {
     "json_op": "==", "json_expected": "", "cert_warning_days": CERT_WARNING_DAYS,
     "cert_critical_days": CERT_CRITICAL_DAYS, "keep_headers_on_redirect": False,
     "record_type": "A", "resolver": "", "expected": "", "grace_seconds": 60,
+    "ca_bundle": "", "client_certificate": "", "client_key": "", "ip_version": "any",
 }
+IP_VERSION_LABELS = {"any": "Any (IPv6 and IPv4)", "ipv4": "IPv4 only", "ipv6": "IPv6 only"}
+_TRUST_OPTIONS = ("ca_bundle", "client_certificate", "client_key", "ip_version")
 # The options each kind's fields set (headers and the JSON assertion are assembled apart).
 KIND_OPTIONS: dict[str, tuple[str, ...]] = {
     "http": ("method", "accepted_status_codes", "max_redirects", "verify_tls",
              "keep_headers_on_redirect", "keyword",
              "keyword_absent", "degraded_above_ms", "body", "basic_auth_user",
-             "basic_auth_password", "bearer_token", "cert_warning_days", "cert_critical_days"),
-    "tls": ("cert_warning_days", "cert_critical_days"),
-    "tcp": ("degraded_above_ms",),
+             "basic_auth_password", "bearer_token", "cert_warning_days", "cert_critical_days",
+             *_TRUST_OPTIONS),
+    "tls": ("cert_warning_days", "cert_critical_days", *_TRUST_OPTIONS),
+    "tcp": ("degraded_above_ms", "ip_version"),
     "dns": ("record_type", "resolver", "expected"),
     "push": ("grace_seconds",),
 }

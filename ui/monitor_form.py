@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from checks.run_check import check_now
+from domain.check_options import IP_VERSIONS
 from domain.monitor_input import (
     InvalidInput,
     MonitorInput,
@@ -35,6 +36,7 @@ from ui.monitor_fields import (
     EDIT_PREFIX,
     FIELD_DEFAULTS,
     FIELDS,
+    IP_VERSION_LABELS,
     KIND_LABELS,
     TARGET_LABELS,
     clone_form_state,
@@ -200,6 +202,26 @@ class _Fields:
             self.option(st.text_input, "Expected JSON value", "json_expected",
                         placeholder="true")
             self.cert()
+        self.trust()
+
+    def addresses(self) -> None:
+        self.option(st.selectbox, "IP version", "ip_version", options=list(IP_VERSIONS),
+                    format_func=IP_VERSION_LABELS.get,
+                    help="Which of the name's addresses are tried: all (IPv6 and IPv4 in turn, "
+                         "the first to connect wins), or one version only.")
+
+    def trust(self) -> None:
+        with st.expander("Trust and addresses"):
+            self.option(st.text_area, "Extra CA bundle (PEM)", "ca_bundle",
+                        placeholder="-----BEGIN CERTIFICATE-----",
+                        help="Authorities trusted beside the system store, e.g. your "
+                             "company's private CA.")
+            self.option(st.text_area, "Client certificate (PEM, for mutual TLS)",
+                        "client_certificate", placeholder="-----BEGIN CERTIFICATE-----")
+            self.option(st.text_area, "Client key (PEM, unencrypted)", "client_key",
+                        placeholder="-----BEGIN PRIVATE KEY-----",
+                        help="Kept encrypted; once saved it shows as ********** only.")
+            self.addresses()
 
     def cert(self) -> None:
         self.option(st.number_input, "Certificate warning (days left)", "cert_warning_days",
@@ -212,9 +234,11 @@ class _Fields:
             self.http()
         elif kind == "tls":
             self.cert()
+            self.trust()
         elif kind == "tcp":
             self.option(st.number_input, "Degraded above (ms, 0 = never)", "degraded_above_ms",
                         step=10.0, min_value=0.0)
+            self.addresses()
         elif kind == "dns":
             self.option(st.selectbox, "Record type", "record_type",
                         options=["A", "AAAA", "CNAME", "MX", "TXT", "NS"])
