@@ -15,10 +15,10 @@ from config.settings import get_settings
 from domain.monitor_input import parse_monitor_input
 from domain.result import ProbeResult
 from notifiers.dispatcher import Dispatcher
-from storage import alerting
+from storage import alerting, deliveries
 from storage.alerting_models import AlertChannel, AlertSettings, Delivery, DeliveryAttempt
 from storage.db import get_engine
-from storage.models import Incident, IncidentUpdate
+from storage.models import Incident, IncidentUpdate, Monitor, StateChange
 from storage.monitors import create_monitor
 from storage.results import record_result
 from tests.fakes import FakeHTTPServer, Reply
@@ -70,6 +70,21 @@ def drain(dispatcher: Dispatcher, until, timeout_s: float = 8.0) -> None:
         time.sleep(0.05)
 
 
+def settle(dispatcher: Dispatcher, timeout_s: float = 8.0) -> None:
+    """One more round, then until its sends finished: what was sent by now is all there is."""
+    dispatcher.run_once()
+    deadline = time.monotonic() + timeout_s
+    while dispatcher._in_flight:
+        assert time.monotonic() < deadline, "sends still in flight"
+        time.sleep(0.02)
+
+
+def nothing_left_to_send() -> bool:
+    """No delivery would ever be due again: each one was delivered, failed or skipped."""
+    far = datetime.now(UTC) + timedelta(days=2)
+    return deliveries.due_deliveries(get_engine(), far, limit=10) == []
+
+
 def rows(table, *where) -> list[dict]:
     with get_engine().connect() as connection:
         return [dict(r) for r in connection.execute(select(table).where(*where)).mappings()]
@@ -94,8 +109,8 @@ def test_slack_500_then_429_then_200_is_delivered_exactly_once(
     began = time.monotonic()
     drain(dispatcher, lambda: [d["status"] for d in rows(DELIVERIES)] == ["delivered"])
     assert time.monotonic() - began >= 1.0  # Retry-After was honoured
-    time.sleep(0.3)
-    dispatcher.run_once()
+    settle(dispatcher)
+    assert nothing_left_to_send()
     assert len(slack.requests) == 3
     assert "API is down" in slack.requests[-1].json()["text"]
     attempts = rows(ATTEMPTS)
@@ -116,8 +131,8 @@ def test_twilio_21211_is_not_retried_and_marks_the_channel_failing(
         monitor_id = new_monitor()
         go(monitor_id, "down", 0)
         drain(dispatcher, lambda: [d["status"] for d in rows(DELIVERIES)] == ["failed"])
-        time.sleep(0.6)
-        dispatcher.run_once()
+        settle(dispatcher)
+        assert nothing_left_to_send()
         assert len(twilio.requests) == 1
         assert twilio.requests[0].form()["To"] == ["+1555"]
     channel = rows(CHANNELS, CHANNELS.c.id == channel_id)[0]
@@ -184,36 +199,61 @@ def test_reminders_repeat_while_down_until_acknowledged(
     drain(dispatcher, lambda: len(slack.requests) == 2)  # the page and reminder no. 2
     texts = [r.json()["text"] for r in slack.requests]
     assert texts[0].startswith("DOWN") and texts[1].startswith("STILL DOWN")
-    dispatcher._housekeeping_at = 0
-    dispatcher.run_once()
-    time.sleep(0.3)
-    assert len(slack.requests) == 2  # the same reminder is never planned twice
+    dispatcher._housekeeping_at = 0  # plan reminders again in this round
+    settle(dispatcher)
+    # the same reminder is never planned twice
+    assert [d["kind"] for d in rows(DELIVERIES)] == ["down", "reminder"]
+    assert nothing_left_to_send()
+    assert len(slack.requests) == 2
 
 
 def test_flapping_sends_one_notice_until_it_settles(
-    slack: FakeHTTPServer, dispatcher: Dispatcher
+    slack: FakeHTTPServer, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     slack_channel(slack)
     with get_engine().begin() as connection:
         alerting.alert_settings(connection)
         connection.execute(update(AlertSettings.__table__).values(flap_changes=3))
     monitor_id = new_monitor()
-    for step, outcome in enumerate("ududud"):
+    for step, outcome in enumerate("ududu"):
         go(monitor_id, {"u": "up", "d": "down"}[outcome], step)
     drain(dispatcher, lambda: len(slack.requests) >= 3)
-    time.sleep(0.3)
-    dispatcher.run_once()
+    settle(dispatcher)
+    assert nothing_left_to_send()
     kinds = [r.json()["text"].split(":")[0] for r in slack.requests]
-    # pending->up, down, up are 3 changes; the 4th is flapping; the 5th and 6th say nothing.
+    # pending->up, down, up are 3 changes; the 4th is flapping; the 5th says nothing.
     assert kinds == ["DOWN", "UP", "FLAPPING"]
+    # Calm for a whole window (10 minutes, the clock moved on): one notice tells where it ended.
+    later = datetime.now(UTC) + timedelta(minutes=11)
+    monkeypatch.setattr("notifiers.dispatcher.now_utc", lambda: later)
+    dispatcher._housekeeping_at = 0
+    drain(dispatcher, lambda: len(slack.requests) == 4)
+    assert "back up" in slack.requests[3].json()["text"]
+    (settled,) = rows(StateChange.__table__, StateChange.__table__.c.kind == "settled")
+    assert (settled["from_state"], settled["to_state"]) == ("flapping", "up")
+    dispatcher._housekeeping_at = 0
+    settle(dispatcher)
+    assert nothing_left_to_send() and len(slack.requests) == 4  # settled once
 
 
 def test_quiet_hours_keep_low_severity_monitors_off_a_channel(
     slack: FakeHTTPServer, dispatcher: Dispatcher
 ) -> None:
-    slack_channel(slack, quiet_start="00:00", quiet_end="23:59", quiet_min_severity="critical")
-    monitor_id = new_monitor()
-    go(monitor_id, "down", 0)
-    dispatcher.run_once()
-    assert rows(DELIVERIES) == []
-
+    # Quiet from an hour before the events to an hour after, whatever the time of day (the
+    # window may span midnight).
+    start, end = (f"{(T0 + timedelta(hours=h)):%H:%M}" for h in (-1, 1))
+    channel_id = slack_channel(slack, quiet_start=start, quiet_end=end,
+                               quiet_min_severity="critical")
+    quiet_one, paged_one = new_monitor("Low"), new_monitor("Critical")
+    with get_engine().begin() as connection:
+        connection.execute(update(Monitor.__table__).where(Monitor.__table__.c.id == paged_one)
+                           .values(severity="critical"))
+    go(quiet_one, "down", 0)
+    go(paged_one, "down", 0)
+    drain(dispatcher, lambda: len(slack.requests) == 1)
+    settle(dispatcher)
+    assert nothing_left_to_send()
+    (page,) = rows(DELIVERIES)
+    assert page["channel_id"] == channel_id and page["status"] == "delivered"
+    assert [r.json()["text"].split(":")[0] for r in slack.requests] == ["DOWN"]
+    assert "Critical" in slack.requests[0].json()["text"]
