@@ -65,14 +65,16 @@ def test_the_policy_rebuilds_on_change_or_notice_and_otherwise_confirms() -> Non
     policy = RefreshPolicy(max_age_s=3600, check_every_s=0.05, min_gap_s=0.0, settle_s=0.02)
     with policy_running(policy) as (builds, confirms, stale):
         wait_until(lambda: builds, 5, "the first build")
-        time.sleep(0.3)
-        assert len(builds) == 1 and confirms  # nothing changed: checked, not rebuilt
+        # nothing changed: checked (and found current) three times, not rebuilt
+        wait_until(lambda: len(confirms) >= 3, 5, "three checks after the first build")
+        assert len(builds) == 1
         record_result(shop.id, ProbeResult("down", latency_ms=None, reason="refused"))
         wait_until(lambda: len(builds) == 2, 5, "a build after the result")
         stale.set()
         wait_until(lambda: len(builds) == 3, 5, "a build after the notice")
-        time.sleep(0.3)
-        assert len(builds) == 3
+        checked = len(confirms)
+        wait_until(lambda: len(confirms) >= checked + 3, 5, "three checks after the notice")
+        assert len(builds) == 3  # the notice was answered once
 
 
 def test_the_policy_keeps_a_minimum_gap_between_builds() -> None:
@@ -98,8 +100,12 @@ def test_keep_fresh_installs_what_a_child_process_builds() -> None:
             built = model.snapshot
             assert running_read_model() is model and model.is_fresh()
             assert built.components["shop"].state == "up"
-            await asyncio.sleep(0.3)
-            assert model.snapshot is built  # nothing changed: nothing rebuilt
+            # nothing changed: the builder checks and confirms it, twice, without rebuilding
+            for _ in range(2):
+                confirmed = model._confirmed_at
+                await wait_for(lambda: model._confirmed_at > confirmed,  # noqa: B023
+                               "the builder confirming the snapshot is current")
+            assert model.snapshot is built
             record_result(shop.id, ProbeResult("down", latency_ms=None, reason="refused"))
             await wait_for(lambda: model.snapshot is not built, "a new snapshot")
             assert model.snapshot.components["shop"].state == "down"
