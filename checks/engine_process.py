@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -58,6 +59,8 @@ def _child_main(pipe: Connection, engine_options: dict) -> None:
     _favour_probing()
     send_lock = threading.Lock()
     pending = threading.Event()
+    stopping = threading.Event()
+    _stop_on_sigterm(stopping, pending)
 
     engine = ProbeEngine(on_recorded=pending.set, **engine_options)
     engine.start()
@@ -78,7 +81,6 @@ def _child_main(pipe: Connection, engine_options: dict) -> None:
         stopping.set()
         pending.set()
 
-    stopping = threading.Event()
     threading.Thread(target=watch_parent, name="upwatch-parent-watch", daemon=True).start()
     try:
         while not stopping.is_set():
@@ -93,6 +95,20 @@ def _child_main(pipe: Connection, engine_options: dict) -> None:
         engine.stop(timeout_s=10)
         with contextlib.suppress(BrokenPipeError, OSError):
             report(recorded=True)
+
+
+def _stop_on_sigterm(stopping: threading.Event, pending: threading.Event) -> None:
+    """A SIGTERM sent here too (a supervisor signalling the whole process group) stops the
+    engine as the parent's "stop" does: checks end, queued results are written. One that comes
+    while stopping (the parent's terminate() past its timeout) ends the process at once."""
+    def on_sigterm(*_args: object) -> None:
+        if stopping.is_set():
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+        stopping.set()
+        pending.set()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def _favour_probing() -> None:

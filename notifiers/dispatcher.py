@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from typing import cast
 
 from alerting.planning import PAGING_KINDS
@@ -29,6 +30,9 @@ from storage.key_source import secret_key
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_EVERY_S = 5.0
+# How long a stopping dispatcher waits for the sends in flight (a channel's own HTTP timeout is
+# 10 s): under systemd's and Docker's 30 s before SIGKILL, with the probe engine's stop before.
+STOP_WAIT_S = 12.0
 
 
 def now_utc() -> datetime:
@@ -74,6 +78,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._in_flight: set[int] = set()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified as each send ends
         self._thread = threading.Thread(target=self._run, name="upwatch-dispatch", daemon=True)
         self._key = ""
         self._housekeeping_at = 0.0
@@ -91,12 +96,30 @@ class Dispatcher:
         """Called after results were recorded: new events may wait."""
         self._wake.set()
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def stop(self, timeout_s: float = STOP_WAIT_S) -> None:
+        """Claim nothing more; the sends in flight finish and record their outcome, for up to
+        `timeout_s`, their leases kept meanwhile so no other dispatcher sends them too. A send
+        still running then is abandoned to its lease: when it expires, the next dispatcher
+        sends it again. Queued work stays in the database."""
+        deadline = time.monotonic() + timeout_s
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=timeout_s)
-        # In-flight sends finish and record their outcome; queued work stays in the database.
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        while (left := deadline - time.monotonic()) > 0:
+            with self._idle:
+                if not self._in_flight:
+                    return
+                self._idle.wait(min(left, self._poll_s))
+                in_flight = list(self._in_flight)
+            try:
+                deliveries.renew_leases(self._engine, in_flight, now_utc())
+            except Exception:  # the database went away: the leases expire, nothing is lost
+                log.exception("could not keep the leases of the sends in flight")
+        with self._lock:
+            if self._in_flight:
+                log.warning("stopped with %d sends still in flight; they are sent again once "
+                            "their leases expire", len(self._in_flight))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -130,7 +153,18 @@ class Dispatcher:
                 continue
             with self._lock:
                 self._in_flight.add(delivery_id)
-            self._pool.submit(self._send, claimed)
+            sending = self._pool.submit(self._send, claimed)
+            sending.add_done_callback(partial(self._forget_cancelled, delivery_id))
+
+    def _forget_cancelled(self, delivery_id: int, sending: Future[None]) -> None:
+        """A send cancelled by a stop before it started is not in flight any more either."""
+        if sending.cancelled():
+            self._forget(delivery_id)
+
+    def _forget(self, delivery_id: int) -> None:
+        with self._idle:
+            self._in_flight.discard(delivery_id)
+            self._idle.notify_all()
 
     def _send(self, claimed: Claimed) -> None:
         delivery = claimed.delivery
@@ -159,6 +193,5 @@ class Dispatcher:
         except Exception:
             log.exception("delivery %s could not be sent; its lease will expire", delivery["id"])
         finally:
-            with self._lock:
-                self._in_flight.discard(delivery["id"])
+            self._forget(delivery["id"])
             self._wake.set()
