@@ -74,7 +74,8 @@ def test_faulty_targets_are_down_on_time_while_healthy_ones_keep_schedule(
         "huge": (target.url("/huge"), "keyword 'All systems go' not found in the first 1 MiB",
                  {"keyword": "All systems go"}),
         "http 503": (target.url("/status/503"), "HTTP 503", {}),
-        "untrusted tls": (target.tls_url("expired"), "certificate issued by an unknown authority", {}),
+        "untrusted tls": (target.tls_url("expired"),
+                          "certificate issued by an unknown authority", {}),
     }
     faulty = {_add(name, url, options=options).id: (name, reason)
               for name, (url, reason, options) in faults.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -71,8 +72,10 @@ def test_a_one_off_window_for_a_monitor_is_saved_and_listed() -> None:
     assert not errors(at), errors(at)
     (window,) = list_windows()
     assert (window.title, window.scope, window.notify) == ("DB upgrade", "monitor API", True)
-    assert window.ends_at - window.starts_at == timedelta(minutes=90)
-    assert window.starts_at.astimezone(UTC).hour in (8, 9)  # 10:00 Berlin, CET or CEST
+    # 10:00 on that day in Berlin, with the offset in force then (CET or CEST)
+    berlin_ten = datetime.combine(start.date(), time(10, 0), tzinfo=ZoneInfo("Europe/Berlin"))
+    assert window.starts_at == berlin_ten.astimezone(UTC)
+    assert window.ends_at == berlin_ten.astimezone(UTC) + timedelta(minutes=90)
     table = at.dataframe[0].value
     assert list(table["Title"]) == ["DB upgrade"]
 

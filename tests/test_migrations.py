@@ -31,12 +31,19 @@ def test_an_empty_database_is_upgraded_to_the_models() -> None:
 
 
 def test_starting_again_changes_nothing() -> None:
-    get_engine()
+    slug = create_monitor(parse_monitor_input({"name": "Kept", "url": "http://127.0.0.1:1/"})).slug
+    get_engine().dispose()
     get_engine.cache_clear()
-    engine = get_engine()
+    engine = get_engine()  # a second start on the migrated database
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection)
-        assert context.get_current_revision() is not None
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert context.get_current_revision() == head
+        assert compare_metadata(context, SQLModel.metadata) == []
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    assert [row[0] for row in versions] == [head]
+    kept = get_monitor(slug)
+    assert kept is not None and kept.name == "Kept"  # nothing was rebuilt
 
 
 def test_going_back_before_sealing_leaves_the_secrets_plain_and_coming_back_seals_them() -> None:

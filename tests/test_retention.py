@@ -49,8 +49,19 @@ def test_prune_removes_only_what_is_older_than_its_limit() -> None:
 
 
 def test_prune_command(capsys: pytest.CaptureFixture[str]) -> None:
+    monitor_id = new_monitor("Web")
+    now = datetime.now(UTC)
+    record(monitor_id, [ProbeResult("up", now - timedelta(days=d), latency_ms=10.0)
+                        for d in (500, 100, 1)])
+    raw_limit, rollup_limit = now - timedelta(days=90), now - timedelta(days=400)
+    old_rollups = count(ROLLUPS, ROLLUPS.c.bucket_end, rollup_limit)
+    assert old_rollups > 0
     main(["prune"])
-    assert "pruned 0 raw results and 0 rollups" in capsys.readouterr().out
+    assert f"pruned 2 raw results and {old_rollups} rollups" in capsys.readouterr().out
+    assert count(RESULTS, RESULTS.c.checked_at, raw_limit) == 0
+    assert count(RESULTS, RESULTS.c.checked_at, now) == 1  # the recent one stays
+    assert count(ROLLUPS, ROLLUPS.c.bucket_end, rollup_limit) == 0
+    assert count(ROLLUPS, ROLLUPS.c.bucket_end, now + timedelta(days=1)) > 0
 
 
 def pruning_threads(caplog: pytest.LogCaptureFixture) -> set[int | None]:

@@ -151,6 +151,17 @@ def test_response_times_chart_p50_and_p95_of_the_window() -> None:
     rows = latency_rows([fast, quiet], "7d")
     assert rows.values.tolist() == [["Shop", "median (p50)", 41.3],
                                     ["Shop", "slowest 5% (p95)", 120.0]]
-    assert latency_chart([fast, quiet], "7d") is not None
+    chart = latency_chart([fast, quiet], "7d")
+    assert chart is not None
+    spec = chart.to_dict()
+    assert spec["mark"]["type"] == "bar"
+    encoding = spec["encoding"]
+    assert (encoding["y"]["field"], encoding["x"]["field"]) == ("component", "ms")
+    assert encoding["yOffset"]["sort"] == ["median (p50)", "slowest 5% (p95)"]
+    assert encoding["color"]["field"] == "quantile"
+    assert spec["height"] == 34  # one component with figures: one row
+    (data,) = spec["datasets"].values()
+    assert data == [{"component": "Shop", "quantile": "median (p50)", "ms": 41.3},
+                    {"component": "Shop", "quantile": "slowest 5% (p95)", "ms": 120.0}]
     assert latency_chart([fast, quiet], "24h") is None
     assert latency_rows([quiet], "7d").empty
