@@ -39,13 +39,17 @@ def _labels(m: MonitorFigures) -> list[str]:
     return [m.slug, m.group, m.kind]
 
 
-class ViewCollector(Collector):
-    def __init__(self, view: MetricsView, everyone: bool) -> None:
+class _Families(Collector):
+    """The metric families of one group of monitors (and, with the token, notifications)."""
+
+    def __init__(self, view: MetricsView, monitors: list[MonitorFigures],
+                 notifications: bool) -> None:
         self._view = view
-        self._everyone = everyone
+        self._monitors = monitors
+        self._notifications = notifications
 
     def collect(self) -> Iterator[Metric]:
-        monitors = [m for m in self._view.monitors if self._everyone or m.public]
+        monitors = self._monitors
         yield from self._gauges(monitors)
         checks = CounterMetricFamily(
             "upwatch_checks", "check results recorded since the counters began, by outcome",
@@ -62,8 +66,8 @@ class ViewCollector(Collector):
                                m.latency_sum_s)
         yield checks
         yield latency
-        if self._everyone:
-            yield from self._notifications()
+        if self._notifications:
+            yield from self._sends()
 
     def _gauges(self, monitors: list[MonitorFigures]) -> Iterator[Metric]:
         up = GaugeMetricFamily("upwatch_monitor_up", "1 when up or degraded, else 0",
@@ -97,7 +101,7 @@ class ViewCollector(Collector):
                     uptime.add_metric([*labels, window], ratio)
         yield from (up, state, latency, checked, expiry, uptime)
 
-    def _notifications(self) -> Iterator[Metric]:
+    def _sends(self) -> Iterator[Metric]:
         sent = CounterMetricFamily(
             "upwatch_notifications", "notification send attempts since the counters began, by "
             "channel and outcome", labels=["channel", "outcome"])
@@ -114,12 +118,33 @@ class ViewCollector(Collector):
         yield retries
 
 
-def exposition(view: MetricsView, everyone: bool) -> bytes:
+class _One(Collector):
+    def __init__(self, family: Metric) -> None:
+        self._family = family
+
+    def collect(self) -> Iterator[Metric]:
+        yield self._family
+
+
+def _text(family: Metric) -> bytes:
+    """One family in the text format: its # HELP and # TYPE lines, then its samples."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ViewCollector(view, everyone))
+    registry.register(_One(family))
     return generate_latest(registry)
 
 
 def metrics_bodies(view: MetricsView) -> MetricsBodies:
-    return MetricsBodies(exposition(view, everyone=False), exposition(view, everyone=True),
-                         view.next_due)
+    """Both bodies, each sample rendered once: a family's private samples follow its public
+    ones in the body for the token (the format wants one family's samples together)."""
+    public = [m for m in view.monitors if m.public]
+    private = [m for m in view.monitors if not m.public]
+    shown = list(_Families(view, public, notifications=False).collect())
+    hidden = list(_Families(view, private, notifications=True).collect())
+    public_body: list[bytes] = []
+    everyone_body: list[bytes] = []
+    for family, more in zip(shown, hidden[:len(shown)], strict=True):
+        text = _text(family)
+        public_body.append(text)
+        everyone_body += [text, _text(more).split(b"\n", 2)[2]]  # without its header lines
+    everyone_body += [_text(family) for family in hidden[len(shown):]]  # notifications
+    return MetricsBodies(b"".join(public_body), b"".join(everyone_body), view.next_due)

@@ -21,7 +21,7 @@ from storage.metric_reads import (
     result_counts,
 )
 from storage.status import PublicStatus
-from storage.window_reads import uptime_by_window
+from storage.status_numbers import status_read_model
 
 METRIC_WINDOWS = ("24h", "7d", "30d")
 # The latency histogram's upper bounds, in seconds (Prometheus's defaults, from 25 ms).
@@ -90,7 +90,9 @@ def read_metrics(status: PublicStatus | None = None, now: datetime | None = None
         checks = results_ledger.totals(connection, newest_result_id(connection), at)
         sends = attempts_ledger.totals(connection, newest_attempt_id(connection), at)
     known = {c.id: c.uptime for c in status.components} if status is not None else {}
-    uptime = uptime_by_window([m.id for m in monitors if m.id not in known], METRIC_WINDOWS, now)
+    # The overview's numbers: their past is kept between reads, so a rebuild stays cheap.
+    uptime = {monitor_id: numbers.uptime for monitor_id, numbers in status_read_model(
+        [m.id for m in monitors if m.id not in known], now).items()}
     by_monitor: dict[int, dict[str, tuple[float, ...]]] = {}
     for (monitor_id, outcome), row in checks.items():
         by_monitor.setdefault(monitor_id, {})[outcome] = row

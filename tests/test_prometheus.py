@@ -52,11 +52,17 @@ def _exposition() -> str:
 
 
 def test_promtool_check_metrics_passes_on_the_exposition() -> None:
-    text = _exposition()
-    assert "upwatch_checks_total" in text and "upwatch_check_latency_seconds_bucket" in text
-    checked = promtool("check", "metrics", stdin=text.encode())
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.strip() == "" and checked.stderr.strip() == ""
+    with TestClient(_app()) as client:
+        client.get("/metrics", headers=AUTH)  # the counters begin
+        _monitors()
+        bodies = [(client.get("/metrics", headers=h).text, private)
+                  for h, private in [(AUTH, True), ({}, False)]]
+    for text, private in bodies:
+        assert "upwatch_checks_total" in text and "upwatch_check_latency_seconds_bucket" in text
+        assert ('monitor="secret-db"' in text) is private
+        checked = promtool("check", "metrics", stdin=text.encode())
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert checked.stdout.strip() == "" and checked.stderr.strip() == ""
 
 
 def test_promtool_check_rules_passes_on_the_rules_file() -> None:
