@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import httpx
 
-from checks.http_transport import ResponseHeadersTooLarge
+from checks.http_transport import ClosedAfterHandshake, ResponseHeadersTooLarge
 from checks.tcp_probe import describe_os_error
 from checks.tls_probe import tls_failure_reason
 
@@ -45,7 +45,7 @@ def describe_http_error(exc: httpx.HTTPError) -> str:
         return "unsupported URL scheme: use http:// or https://"
     if isinstance(exc, httpx.TooManyRedirects):
         return "too many redirects"
-    if isinstance(exc, ResponseHeadersTooLarge):
+    if isinstance(exc, ResponseHeadersTooLarge | ClosedAfterHandshake):
         return str(exc)
     ssl_error = find_cause(exc, ssl.SSLError)
     if ssl_error is not None:

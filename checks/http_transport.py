@@ -34,7 +34,19 @@ from checks.http_response import (
 )
 from checks.trust import TrustContext
 
-__all__ = ["PhaseMarks", "ProbeTransport", "ResponseHeadersTooLarge", "phase_marks"]
+__all__ = [
+    "ClosedAfterHandshake", "PhaseMarks", "ProbeTransport", "ResponseHeadersTooLarge",
+    "phase_marks",
+]
+
+
+class ClosedAfterHandshake(httpx.ReadError):
+    """The server ended the connection right after the TLS handshake, before answering.
+
+    A server refusing a client without a certificate sends an alert and closes; on a fast
+    link the reset that follows the request can overtake the alert, so the closing is all the
+    probe sees. Said only when the monitor presented no client certificate.
+    """
 
 DEFAULT_PORTS = {b"http": 80, b"https": 443}
 
@@ -169,9 +181,9 @@ class ProbeTransport(httpx.AsyncBaseTransport):
                              timeouts.get("write"))
             while not exchange.head_done:
                 if exchange.invalid is not None or exchange.lost is not None:
-                    raise exchange.broken(NO_RESPONSE)
+                    raise self._broken_before_response(exchange)
                 if exchange.eof or exchange.closed:
-                    raise exchange.broken(NO_RESPONSE)
+                    raise self._broken_before_response(exchange)
                 try:
                     await _within(read_timeout, exchange.wait())
                 except TimeoutError as exc:
@@ -189,6 +201,20 @@ class ProbeTransport(httpx.AsyncBaseTransport):
                 "network_stream": _ConnectionInfo(transport, marks, self._trust),
             },
         )
+
+    def _broken_before_response(self, exchange: Exchange) -> httpx.TransportError:
+        error = exchange.broken(NO_RESPONSE)
+        presents_certificate = self._trust is not None and bool(
+            self._trust.setting.client_certificate)
+        closed_early = exchange.invalid is None and exchange.header_bytes == 0 and (
+            exchange.lost is None or isinstance(exchange.lost, ConnectionError))
+        if exchange.marks.tls_done is None or presents_certificate or not closed_early:
+            return error
+        hint = ClosedAfterHandshake(
+            "connection closed right after the TLS handshake, before any response: if the "
+            "server requires a client certificate, give the monitor one")
+        hint.__cause__ = error
+        return hint
 
     @staticmethod
     async def _connect(

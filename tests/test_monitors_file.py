@@ -69,3 +69,40 @@ def test_a_bad_runbook_in_the_file_is_refused() -> None:
     text = "monitors:\n  - name: API\n    url: https://api.example/\n    runbook_url: ftp://x/\n"
     with pytest.raises(InvalidMonitorsFile, match="runbook_url"):
         parse_monitors_file(text)
+
+
+def test_pem_options_take_a_path_beside_the_file_or_the_pem_itself(tmp_path) -> None:
+    import trustme
+
+    from config.monitors_file import load_monitors_file
+
+    ca = trustme.CA()
+    (tmp_path / "certs").mkdir()
+    ca.cert_pem.write_to_path(str(tmp_path / "certs" / "ca.pem"))
+    inline = ca.cert_pem.bytes().decode().replace("\n", "\n        ")
+    (tmp_path / "monitors.yaml").write_text(f"""
+monitors:
+  - name: By path
+    url: https://intranet.test/
+    options: {{ca_bundle: certs/ca.pem, ip_version: ipv4}}
+  - name: Inline
+    kind: tls
+    url: intranet.test:443
+    options:
+      ca_bundle: |
+        {inline}
+""")
+    loaded = {spec.name: spec for spec, _ in load_monitors_file(
+        str(tmp_path / "monitors.yaml")).entries}
+    expected = ca.cert_pem.bytes().decode().strip()
+    assert loaded["By path"].options["ca_bundle"] == expected
+    assert loaded["By path"].options["ip_version"] == "ipv4"
+    assert loaded["Inline"].options["ca_bundle"] == expected
+
+
+def test_a_pem_path_that_cannot_be_read_is_refused_naming_it(tmp_path) -> None:
+    text = "monitors:\n  - name: A\n    url: https://a.test/\n    options:\n" \
+        "      client_key: missing/key.pem\n"
+    with pytest.raises(InvalidMonitorsFile) as refused:
+        parse_monitors_file(text, tmp_path)
+    assert "monitors[0].options.client_key: cannot read missing/key.pem" in str(refused.value)
