@@ -1,8 +1,9 @@
-"""Two files the installed app reads beside app.py, which are no package's data.
+"""Two files the installed app reads, which are no package's data.
 
-storage/migrate.py reads alembic.ini next to the packages, and Streamlit reads
-.streamlit/config.toml next to the script it runs: in a checkout that is the checkout's root, in
-a wheel the root of site-packages. Everything else is declared in pyproject.toml.
+storage/migrate.py reads alembic.ini next to the packages (the checkout's root, or the root of
+site-packages), and Streamlit reads .streamlit/config.toml next to the script it runs (the
+checkout's root, or upwatch_app/ in a wheel, where pyproject.toml puts app.py, router.py and
+pages/). Everything else is declared in pyproject.toml.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-FILES_BESIDE_APP = ("alembic.ini", ".streamlit/config.toml")
+# Where each file goes in the wheel.
+FILES_BESIDE_APP = {"alembic.ini": "alembic.ini",
+                    ".streamlit/config.toml": "upwatch_app/.streamlit/config.toml"}
 
 
 class BuildWithFilesBesideApp(build_py):
@@ -20,8 +23,8 @@ class BuildWithFilesBesideApp(build_py):
         super().run()
         if getattr(self, "editable_mode", False):
             return  # an editable install runs from the checkout, where the files already are
-        for name in FILES_BESIDE_APP:
-            target = Path(self.build_lib) / name
+        for name, place in FILES_BESIDE_APP.items():
+            target = Path(self.build_lib) / place
             self.mkpath(str(target.parent))
             self.copy_file(name, str(target))
 

@@ -14,8 +14,12 @@ from composition.worker import run_worker
 from config.logging_setup import configure_logging
 from config.settings import get_settings
 
-# app.py sits beside the packages: the checkout's root, or site-packages once installed.
-APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
+# app.py sits at the checkout's root beside the packages; the wheel puts it (with router.py and
+# pages/) in site-packages/upwatch_app/, clear of other distributions' top-level names.
+_PACKAGES = Path(__file__).resolve().parent.parent
+APP_SCRIPT = next((script for script in (_PACKAGES / "upwatch_app" / "app.py",
+                                         _PACKAGES / "app.py") if script.is_file()),
+                  _PACKAGES / "app.py")
 
 
 def upwatch_version() -> str:

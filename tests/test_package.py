@@ -67,12 +67,16 @@ def _outside_the_checkout(tmp: Path) -> dict[str, str]:
 
 def test_the_wheel_holds_everything_the_app_runs(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("app.py", "router.py", "alembic.ini", ".streamlit/config.toml",
-                   "pages/status.py", "migrations/env.py", "migrations/script.py.mako",
+    for needed in ("upwatch_app/app.py", "upwatch_app/router.py", "alembic.ini",
+                   "upwatch_app/.streamlit/config.toml", "upwatch_app/pages/status.py",
+                   "migrations/env.py", "migrations/script.py.mako",
                    "migrations/versions/0001_initial.py", "web/verdana_widths.json",
                    "ui/static/status_board.css", "ui/static/status_board.js"):
         assert needed in names, f"{needed} is missing from {wheel.name}"
     assert not [n for n in names if n.startswith(("tests/", "bench/", "data/"))]
+    # The scripts and pages live under one name, not as top-level app, router and pages.
+    assert not [n for n in names if n.startswith(("app.py", "router.py", "pages/", "setup.py",
+                                                  ".streamlit/", "upwatch_app/setup.py"))]
 
 
 def test_upwatch_version_names_the_installed_version(installed: Path, tmp_path: Path) -> None:
@@ -115,11 +119,24 @@ def test_upwatch_serve_runs_the_installed_app_from_an_empty_directory(
         cwd=run_dir, check=True, capture_output=True, text=True,
         env=_outside_the_checkout(run_dir)).stdout.strip()
     assert Path(app_script).is_relative_to(installed.parent), app_script
+    assert Path(app_script).parent.name == "upwatch_app", app_script
+    _renders_the_status_page(url)
 
     # docker stop / systemctl stop: SIGTERM, the background parts stopped, exit status 0.
     server.stop(signal.SIGTERM, timeout_s=30)
     assert server.process.returncode == 0, server.log()
     assert "probe engine stopped" in server.log()
+
+
+def _renders_the_status_page(url: str) -> None:
+    """The installed router finds its pages (upwatch_app/pages) and the status page draws."""
+    from tests.browser import READY, chromium_page
+
+    with chromium_page() as page:
+        page.goto(f"{url}/status")
+        page.wait_for_selector(READY)
+        assert page.get_by_role("link", name="Operator sign-in").count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_upwatch_data_dir_places_the_default_database(monkeypatch: pytest.MonkeyPatch,
