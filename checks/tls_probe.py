@@ -248,8 +248,10 @@ async def probe_tls(
     `trust` is the monitor's (see `checks.trust`); `ssl_context` replaces it when given.
     """
     options = options or TlsOptions()
-    trust = trust or default_trust()
-    context = ssl_context or trust.context
+    if ssl_context is None:
+        trust = trust or default_trust()
+        ssl_context = trust.context
+    context = ssl_context
     started = time.perf_counter()
     phases: dict[str, float] = {}
     facts: dict[str, object] | None = None
