@@ -93,3 +93,25 @@ def test_the_form_sends_the_trust_options_of_its_kind() -> None:
     state[f"{ADD_PREFIX}kind"] = "tcp"
     state[f"{ADD_PREFIX}url"] = "db.test:5432"
     assert "ca_bundle" not in form_values(state, ADD_PREFIX)["options"]
+
+
+def test_the_rest_api_takes_trust_options_like_any_other_and_masks_the_key() -> None:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from composition.web_process import Runtime, build_routes
+
+    auth = {"Authorization": "Bearer s3cret-token"}
+    body = {**GOOD, "options": {"ca_bundle": CA_PEM, "client_certificate": CERT_PEM,
+                                "client_key": KEY_PEM, "ip_version": "ipv6"}}
+    with TestClient(Starlette(routes=build_routes(Runtime()))) as client:
+        created = client.post("/api/v1/monitors", json=body, headers=auth)
+        refused = client.post("/api/v1/monitors", headers=auth, json={
+            **GOOD, "name": "Bad", "options": {"ca_bundle": "nope"}})
+        shown = client.get(f"/api/v1/monitors/{created.json()['slug']}", headers=auth)
+
+    assert created.status_code == 201, created.text
+    assert refused.status_code == 422
+    assert "must be PEM" in refused.json()["errors"]["options.ca_bundle"]
+    assert KEY_PEM not in shown.text and "PRIVATE KEY" not in shown.text
+    assert shown.json()["options"]["ip_version"] == "ipv6"
