@@ -1,6 +1,7 @@
 """The audit log: every write through the API or the dashboard's storage calls is recorded with
 who made it, old and new values with secrets masked, in the write's transaction; the API
-exports it newest first, a page at a time; the dashboard page shows it."""
+exports it newest first, a page at a time; the dashboard page shows it. The storage tests run
+on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from storage.db import get_engine
 from storage.maintenance_admin import WindowInput, create_window, delete_window
 from storage.monitors import create_monitor, delete_monitor, set_paused, update_monitor
 from tests.pages_support import logged_in
+from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 SECRET = "hunter2-very-secret"
@@ -36,6 +38,7 @@ def _count() -> int:
         return int(connection.execute(select(func.count()).select_from(AUDIT)).scalar_one())
 
 
+@pytest.mark.usefixtures("backend")
 def test_api_writes_are_recorded_as_the_api_token_with_old_and_new_values(
         client: TestClient) -> None:
     body = {"name": "API", "url": "http://127.0.0.1:9/", "interval": 60,
@@ -67,6 +70,7 @@ def test_a_refused_write_records_nothing(client: TestClient) -> None:
     assert _count() == before
 
 
+@pytest.mark.usefixtures("backend")
 def test_dashboard_writes_of_monitors_channels_routes_and_maintenance_name_the_operator() -> None:
     monitor = create_monitor(parse_monitor_input({"name": "Web", "url": "http://127.0.0.1:9/"}),
                              actor="ann@example.com")
@@ -124,6 +128,7 @@ def test_masking_hides_credentials_at_any_depth(value: dict, shown: dict) -> Non
     assert masked(value) == shown
 
 
+@pytest.mark.usefixtures("backend")
 def test_the_api_exports_the_log_newest_first_a_page_at_a_time(client: TestClient) -> None:
     for index in range(5):
         create_monitor(parse_monitor_input({"name": f"M{index}", "url": "http://127.0.0.1:9/"}))
@@ -164,3 +169,25 @@ def test_every_secret_option_field_is_masked_by_its_name() -> None:
     assert secret_fields
     assert all(masked({name: "x"}) == {name: SECRET_MASK} for name in secret_fields), \
         secret_fields
+
+
+def test_a_change_and_its_entry_commit_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry is written in the change's transaction: when the transaction fails after the
+    entry was written, neither the change nor the entry is kept."""
+    import storage.monitors
+    from storage.audit import record
+    from storage.monitors import get_monitor
+
+    create_monitor(parse_monitor_input({"name": "Web", "url": "http://127.0.0.1:9/"}))
+    before = _count()
+
+    def record_then_fail(connection, **entry) -> None:  # type: ignore[no-untyped-def]
+        record(connection, **entry)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(storage.monitors, "record", record_then_fail)
+    with pytest.raises(RuntimeError):
+        update_monitor("web", {"interval": 30})
+    assert _count() == before
+    monitor = get_monitor("web")
+    assert monitor is not None and monitor.interval == 60
