@@ -14,31 +14,34 @@ from checks.http_request import make_probe_client
 from checks.tcp_probe import probe_tcp
 from checks.tls_probe import probe_tls
 from checks.trust import TrustContext, TrustSetting, trust_context
-from checks.trust_stores import DefaultStore, default_store
+from checks.trust_stores import default_store
 from domain.check_options import DnsOptions, HttpOptions, TcpOptions, TlsOptions
 from domain.monitor_input import split_host_port
 from domain.result import ProbeResult
 from storage.schedule import CheckSpec
 
+MAX_CLIENTS = 256
+
 
 @dataclass
 class ProbeClients:
     """HTTP clients shared by every check on one event loop, one per trust setting (most
-    monitors share the default one), over the default store as it was when first needed."""
+    monitors share the default one) over the default store as it was when first needed."""
 
     _clients: dict[TrustSetting, httpx.AsyncClient] = field(default_factory=dict)
-    _store: DefaultStore | None = None
 
     def trust(self, setting: TrustSetting) -> TrustContext:
-        if self._store is None:
-            self._store = default_store()
-        return trust_context(setting, self._store)
+        return trust_context(setting, default_store())
 
     def http(self, setting: TrustSetting | bool) -> httpx.AsyncClient:
         if isinstance(setting, bool):
             setting = TrustSetting(verify=setting)
         client = self._clients.get(setting)
         if client is None:
+            if len(self._clients) >= MAX_CLIENTS:
+                # Settings edited away leave clients behind; a probe client holds no
+                # connection, so the oldest is simply let go.
+                self._clients.pop(next(iter(self._clients)))
             client = self._clients[setting] = make_probe_client(trust=self.trust(setting))
         return client
 

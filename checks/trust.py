@@ -62,7 +62,7 @@ def _load_client_identity(context: ssl.SSLContext, certificate: str, key: str) -
                 os.remove(path)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)  # each holds the system store: a few distinct settings
 def trust_context(setting: TrustSetting, store: DefaultStore) -> TrustContext:
     """The context of `setting` over the default `store`; built once per pair."""
     context = default_context(store)

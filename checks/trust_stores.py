@@ -63,6 +63,12 @@ def _has_certificates(directory: str | None) -> bool:
 
 def default_store() -> DefaultStore:
     """OpenSSL's default paths (environment included) as they are now, or certifi's bundle."""
+    return _default_store(os.environ.get(FILE_ENV), os.environ.get(DIR_ENV))
+
+
+@functools.lru_cache(maxsize=8)
+def _default_store(_file_env: str | None, _dir_env: str | None) -> DefaultStore:
+    # Looked at once per value of the environment variables (they name the paths).
     paths = ssl.get_default_verify_paths()
     cafile = paths.cafile if paths.cafile and os.path.isfile(paths.cafile) else None
     capath = paths.capath if _has_certificates(paths.capath) else None

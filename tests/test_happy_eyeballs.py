@@ -144,10 +144,10 @@ async def test_when_no_address_connects_the_reason_names_each_one(
         assert f"{address}: connection refused" in result.reason, result.reason
 
 
-async def test_a_slow_address_gets_a_head_start_then_the_next_one_wins(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # A listener whose accept queue is full drops new SYNs: connecting to ::1 hangs.
+@contextlib.contextmanager
+def silent_ipv6_port() -> Iterator[int]:
+    """A port on ::1 that never answers: its listener's accept queue is full, so the kernel
+    drops new SYNs and connecting hangs."""
     silent = socket.socket(socket.AF_INET6)
     silent.bind(("::1", 0))
     silent.listen(0)
@@ -157,22 +157,45 @@ async def test_a_slow_address_gets_a_head_start_then_the_next_one_wins(
         filler.setblocking(False)
         with contextlib.suppress(BlockingIOError):
             filler.connect(("::1", port))
-    live = socket.socket()
-    live.bind(("127.0.0.1", port))
-    live.listen(8)
     try:
+        yield port
+    finally:
+        for sock in (*fillers, silent):
+            sock.close()
+
+
+async def test_a_timeout_names_each_address_and_what_it_did(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    records = {(f"{NAME}.", "AAAA"): ["::1"], (f"{NAME}.", "A"): ["127.0.0.2"]}
+    with silent_ipv6_port() as port, resolving(records, monkeypatch):
+        result = await run_check_once("tcp", f"{NAME}:{port}", 0.6, {})
+
+    assert (result.outcome, result.reason) == ("down", (
+        "timed out after 0.6 s (tried ::1: no answer yet; 127.0.0.2: connection refused)"))
+
+
+async def test_a_slow_address_gets_a_head_start_then_the_next_one_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with contextlib.ExitStack() as stack:
+        port = stack.enter_context(silent_ipv6_port())
+        _race_ipv4_against_silent_ipv6(port, stack)
         records = {(f"{NAME}.", "AAAA"): ["::1"], (f"{NAME}.", "A"): ["127.0.0.1"]}
         with resolving(records, monkeypatch):
             started = time.perf_counter()
             result = await run_check_once("tcp", f"{NAME}:{port}", TIMEOUT, {})
             elapsed = time.perf_counter() - started
-    finally:
-        for sock in (*fillers, live, silent):
-            sock.close()
 
     assert result.outcome == "up", result.reason
     # IPv4 started after IPv6's head start, and won well before the timeout.
     assert STAGGER_S * 0.9 <= elapsed < TIMEOUT / 2, elapsed
+
+
+def _race_ipv4_against_silent_ipv6(port: int, stack: contextlib.ExitStack) -> None:
+    live = stack.enter_context(socket.socket())
+    live.bind(("127.0.0.1", port))
+    live.listen(8)
 
 
 @pytest.mark.parametrize(
