@@ -191,3 +191,27 @@ def test_a_change_and_its_entry_commit_together(monkeypatch: pytest.MonkeyPatch)
     assert _count() == before
     monitor = get_monitor("web")
     assert monitor is not None and monitor.interval == 60
+
+
+def test_the_monitors_file_is_recorded_as_its_own_actor() -> None:
+    from config.monitors_file import parse_monitors_file
+    from storage.monitors import save_monitors_file
+
+    text = "monitors:\n  - name: API\n    url: http://127.0.0.1:9/\n    interval: 60\n"
+    save_monitors_file(parse_monitors_file(text))
+    save_monitors_file(parse_monitors_file(text.replace("60", "120")))
+    save_monitors_file(parse_monitors_file(text.replace("60", "120")))  # nothing changes
+    updated, created = audit_page()
+    assert [(e.actor, e.action) for e in (created, updated)] == [
+        ("monitors-file", "created"), ("monitors-file", "updated")]
+    assert (updated.before, updated.after) == ({"interval": 60}, {"interval": 120})
+
+
+def test_the_audit_page_asks_a_visitor_to_sign_in() -> None:
+    from tests.pages_support import page
+
+    create_monitor(parse_monitor_input({"name": "Web", "url": "http://127.0.0.1:9/"}))
+    at = page("audit.py")
+    at.run()
+    assert [t.value for t in at.title] == ["Upwatch — sign in required"]
+    assert not at.dataframe
