@@ -180,7 +180,7 @@ async def test_a_slow_address_gets_a_head_start_then_the_next_one_wins(
 ) -> None:
     with contextlib.ExitStack() as stack:
         port = stack.enter_context(silent_ipv6_port())
-        _race_ipv4_against_silent_ipv6(port, stack)
+        _listen_on_ipv4(port, stack)
         records = {(f"{NAME}.", "AAAA"): ["::1"], (f"{NAME}.", "A"): ["127.0.0.1"]}
         with resolving(records, monkeypatch):
             started = time.perf_counter()
@@ -192,7 +192,7 @@ async def test_a_slow_address_gets_a_head_start_then_the_next_one_wins(
     assert STAGGER_S * 0.9 <= elapsed < TIMEOUT / 2, elapsed
 
 
-def _race_ipv4_against_silent_ipv6(port: int, stack: contextlib.ExitStack) -> None:
+def _listen_on_ipv4(port: int, stack: contextlib.ExitStack) -> None:
     live = stack.enter_context(socket.socket())
     live.bind(("127.0.0.1", port))
     live.listen(8)
