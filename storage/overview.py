@@ -28,7 +28,7 @@ from domain.states import STATES, effective_state
 from storage.certificates import certificate_expiries
 from storage.db import get_engine, read_connection
 from storage.models import CheckResult, Incident, as_utc
-from storage.status_numbers import status_read_model
+from storage.status_numbers import uptime_read_model
 from storage.tables import table_of
 from storage.window_basics import MONITORS, ROLLUPS, _now, among
 from storage.window_basics import STATES as MONITOR_STATES
@@ -184,10 +184,10 @@ def overview_rows(now: datetime | None = None) -> list[OverviewRow]:
         ids = [m.id for m in monitors]
         p95s, lines = _latency(connection, ids, now) if ids else ([], [])
         expiries = certificate_expiries(connection, ids)
-    numbers = status_read_model(ids, now)
+    uptimes = uptime_read_model(ids, now)
     rows = []
     for m, p95, line in zip(monitors, p95s, lines, strict=True):
-        uptime = numbers[m.id].uptime if m.id in numbers else {}
+        uptime = uptimes.get(m.id, {})
         rows.append(OverviewRow(
             slug=m.slug, name=m.name, state=effective_state(m.paused, m.state),
             group=m.group_name, tags=tuple(m.tags or ()), url=m.url, public=m.public,

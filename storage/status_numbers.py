@@ -328,11 +328,15 @@ def _block(key: tuple, pasts: list[_Past]) -> _Block:
     return block
 
 
-def _slow(ids: list[int], now: datetime, states: dict[int, str]) -> dict[int, StatusNumbers]:
-    """The three separate reads, for monitors (or moments) the cache cannot serve."""
+def _slow(ids: list[int], now: datetime, states: dict[int, str],
+          full: bool = True) -> dict[int, StatusNumbers]:
+    """The separate reads, for monitors (or moments) the cache cannot serve; without `full`
+    only the uptime (no bars, no p95)."""
     if not ids:
         return {}
     uptime = uptime_by_window(ids, READ_MODEL_WINDOWS, now=now)
+    if not full:
+        return {m: StatusNumbers(states.get(m, NEW_STATE), uptime[m], [], None) for m in ids}
     bars = daily_bars(ids, BAR_DAYS, now=now)
     latency = latency_by_window(ids, "30d", now=now)
     return {
@@ -345,6 +349,20 @@ def status_read_model(
     monitor_ids: Sequence[int], now: datetime | None = None
 ) -> dict[int, StatusNumbers]:
     """Every given monitor's status page numbers; unknown ids are left out."""
+    return _read_model(monitor_ids, now, full=True)
+
+
+def uptime_read_model(
+    monitor_ids: Sequence[int], now: datetime | None = None
+) -> dict[int, dict[str, float | None]]:
+    """Every given monitor's uptime per window, computed as status_read_model computes it,
+    without the daily bars and p95 (what the overview reads); unknown ids are left out."""
+    return {m: numbers.uptime for m, numbers in _read_model(monitor_ids, now, full=False).items()}
+
+
+def _read_model(
+    monitor_ids: Sequence[int], now: datetime | None, full: bool
+) -> dict[int, StatusNumbers]:
     global _cache_key
     now = _now(now)
     ids = list(dict.fromkeys(monitor_ids))
@@ -360,7 +378,7 @@ def status_read_model(
         if layout is None or any(
             f.last_check_at is not None and f.last_check_at > now for f, _, _ in current.values()
         ):
-            return _slow(ids, now, states)
+            return _slow(ids, now, states, full)
         midnight_s = epoch_seconds(layout.midnight)
         # Kept only for monitors whose past rows cannot change any more (see the docstring).
         keepable = [m for m in ids
@@ -381,14 +399,18 @@ def status_read_model(
                 if _cache_key == key:
                     _cache.update({(m, current[m][1]): p for m, p in computed.items()})
         today_rows = _day_rows(connection, list(past), layout.midnight, layout.end, zone,
-                               with_histogram=True)
-        answer = _slow([m for m in ids if m not in past], now, states)
+                               with_histogram=full)
+        answer = _slow([m for m in ids if m not in past], now, states, full)
         kept = [m for m in ids if m in past]
         rows = [today_rows.get(m, {}).get(layout.today) for m in kept]
         block = _block(tuple((m, current[m][1]) for m in kept), [past[m] for m in kept])
         last = [current[m][2] for m in kept]
         uptimes = _uptimes(connection, kept, block, [past[m] for m in kept],
                            [current[m][0] for m in kept], last, rows, layout, now)
+    if not full:
+        for index, monitor_id in enumerate(kept):
+            answer[monitor_id] = StatusNumbers(states[monitor_id], uptimes[index], [], None)
+        return {m: answer[m] for m in ids}
     p95s = block.latency.quantile_with(
         [decode_dense(bytes(r[6])) if r is not None and r[6] else None for r in rows], P95)
     now_s = epoch_seconds(now)

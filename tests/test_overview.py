@@ -26,6 +26,7 @@ from storage.models import Monitor
 from storage.monitors import MonitorView, create_monitor, set_paused
 from storage.overview import overview_rows, overview_tiles
 from storage.results import record_result
+from storage.status_numbers import status_read_model
 
 
 def _row(name: str, state: str = "up", **fields: Any) -> OverviewRow:
@@ -112,6 +113,11 @@ def test_rows_carry_uptime_p95_sparkline_certificate_and_the_effective_state() -
     assert rows["web"].state == "down" and rows["web"].reason == "HTTP 503"
     assert rows["web"].uptime_24h is not None and rows["web"].uptime_24h < 1
     assert rows["idle"].state == "paused" and rows["idle"].p95_24h_ms is None
+    # The overview's uptime is the status page's, computed the one way (without the bars).
+    public = status_read_model([api.id, web.id, idle.id], now)
+    for monitor in (api, web, idle):
+        assert (rows[monitor.slug].uptime_24h, rows[monitor.slug].uptime_30d) == (
+            public[monitor.id].uptime["24h"], public[monitor.id].uptime["30d"])
 
 
 def test_the_settled_hours_kept_in_memory_do_not_hide_a_newer_result() -> None:
