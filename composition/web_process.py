@@ -72,7 +72,7 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *push_routes(runtime.monitors_changed),
         *ack_routes(),
         *login_routes(),
-        *metrics_routes(has_api_token, runtime.engine_tick_age),
+        *metrics_routes(has_api_token, runtime.engine_tick_age, read_model=runtime.read_model),
     ]
 
 

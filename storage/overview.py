@@ -24,6 +24,7 @@ from analytics.histogram_blobs import merge_serialized
 from analytics.histogram_dense import DenseHistogram, HistogramBlock, decode_dense
 from domain.certificates import days_left_if_known
 from domain.overview import OverviewRow, in_attention_order
+from domain.schedule_lag import next_check_due, seconds_late
 from domain.states import STATES, effective_state
 from storage.certificates import certificate_expiries
 from storage.db import get_engine, read_connection
@@ -219,11 +220,9 @@ def overview_tiles(now: datetime | None = None) -> OverviewTiles:
                 RESULTS.c.checked_at >= now - timedelta(minutes=1))).scalar_one() if ids else 0
     for m in monitors:
         counts[effective_state(m.paused, m.state)] += 1
-        last = as_utc(m.last_check_at)
-        if m.paused or m.kind == "push" or last is None:
-            continue  # not scheduled by the engine, or not checked yet
-        due = last + timedelta(seconds=m.interval + m.timeout)
-        behind = max(behind, (now - due).total_seconds())
+        due = next_check_due(as_utc(m.last_check_at), m.interval, m.timeout,
+                             paused=m.paused, kind=m.kind)
+        behind = max(behind, seconds_late(due, now))
     return OverviewTiles(
         states={state: counts.get(state, 0) for state in STATES},
         open_incidents=int(open_count), unacknowledged_incidents=int(unacknowledged),
