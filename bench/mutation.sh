@@ -23,7 +23,7 @@ only="${1:-}"
 modules=(
   "decide|domain/decide.py|tests/test_decide.py tests/test_decide_snapshots.py"
   "uptime|analytics/uptime.py|tests/test_uptime_math.py tests/test_uptime_edges.py"
-  "histogram|analytics/histogram.py analytics/histogram_codec.py analytics/histogram_blobs.py|tests/test_histogram.py tests/test_histogram_serialized.py"
+  "histogram|analytics/histogram.py analytics/histogram_codec.py analytics/histogram_blobs.py|tests/test_histogram.py tests/test_histogram_serialized.py tests/test_histogram_edges.py"
   "routing|alerting/routing.py|tests/test_routing.py tests/test_alert_policy.py"
   "delivery|storage/alerting.py storage/deliveries.py|tests/test_delivery_protocol.py tests/test_delivery_order.py"
   "http_response|checks/http_response.py|tests/test_http_response.py"
