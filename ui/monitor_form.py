@@ -260,6 +260,10 @@ def _show_test(result: ProbeResult) -> None:
         st.text(f"Reason: {result.reason}")  # st.text: the target's words, never Markdown
     if result.phases:
         st.text(" · ".join(f"{name} {ms:.1f} ms" for name, ms in result.phases.items()))
+    facts = result.tls or {}
+    if facts.get("address"):
+        trusted = f" · trusted by {facts['trusted_by']}" if facts.get("trusted_by") else ""
+        st.text(f"Answered by {facts['address']}{trusted}")
 
 
 def _kind_label(kind: str) -> str:
