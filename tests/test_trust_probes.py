@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import http.server
+import shutil
 import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,3 +214,23 @@ async def test_contexts_are_built_once_per_trust_setting(ca: trustme.CA, port: i
         await clients.aclose()
 
     assert trust_context.cache_info().misses - built <= 1  # one setting, one context
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+async def test_a_private_ca_is_trusted_through_ssl_cert_dir(
+    ca: trustme.CA, port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # OpenSSL finds a CA in a directory by the hash of its subject: <hash>.0
+    ca_file = _ca_file(ca, tmp_path)
+    subject_hash = subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", ca_file],
+        check=True, capture_output=True, text=True).stdout.strip()
+    directory = tmp_path / "certs"
+    directory.mkdir()
+    (directory / f"{subject_hash}.0").write_bytes(Path(ca_file).read_bytes())
+    monkeypatch.setenv("SSL_CERT_DIR", str(directory))
+
+    result = await _check("http", f"https://{HOST}:{port}/")
+
+    assert result.outcome == "up", result.reason
+    assert result.tls is not None and result.tls["trusted_by"] == "SSL_CERT_DIR"
