@@ -33,8 +33,9 @@ class Attempts:
         return "; ".join(f"{address}: {why}" for address, why in self.outcomes.items())
 
     def reason(self, fallback: str) -> str:
-        """`fallback` (e.g. "timed out after 5 s") with each address tried, when more than one."""
-        if len(self.outcomes) < 2:
+        """`fallback` (e.g. "timed out after 5 s") with each address tried, when more than one
+        was and none answered (a timeout after connecting is not the addresses' doing)."""
+        if self.answered is not None or len(self.outcomes) < 2:
             return fallback
         return f"{fallback} (tried {self.describe()})"
 
