@@ -9,14 +9,35 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """While a child starts, hide which script this process runs. spawn re-runs the parent's
+    main script in the child, for functions defined there; ours live in modules, and the main
+    script is Streamlit's command line (or `upwatch`'s), whose import alone would load all of
+    Streamlit into the engine and builder processes (~30 MB each, never used there)."""
+    main = sys.modules.get("__main__")
+    if main is None or not hasattr(main, "__file__"):
+        yield
+        return
+    # multiprocessing.spawn names the main module by its spec, else by its file.
+    spec, path = main.__spec__, main.__file__
+    main.__spec__ = None
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__spec__, main.__file__ = spec, path
 
 
 @dataclass
@@ -34,7 +55,8 @@ class PipedChild:
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe()
         process = context.Process(target=target, args=(theirs, *args), name=name, daemon=True)
-        process.start()
+        with _main_script_hidden():
+            process.start()
         theirs.close()
         reader = threading.Thread(target=read, args=(ours,), name=f"{name}-notices", daemon=True)
         reader.start()
