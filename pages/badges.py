@@ -8,6 +8,7 @@ from domain.formatting import plain
 from domain.monitor_input import InvalidInput
 from storage.monitors import list_monitors
 from storage.status import LayoutRow, page_layout, save_layout
+from ui.audit_view import dashboard_actor
 from ui.auth import require_admin
 from ui.status_badge_snippets import badge_snippets, overall_snippet
 
@@ -30,7 +31,7 @@ if st.button("Save layout", disabled=not layout):
     try:
         save_layout([LayoutRow(int(r["id"]), r["Monitor"], bool(r["Public"]),
                                str(r["Group"] or ""), int(r["Order"] or 0), bool(r["Show URL"]))
-                     for r in edited.to_dict("records")])
+                     for r in edited.to_dict("records")], actor=dashboard_actor())
         st.success("Saved. The status page shows the new layout within 10 seconds.")
     except InvalidInput as refused:
         for monitor, message in refused.errors.items():

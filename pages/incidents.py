@@ -8,6 +8,7 @@ import streamlit as st
 from domain.monitor_input import InvalidInput
 from storage.incidents import STATUSES, admin_incident, admin_incident_page, create_incident
 from storage.monitors import list_monitors
+from ui.audit_view import dashboard_actor
 from ui.auth import require_admin
 from ui.incident_editor import incident_editor, incident_heading, show_errors, status_label
 from ui.paging import page_picker, picked_page
@@ -39,7 +40,8 @@ with st.form("new_incident", clear_on_submit=True):
     public = st.checkbox("Show on the public status page", value=True)
     if st.form_submit_button("Open incident"):
         try:
-            create_incident(title, status, message, monitor_id=monitor_id, public=public)
+            create_incident(title, status, message, monitor_id=monitor_id, public=public,
+                            actor=dashboard_actor())
             st.success(f"Opened '{as_typed(title.strip())}'.")
         except InvalidInput as refused:
             show_errors(refused)

@@ -259,9 +259,21 @@ def open_incidents() -> list[OpenIncident]:
         ]
 
 
-def acknowledge_incident(incident_id: int, who: str, now: datetime) -> bool:
+def acknowledge_incident(incident_id: int, who: str, now: datetime, *, actor: str) -> bool:
+    """Acknowledge an open incident as `who`; recorded in the audit log as `actor`'s."""
     with get_engine().begin() as connection:
-        return alerting.acknowledge(connection, incident_id, who, now)
+        done = alerting.acknowledge(connection, incident_id, who, now)
+        if done:
+            record_acknowledgement(connection, incident_id, who, actor)
+        return done
+
+
+def record_acknowledgement(connection: Connection, incident_id: int, who: str,
+                           actor: str) -> None:
+    title = connection.execute(
+        select(INCIDENTS.c.title).where(INCIDENTS.c.id == incident_id)).scalar()
+    record(connection, actor=actor, action="acknowledged", subject_kind="incident",
+           subject=f"{incident_id} {title}", after={"acknowledged_by": who})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,7 @@
 """The audit log: who changed what and when, with the values before and after, secrets masked.
 
 A write path calls `record` with the connection of its own transaction, so a change and its
-entry are committed together or not at all; `record_alone` is for a change whose write path
-gives no connection (it commits its own). Every entry is also logged as one line (logger
+entry are committed together or not at all. Every entry is also logged as one line (logger
 `upwatch.audit`). Values are masked before they are stored or logged: a key that names a
 credential (domain.monitor_input.is_secret_header) shows SECRET_MASK, and a URL's password too.
 """
@@ -31,6 +30,7 @@ log = logging.getLogger("upwatch.audit")
 API_ACTOR = "api-token"  # the REST API's bearer token
 DASHBOARD_ADMIN = "admin"  # the dashboard's password sign-in (single sign-on records the e-mail)
 MONITORS_FILE_ACTOR = "monitors-file"  # the monitors file applied at start
+ACK_LINK_ACTOR = "ack-link"  # a notification's signed acknowledgement link (with the name typed)
 
 MAX_PAGE = 500
 Values = Mapping[str, Any] | None
@@ -112,12 +112,6 @@ def record(connection: Connection, *, actor: str, action: str, subject_kind: str
     assert key is not None
     entry = AuditView(int(key[0]), at, actor, action, subject_kind, subject, old, new)
     log.info("audit: %s", entry.summary())
-
-
-def record_alone(**entry: Any) -> None:
-    """`record` in a transaction of its own, for a write that committed without giving one."""
-    with get_engine().begin() as connection:
-        record(connection, **entry)
 
 
 def audit_page(limit: int = 50, before_id: int | None = None) -> list[AuditView]:

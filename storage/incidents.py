@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Select, delete, func, insert, or_, select, update
 
 from domain.limits import MAX_TEXT_CHARS, MAX_TITLE_CHARS, InvalidInput, checked_line, checked_text
+from storage.audit import DASHBOARD_ADMIN, record
 from storage.db import get_engine
 from storage.models import Incident, IncidentUpdate, Monitor, as_utc
 from storage.tables import table_of, utc
@@ -112,9 +113,10 @@ def _now(now: datetime | None) -> datetime:
 
 def create_incident(
     title: str, status: str, message: str, *, monitor_id: int | None = None,
-    public: bool = True, now: datetime | None = None,
+    public: bool = True, now: datetime | None = None, actor: str = DASHBOARD_ADMIN,
 ) -> int:
-    """Open an incident with its first update; returns its id."""
+    """Open an incident with its first update; returns its id. Every write here is recorded
+    in the audit log as `actor`'s, in the write's transaction."""
     title = _check_title(title)
     status, message = _check_update(status, message)
     at = _now(now)
@@ -128,11 +130,16 @@ def create_incident(
         incident_id = inserted[0]
         connection.execute(insert(UPDATES).values(
             incident_id=incident_id, at=at, status=status, message=message))
+        record(connection, actor=actor, action="created", subject_kind="incident",
+               subject=f"{incident_id} {title}",
+               after={"title": title, "status": status, "message": message,
+                      "monitor_id": monitor_id, "public": public})
     return int(incident_id)
 
 
 def post_update(
-    incident_id: int, status: str, message: str, now: datetime | None = None
+    incident_id: int, status: str, message: str, now: datetime | None = None, *,
+    actor: str = DASHBOARD_ADMIN,
 ) -> None:
     """Add an update to the timeline; the incident takes its status. "resolved" closes the
     incident, any other status reopens a resolved one."""
@@ -140,7 +147,8 @@ def post_update(
     at = _now(now)
     with get_engine().begin() as connection:
         row = connection.execute(
-            select(INCIDENTS.c.resolved_at).where(INCIDENTS.c.id == incident_id)
+            select(INCIDENTS.c.resolved_at, INCIDENTS.c.status, INCIDENTS.c.title)
+            .where(INCIDENTS.c.id == incident_id)
         ).first()
         if row is None:
             raise InvalidInput({"incident": "that incident no longer exists"})
@@ -149,36 +157,58 @@ def post_update(
                            .values(status=status, resolved_at=resolved_at))
         connection.execute(insert(UPDATES).values(
             incident_id=incident_id, at=at, status=status, message=message))
+        record(connection, actor=actor, action="posted update", subject_kind="incident",
+               subject=f"{incident_id} {row.title}", before={"status": row.status},
+               after={"status": status, "message": message})
 
 
 def edit_incident(
-    incident_id: int, *, title: str, public: bool, monitor_id: int | None
+    incident_id: int, *, title: str, public: bool, monitor_id: int | None,
+    actor: str = DASHBOARD_ADMIN,
 ) -> None:
     """Change an incident's title, visibility or monitor (also of one a monitor opened)."""
     title = _check_title(title)
     with get_engine().begin() as connection:
         _check_monitor(connection, monitor_id)
-        changed = connection.execute(update(INCIDENTS).where(INCIDENTS.c.id == incident_id)
-                                     .values(title=title, public=public, monitor_id=monitor_id))
-        if changed.rowcount != 1:
+        before = connection.execute(
+            select(INCIDENTS.c.title, INCIDENTS.c.public, INCIDENTS.c.monitor_id)
+            .where(INCIDENTS.c.id == incident_id)).mappings().first()
+        if before is None:
             raise InvalidInput({"incident": "that incident no longer exists"})
+        connection.execute(update(INCIDENTS).where(INCIDENTS.c.id == incident_id)
+                           .values(title=title, public=public, monitor_id=monitor_id))
+        record(connection, actor=actor, action="updated", subject_kind="incident",
+               subject=f"{incident_id} {before['title']}", before=dict(before),
+               after={"title": title, "public": public, "monitor_id": monitor_id})
 
 
-def edit_update(update_id: int, message: str) -> None:
+def edit_update(update_id: int, message: str, *, actor: str = DASHBOARD_ADMIN) -> None:
     """Correct the text of one timeline entry (its status and time stay)."""
     _, message = _check_update("investigating", message)
     with get_engine().begin() as connection:
-        changed = connection.execute(
-            update(UPDATES).where(UPDATES.c.id == update_id).values(message=message))
-        if changed.rowcount != 1:
+        before = connection.execute(
+            select(UPDATES.c.incident_id, UPDATES.c.message).where(UPDATES.c.id == update_id)
+        ).first()
+        if before is None:
             raise InvalidInput({"update": "that update no longer exists"})
+        connection.execute(
+            update(UPDATES).where(UPDATES.c.id == update_id).values(message=message))
+        record(connection, actor=actor, action="updated", subject_kind="incident update",
+               subject=f"{before.incident_id} update {update_id}",
+               before={"message": before.message}, after={"message": message})
 
 
-def delete_incident(incident_id: int) -> bool:
+def delete_incident(incident_id: int, *, actor: str = DASHBOARD_ADMIN) -> bool:
     with get_engine().begin() as connection:
+        title = connection.execute(
+            select(INCIDENTS.c.title).where(INCIDENTS.c.id == incident_id)).scalar()
         connection.execute(delete(UPDATES).where(UPDATES.c.incident_id == incident_id))
-        return connection.execute(
+        deleted = connection.execute(
             delete(INCIDENTS).where(INCIDENTS.c.id == incident_id)).rowcount == 1
+        if deleted:
+            record(connection, actor=actor, action="deleted", subject_kind="incident",
+                   subject=f"{incident_id} {title}")
+        return deleted
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from config.settings import get_settings
 from domain.certificates import days_left_if_known
 from domain.states import effective_state, overall_state
 from domain.text import without_credentials
+from storage.audit import DASHBOARD_ADMIN, record
 from storage.certificates import certificate_expiries
 from storage.daily_bars import DayBar, daily_bars
 from storage.db import get_engine
@@ -250,8 +251,9 @@ def page_layout() -> list[LayoutRow]:
             for r in rows]
 
 
-def save_layout(rows: Sequence[LayoutRow]) -> None:
-    """Store group, order and URL visibility of each row, all or nothing.
+def save_layout(rows: Sequence[LayoutRow], *, actor: str = DASHBOARD_ADMIN) -> None:
+    """Store group, order and URL visibility of each row, all or nothing (each changed row
+    recorded in the audit log as `actor`'s).
 
     Raises InvalidInput naming the monitor whose row needs fixing."""
     from domain.monitor_input import InvalidInput
@@ -266,7 +268,19 @@ def save_layout(rows: Sequence[LayoutRow]) -> None:
         cleaned.append(LayoutRow(row.monitor_id, row.name, row.public, group,
                                  int(row.sort_order), bool(row.show_url)))
     with get_engine().begin() as connection:
+        before = {r.id: r for r in connection.execute(
+            select(MONITORS.c.id, MONITORS.c.slug, MONITORS.c.group_name, MONITORS.c.sort_order,
+                   MONITORS.c.show_url)
+            .where(MONITORS.c.id.in_([row.monitor_id for row in cleaned])))}
         for row in cleaned:
             connection.execute(
                 MONITORS.update().where(MONITORS.c.id == row.monitor_id)
                 .values(group_name=row.group, sort_order=row.sort_order, show_url=row.show_url))
+            old = before.get(row.monitor_id)
+            if old is not None:
+                record(connection, actor=actor, action="updated", subject_kind="layout",
+                       subject=old.slug,
+                       before={"group": old.group_name, "order": old.sort_order,
+                               "show_url": old.show_url},
+                       after={"group": row.group, "order": row.sort_order,
+                              "show_url": row.show_url})

@@ -7,21 +7,40 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from composition.web_process import Runtime, build_routes
+from config.settings import get_settings
 from domain.monitor_input import SECRET_MASK, InvalidInput, parse_monitor_input
-from storage.alerting_admin import ChannelSpec, delete_channel, save_channel, set_monitor_routes
+from notifiers.ack import ack_token
+from notifiers.dispatcher import secret_key
+from storage.alerting_admin import (
+    ChannelSpec,
+    acknowledge_incident,
+    delete_channel,
+    save_channel,
+    set_monitor_routes,
+)
 from storage.audit import AUDIT, audit_page, masked
 from storage.db import get_engine
+from storage.incidents import (
+    INCIDENTS,
+    create_incident,
+    delete_incident,
+    edit_incident,
+    post_update,
+)
 from storage.maintenance_admin import WindowInput, create_window, delete_window
 from storage.monitors import create_monitor, delete_monitor, set_paused, update_monitor
+from storage.status import LayoutRow, save_layout
 from tests.pages_support import logged_in
 from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
+from web.ack import ack_routes
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 SECRET = "hunter2-very-secret"
@@ -232,3 +251,44 @@ def test_a_single_sign_on_operator_is_recorded_by_e_mail(monkeypatch: pytest.Mon
     assert view.dashboard_actor() == "ann@example.com"
     monkeypatch.setattr(view, "sso_verdict", lambda: Verdict.NOT_SIGNED_IN)
     assert view.dashboard_actor() == "admin"  # the password sign-in
+
+
+def test_incidents_acknowledgements_and_the_layout_are_recorded_with_who() -> None:
+    monitor = create_monitor(parse_monitor_input({"name": "Web", "url": "http://127.0.0.1:9/"}))
+    first = create_incident("Slow checkout", "investigating", "Looking.", actor="ann@example.com")
+    post_update(first, "resolved", "Fixed.", actor="ann@example.com")
+    edit_incident(first, title="Slow checkout page", public=False, monitor_id=None,
+                  actor="bob@example.com")
+    assert delete_incident(first, actor="bob@example.com")
+    second = open_monitor_incident(monitor.id)
+    assert acknowledge_incident(second, "carol (dashboard)", datetime.now(UTC),
+                                actor="carol@example.com")
+    assert not acknowledge_incident(second, "dave (dashboard)", datetime.now(UTC),
+                                    actor="dave@example.com")  # already: nothing recorded
+    token = ack_token(secret_key(get_engine(), get_settings()), open_monitor_incident(monitor.id))
+    client = TestClient(Starlette(routes=ack_routes()))
+    assert "acknowledged by erin" in client.post("/ack", data={"t": token, "who": "erin"}).text
+    save_layout([LayoutRow(monitor.id, "Web", True, "Shop", 3, False)], actor="ann@example.com")
+
+    entries = list(reversed(audit_page()))[1:]  # after the monitor's creation
+    assert [(e.actor, e.action, e.subject_kind) for e in entries] == [
+        ("ann@example.com", "created", "incident"),
+        ("ann@example.com", "posted update", "incident"),
+        ("bob@example.com", "updated", "incident"), ("bob@example.com", "deleted", "incident"),
+        ("carol@example.com", "acknowledged", "incident"),
+        ("ack-link", "acknowledged", "incident"),
+        ("ann@example.com", "updated", "layout"),
+    ]
+    assert entries[1].before == {"status": "investigating"}
+    assert entries[2].after == {"title": "Slow checkout page", "public": False}
+    assert entries[5].after == {"acknowledged_by": "erin"}
+    assert (entries[6].subject, entries[6].before, entries[6].after) == (
+        "web", {"group": None, "order": 0}, {"group": "Shop", "order": 3})
+
+
+def open_monitor_incident(monitor_id: int) -> int:
+    """An open incident of the monitor, written as the engine writes one (no audit entry)."""
+    with get_engine().begin() as connection:
+        return int(connection.execute(insert(INCIDENTS).values(
+            monitor_id=monitor_id, title="Web is down", started_at=datetime.now(UTC))
+            .returning(INCIDENTS.c.id)).scalar_one())

@@ -18,6 +18,7 @@ from storage.alerting_admin import (
     set_monitor_routes,
 )
 from storage.monitors import list_monitors
+from ui.audit_view import dashboard_actor
 
 ACK_WHO = "ack_who"
 ROUTING_MESSAGE = "routing_message"
@@ -26,7 +27,7 @@ ROUTING_MESSAGE = "routing_message"
 def _save_routes(monitor_id: int, monitor_name: str) -> None:
     chosen = list(st.session_state.get(f"route_{monitor_id}") or [])
     try:
-        set_monitor_routes(monitor_id, chosen)
+        set_monitor_routes(monitor_id, chosen, actor=dashboard_actor())
     except InvalidInput as error:
         st.session_state[ROUTING_MESSAGE] = (False, next(iter(error.errors.values())))
         return
@@ -58,7 +59,8 @@ def render_routing() -> None:
 
 def _acknowledge(incident_id: int) -> None:
     who = str(st.session_state.get(ACK_WHO) or "").strip() or "admin"
-    done = acknowledge_incident(incident_id, f"{who} (dashboard)", datetime.now(UTC))
+    done = acknowledge_incident(incident_id, f"{who} (dashboard)", datetime.now(UTC),
+                                actor=dashboard_actor())
     st.session_state["ack_message"] = (
         "Acknowledged: escalation and reminders are stopped." if done
         else "It was already acknowledged.")

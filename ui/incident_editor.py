@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from domain.monitor_input import InvalidInput
-from storage.audit import record_alone
 from storage.incidents import STATUS_LABELS, STATUSES, IncidentView, edit_incident, post_update
 from ui.audit_view import dashboard_actor
 from ui.status_view import as_typed, timeline, when
@@ -41,12 +40,7 @@ def incident_editor(incident: IncidentView, monitors: dict[int, str]) -> None:
         message = st.text_area("Update (Markdown)")
         if st.form_submit_button("Post update"):
             try:
-                post_update(incident.id, status, message)
-                # storage/incidents commits on its own: the entry follows in its own transaction.
-                record_alone(actor=dashboard_actor(), action="posted update",
-                             subject_kind="incident", subject=f"{incident.id} {incident.title}",
-                             before={"status": incident.status},
-                             after={"status": status, "message": message})
+                post_update(incident.id, status, message, actor=dashboard_actor())
                 st.rerun()
             except InvalidInput as refused:
                 show_errors(refused)
@@ -58,12 +52,8 @@ def incident_editor(incident: IncidentView, monitors: dict[int, str]) -> None:
         public = st.checkbox("Show on the public status page", value=incident.public)
         if st.form_submit_button("Save"):
             try:
-                edit_incident(incident.id, title=title, public=public, monitor_id=monitor_id)
-                record_alone(actor=dashboard_actor(), action="updated", subject_kind="incident",
-                             subject=f"{incident.id} {incident.title}",
-                             before={"title": incident.title, "public": incident.public,
-                                     "monitor_id": incident.monitor_id},
-                             after={"title": title, "public": public, "monitor_id": monitor_id})
+                edit_incident(incident.id, title=title, public=public, monitor_id=monitor_id,
+                              actor=dashboard_actor())
                 st.rerun()
             except InvalidInput as refused:
                 show_errors(refused)

@@ -12,6 +12,7 @@ from domain.monitor_input import InvalidInput
 from storage.maintenance import scheduled_maintenance
 from storage.maintenance_admin import create_window, delete_window, group_names, list_windows
 from storage.monitors import list_monitors
+from ui.audit_view import dashboard_actor
 from ui.maintenance_forms import SCOPES, describe_schedule, parse_window_form
 
 PREFIX = "mw_"
@@ -27,7 +28,8 @@ def _save() -> None:
     state = st.session_state
     values = {key: state.get(PREFIX + key) for key in FORM_KEYS}
     try:
-        window_id = create_window(parse_window_form(values, datetime.now(UTC)))
+        window_id = create_window(parse_window_form(values, datetime.now(UTC)),
+                                  actor=dashboard_actor())
     except InvalidInput as error:
         state[ERRORS] = error.errors
         state.pop(SAVED, None)
@@ -39,7 +41,7 @@ def _save() -> None:
 
 
 def _delete(window_id: int) -> None:
-    delete_window(window_id)
+    delete_window(window_id, actor=dashboard_actor())
     st.session_state.pop(SAVED, None)
 
 

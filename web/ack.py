@@ -22,6 +22,8 @@ from domain.text import single_line
 from notifiers.ack import InvalidLink, MalformedLink, parse_token, verify_token
 from notifiers.dispatcher import secret_key
 from storage.alerting import acknowledge
+from storage.alerting_admin import record_acknowledgement
+from storage.audit import ACK_LINK_ACTOR
 from storage.db import get_engine
 from storage.models import Incident
 from storage.tables import table_of
@@ -101,7 +103,10 @@ async def _answer(token: str, who: str | None) -> HTMLResponse:
 
     def record() -> bool:
         with get_engine().begin() as connection:
-            return acknowledge(connection, incident_id, who, datetime.now(UTC))
+            done = acknowledge(connection, incident_id, who, datetime.now(UTC))
+            if done:
+                record_acknowledgement(connection, incident_id, who, ACK_LINK_ACTOR)
+            return done
 
     if await anyio.to_thread.run_sync(record):
         return _page("Acknowledged", f"<p>{title}: acknowledged by {html.escape(who)}. "
