@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 
 GOLDEN_RATIO_FRACTION = 0.6180339887
 FIRST_RUN_SLOT_S = 0.05
+# A stop lets the checks in flight finish for this long (a SIGTERM waits for them), then
+# abandons the rest: a check abandoned records nothing and runs again after the restart.
+FINISH_IN_FLIGHT_S = 3.0
 # How often a push monitor is looked at; a missed beat is noticed within this of its deadline.
 PUSH_LOOK_EVERY_S = 10
 LATENESS_SAMPLES = 200_000
@@ -94,9 +97,12 @@ class ProbeEngine:
         sync_every_s: float = 2.0,
         max_concurrent_checks: int = 500,
         first_run_spread_s: float | None = None,
+        finish_in_flight_s: float = FINISH_IN_FLIGHT_S,
     ) -> None:
         """`first_run_spread_s` caps the window the first runs are spread over (default: the
-        monitor's interval), for deployments that want every monitor checked soon after start."""
+        monitor's interval), for deployments that want every monitor checked soon after start.
+        `finish_in_flight_s`: how long a stop lets the checks in flight finish (and their
+        results be written) before it abandons the rest."""
         self._writer = BatchWriter(
             on_recorded=lambda _recorded: on_recorded(), thresholds=self._thresholds,
             # Larger batches: each one pays for loading states and rollups once, not per result.
@@ -105,6 +111,7 @@ class ProbeEngine:
         self._sync_every_s = sync_every_s
         self._max_concurrent = max_concurrent_checks
         self._first_run_spread_s = first_run_spread_s
+        self._finish_in_flight_s = finish_in_flight_s
         self._specs: dict[int, CheckSpec] = {}
         self._checks: dict[int, Check] = {}
         self._failures: dict[int, int] = {}  # consecutive failures seen by this engine
@@ -120,7 +127,7 @@ class ProbeEngine:
         self._clients = ProbeClients()
         self._limit: asyncio.Semaphore | None = None
         self._scheduler: AsyncIOScheduler | None = None
-        self._running: set[asyncio.Task] = set()  # jobs in flight, cancelled on stop
+        self._running: set[asyncio.Task] = set()  # jobs in flight, finished or cancelled on stop
         self.stats = EngineStats()
         self.last_tick: float | None = None  # time.time() of the last successful sync
 
@@ -133,12 +140,14 @@ class ProbeEngine:
         self._ready.wait(timeout=10)
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop scheduling, let the checks in flight finish (for up to finish_in_flight_s),
+        write every result taken, and stop."""
         if self._loop is None or self._stopping is None or self._thread is None:
             return
         if not self._thread.is_alive():  # stopped already
             return
         self._loop.call_soon_threadsafe(self._stopping.set)
-        self._thread.join(timeout=timeout_s)
+        self._thread.join(timeout=timeout_s + self._finish_in_flight_s)
         self._writer.stop(timeout_s)
         if self._claims is not None:
             self._claims.close()  # other workers take our monitors over at once
@@ -187,11 +196,14 @@ class ProbeEngine:
             await self._clients.aclose()
 
     async def _stop_jobs(self) -> None:
-        """No new runs, and the running ones cancelled and waited for: left to the scheduler's
-        shutdown, each would be logged as a job that raised CancelledError."""
+        """No new runs; the running ones may finish within finish_in_flight_s (their results
+        are written as usual), then the rest are cancelled and waited for: left to the
+        scheduler's shutdown, each would be logged as a job that raised CancelledError."""
         assert self._scheduler is not None
         self._scheduler.pause()
         await asyncio.sleep(0)  # runs submitted just now start, and can be told to stop
+        if self._running and self._finish_in_flight_s > 0:
+            await asyncio.wait(list(self._running), timeout=self._finish_in_flight_s)
         while self._running:
             running = list(self._running)
             for task in running:

@@ -144,15 +144,35 @@ def test_edits_and_deletions_reach_the_running_engine(
     assert doomed.id not in runs  # its results went with it, and no new ones came
 
 
-def test_stopping_with_checks_in_flight_is_quiet(
+def _stop_with_checks_in_flight(target: FaultTarget, finish_in_flight_s: float) -> list[int]:
+    hanging = [_add(f"hang {n}", target.hang_url).id for n in range(20)]
+    engine = ProbeEngine(sync_every_s=0.2, first_run_spread_s=0.1,
+                         finish_in_flight_s=finish_in_flight_s)
+    engine.start()
+    # Every check started and waits for its 1 s timeout.
+    wait_until(lambda: engine.stats.checks == 0 and len(engine._running) == len(hanging),
+               10, "every check to be in flight", every_s=0.02)
+    engine.stop()
+    return hanging
+
+
+def test_a_stop_lets_the_checks_in_flight_finish_and_writes_their_results(
     target: FaultTarget, caplog: pytest.LogCaptureFixture
 ) -> None:
-    hanging = [_add(f"hang {n}", target.hang_url).id for n in range(20)]
-    engine = ProbeEngine(sync_every_s=0.2, first_run_spread_s=0.1)
     with caplog.at_level(logging.WARNING):
-        engine.start()
-        time.sleep(0.6)  # the checks started and wait for their 1 s timeout
-        engine.stop()
+        hanging = _stop_with_checks_in_flight(target, finish_in_flight_s=5.0)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    results = _results()
+    assert sorted(results) == sorted(hanging)  # each finished: timed out, and written
+    assert {r.outcome for rows in results.values() for r in rows} == {"down"}
+    assert all("timed out" in (r.reason or "") for rows in results.values() for r in rows)
+
+
+def test_checks_still_running_past_the_stops_grace_are_abandoned_quietly(
+    target: FaultTarget, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        hanging = _stop_with_checks_in_flight(target, finish_in_flight_s=0.0)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert not set(hanging) & set(_results())  # abandoned, not recorded as failures
 
