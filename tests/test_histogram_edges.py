@@ -84,25 +84,26 @@ def shaped(counts: list[int], gaps: list[int]) -> LatencyHistogram:
     return from_counts(buckets)
 
 
+def spread(total: int, parts: int) -> list[int]:
+    """`parts` gaps adding up to `total`, as even as can be."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
 def boundary_shapes() -> list[tuple[list[int], list[int]]]:
-    """Histograms whose dense form is near DENSE_SLACK times their sparse form, either side."""
+    """Histograms whose dense form is near DENSE_SLACK times their sparse form, either side:
+    with gaps of at most 16 (each entry one byte, as the size floor counts it) and with one gap
+    whose entry takes two bytes."""
     shapes = []
     for counts in ([1] * 6, [7] * 6, [8, 1, 1, 1, 1, 1], [1, 9, 1, 30, 1, 1], [8] * 6,
-                   [200, 1, 1, 1, 1, 1]):
-        for long_gap in (None, 20, 70):  # a gap whose entry takes a two-byte varint
-            sparse_size = len(_encode_sparse(sorted(shaped(counts, [1] * 5).buckets),
-                                             shaped(counts, [1] * 5).buckets))
-            for extra in range(-4, 6):
-                span = DENSE_SLACK * sparse_size + extra  # buckets from first to last
-                if long_gap is not None:
-                    span = max(span, long_gap + 5)
-                rest = span - 1 - (long_gap or 0)
-                if rest < 4:
-                    continue
-                gaps = [1, 1, 1, 1] if long_gap is None else [long_gap, 1, 1, 1]
-                gaps.append(rest - sum(gaps[1:]) if long_gap else rest - 3)
-                shapes.append((counts, gaps))
-    return shapes
+                   [200, 1, 1, 1, 1, 1], [1] * 12):
+        k = len(counts)
+        sparse_size = len(_encode_sparse(sorted(shaped(counts, [1] * (k - 1)).buckets),
+                                         shaped(counts, [1] * (k - 1)).buckets))
+        for extra in range(-4, 7):
+            span = DENSE_SLACK * sparse_size + extra  # buckets from the first to the last
+            shapes.append((counts, spread(span - 1, k - 1)))
+            shapes.append((counts, [20, *spread(span - 21, k - 2)]))
+    return [(counts, gaps) for counts, gaps in shapes if min(gaps) >= 1]
 
 
 @pytest.mark.parametrize(("counts", "gaps"), boundary_shapes())
@@ -239,7 +240,7 @@ def test_adding_an_impossible_latency_to_each_is_refused(bad: float) -> None:
 
 def test_a_sample_must_be_added_a_positive_number_of_times() -> None:
     for times in (0, -1):
-        with pytest.raises(ValueError, match="times must be positive"):
+        with pytest.raises(ValueError, match=r"^times must be positive$"):
             LatencyHistogram().add(5.0, times)
     histogram = LatencyHistogram()
     histogram.add(5.0, 3)

@@ -4,6 +4,7 @@ outside the hours, windows that span midnight, time zones other than UTC)."""
 
 from __future__ import annotations
 
+import time as time_module
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -145,10 +146,19 @@ def test_quiet_hours_without_both_ends_silence_nothing(quiet: QuietHours) -> Non
     assert not any(quiet.silences("low", utc(0) + timedelta(minutes=m)) for m in range(0, 1440, 30))
 
 
-def test_an_unknown_time_zone_is_read_as_utc() -> None:
-    quiet = QuietHours("09:00", "17:00", "Mars/Olympus_Mons", "critical")
-    assert quiet.silences("low", utc(9)) is True
-    assert quiet.silences("low", utc(8, 59)) is False
+def test_an_unknown_time_zone_is_read_as_utc_not_as_the_servers_zone(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # a server far from UTC
+    time_module.tzset()
+    try:
+        quiet = QuietHours("09:00", "17:00", "Mars/Olympus_Mons", "critical")
+        assert quiet.silences("low", utc(9)) is True
+        assert quiet.silences("low", utc(8, 59)) is False
+        assert quiet.silences("low", utc(1)) is False  # 10:00 in Tokyo
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
 
 
 def test_the_default_is_utc_and_critical_only() -> None:
