@@ -14,12 +14,11 @@ from datetime import datetime
 from alerting.escalation import page_at
 from alerting.flapping import FlapVerdict
 from alerting.routing import QuietHours, Routed
+from domain.severity import DEFAULT_SEVERITY
 
 # Notices that page someone: only these carry an acknowledgement link, and the channels that
 # received one are the ones that hear the incident's recovery and its reminders.
 PAGING_KINDS = ("down", "flapping", "reminder")
-# A monitor whose row is gone is routed as the default severity.
-DEFAULT_SEVERITY = "high"
 # Events a flapping monitor stops announcing one by one.
 FLAP_PRONE_EVENTS = ("down", "up", "degraded")
 
@@ -114,7 +113,7 @@ def listening_targets(
     routed: Sequence[ChannelRule], event: str, severity: str | None, at: datetime
 ) -> list[ChannelRule]:
     """The routed channels that want this event and are not in quiet hours for this severity."""
-    severity = severity or DEFAULT_SEVERITY
+    severity = severity or DEFAULT_SEVERITY  # a monitor whose row is gone
     return [
         channel for channel in routed
         if event in channel.events and not channel.quiet.silences(severity, at)

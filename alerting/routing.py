@@ -7,8 +7,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from domain.limits import parse_time_zone
-
-SEVERITY_RANK = {"low": 0, "high": 1, "critical": 2}
+from domain.severity import DEFAULT_SEVERITY, SEVERITY_RANK
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +46,8 @@ class QuietHours:
         """True when a monitor of `severity` must not fire this channel at `at`."""
         if not self.start or not self.end:
             return False
-        if SEVERITY_RANK.get(severity, 1) >= SEVERITY_RANK.get(self.min_severity, 2):
+        rank = SEVERITY_RANK.get(severity, SEVERITY_RANK[DEFAULT_SEVERITY])
+        if rank >= SEVERITY_RANK.get(self.min_severity, SEVERITY_RANK["critical"]):
             return False
         try:
             zone = parse_time_zone(self.timezone)

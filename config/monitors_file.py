@@ -7,6 +7,7 @@
         public: true
         tags: [prod, api]          # or "prod, api"
         runbook_url: https://wiki.example.com/runbooks/api
+        severity: critical         # critical (P1), high (P2, default), medium (P3), low (P4)
       - name: Nightly backup
         kind: push
         interval: 86400

@@ -43,6 +43,7 @@ from domain.limits import (
 )
 from domain.limits import InvalidInput as InvalidInput  # where callers have always found it
 from domain.push import PushOptions
+from domain.severity import DEFAULT_SEVERITY, SEVERITIES, SEVERITY_CHOICES
 
 MIN_INTERVAL_S = 10
 MAX_INTERVAL_S = 86_400
@@ -210,6 +211,9 @@ class MonitorInput(BaseModel):
     tags: list[str] = []
     # Where the on-call person reads what to do: shown on the monitor's page, sent in notices.
     runbook_url: UrlText | None = None
+    # How urgent its outages are (P1 critical .. P4 low): routing and quiet hours use it, and
+    # the incidents it opens take it.
+    severity: str = DEFAULT_SEVERITY
 
     @model_validator(mode="before")
     @classmethod
@@ -237,6 +241,13 @@ class MonitorInput(BaseModel):
         if kind is not None and kind != "push":
             check_target(kind, url)
         return url
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _known_severity(cls, severity: Any) -> Any:
+        if severity not in SEVERITIES:
+            raise ValueError(f"choose {SEVERITY_CHOICES}")
+        return severity
 
     @field_validator("name")
     @classmethod

@@ -20,6 +20,7 @@ def open_incident(connection: Connection, change: dict, monitor: dict) -> int:
         insert(INCIDENTS).values(
             monitor_id=change["monitor_id"], title=f"{name} is down", status="investigating",
             cause=change["reason"], started_at=change["at"], public=monitor["public"],
+            severity=monitor.get("severity"),
         )
     ).inserted_primary_key
     assert inserted is not None  # a single-row insert always has its key

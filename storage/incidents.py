@@ -64,6 +64,7 @@ class IncidentView:
     monitor_name: str | None  # None: not tied to a monitor (or its monitor is hidden)
     updates: tuple[TimelineEntry, ...]
     cause: str | None = None  # admin view only; public views leave it None
+    severity: str | None = None  # admin view only: the monitor's severity when it opened
 
     @property
     def active(self) -> bool:
@@ -122,9 +123,11 @@ def create_incident(
     at = _now(now)
     with get_engine().begin() as connection:
         _check_monitor(connection, monitor_id)
+        severity = None if monitor_id is None else connection.execute(
+            select(MONITORS.c.severity).where(MONITORS.c.id == monitor_id)).scalar()
         inserted = connection.execute(insert(INCIDENTS).values(
             title=title, status=status, monitor_id=monitor_id, public=public, started_at=at,
-            resolved_at=at if status == "resolved" else None,
+            resolved_at=at if status == "resolved" else None, severity=severity,
         )).inserted_primary_key
         assert inserted is not None  # an insert of one row always has its key
         incident_id = inserted[0]
@@ -346,4 +349,5 @@ def _view(row: dict, timeline: list[TimelineEntry], public: bool) -> IncidentVie
         public=bool(row["public"]), monitor_id=row["monitor_id"],
         monitor_name=row["monitor_name"], updates=tuple(timeline),
         cause=None if public else cause,
+        severity=None if public else row["severity"],
     )

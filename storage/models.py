@@ -168,6 +168,8 @@ class Incident(SQLModel, table=True):
     acknowledged_at: datetime | None = _ts(default=None)
     acknowledged_by: str | None = Field(default=None, max_length=100)
     public: bool = True  # shown on the status page (incidents of private monitors are not)
+    # The monitor's severity when the incident opened (None: not tied to a monitor).
+    severity: str | None = Field(default=None, max_length=16)
 
 
 class IncidentUpdate(SQLModel, table=True):

@@ -21,6 +21,7 @@ from domain.decide import Thresholds
 from domain.monitor_input import InvalidInput, MonitorInput, masked_options, parse_monitor_update
 from domain.push import new_push_token
 from domain.result import ProbeResult
+from domain.severity import DEFAULT_SEVERITY
 from domain.slugs import slug_candidates
 from domain.states import NEW_STATE, effective_state
 from storage.audit import DASHBOARD_ADMIN, MONITORS_FILE_ACTOR, record
@@ -61,6 +62,7 @@ class MonitorView:
     tags: tuple[str, ...] = ()
     runbook_url: str | None = None
     group_name: str | None = None
+    severity: str = DEFAULT_SEVERITY
 
     def to_api(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -86,6 +88,7 @@ class MonitorView:
             "push_token": self.push_token,
             "tags": list(self.tags),
             "runbook_url": self.runbook_url,
+            "severity": self.severity,
         }
 
     def settings(self) -> dict[str, Any]:
@@ -102,7 +105,7 @@ class MonitorView:
             timeout=self.timeout, public=self.public, kind=self.kind, options=self.options,
             failures_before_down=self.failures_before_down,
             successes_before_up=self.successes_before_up, retry_interval=self.retry_interval,
-            tags=list(self.tags), runbook_url=self.runbook_url,
+            tags=list(self.tags), runbook_url=self.runbook_url, severity=self.severity,
         )
 
 
@@ -132,6 +135,7 @@ def _as_view(monitor: Monitor, state: MonitorState | None) -> MonitorView:
         tags=tuple(monitor.tags or ()),
         runbook_url=monitor.runbook_url,
         group_name=monitor.group_name,
+        severity=monitor.severity,
     )
 
 

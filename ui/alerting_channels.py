@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from alerting.routing import SEVERITY_RANK
 from config.settings import get_settings
 from domain.formatting import ago, plain
 from domain.monitor_input import InvalidInput
+from domain.severity import SEVERITIES, severity_label
 from notifiers.verify_channel import SendOutcome, send_test
 from storage.alerting_admin import ChannelView, delete_channel, list_channels, save_channel
 from storage.alerting_models import ALL_EVENTS
@@ -200,7 +200,6 @@ def _routing_fields() -> None:
         st.text_input("Quiet hours time zone", key=PREFIX + "quiet_timezone")
         _field_error("quiet_timezone")
     with severity:
-        by_rank = sorted(SEVERITY_RANK, key=SEVERITY_RANK.__getitem__, reverse=True)
-        st.selectbox("During quiet hours, only", by_rank,
-                     key=PREFIX + "quiet_min_severity", format_func=lambda s: f"{s} and above")
+        st.selectbox("During quiet hours, only", SEVERITIES, key=PREFIX + "quiet_min_severity",
+                     format_func=lambda s: f"{severity_label(s)} and above")
         _field_error("quiet_min_severity")

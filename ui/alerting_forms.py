@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from alerting.routing import SEVERITY_RANK, parse_clock
+from alerting.routing import parse_clock
 from domain.limits import parse_time_zone
 from domain.monitor_input import InvalidInput
+from domain.severity import SEVERITY_CHOICES, SEVERITY_RANK
 from notifiers.registry import CHANNEL_FIELDS
 from storage.alerting_admin import ChannelSpec
 from storage.alerting_models import ALL_EVENTS
@@ -178,7 +179,7 @@ def parse_channel_form(
         errors["quiet_timezone"] = str(refused)
     severity = str(values.get("quiet_min_severity") or "critical")
     if severity not in SEVERITY_RANK:
-        errors["quiet_min_severity"] = "choose critical, high or low"
+        errors["quiet_min_severity"] = f"choose {SEVERITY_CHOICES}"
     if errors:
         raise InvalidInput(errors)
     return ChannelSpec(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from domain.monitor_input import InvalidInput
+from domain.severity import priority
 from storage.incidents import STATUS_LABELS, STATUSES, IncidentView, edit_incident, post_update
 from ui.audit_view import dashboard_actor
 from ui.status_view import as_typed, timeline, when
@@ -21,7 +22,8 @@ def show_errors(refused: InvalidInput) -> None:
 
 def incident_heading(incident: IncidentView) -> str:
     state = "open" if incident.active else f"resolved {when(incident.resolved_at)}"
-    return f"{as_typed(incident.title)} · {STATUS_LABELS.get(incident.status)} · {state}"
+    severity = f"{priority(incident.severity)} · " if incident.severity else ""
+    return f"{severity}{as_typed(incident.title)} · {STATUS_LABELS.get(incident.status)} · {state}"
 
 
 def incident_editor(incident: IncidentView, monitors: dict[int, str]) -> None:

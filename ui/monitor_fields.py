@@ -14,6 +14,7 @@ from domain.certificates import CERT_CRITICAL_DAYS, CERT_WARNING_DAYS
 from domain.check_options import JsonAssertion
 from domain.limits import MAX_NAME_CHARS
 from domain.monitor_input import OPTION_MODELS, masked_options
+from domain.severity import DEFAULT_SEVERITY
 from storage.monitors import MonitorView
 
 KIND_LABELS = {
@@ -34,13 +35,14 @@ EDIT_PREFIX = "edit_"
 CLONE_PREFIX = "clone_"  # the add form, prefilled from a monitor to copy
 OPTION_PREFIX = f"{ADD_PREFIX}opt_"
 FIELDS = ("name", "url", "interval", "timeout", "public", "failures_before_down",
-          "successes_before_up", "retry_interval", "tags", "runbook_url")
+          "successes_before_up", "retry_interval", "tags", "runbook_url", "severity")
 
 # What each widget starts with; the types match the widgets (int steps stay int).
 FIELD_DEFAULTS: dict[str, Any] = {
     "name": "", "url": "", "interval": 60, "timeout": 10.0, "public": False,
     "failures_before_down": 2, "successes_before_up": 1, "retry_interval": 0,
     "tags": "", "runbook_url": "",  # tags as the comma-separated text the input shows
+    "severity": DEFAULT_SEVERITY,
 }
 OPTION_DEFAULTS: dict[str, Any] = {
     "method": "GET", "accepted_status_codes": "200-299", "keyword": "", "keyword_absent": False,
@@ -182,6 +184,7 @@ def form_state_from_monitor(monitor: MonitorView, prefix: str = EDIT_PREFIX) -> 
         f"{prefix}retry_interval": monitor.retry_interval or 0,
         f"{prefix}tags": ", ".join(monitor.tags),
         f"{prefix}runbook_url": monitor.runbook_url or "",
+        f"{prefix}severity": monitor.severity,
     })
     shown = _option_widget_values(masked_options(monitor.options, monitor.kind))
     state.update({option_key(prefix, name): value for name, value in shown.items()})

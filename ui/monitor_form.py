@@ -22,6 +22,7 @@ from domain.monitor_input import (
     parse_monitor_update,
 )
 from domain.result import ProbeResult
+from domain.severity import SEVERITIES, severity_label
 from storage.monitors import (
     MonitorView,
     create_monitor,
@@ -299,6 +300,10 @@ def _render_form(prefix: str, submit_label: str, on_submit: Callable[..., None],
                      help="Comma-separated")
         fields.field(st.text_input, "Runbook link", "runbook_url",
                      placeholder="https://wiki.example.com/runbooks/api")
+        fields.field(st.selectbox, "Severity", "severity", options=SEVERITIES,
+                     format_func=severity_label,
+                     help="How urgent an outage is: routing and quiet hours use it, and the "
+                          "incidents it opens take it.")
         fields.field(st.checkbox, "Show on the public status page", "public")
         left, right = st.columns(2)
         with left:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from config.settings import get_settings
 from domain.formatting import ago, milliseconds, state_label
+from domain.severity import severity_label
 from domain.states import effective_state
 from storage.monitors import MonitorView, get_monitor
 from ui.monitor_bars import render_bars
@@ -31,8 +32,8 @@ def _unknown(slug: str) -> None:
 def _header(monitor: MonitorView) -> None:
     st.title(monitor.name, anchor=False)
     state = effective_state(monitor.paused, monitor.state)
-    st.text(f"{state_label(state)} · last check {ago(monitor.last_check_at)} · "
-            f"{milliseconds(monitor.latency_ms)}"
+    st.text(f"{state_label(state)} · {severity_label(monitor.severity)} · last check "
+            f"{ago(monitor.last_check_at)} · {milliseconds(monitor.latency_ms)}"
             + (f" · group {monitor.group_name}" if monitor.group_name else ""))
     if monitor.reason and not monitor.paused:
         st.text(f"Reason: {monitor.reason}")  # the target's words, never Markdown
