@@ -158,7 +158,7 @@ def add_monitors(count: int, url: str, interval: int, timeout: float) -> None:
     rows = [{"id": i, "slug": f"m{i}", "name": f"m{i}", "kind": "http", "url": url,
              "interval": interval, "timeout": timeout, "public": False, "paused": False,
              "options": {}, "failures_before_down": 2, "successes_before_up": 1,
-             "sort_order": 0, "show_url": False, "severity": "high",
+             "sort_order": 0, "show_url": False, "severity": "high", "tags": [],
              "created_at": now, "updated_at": now} for i in range(1, count + 1)]
     states = [{"monitor_id": i, "state": "pending", "since": now,
                "consecutive_failures": 0, "consecutive_successes": 0}

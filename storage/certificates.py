@@ -20,7 +20,7 @@ from storage.tables import table_of
 
 CERTIFICATES = table_of(Certificate)
 # What makes a certificate "changed": another certificate, or another verdict on it.
-_COMPARED = ("fingerprint", "verified", "hostname_matches")
+_COMPARED = ("fingerprint", "verified", "hostname_matches", "trusted_by")
 
 
 @dataclass(frozen=True, slots=True)
