@@ -1,4 +1,5 @@
-"""Alerting: channels (with a test button), per-monitor routing, open incidents, deliveries."""
+"""Alerting: channels (with a test button), per-monitor routing, reminders and flapping, open
+incidents, deliveries."""
 
 from ui.auth import require_admin
 
@@ -7,6 +8,7 @@ require_admin()
 import streamlit as st  # noqa: E402
 
 from ui.alerting_channels import render_channel_form, render_channel_list  # noqa: E402
+from ui.alerting_escalation import render_escalation  # noqa: E402
 from ui.alerting_panels import (  # noqa: E402
     render_deliveries,
     render_incidents,
@@ -14,13 +16,15 @@ from ui.alerting_panels import (  # noqa: E402
 )
 
 st.title("Alerting")
-channels, routing, incidents, deliveries = st.tabs(
-    ["Channels", "Routing", "Open incidents", "Deliveries"])
+channels, routing, escalation, incidents, deliveries = st.tabs(
+    ["Channels", "Routing", "Reminders & flapping", "Open incidents", "Deliveries"])
 with channels:
     render_channel_list()
     render_channel_form()
 with routing:
     render_routing()
+with escalation:
+    render_escalation()
 with incidents:
     render_incidents()
 with deliveries:

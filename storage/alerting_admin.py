@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from domain.escalation import EscalationSettings, parse_escalation
 from domain.monitor_input import InvalidInput
 from storage import alerting
 from storage.alerting_models import (
     ALL_EVENTS,
     AlertChannel,
+    AlertSettings,
     Delivery,
     DeliveryAttempt,
     MonitorRoute,
@@ -32,6 +34,7 @@ ROUTES = table_of(MonitorRoute)
 DELIVERIES = table_of(Delivery)
 ATTEMPTS = table_of(DeliveryAttempt)
 INCIDENTS = table_of(Incident)
+SETTINGS = table_of(AlertSettings)
 MONITORS = table_of(Monitor)
 CHANGES = table_of(StateChange)
 
@@ -301,3 +304,24 @@ def recent_attempts(limit: int = 50) -> list[AttemptView]:
                         row.kind, row.outcome, row.error)
             for row in connection.execute(query)
         ]
+
+
+def escalation_settings() -> EscalationSettings:
+    with get_engine().begin() as connection:  # begin: the settings row is made on first read
+        row = alerting.alert_settings(connection)
+    return EscalationSettings(row["remind_every_minutes"], row["flap_changes"],
+                              row["flap_window_minutes"])
+
+
+def save_escalation_settings(changes: Mapping[str, Any], *, actor: str) -> EscalationSettings:
+    """Change reminders and flap detection (validated as a whole: InvalidInput changes nothing);
+    the dispatcher uses them from its next round."""
+    with get_engine().begin() as connection:
+        row = alerting.alert_settings(connection)
+        before = EscalationSettings(row["remind_every_minutes"], row["flap_changes"],
+                                    row["flap_window_minutes"])
+        after = parse_escalation(changes, before)
+        connection.execute(update(SETTINGS).where(SETTINGS.c.id == 1).values(**after.to_api()))
+        record(connection, actor=actor, action="updated", subject_kind="escalation",
+               subject="reminders and flapping", before=before.to_api(), after=after.to_api())
+    return after

@@ -1,5 +1,6 @@
-"""The REST API for monitors. Reads of private monitors and all writes need the API token;
-every write is in the audit log as made by "api-token" (storage/audit).
+"""The REST API for monitors, and for reminders and flap detection. Reads of private monitors,
+the settings and all writes need the API token; every write is in the audit log as made by
+"api-token" (storage/audit).
 
 A write's body is read up to MAX_REQUEST_BODY_BYTES (beyond is a 413, refused before parsing)
 and parsed as strict JSON (no NaN or Infinity, bounded nesting); then it goes through the same
@@ -18,6 +19,7 @@ from starlette.routing import Route
 
 from domain.limits import MAX_REQUEST_BODY_BYTES, finite_everywhere, load_json
 from domain.monitor_input import InvalidInput, parse_monitor_input
+from storage.alerting_admin import escalation_settings, save_escalation_settings
 from storage.audit import API_ACTOR
 from storage.monitors import (
     MonitorView,
@@ -119,7 +121,23 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
         on_change()
         return JSONResponse(monitor.to_api())
 
+    async def escalation(request: Request) -> Response:
+        """Reminders and flap detection: GET reads them, PATCH changes the fields given."""
+        if not has_api_token(request):
+            return unauthorized()
+        if request.method == "GET":
+            return JSONResponse((await run_sync(escalation_settings)).to_api())
+        try:
+            changes = await _json_body(request)
+            saved = await run_sync(partial(save_escalation_settings, changes, actor=API_ACTOR))
+        except _BodyTooLarge:
+            return _too_large()
+        except InvalidInput as exc:
+            return field_errors(exc.errors)
+        return JSONResponse(saved.to_api())
+
     return [
         Route("/api/v1/monitors", list_or_create, methods=["GET", "POST"]),
         Route("/api/v1/monitors/{slug:str}", one, methods=["GET", "PATCH", "DELETE"]),
+        Route("/api/v1/alerting/escalation", escalation, methods=["GET", "PATCH"]),
     ]
