@@ -13,8 +13,15 @@ from sqlalchemy import insert, select, update
 from domain.monitor_input import parse_monitor_input
 from domain.result import ProbeResult
 from storage import alerting, deliveries
-from storage.alerting_models import AlertChannel, AlertSettings, Delivery, DeliveryAttempt
+from storage.alerting_models import (
+    AlertChannel,
+    AlertSettings,
+    Delivery,
+    DeliveryAttempt,
+    MonitorRoute,
+)
 from storage.db import get_engine
+from storage.maintenance_admin import WindowInput, create_window
 from storage.models import Incident, Monitor, StateChange
 from storage.monitors import create_monitor
 from storage.results import record_result
@@ -399,3 +406,248 @@ def test_two_flapping_monitors_settle_each_on_its_own_clock() -> None:
     assert [f["monitor_id"] for f in rows(FLAPS)] == [slow]
     (settled,) = rows(CHANGES, CHANGES.c.kind == "settled")
     assert settled["monitor_id"] == quick
+
+
+# --- what a sender reads ------------------------------------------------------------------------
+
+
+def test_what_to_send_reads_the_channel_and_the_facts_of_the_notice() -> None:
+    page = one_page()
+    with get_engine().begin() as connection:
+        connection.execute(update(MONITORS).values(runbook_url="https://wiki.example/api"))
+    channel, facts = deliveries.what_to_send(get_engine(), delivery(page))
+    assert (channel["name"], channel["kind"], channel["secrets"]) == (
+        "ops", "webhook", {"url": "http://127.0.0.1:1/"})
+    (incident,) = rows(INCIDENTS)
+    assert facts == deliveries.NoticeFacts(
+        "down", "HTTP 503", at(0), "API", "api", incident["id"], at(0), None,
+        "https://wiki.example/api")
+    record(1, "up", 90)
+    plan(90)
+    (recovery,) = rows(DELIVERIES, DELIVERIES.c.kind == "up")
+    _, facts = deliveries.what_to_send(get_engine(), recovery)
+    assert (facts.to_state, facts.reason, facts.at) == ("up", None, at(90))
+    assert (facts.incident_id, facts.incident_started_at, facts.incident_resolved_at) == (
+        incident["id"], at(0), at(90))
+
+
+def test_what_to_send_without_an_incident_or_a_monitor_row() -> None:
+    add_channel("ops")
+    monitor = add_monitor("API")
+    record(monitor, "up", 0)
+    record(monitor, "degraded", 10)
+    plan(10)
+    (notice,) = rows(DELIVERIES)
+    _, facts = deliveries.what_to_send(get_engine(), notice)
+    assert (facts.to_state, facts.incident_id, facts.incident_started_at) == (
+        "degraded", None, None)
+    assert facts.incident_resolved_at is None and facts.monitor_name == "API"
+    gone = dict(notice, incident_id=12345)  # an incident deleted since
+    assert deliveries.what_to_send(get_engine(), gone)[1].incident_id is None
+
+
+def test_environment_channels_get_their_rows_once() -> None:
+    deliveries.ensure_env_channels(get_engine(), {"env-sms": "sms", "env-hook": "webhook"})
+    deliveries.ensure_env_channels(get_engine(), {"env-sms": "sms"})
+    assert [(c["name"], c["kind"], c["source"]) for c in rows(CHANNELS)] == [
+        ("env-sms", "sms", "env"), ("env-hook", "webhook", "env")]
+
+
+# --- routes, recoveries, who was paged ----------------------------------------------------------
+
+
+def test_a_monitor_with_routes_is_heard_only_on_its_enabled_routed_channels() -> None:
+    routed, other, disabled = add_channel("a"), add_channel("b"), add_channel("c", enabled=False)
+    first, second = add_monitor("A"), add_monitor("B")
+    with get_engine().begin() as connection:
+        connection.execute(insert(table_of(MonitorRoute)), [
+            {"monitor_id": first, "channel_id": routed},
+            {"monitor_id": first, "channel_id": disabled},
+            {"monitor_id": second, "channel_id": other}])
+    for monitor in (first, second):
+        record(monitor, "up", 0)
+        record(monitor, "down", 10)
+    plan(10)
+    heard = {(row.name, row.channel_id) for row in _heard()}
+    assert heard == {("A", routed), ("B", other)}
+
+
+def _heard() -> list:
+    query = (select(MONITORS.c.name, DELIVERIES.c.channel_id, DELIVERIES.c.kind)
+             .join(CHANGES, CHANGES.c.monitor_id == MONITORS.c.id)
+             .join(DELIVERIES, DELIVERIES.c.event_id == CHANGES.c.id)
+             .order_by(DELIVERIES.c.id))
+    with get_engine().connect() as connection:
+        return list(connection.execute(query))
+
+
+def test_a_recovery_goes_only_to_channels_that_were_paged_for_that_incident() -> None:
+    add_channel("now")
+    later = add_channel("later", escalate_after_minutes=5)
+    failing = add_channel("failing")
+    first, second = add_monitor("A"), add_monitor("B")
+    for monitor in (first, second):
+        record(monitor, "up", 0)
+        record(monitor, "down", 10)
+    plan(10)
+    by_channel = {(r["channel_id"], r["incident_id"]): r["id"] for r in rows(DELIVERIES)}
+    a_incident, b_incident = (i["id"] for i in rows(INCIDENTS))
+    # B's escalation fired (one attempt), A's did not; A's page to "failing" failed for good
+    assert deliveries.claim(get_engine(), by_channel[(later, b_incident)], at(10 + 301))
+    page = deliveries.claim(get_engine(), by_channel[(failing, a_incident)], at(11))
+    assert page is not None
+    deliveries.finish(get_engine(), page.delivery, "failing", at(12), "no", permanent=True)
+    record(first, "up", 400)
+    record(second, "up", 400)
+    plan(400)
+    recoveries = {(r.name, r.channel_id) for r in _heard() if r.kind == "up"}
+    assert recoveries == {("A", 1), ("B", 1), ("B", later), ("B", failing)}
+
+
+# --- reminders ----------------------------------------------------------------------------------
+
+
+def remind_every(minutes: int) -> None:
+    with get_engine().begin() as connection:
+        alerting.alert_settings(connection)
+        connection.execute(update(SETTINGS).values(remind_every_minutes=minutes))
+
+
+def reminders() -> list[tuple[int, int, int | None, bool]]:
+    return [(r["sequence"], r["channel_id"], r["incident_id"], r["needs_open_incident"])
+            for r in rows(DELIVERIES, DELIVERIES.c.kind == "reminder")]
+
+
+def test_reminders_fall_due_each_interval_once_to_every_paged_channel() -> None:
+    page = one_page("a")
+    add_channel("b", escalate_after_minutes=30)  # not paged yet: hears no reminder
+    (incident,) = rows(INCIDENTS)
+    (opening,) = rows(CHANGES, CHANGES.c.to_state == "down")
+    remind_every(5)
+    assert deliveries.plan_timers(get_engine(), at(299)) == 0
+    assert reminders() == []
+    deliveries.plan_timers(get_engine(), at(300))
+    assert reminders() == [(1, delivery(page)["channel_id"], incident["id"], True)]
+    deliveries.plan_timers(get_engine(), at(320))  # the same reminder, not planned twice
+    deliveries.plan_timers(get_engine(), at(601))
+    assert [r[0] for r in reminders()] == [1, 2]
+    (reminder, *_) = rows(DELIVERIES, DELIVERIES.c.kind == "reminder")
+    assert reminder["event_id"] == opening["id"] and reminder["status"] == "pending"
+    assert utc(reminder["next_attempt_at"]) == at(300)
+
+
+def test_no_reminders_when_off_acknowledged_resolved_or_nobody_was_paged() -> None:
+    one_page("a")
+    (incident,) = rows(INCIDENTS)
+    deliveries.plan_timers(get_engine(), at(3600))  # reminders are off by default
+    assert reminders() == []
+    remind_every(5)
+    with get_engine().begin() as connection:
+        alerting.acknowledge(connection, incident["id"], "ana", at(30))
+    deliveries.plan_timers(get_engine(), at(3600))
+    assert reminders() == []
+    # another monitor, paged on no channel: an open incident, nobody to remind
+    with get_engine().begin() as connection:
+        connection.execute(update(CHANNELS).values(enabled=False))
+    other = add_monitor("B")
+    record(other, "up", 0)
+    record(other, "down", 10)
+    plan(10)
+    deliveries.plan_timers(get_engine(), at(3600))
+    assert reminders() == []
+
+
+def test_a_reminder_due_after_the_recovery_is_skipped() -> None:
+    one_page("a")
+    remind_every(5)
+    deliveries.plan_timers(get_engine(), at(300))
+    (reminder,) = rows(DELIVERIES, DELIVERIES.c.kind == "reminder")
+    record(1, "up", 310)
+    assert deliveries.claim(get_engine(), reminder["id"], at(320)) is None
+    skipped = delivery(reminder["id"])
+    assert (skipped["status"], skipped["lease_until"]) == ("skipped", None)
+    assert skipped["last_error"] and "resolved" in skipped["last_error"]
+
+
+# --- maintenance notices ------------------------------------------------------------------------
+
+
+def window(notify: bool, monitor_id: int | None = None, group: str | None = None) -> None:
+    create_window(WindowInput(
+        title="upgrade", description="", monitor_id=monitor_id, group_name=group,
+        starts_at=at(-600), ends_at=at(3600), cron=None, timezone="UTC",
+        duration_minutes=None, notify=notify))
+
+
+def event(monitor_id: int, from_state: str, to_state: str, seconds: float) -> None:
+    with get_engine().begin() as connection:
+        connection.execute(insert(CHANGES).values(
+            monitor_id=monitor_id, at=at(seconds), from_state=from_state, to_state=to_state,
+            kind="state"))
+
+
+def test_maintenance_notices_only_for_windows_that_ask_for_them() -> None:
+    add_channel("ops")
+    loud, quiet, grouped, uncovered = (add_monitor(n) for n in ("Loud", "Quiet", "Db", "Web"))
+    with get_engine().begin() as connection:
+        connection.execute(update(MONITORS).where(MONITORS.c.id.in_([grouped, uncovered]))
+                           .values(group_name="db"))
+        connection.execute(update(MONITORS).where(MONITORS.c.id == uncovered)
+                           .values(group_name="web"))
+    window(True, monitor_id=loud)
+    window(False, monitor_id=quiet)
+    window(True, group="db")
+    for monitor in (loud, quiet, grouped, uncovered):
+        event(monitor, "up", "maintenance", 0)
+    plan(0)
+    # the end is judged by the window active when the monitor entered maintenance
+    for monitor in (loud, quiet, grouped, uncovered):
+        event(monitor, "maintenance", "up", 4000)
+    plan(4000)
+    heard = [(r.name, r.kind) for r in _heard()]
+    assert sorted(heard) == [("Db", "maintenance_end"), ("Db", "maintenance_start"),
+                             ("Loud", "maintenance_end"), ("Loud", "maintenance_start")]
+
+
+def test_a_maintenance_end_without_a_start_asks_no_window() -> None:
+    add_channel("ops")
+    monitor = add_monitor("Loud")
+    window(True, monitor_id=monitor)
+    event(monitor, "maintenance", "up", 10)  # its start was never recorded
+    assert plan(10) == 0
+    assert rows(CHANGES)[0]["dispatched_at"] is not None
+
+
+def test_flapping_monitors_settle_in_one_round_each_judged_by_its_own_changes() -> None:
+    flap_settings(changes=1, window_minutes=5)
+    still, calm, other = add_monitor("still"), add_monitor("calm"), add_monitor("other")
+    record(other, "up", 0)
+    record(other, "down", 5)  # another monitor's open incident
+    for monitor in (still, calm):
+        record(monitor, "up", 0)
+        record(monitor, "down", 10)
+        record(monitor, "up", 20)
+    plan(20)
+    assert {f["monitor_id"] for f in rows(FLAPS)} >= {still, calm}
+    record(still, "down", 200)  # "still" keeps changing; the first flap row is not settled
+    with get_engine().begin() as connection:  # a certificate event is not a state change
+        connection.execute(insert(CHANGES).values(
+            monitor_id=calm, at=at(300), from_state="up", to_state="up", kind="certificate"))
+    settled_now = deliveries.plan_timers(get_engine(), at(20 + 300))
+    settled = {s["monitor_id"]: s for s in rows(CHANGES, CHANGES.c.kind == "settled")}
+    assert still not in settled and calm in settled
+    assert settled[calm]["incident_id"] is None  # not the other monitor's incident
+    assert settled_now == len(settled)
+    assert deliveries.plan_timers(get_engine(), at(200 + 300)) == 1
+    assert still in {s["monitor_id"] for s in rows(CHANGES, CHANGES.c.kind == "settled")}
+
+
+def test_several_monitors_settling_together_are_all_counted() -> None:
+    flap_settings(changes=1, window_minutes=5)
+    monitors = [add_monitor(name) for name in ("a", "b", "c")]
+    for monitor in monitors:
+        record(monitor, "up", 0)
+        record(monitor, "down", 10)
+    plan(10)
+    assert len(rows(FLAPS)) == 3
+    assert deliveries.plan_timers(get_engine(), at(10 + 300)) == 3
