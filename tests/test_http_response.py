@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httptools
 import httpx
 import pytest
 from hypothesis import given
@@ -343,3 +344,32 @@ def test_writing_waits_while_the_transport_is_paused() -> None:
 def test_phase_marks_start_unset() -> None:
     marks = PhaseMarks()
     assert (marks.connect_started, marks.connected, marks.tls_done) == (None, None, None)
+
+
+def test_a_fresh_exchange_has_read_nothing() -> None:
+    marks = PhaseMarks()
+    fresh = Exchange(marks, head_only=False)
+    assert fresh.marks is marks and fresh.transport is None
+    assert (fresh.status_code, fresh.http_version, fresh.reason, fresh.headers) == (
+        0, b"HTTP/1.1", b"", [])
+    assert (fresh.framed, fresh.informational, fresh.head_done, fresh.body_done) == (
+        False, False, False, False)
+    assert (fresh.eof, fresh.closed, fresh.lost, fresh.invalid, fresh.header_bytes) == (
+        False, False, None, None, 0)
+    assert (bytes(fresh.body), fresh.reading_paused) == (b"", False)
+
+
+class _Callbacks:
+    """What httptools says about bytes, for comparing with what the exchange kept of it."""
+
+    def on_headers_complete(self) -> None:
+        pass
+
+
+def test_an_invalid_response_keeps_the_parsers_own_words() -> None:
+    garbage = b"HTTP/1.1 2x0 OK\r\n\r\n"
+    with pytest.raises(httptools.HttpParserError) as raised:
+        httptools.HttpResponseParser(_Callbacks()).feed_data(garbage)
+    said = str(raised.value)
+    assert said and said != type(raised.value).__name__
+    assert feed(exchange()[0], garbage).invalid == said
