@@ -8,6 +8,7 @@
         tags: [prod, api]          # or "prod, api"
         runbook_url: https://wiki.example.com/runbooks/api
         severity: critical         # critical (P1), high (P2, default), medium (P3), low (P4)
+        depends_on: [db]           # addresses of monitors listed earlier in the file
       - name: Nightly backup
         kind: push
         interval: 86400

@@ -31,6 +31,7 @@ from domain.check_options import (
     TcpOptions,
     TlsOptions,
 )
+from domain.dependencies import clean_dependencies
 from domain.limits import (
     MAX_TAG_CHARS,
     MAX_TAGS,
@@ -214,6 +215,9 @@ class MonitorInput(BaseModel):
     # How urgent its outages are (P1 critical .. P4 low): routing and quiet hours use it, and
     # the incidents it opens take it.
     severity: str = DEFAULT_SEVERITY
+    # The monitors (by slug) this one needs: while one of them is down, this one's failures are
+    # "blocked by" it and page nobody.
+    depends_on: list[str] = []
 
     @model_validator(mode="before")
     @classmethod
@@ -297,6 +301,20 @@ class MonitorInput(BaseModel):
     @classmethod
     def _tags_clean(cls, tags: list[str]) -> list[str]:
         return clean_tags(tags)
+
+    @field_validator("depends_on", mode="before")
+    @classmethod
+    def _parents_from_text(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):  # "db, lb" from a text field
+            return [part for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("depends_on")
+    @classmethod
+    def _parents_clean(cls, parents: list[str]) -> list[str]:
+        return clean_dependencies(parents)
 
     @field_validator("runbook_url", mode="before")
     @classmethod

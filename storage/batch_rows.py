@@ -45,8 +45,8 @@ def load_states(driver: BatchDriver, monitor_ids: list[int]) -> dict[int, dict]:
 
 
 def load_monitors(driver: BatchDriver, monitor_ids: list[int]) -> dict[int, dict]:
-    monitors = _by_id(driver, "monitor", "id", ("name", "group_name", "public", "severity"),
-                      monitor_ids)
+    monitors = _by_id(driver, "monitor", "id",
+                      ("name", "group_name", "public", "severity", "depends_on"), monitor_ids)
     for monitor_id, monitor in monitors.items():
         monitor["id"] = monitor_id
         monitor["public"] = bool(monitor["public"])

@@ -11,6 +11,7 @@ automatic update quotes it, the quote is cut out unless the monitor shows its UR
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,7 @@ class IncidentView:
     updates: tuple[TimelineEntry, ...]
     cause: str | None = None  # admin view only; public views leave it None
     severity: str | None = None  # admin view only: the monitor's severity when it opened
+    affected: tuple[str, ...] = ()  # admin view only: the monitors its outage blocked
 
     @property
     def active(self) -> bool:
@@ -350,4 +352,11 @@ def _view(row: dict, timeline: list[TimelineEntry], public: bool) -> IncidentVie
         monitor_name=row["monitor_name"], updates=tuple(timeline),
         cause=None if public else cause,
         severity=None if public else row["severity"],
+        affected=() if public else tuple(_names(row["affected"])),
     )
+
+
+def _names(value: object) -> list[str]:
+    if isinstance(value, str):  # SQLite hands JSON over as its text in joined rows
+        value = json.loads(value)
+    return [str(name) for name in value] if isinstance(value, list) else []

@@ -53,6 +53,9 @@ class Monitor(SQLModel, table=True):
     show_url: bool = False
     severity: str = Field(default="high", max_length=16)  # critical | high | low: routing
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Slugs of the monitors this one depends on (domain/dependencies).
+    depends_on: list[str] = Field(default_factory=list,
+                                  sa_column=Column(JSON, nullable=False, server_default="[]"))
     runbook_url: str | None = Field(default=None, max_length=2048)
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
@@ -170,6 +173,9 @@ class Incident(SQLModel, table=True):
     public: bool = True  # shown on the status page (incidents of private monitors are not)
     # The monitor's severity when the incident opened (None: not tied to a monitor).
     severity: str | None = Field(default=None, max_length=16)
+    # Names of the monitors that failed while this outage blocked them (admins only).
+    affected: list[str] = Field(default_factory=list,
+                                sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class IncidentUpdate(SQLModel, table=True):

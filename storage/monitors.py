@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import String, cast
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, select
 from config.monitors_file import InvalidMonitorsFile, MonitorsFile
 from config.settings import get_settings
 from domain.decide import Thresholds
+from domain.dependencies import dependency_problem
 from domain.monitor_input import InvalidInput, MonitorInput, masked_options, parse_monitor_update
 from domain.push import new_push_token
 from domain.result import ProbeResult
@@ -63,6 +65,7 @@ class MonitorView:
     runbook_url: str | None = None
     group_name: str | None = None
     severity: str = DEFAULT_SEVERITY
+    depends_on: tuple[str, ...] = ()
 
     def to_api(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -89,6 +92,7 @@ class MonitorView:
             "tags": list(self.tags),
             "runbook_url": self.runbook_url,
             "severity": self.severity,
+            "depends_on": list(self.depends_on),
         }
 
     def settings(self) -> dict[str, Any]:
@@ -106,6 +110,7 @@ class MonitorView:
             failures_before_down=self.failures_before_down,
             successes_before_up=self.successes_before_up, retry_interval=self.retry_interval,
             tags=list(self.tags), runbook_url=self.runbook_url, severity=self.severity,
+            depends_on=list(self.depends_on),
         )
 
 
@@ -136,6 +141,7 @@ def _as_view(monitor: Monitor, state: MonitorState | None) -> MonitorView:
         runbook_url=monitor.runbook_url,
         group_name=monitor.group_name,
         severity=monitor.severity,
+        depends_on=tuple(monitor.depends_on or ()),
     )
 
 
@@ -181,8 +187,19 @@ def _audit(session: Session, actor: str, action: str, slug: str,
            after=after.settings() if after else None)
 
 
+def _refuse_bad_dependencies(session: Session, slug: str | None, parents: list[str]) -> None:
+    if not parents:
+        return
+    known = {row[0]: list(row[1] or ()) for row in session.exec(
+        select(Monitor.slug, Monitor.depends_on)).all() if row[0] != slug}
+    problem = dependency_problem(slug, parents, known)
+    if problem:
+        raise InvalidInput({"depends_on": problem})
+
+
 def _insert(session: Session, spec: MonitorInput, actor: str) -> MonitorView:
     _refuse_duplicate_name(session, spec.name)
+    _refuse_bad_dependencies(session, None, spec.depends_on)
     monitor = Monitor(
         **spec.model_dump(), slug=_unique_slug(session, spec.name),
         push_token=new_push_token() if spec.kind == "push" else None,
@@ -204,6 +221,7 @@ def _change(session: Session, monitor: Monitor, changes: dict[str, Any],
     before = _as_view(monitor, state)
     spec = parse_monitor_update(before.to_input(), changes)
     _refuse_duplicate_name(session, spec.name, monitor.id)
+    _refuse_bad_dependencies(session, monitor.slug, spec.depends_on)
     for field, value in spec.model_dump().items():
         setattr(monitor, field, value)
     if spec.kind == "push" and monitor.push_token is None:
@@ -286,6 +304,12 @@ def delete_monitor(slug: str, *, actor: str = DASHBOARD_ADMIN) -> bool:
         _audit(session, actor, "deleted", slug,
                _as_view(monitor, session.get(MonitorState, monitor.id)), None)
         session.delete(monitor)
+        # Its children no longer wait on it (a slug holds no LIKE wildcard: [a-z0-9-]).
+        children = select(Monitor).where(cast(Monitor.depends_on, String).like(f'%"{slug}"%'))
+        for child in session.exec(children).all():
+            if slug in (child.depends_on or ()):
+                child.depends_on = [parent for parent in child.depends_on if parent != slug]
+                session.add(child)
         return True
 
 

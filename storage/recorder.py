@@ -29,6 +29,13 @@ from storage.batch_driver import BatchDriver
 from storage.batch_rows import insert_results, load_monitors, load_states, update_states
 from storage.certificate_notices import certificate_warning
 from storage.certificates import remember_certificates
+from storage.dependency_blocks import (
+    Blocker,
+    find_blocker,
+    note_affected,
+    outage_was_blocked,
+    parents_of,
+)
 from storage.incident_writes import close_incident, open_incident
 from storage.maintenance import WindowSpec, load_windows, monitors_covered
 from storage.models import StateChange, as_utc
@@ -96,6 +103,22 @@ def _change_row(monitor_id: int, transition: Transition) -> dict:
     }
 
 
+def _has_parents(monitor: dict | None) -> bool:
+    return monitor is not None and bool(parents_of(monitor))
+
+
+def _blocked(connection: Connection, change: dict, state: dict, monitor: dict,
+             blocker: Blocker) -> None:
+    """A child down while its parent is: said so, no incident of its own, no page (the change
+    is written handled); the parent's incident lists it."""
+    reason = f"blocked by {blocker.name}" + (f": {change['reason']}" if change["reason"] else "")
+    change.update(reason=reason, dispatched_at=change["at"])
+    if state["state"] == "down":
+        state["reason"] = reason
+    if blocker.incident_id is not None:
+        note_affected(connection, blocker.incident_id, monitor["name"])
+
+
 def _in_maintenance(windows: list[WindowSpec], monitor: dict, at: datetime) -> bool:
     return bool(windows) and bool(
         monitors_covered(windows, [(monitor["id"], monitor["group_name"])], at)
@@ -126,7 +149,9 @@ def record_batch(
     changes: list[dict] = []
     increments: dict[int, dict[RollupKey, Rollup]] = {}
     certificates: dict[int, tuple[dict, datetime]] = {}
-    for monitor_id, results in by_monitor.items():
+    # Monitors without parents first: a child's outage then sees its parent's in this batch.
+    for monitor_id, results in sorted(by_monitor.items(),
+                                      key=lambda item: _has_parents(monitors.get(item[0]))):
         state = states.get(monitor_id)
         monitor = monitors.get(monitor_id)
         if state is None or monitor is None:  # deleted while its check was in flight
@@ -145,9 +170,17 @@ def record_batch(
                 certificates[monitor_id] = (result.tls, result.checked_at)
             if transition is not None:
                 change = _change_row(monitor_id, transition)
+                parents = parents_of(monitor)
                 if change["from_state"] == "down":
                     change["incident_id"] = close_incident(connection, change, monitor)
-                if change["to_state"] == "down":
+                    if parents and change["incident_id"] is None and outage_was_blocked(
+                            connection, monitor_id):
+                        change["dispatched_at"] = transition.at  # its outage paged nobody
+                blocker = find_blocker(connection, parents, states) if (
+                    parents and change["to_state"] == "down") else None
+                if blocker is not None:
+                    _blocked(connection, change, state, monitor, blocker)
+                elif change["to_state"] == "down":
                     change["incident_id"] = open_incident(connection, change, monitor)
                 changes.append(change)
             if result.tls and state_after != "maintenance":

@@ -36,6 +36,9 @@ def incident_editor(incident: IncidentView, monitors: dict[int, str]) -> None:
     if incident.cause:
         st.caption("Cause recorded by the monitor (never shown publicly): "
                    f"{as_typed(incident.cause)}")
+    if incident.affected:
+        st.caption("Also failing, blocked by this outage (they paged nobody): "
+                   + ", ".join(as_typed(name) for name in incident.affected))
     with st.form(f"update_{incident.id}", clear_on_submit=True):
         status = st.selectbox("Status", STATUSES, format_func=status_label,
                               index=STATUSES.index(incident.status))

@@ -35,7 +35,8 @@ EDIT_PREFIX = "edit_"
 CLONE_PREFIX = "clone_"  # the add form, prefilled from a monitor to copy
 OPTION_PREFIX = f"{ADD_PREFIX}opt_"
 FIELDS = ("name", "url", "interval", "timeout", "public", "failures_before_down",
-          "successes_before_up", "retry_interval", "tags", "runbook_url", "severity")
+          "successes_before_up", "retry_interval", "tags", "runbook_url", "severity",
+          "depends_on")
 
 # What each widget starts with; the types match the widgets (int steps stay int).
 FIELD_DEFAULTS: dict[str, Any] = {
@@ -43,6 +44,7 @@ FIELD_DEFAULTS: dict[str, Any] = {
     "failures_before_down": 2, "successes_before_up": 1, "retry_interval": 0,
     "tags": "", "runbook_url": "",  # tags as the comma-separated text the input shows
     "severity": DEFAULT_SEVERITY,
+    "depends_on": "",  # the parents' slugs as comma-separated text, like the tags
 }
 OPTION_DEFAULTS: dict[str, Any] = {
     "method": "GET", "accepted_status_codes": "200-299", "keyword": "", "keyword_absent": False,
@@ -185,6 +187,7 @@ def form_state_from_monitor(monitor: MonitorView, prefix: str = EDIT_PREFIX) -> 
         f"{prefix}tags": ", ".join(monitor.tags),
         f"{prefix}runbook_url": monitor.runbook_url or "",
         f"{prefix}severity": monitor.severity,
+        f"{prefix}depends_on": ", ".join(monitor.depends_on),
     })
     shown = _option_widget_values(masked_options(monitor.options, monitor.kind))
     state.update({option_key(prefix, name): value for name, value in shown.items()})

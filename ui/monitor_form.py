@@ -300,6 +300,9 @@ def _render_form(prefix: str, submit_label: str, on_submit: Callable[..., None],
                      help="Comma-separated")
         fields.field(st.text_input, "Runbook link", "runbook_url",
                      placeholder="https://wiki.example.com/runbooks/api")
+        fields.field(st.text_input, "Depends on", "depends_on", placeholder="db, load-balancer",
+                     help="Addresses (slugs) of the monitors this one needs, comma-separated: "
+                          "while one of them is down, this monitor's failures page nobody.")
         fields.field(st.selectbox, "Severity", "severity", options=SEVERITIES,
                      format_func=severity_label,
                      help="How urgent an outage is: routing and quiet hours use it, and the "

@@ -39,6 +39,9 @@ def _header(monitor: MonitorView) -> None:
         st.text(f"Reason: {monitor.reason}")  # the target's words, never Markdown
     if monitor.tags:
         st.text("Tags: " + ", ".join(monitor.tags))
+    if monitor.depends_on:
+        st.text("Depends on: " + ", ".join(monitor.depends_on)
+                + " (while one is down, this monitor's failures page nobody)")
     if monitor.runbook_url:
         st.link_button("📖 Runbook", monitor.runbook_url)
     if monitor.kind == "push" and monitor.push_token:
