@@ -29,6 +29,7 @@ pages = [
     st.Page("pages/badges.py", title="Badges & layout", icon="🏷️", url_path="badges"),
     st.Page("pages/reports.py", title="Reports", icon="📄", url_path="reports"),
     st.Page("pages/audit.py", title="Audit log", icon="🧾", url_path="audit"),
+    st.Page("pages/tokens.py", title="API tokens", icon="🔑", url_path="tokens"),
 ]
 # Visitors only ever need the status page; the menu is for operators.
 page = st.navigation(pages, position="sidebar" if operator else "hidden")

@@ -1,6 +1,7 @@
-"""The REST API for monitors, and for reminders and flap detection. Reads of private monitors,
-the settings and all writes need the API token; every write is in the audit log as made by
-"api-token" (storage/audit).
+"""The REST API for monitors, and for reminders and flap detection. Reads of private monitors
+need a token with the read scope, writes the write scope, the settings admin (web/responses);
+every write is in the audit log as made by the token ("api-token" for UPWATCH_API_TOKEN,
+"token:<name>" for a named one).
 
 A write's body is read up to MAX_REQUEST_BODY_BYTES (beyond is a 413, refused before parsing)
 and parsed as strict JSON (no NaN or Infinity, bounded nesting); then it goes through the same
@@ -20,7 +21,6 @@ from starlette.routing import Route
 from domain.limits import MAX_REQUEST_BODY_BYTES, finite_everywhere, load_json
 from domain.monitor_input import InvalidInput, parse_monitor_input
 from storage.alerting_admin import escalation_settings, save_escalation_settings
-from storage.audit import API_ACTOR
 from storage.monitors import (
     MonitorView,
     create_monitor,
@@ -29,7 +29,7 @@ from storage.monitors import (
     list_monitors,
     update_monitor,
 )
-from web.responses import field_errors, has_api_token, not_found, run_sync, unauthorized
+from web.responses import api_actor, field_errors, has_api_token, not_found, refusal, run_sync
 
 # What an anonymous caller may see of a public monitor: no URL, no error text.
 PUBLIC_FIELDS = ("slug", "name", "kind", "public", "interval", "state", "last_check_at",
@@ -83,11 +83,11 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
         if request.method == "GET":
             monitors = await run_sync(list_monitors, not authorized)
             return JSONResponse([_shown(m, authorized) for m in monitors])
-        if not authorized:
-            return unauthorized()
+        if denied := refusal(request, "write"):
+            return denied
         try:
             spec = parse_monitor_input(await _json_body(request))
-            monitor = await run_sync(partial(create_monitor, spec, actor=API_ACTOR))
+            monitor = await run_sync(partial(create_monitor, spec, actor=api_actor(request)))
         except _BodyTooLarge:
             return _too_large()
         except InvalidInput as exc:
@@ -103,15 +103,16 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
             if monitor is None or not (authorized or monitor.public):
                 return not_found()
             return JSONResponse(_shown(monitor, authorized))
-        if not authorized:
-            return unauthorized()
+        if denied := refusal(request, "write"):
+            return denied
         if request.method == "DELETE":
-            deleted = await run_sync(partial(delete_monitor, slug, actor=API_ACTOR))
+            deleted = await run_sync(partial(delete_monitor, slug, actor=api_actor(request)))
             on_change()
             return Response(status_code=204) if deleted else not_found()
         try:
             changes = await _json_body(request)
-            monitor = await run_sync(partial(update_monitor, slug, changes, actor=API_ACTOR))
+            monitor = await run_sync(partial(update_monitor, slug, changes,
+                                             actor=api_actor(request)))
         except _BodyTooLarge:
             return _too_large()
         except InvalidInput as exc:
@@ -123,13 +124,14 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
 
     async def escalation(request: Request) -> Response:
         """Reminders and flap detection: GET reads them, PATCH changes the fields given."""
-        if not has_api_token(request):
-            return unauthorized()
+        if denied := refusal(request, "admin"):
+            return denied
         if request.method == "GET":
             return JSONResponse((await run_sync(escalation_settings)).to_api())
         try:
             changes = await _json_body(request)
-            saved = await run_sync(partial(save_escalation_settings, changes, actor=API_ACTOR))
+            saved = await run_sync(partial(save_escalation_settings, changes,
+                                           actor=api_actor(request)))
         except _BodyTooLarge:
             return _too_large()
         except InvalidInput as exc:

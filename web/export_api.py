@@ -29,7 +29,7 @@ from domain.limits import check_date, parse_time_zone
 from storage.audit import MAX_PAGE, audit_page
 from storage.export import RESULT_COLUMNS, SLA_COLUMNS, results_between, sla_report, to_csv
 from storage.monitors import get_monitor
-from web.responses import field_errors, has_api_token, not_found, run_sync, unauthorized
+from web.responses import field_errors, not_found, refusal, run_sync
 
 MAX_RESULT_DAYS = 92
 MAX_SLA_DAYS = 400
@@ -169,8 +169,8 @@ def export_routes() -> list[Route]:
     async def results(request: Request) -> Response:
         if request.path_params["fmt"] not in FORMATS:
             return not_found()
-        if not has_api_token(request):
-            return unauthorized()
+        if denied := refusal(request, "read"):
+            return denied
         monitor = await run_sync(get_monitor, request.path_params["slug"])
         if monitor is None:
             return not_found()
@@ -185,8 +185,8 @@ def export_routes() -> list[Route]:
     async def sla(request: Request) -> Response:
         if request.path_params["fmt"] not in FORMATS:
             return not_found()
-        if not has_api_token(request):
-            return unauthorized()
+        if denied := refusal(request, "read"):
+            return denied
         try:
             span = parse_sla_range(dict(request.query_params), datetime.now(UTC))
         except BadParameters as exc:
@@ -196,8 +196,8 @@ def export_routes() -> list[Route]:
                        f"sla-{span.first}-{span.last}")
 
     async def audit(request: Request) -> Response:
-        if not has_api_token(request):
-            return unauthorized()
+        if denied := refusal(request, "admin"):
+            return denied
         try:
             page = parse_audit_page(dict(request.query_params))
         except BadParameters as exc:

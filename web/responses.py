@@ -11,6 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from config.settings import get_settings
+from domain.tokens import allows
+from storage.api_tokens import Grant, grant_for
+from storage.audit import API_ACTOR
 
 
 class SVGResponse(Response):
@@ -28,21 +31,51 @@ def not_known_yet() -> JSONResponse:
                         status_code=503, headers={"Retry-After": "2"})
 
 
-def has_api_token(request: Request) -> bool:
-    expected = get_settings().api_token
-    if expected is None or not expected.get_secret_value():
-        return False
+def api_grant(request: Request) -> Grant | None:
+    """Who the request's bearer token names and what it may do: UPWATCH_API_TOKEN is the
+    bootstrap admin token, the others are named tokens (storage/api_tokens); None without a
+    valid one."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        token.encode(), expected.get_secret_value().encode()
-    )
+    if scheme.lower() != "bearer" or not token:
+        return None
+    expected = get_settings().api_token
+    if expected is not None and expected.get_secret_value() and hmac.compare_digest(
+            token.encode(), expected.get_secret_value().encode()):
+        return Grant(API_ACTOR, "admin")
+    return grant_for(token)
+
+
+def has_api_token(request: Request, needed: str = "read") -> bool:
+    """Whether the request carries a token that may do what needs the scope `needed`."""
+    grant = api_grant(request)
+    return grant is not None and allows(grant.scope, needed)
+
+
+def refusal(request: Request, needed: str) -> JSONResponse | None:
+    """None when the request's token may do what needs `needed`; else 401 (no valid token)
+    or 403 (a token whose scope is too small)."""
+    grant = api_grant(request)
+    if grant is None:
+        return unauthorized()
+    if not allows(grant.scope, needed):
+        return JSONResponse(
+            {"error": f"this token's scope is {grant.scope}; this needs {needed} or above"},
+            status_code=403)
+    return None
+
+
+def api_actor(request: Request) -> str:
+    """What the audit log records for a write made with the request's token."""
+    grant = api_grant(request)
+    return grant.actor if grant is not None else API_ACTOR
 
 
 def unauthorized() -> JSONResponse:
     if get_settings().api_token is None:
-        message = "writes are disabled: set UPWATCH_API_TOKEN on the server to enable them"
+        message = ("send 'Authorization: Bearer <token>': an API token made on the dashboard's "
+                   "API tokens page, or UPWATCH_API_TOKEN set on the server")
     else:
-        message = "send 'Authorization: Bearer <UPWATCH_API_TOKEN>'"
+        message = "send 'Authorization: Bearer <UPWATCH_API_TOKEN or an API token>'"
     return JSONResponse(
         {"error": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
     )
