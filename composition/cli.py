@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> None:
     restore.add_argument("file", type=Path)
     restore.add_argument("--secret-key-file", type=Path, metavar="KEY",
                          help="the secret.key kept with the backup, put beside the database")
+    export = commands.add_parser("export-monitors",
+                                 help="write every monitor as a monitors file (YAML) to FILE, or "
+                                      "to stdout; UPWATCH_MONITORS_FILE applies it")
+    export.add_argument("file", type=Path, nargs="?")
     commands.add_parser("hash-password",
                         help="print an argon2id hash of a password, for UPWATCH_ADMIN_PASSWORD "
                              "(asked twice on a terminal, else one line from stdin)")
@@ -91,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
         from storage.rebuild import rebuild_all
 
         print(f"rebuilt {rebuild_all()} rollup rows")
+    elif args.command == "export-monitors":
+        export_monitors_command(args.file)
     elif args.command == "rotate-secrets":
         from storage.db import get_engine
         from storage.secret_rotation import reseal_all
@@ -99,6 +105,19 @@ def main(argv: list[str] | None = None) -> None:
         print(f"encrypted again with the current key: the secrets of {done.monitors} monitors "
               f"and {done.channels} channels" + (", and the link-signing key"
                                                   if done.signing_key else ""))
+
+
+def export_monitors_command(file: Path | None) -> None:
+    from config.monitors_file import dump_monitors_file
+    from storage.monitors import exported_monitors
+
+    entries = exported_monitors()
+    text = dump_monitors_file(entries)
+    if file is None:
+        sys.stdout.write(text)
+    else:
+        file.write_text(text, encoding="utf-8")
+        print(f"wrote {len(entries)} monitors to {file}")
 
 
 def backup_command(args: argparse.Namespace) -> int:

@@ -148,3 +148,13 @@ def load_monitors_file(path: str) -> MonitorsFile:
     except UnicodeDecodeError:
         raise InvalidMonitorsFile(f"cannot read {path}: it is not UTF-8 text") from None
     return parse_monitors_file(text, Path(path).parent)
+
+
+def dump_monitors_file(entries: list[dict[str, Any]]) -> str:
+    """`entries` (monitor fields, as the REST API takes them) as a monitors file that
+    parse_monitors_file reads back: what `upwatch export-monitors` writes."""
+    header = ("# Upwatch monitors, exported: apply with UPWATCH_MONITORS_FILE. Secrets show as\n"
+              "# ********** (re-applied here they keep their stored values; elsewhere, put the\n"
+              "# real ones in).\n")
+    return header + yaml.safe_dump({"monitors": entries}, sort_keys=False, allow_unicode=True,
+                                   default_flow_style=False, width=100)

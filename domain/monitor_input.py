@@ -168,6 +168,12 @@ def is_secret_header(name: str) -> bool:
     return bool(_SECRET_HEADER.search(name))
 
 
+def default_options(kind: str) -> dict[str, Any]:
+    """The options of a monitor of `kind` given none, as they are stored."""
+    model = OPTION_MODELS.get(kind)
+    return {} if model is None else options_for_storage(model.model_validate({}))
+
+
 def masked_options(options: dict[str, Any], kind: str) -> dict[str, Any]:
     """Stored options with secret values replaced by SECRET_MASK, for showing: the secret
     fields of the kind's options, and the values of headers whose names look secret."""

@@ -20,7 +20,13 @@ from config.monitors_file import InvalidMonitorsFile, MonitorsFile
 from config.settings import get_settings
 from domain.decide import Thresholds
 from domain.dependencies import dependency_problem
-from domain.monitor_input import InvalidInput, MonitorInput, masked_options, parse_monitor_update
+from domain.monitor_input import (
+    InvalidInput,
+    MonitorInput,
+    default_options,
+    masked_options,
+    parse_monitor_update,
+)
 from domain.push import new_push_token
 from domain.result import ProbeResult
 from domain.severity import DEFAULT_SEVERITY
@@ -369,3 +375,46 @@ def record_heartbeat(token: str, result: ProbeResult) -> bool:
             limits = {row.id: Thresholds(row.failures_before_down, row.successes_before_up)}
             record_batch(connection, [(row.id, result)], get_settings().zone, limits)
         return True
+
+
+# What an export leaves out when it has its default value (a shorter file says the same).
+_EXPORT_DEFAULTS = {name: info.default for name, info in MonitorInput.model_fields.items()
+                    if name not in ("name", "kind", "url")}
+
+
+def exported_monitors() -> list[dict[str, Any]]:
+    """Every monitor's fields as a monitors file entry (secrets masked), each after the
+    monitors it depends on, so the file applies in one pass."""
+    monitors = {m.slug: m for m in list_monitors()}
+    ordered: list[MonitorView] = []
+    placed: set[str] = set()
+
+    def place(monitor: MonitorView) -> None:
+        if monitor.slug in placed:
+            return
+        placed.add(monitor.slug)
+        for parent in monitor.depends_on:
+            if parent in monitors:
+                place(monitors[parent])
+        ordered.append(monitor)
+
+    for monitor in sorted(monitors.values(), key=lambda m: m.name.casefold()):
+        place(monitor)
+    return [_entry(monitor) for monitor in ordered]
+
+
+def _entry(monitor: MonitorView) -> dict[str, Any]:
+    fields = monitor.to_input().model_dump()
+    entry: dict[str, Any] = {"name": fields.pop("name"), "kind": fields.pop("kind")}
+    url = fields.pop("url")
+    if url:
+        entry["url"] = url
+    defaults = default_options(monitor.kind)
+    fields["options"] = {name: value for name, value in
+                         masked_options(monitor.options, monitor.kind).items()
+                         if name not in defaults or defaults[name] != value}
+    entry.update({name: value for name, value in fields.items()
+                  if name not in _EXPORT_DEFAULTS or value != _EXPORT_DEFAULTS[name]})
+    if entry["kind"] == "http":
+        del entry["kind"]
+    return {k: v for k, v in entry.items() if v not in ({}, [], None)}

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from config.monitors_file import dump_monitors_file
 from domain.limits import MAX_REQUEST_BODY_BYTES, finite_everywhere, load_json
 from domain.monitor_input import InvalidInput, parse_monitor_input
 from storage.alerting_admin import escalation_settings, save_escalation_settings
@@ -25,6 +26,7 @@ from storage.monitors import (
     MonitorView,
     create_monitor,
     delete_monitor,
+    exported_monitors,
     get_monitor,
     list_monitors,
     update_monitor,
@@ -138,7 +140,16 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
             return field_errors(exc.errors)
         return JSONResponse(saved.to_api())
 
+    async def export(request: Request) -> Response:
+        """Every monitor as a monitors file (secrets masked): configuration as code."""
+        if denied := refusal(request, "read"):
+            return denied
+        text = dump_monitors_file(await run_sync(exported_monitors))
+        return Response(text, media_type="application/yaml",
+                        headers={"Content-Disposition": 'attachment; filename="monitors.yaml"'})
+
     return [
+        Route("/api/v1/monitors.yaml", export, methods=["GET"]),
         Route("/api/v1/monitors", list_or_create, methods=["GET", "POST"]),
         Route("/api/v1/monitors/{slug:str}", one, methods=["GET", "PATCH", "DELETE"]),
         Route("/api/v1/alerting/escalation", escalation, methods=["GET", "PATCH"]),
