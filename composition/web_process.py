@@ -28,6 +28,7 @@ from web.feeds import feed_routes
 from web.health import health_routes
 from web.login import login_routes
 from web.metrics import metrics_routes
+from web.openapi import openapi_routes
 from web.pauses import keep_pauses_short
 from web.push import push_routes
 from web.responses import has_api_token
@@ -69,6 +70,7 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *feed_routes(runtime.read_model),
         *export_routes(),
         *api_routes(runtime.monitors_changed),
+        *openapi_routes(),
         *push_routes(runtime.monitors_changed),
         *ack_routes(),
         *login_routes(),
