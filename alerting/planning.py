@@ -19,6 +19,9 @@ from domain.severity import DEFAULT_SEVERITY
 # Notices that page someone: only these carry an acknowledgement link, and the channels that
 # received one are the ones that hear the incident's recovery and its reminders.
 PAGING_KINDS = ("down", "flapping", "reminder")
+# Channels told when someone acknowledges in Upwatch (the others learn nothing from it): the
+# ones with incidents of their own to acknowledge.
+ACKNOWLEDGING_CHANNEL_KINDS = ("pagerduty",)
 # Events a flapping monitor stops announcing one by one.
 FLAP_PRONE_EVENTS = ("down", "up", "degraded")
 

@@ -18,6 +18,7 @@ NoticeKind = Literal[
     "maintenance_end",
     "flapping",
     "reminder",
+    "acknowledged",
     "test",
 ]
 
@@ -55,6 +56,7 @@ def label(notice: Notice) -> str:
         "maintenance_start": "MAINTENANCE",
         "maintenance_end": "MAINTENANCE OVER",
         "flapping": "FLAPPING",
+        "acknowledged": "ACKNOWLEDGED",
         "test": "TEST",
     }
     if notice.kind == "reminder":
@@ -73,6 +75,7 @@ def headline(notice: Notice) -> str:
         "maintenance_start": f"{name}: maintenance started",
         "maintenance_end": f"{name}: maintenance ended",
         "flapping": f"{name} is flapping between up and down",
+        "acknowledged": f"{name}: the outage was acknowledged",
         "test": f"Test message from Upwatch for {name}",
     }
     if notice.kind == "reminder":

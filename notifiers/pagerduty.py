@@ -1,4 +1,5 @@
-"""PagerDuty Events API v2: trigger when a monitor goes down, resolve when it recovers.
+"""PagerDuty Events API v2: trigger when a monitor goes down, acknowledge when someone
+acknowledges in Upwatch (the dashboard or a message's link), resolve when it recovers.
 
 Every event for a monitor carries the dedup key `upwatch-<slug>`, so the recovery resolves the
 incident the outage opened, and a repeated trigger (a retry, a reminder) lands in the same incident
@@ -42,6 +43,8 @@ def pagerduty_events(notice: Notice, routing_key: str) -> list[dict[str, Any]]:
     key = dedup_key(notice)
     if notice.kind == "up":
         return [{"routing_key": routing_key, "event_action": "resolve", "dedup_key": key}]
+    if notice.kind == "acknowledged":
+        return [{"routing_key": routing_key, "event_action": "acknowledge", "dedup_key": key}]
     if notice.kind == "test":
         # A test must show the path works without leaving an open incident behind.
         return [

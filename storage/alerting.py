@@ -258,10 +258,24 @@ def settle_flapping(connection: Connection, now: datetime) -> int:
 
 
 def acknowledge(connection: Connection, incident_id: int, who: str, now: datetime) -> bool:
-    """Record who acknowledged; False when it was already acknowledged (the first one counts)."""
+    """Record who acknowledged; False when it was already acknowledged (the first one counts).
+    The paged channels that keep incidents of their own (PagerDuty) are told, through the
+    outbox like every notice."""
     done = connection.execute(
         update(INCIDENTS).where(INCIDENTS.c.id == incident_id,
                                 INCIDENTS.c.acknowledged_at.is_(None))
         .values(acknowledged_at=now, acknowledged_by=who[:100])
     )
-    return done.rowcount == 1
+    if done.rowcount != 1:
+        return False
+    opening = connection.execute(
+        select(CHANGES.c.id).where(CHANGES.c.incident_id == incident_id,
+                                   CHANGES.c.to_state == "down")).scalar()
+    told = list(connection.execute(select(CHANNELS.c.id).where(
+        CHANNELS.c.id.in_(_paged_channels(connection, incident_id)),
+        CHANNELS.c.kind.in_(planning.ACKNOWLEDGING_CHANNEL_KINDS))).scalars())
+    if opening is not None and told:
+        _insert_deliveries(connection, opening, incident_id, [
+            planning.PlannedDelivery(channel_id, "acknowledged", now) for channel_id in told],
+            now, once=True)
+    return True

@@ -257,3 +257,26 @@ def test_quiet_hours_keep_low_severity_monitors_off_a_channel(
     assert page["channel_id"] == channel_id and page["status"] == "delivered"
     assert [r.json()["text"].split(":")[0] for r in slack.requests] == ["DOWN"]
     assert "Critical" in slack.requests[0].json()["text"]
+
+
+def test_an_acknowledgement_in_upwatch_acknowledges_the_pagerduty_incident(
+    dispatcher: Dispatcher,
+) -> None:
+    with FakeHTTPServer(default=Reply.json(202, {"status": "success"})) as pagerduty, \
+            FakeHTTPServer() as slack:
+        add_channel("pd", "pagerduty", {"base_url": pagerduty.url}, {"routing_key": "R" * 32})
+        slack_channel(slack)
+        monitor_id = new_monitor()
+        go(monitor_id, "down", 0)
+        drain(dispatcher, lambda: len(pagerduty.requests) == 1 and len(slack.requests) == 1)
+        with get_engine().begin() as connection:
+            (incident_id,) = connection.execute(select(Incident.__table__.c.id)).scalars()
+            assert alerting.acknowledge(connection, incident_id, "alice", datetime.now(UTC))
+            assert not alerting.acknowledge(connection, incident_id, "bob", datetime.now(UTC))
+        drain(dispatcher, lambda: len(pagerduty.requests) == 2)
+        settle(dispatcher)
+        trigger, acknowledged = (request.json() for request in pagerduty.requests)
+        assert trigger["event_action"] == "trigger"
+        assert acknowledged == {"routing_key": "R" * 32, "event_action": "acknowledge",
+                                "dedup_key": trigger["dedup_key"]}
+        assert len(slack.requests) == 1  # Slack has no incident to acknowledge: told nothing
