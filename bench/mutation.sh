@@ -74,6 +74,9 @@ for spec in "${modules[@]}"; do
   fi
   target="$work_root/$name"
   echo "== $name: mutating $mutate with $tests" >&2
+  # mutmut keeps each mutant's verdict and re-runs only mutants whose source changed: a fresh
+  # start, so changed tests are measured too.
+  rm -rf "$target/mutants"
   copy_tree "$target"
   write_config "$target" "$mutate" "$tests"
   (cd "$target" && "$repo/.venv/bin/mutmut" run --max-children "$max_children" >"$target/run.log" 2>&1) \

@@ -202,7 +202,9 @@ def test_a_sender_killed_mid_send_is_reclaimed_after_its_lease() -> None:
     (attempt,) = rows(ATTEMPTS)
     assert (attempt["delivery_id"], attempt["channel_name"], attempt["outcome"]) == (
         page, "ops", "interrupted")
-    assert utc(attempt["at"]) == after and "stopped before recording" in attempt["error"]
+    assert utc(attempt["at"]) == after
+    assert attempt["error"] == (
+        "the process sending this stopped before recording the outcome; sending again")
 
 
 def test_renewing_a_lease_keeps_other_senders_off_and_touches_only_sending_rows() -> None:
@@ -282,7 +284,9 @@ def test_a_failing_channel_is_retried_with_backoff_then_given_up_an_hour_after_t
     assert row["last_error"] == "HTTP 500 (gave up after retrying for an hour)"
     (channel,) = rows(CHANNELS)
     assert utc(channel["failing_since"]) == now and "gave up" in channel["failing_error"]
-    assert [a["outcome"] for a in rows(ATTEMPTS)] == ["retry"] * (len(statuses) - 1) + ["gave_up"]
+    attempts = rows(ATTEMPTS)
+    assert [a["outcome"] for a in attempts] == ["retry"] * (len(statuses) - 1) + ["gave_up"]
+    assert attempts[0]["error"] == "HTTP 500" and "gave up" in attempts[-1]["error"]
     assert deliveries.due_deliveries(get_engine(), now + timedelta(hours=2), limit=10) == []
 
 
@@ -651,3 +655,95 @@ def test_several_monitors_settling_together_are_all_counted() -> None:
     plan(10)
     assert len(rows(FLAPS)) == 3
     assert deliveries.plan_timers(get_engine(), at(10 + 300)) == 3
+
+
+def test_flapping_counts_only_this_monitors_state_changes_in_the_window_up_to_this_one() -> None:
+    add_channel("ops")
+    flap_settings(changes=1, window_minutes=10)
+    busy, steady = add_monitor("busy"), add_monitor("steady")
+    record(steady, "up", 0)  # more than a window before its next change
+    for step, outcome in enumerate(["up", "down", "up", "down", "up"]):
+        record(busy, outcome, 650 + step)  # another monitor flapping meanwhile
+    with get_engine().begin() as connection:  # certificate events are no state changes
+        for second in (690, 695):
+            connection.execute(insert(CHANGES).values(
+                monitor_id=steady, at=at(second), from_state="up", to_state="up",
+                kind="certificate"))
+    record(steady, "down", 700)
+    record(steady, "up", 710)  # recorded before the down is planned: not counted for it
+    plan(710)
+    assert [r.kind for r in _heard() if r.name == "steady"] == [
+        "certificate", "certificate", "down", "flapping"]
+    assert [r.kind for r in _heard() if r.name == "busy"] == ["flapping"]
+    flaps = [(f["monitor_id"], utc(f["since"])) for f in rows(FLAPS)]
+    assert flaps == [(busy, at(710)), (steady, at(710))]
+    record(steady, "down", 720)
+    assert plan(720) == 0  # flapping: quiet until it settles
+
+
+def test_reminder_counts_and_each_incidents_own_opening_event() -> None:
+    add_channel("ops")
+    remind_every(5)
+    unpaged, first, second = add_monitor("unpaged"), add_monitor("A"), add_monitor("B")
+    record(unpaged, "up", 0)
+    record(unpaged, "down", 1)
+    with get_engine().begin() as connection:  # "unpaged"'s event was never planned
+        connection.execute(update(CHANGES).values(dispatched_at=at(1)))
+    for monitor in (first, second):
+        record(monitor, "up", 0)
+        record(monitor, "down", 10)
+    plan(10)
+    with get_engine().begin() as connection:
+        assert alerting.plan_reminders(connection, at(100)) == 0  # none due yet
+        assert alerting.plan_reminders(connection, at(310)) == 2
+        assert alerting.plan_reminders(connection, at(320)) == 0  # the same ones: planned once
+    openings = {c["incident_id"]: c["id"] for c in rows(CHANGES, CHANGES.c.to_state == "down")}
+    reminded = rows(DELIVERIES, DELIVERIES.c.kind == "reminder")
+    assert {(r["incident_id"], r["event_id"]) for r in reminded} == {
+        (incident, openings[incident]) for incident in openings
+        if incident != rows(INCIDENTS, INCIDENTS.c.monitor_id == unpaged)[0]["id"]}
+    record(first, "up", 400)  # resolved: no more reminders for it
+    with get_engine().begin() as connection:
+        assert alerting.plan_reminders(connection, at(620)) == 1
+    remind_every(0)
+    with get_engine().begin() as connection:
+        assert alerting.plan_reminders(connection, at(3600)) == 0
+
+
+def test_a_maintenance_end_is_judged_by_this_monitors_own_last_entry() -> None:
+    add_channel("ops")
+    loud, late = add_monitor("Loud"), add_monitor("Late")
+    window(True, monitor_id=loud)  # active from -600 s to 3600 s
+    window(True, monitor_id=late)
+    event(loud, "up", "maintenance", 0)
+    event(late, "up", "maintenance", 3000)
+    event(loud, "maintenance", "up", 4000)
+    event(loud, "up", "maintenance", 5000)  # again, once the window is over: not for this end
+    plan(5000)
+    assert [(r.name, r.kind) for r in _heard()] == [
+        ("Loud", "maintenance_start"), ("Late", "maintenance_start"), ("Loud", "maintenance_end")]
+
+
+def test_only_an_earlier_notice_to_the_same_channel_holds_a_recovery_back() -> None:
+    a, b = add_channel("a"), add_channel("b")
+    remind_every(5)
+    record(add_monitor("API"), "up", -60)
+    record(1, "down", 0)
+    plan(0)
+    pages = {r["channel_id"]: r["id"] for r in rows(DELIVERIES)}
+    for channel in (a, b):
+        deliveries.claim(get_engine(), pages[channel], at(1))
+    deliveries.finish(get_engine(), delivery(pages[a]), "a", at(2), error=None)
+    deliveries.finish(get_engine(), delivery(pages[b]), "b", at(2), error="HTTP 500")
+    deliveries.plan_timers(get_engine(), at(300))  # reminders, pending, due later
+    with get_engine().begin() as connection:
+        connection.execute(update(DELIVERIES).where(DELIVERIES.c.kind == "reminder")
+                           .values(next_attempt_at=at(900)))
+    record(1, "up", 310)
+    plan(310)
+    recoveries = {r["channel_id"]: r["id"] for r in rows(DELIVERIES, DELIVERIES.c.kind == "up")}
+    # a: its page went out, and a pending reminder (which will be skipped) holds nothing back;
+    # b: its page is still being retried, so its recovery waits
+    due = deliveries.due_deliveries(get_engine(), at(320), limit=10)
+    assert due == sorted(due) and recoveries[a] in due and recoveries[b] not in due
+    assert pages[b] in due
