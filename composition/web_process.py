@@ -31,6 +31,7 @@ from web.metrics import metrics_routes
 from web.openapi import openapi_routes
 from web.pauses import keep_pauses_short
 from web.push import push_routes
+from web.request_limits import per_minute
 from web.responses import has_api_token
 from web.status_api import status_api_routes
 from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
@@ -64,12 +65,14 @@ def fast_routes(runtime: Runtime) -> list[BaseRoute]:
 
 
 def build_routes(runtime: Runtime) -> list[BaseRoute]:
+    # One budget per API client across every /api/v1 route (web/request_limits).
+    api_limits = per_minute(get_settings().api_requests_per_minute)
     return [
         *health_routes(runtime.read_model, runtime.probes_here, runtime.engine_tick_age),
         *fast_routes(runtime),
         *feed_routes(runtime.read_model),
-        *export_routes(),
-        *api_routes(runtime.monitors_changed),
+        *export_routes(api_limits),
+        *api_routes(runtime.monitors_changed, api_limits),
         *openapi_routes(),
         *push_routes(runtime.monitors_changed),
         *ack_routes(),

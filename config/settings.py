@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # in the child processes), as text or one JSON object a line.
     log_level: str | None = None
     log_format: Literal["text", "json"] = "text"
+    # Requests a minute one API client (a token, else an address) may make, in bursts of a
+    # tenth of that (at least 10); acknowledgement-link requests a minute per address.
+    api_requests_per_minute: int = Field(default=600, ge=1)
+    ack_requests_per_minute: int = Field(default=30, ge=1)
 
     @model_validator(mode="after")
     def _database_in_data_dir(self) -> Settings:

@@ -53,6 +53,9 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("UPWATCH_DATABASE_URL", f"sqlite:///{db_file}")
     monkeypatch.setenv("UPWATCH_ADMIN_PASSWORD", "correct horse")
     monkeypatch.setenv("UPWATCH_API_TOKEN", "s3cret-token")
+    # Tests send bursts no client would; the limits have their own test (test_rate_limits).
+    monkeypatch.setenv("UPWATCH_API_REQUESTS_PER_MINUTE", "1000000")
+    monkeypatch.setenv("UPWATCH_ACK_REQUESTS_PER_MINUTE", "1000000")
     monkeypatch.chdir(tmp_path)  # keeps a developer's .env out of the tests
     get_settings.cache_clear()
     get_engine.cache_clear()

@@ -22,8 +22,8 @@ def show_errors(refused: InvalidInput) -> None:
 
 def incident_heading(incident: IncidentView) -> str:
     state = "open" if incident.active else f"resolved {when(incident.resolved_at)}"
-    severity = f"{priority(incident.severity)} · " if incident.severity else ""
-    return f"{severity}{as_typed(incident.title)} · {STATUS_LABELS.get(incident.status)} · {state}"
+    severity = f" · {priority(incident.severity)}" if incident.severity else ""
+    return f"{as_typed(incident.title)}{severity} · {STATUS_LABELS.get(incident.status)} · {state}"
 
 
 def incident_editor(incident: IncidentView, monitors: dict[int, str]) -> None:

@@ -27,6 +27,7 @@ from storage.audit import ACK_LINK_ACTOR
 from storage.db import get_engine
 from storage.models import Incident
 from storage.tables import table_of
+from web.request_limits import client_address, limited, per_minute
 
 INCIDENTS = table_of(Incident)
 MAX_NAME = 100
@@ -115,4 +116,7 @@ async def _answer(token: str, who: str | None) -> HTMLResponse:
 
 
 def ack_routes() -> list[Route]:
-    return [Route("/ack", ack_page, methods=["GET"]), Route("/ack", ack_post, methods=["POST"])]
+    # Per address: a link's token is signed, but each request costs a check and a database read.
+    buckets = per_minute(get_settings().ack_requests_per_minute)
+    return [Route("/ack", limited(ack_page, buckets, client_address), methods=["GET"]),
+            Route("/ack", limited(ack_post, buckets, client_address), methods=["POST"])]

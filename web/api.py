@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from config.monitors_file import dump_monitors_file
+from config.settings import get_settings
 from domain.limits import MAX_REQUEST_BODY_BYTES, finite_everywhere, load_json
 from domain.monitor_input import InvalidInput, parse_monitor_input
 from storage.alerting_admin import escalation_settings, save_escalation_settings
@@ -31,6 +32,8 @@ from storage.monitors import (
     list_monitors,
     update_monitor,
 )
+from web.rate_limit import TokenBuckets
+from web.request_limits import limited, per_minute
 from web.responses import api_actor, field_errors, has_api_token, not_found, refusal, run_sync
 
 # What an anonymous caller may see of a public monitor: no URL, no error text.
@@ -79,7 +82,11 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def api_routes(on_change: Callable[[], None]) -> list[Route]:
+def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
+               ) -> list[Route]:
+    """The monitor and settings routes, each within the client's rate limit (`limits`: the
+    budgets shared with the other /api/v1 routes; default: a budget of their own)."""
+    buckets = per_minute(get_settings().api_requests_per_minute) if limits is None else limits
     async def list_or_create(request: Request) -> Response:
         authorized = has_api_token(request)
         if request.method == "GET":
@@ -149,8 +156,10 @@ def api_routes(on_change: Callable[[], None]) -> list[Route]:
                         headers={"Content-Disposition": 'attachment; filename="monitors.yaml"'})
 
     return [
-        Route("/api/v1/monitors.yaml", export, methods=["GET"]),
-        Route("/api/v1/monitors", list_or_create, methods=["GET", "POST"]),
-        Route("/api/v1/monitors/{slug:str}", one, methods=["GET", "PATCH", "DELETE"]),
-        Route("/api/v1/alerting/escalation", escalation, methods=["GET", "PATCH"]),
+        Route("/api/v1/monitors.yaml", limited(export, buckets), methods=["GET"]),
+        Route("/api/v1/monitors", limited(list_or_create, buckets), methods=["GET", "POST"]),
+        Route("/api/v1/monitors/{slug:str}", limited(one, buckets),
+              methods=["GET", "PATCH", "DELETE"]),
+        Route("/api/v1/alerting/escalation", limited(escalation, buckets),
+              methods=["GET", "PATCH"]),
     ]

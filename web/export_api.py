@@ -29,6 +29,8 @@ from domain.limits import check_date, parse_time_zone
 from storage.audit import MAX_PAGE, audit_page
 from storage.export import RESULT_COLUMNS, SLA_COLUMNS, results_between, sla_report, to_csv
 from storage.monitors import get_monitor
+from web.rate_limit import TokenBuckets
+from web.request_limits import limited, per_minute
 from web.responses import field_errors, not_found, refusal, run_sync
 
 MAX_RESULT_DAYS = 92
@@ -165,7 +167,9 @@ def _answer(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, name
     return Response(json.dumps(rows), media_type="application/json")
 
 
-def export_routes() -> list[Route]:
+def export_routes(limits: TokenBuckets | None = None) -> list[Route]:
+    """The export routes, within the client's rate limit (`limits`, as web/api's)."""
+    buckets = per_minute(get_settings().api_requests_per_minute) if limits is None else limits
     async def results(request: Request) -> Response:
         if request.path_params["fmt"] not in FORMATS:
             return not_found()
@@ -209,7 +213,8 @@ def export_routes() -> list[Route]:
                              "next_cursor": str(shown[-1].id) if more else None})
 
     return [
-        Route("/api/v1/audit", audit, methods=["GET"]),
-        Route("/api/v1/monitors/{slug:str}/results.{fmt:str}", results, methods=["GET"]),
-        Route("/api/v1/reports/sla.{fmt:str}", sla, methods=["GET"]),
+        Route("/api/v1/audit", limited(audit, buckets), methods=["GET"]),
+        Route("/api/v1/monitors/{slug:str}/results.{fmt:str}", limited(results, buckets),
+              methods=["GET"]),
+        Route("/api/v1/reports/sla.{fmt:str}", limited(sla, buckets), methods=["GET"]),
     ]
