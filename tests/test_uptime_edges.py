@@ -116,6 +116,10 @@ def test_state_seconds_add_up_state_by_state() -> None:
     total = StateSeconds(1, 2, 3, 4) + StateSeconds(10, 20, 30, 40)
     assert total == StateSeconds(11, 22, 33, 44)
     assert StateSeconds(1, 2, 3, 4).plus("paused", 99) == StateSeconds(1, 2, 3, 4)
+    start = StateSeconds(1, 2, 3, 4)
+    assert [start.plus(state, 10) for state in ("up", "degraded", "down", "maintenance")] == [
+        StateSeconds(11, 2, 3, 4), StateSeconds(1, 12, 3, 4), StateSeconds(1, 2, 13, 4),
+        StateSeconds(1, 2, 3, 14)]
 
 
 def test_hourly_buckets_are_labelled_in_utc_whatever_the_zone_asked_for() -> None:
