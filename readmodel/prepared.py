@@ -12,6 +12,9 @@ import hashlib
 
 from starlette.types import Receive, Scope, Send
 
+# Public answers (badges, the status JSON, the feeds) may be fetched by any other site's page.
+ANY_ORIGIN = (("access-control-allow-origin", "*"),)
+
 
 def etag_for(body: str | bytes) -> str:
     """A strong ETag (quoted, as HTTP wants it) that changes whenever the body does."""

@@ -31,7 +31,7 @@ from readmodel.feeds import feed_body
 from readmodel.metrics_exposition import MetricsBodies, metrics_bodies
 from readmodel.metrics_view import read_metrics
 from readmodel.partial_build import without_failing_items
-from readmodel.prepared import PreparedResponse, etag_for
+from readmodel.prepared import ANY_ORIGIN, PreparedResponse, etag_for
 from readmodel.snapshot import PickledStatus, StatusSnapshot
 from readmodel.status_document import CACHE_CONTROL as STATUS_CACHE_CONTROL
 from readmodel.status_document import status_json_body
@@ -132,4 +132,5 @@ def unpack_snapshot(data: bytes | memoryview) -> StatusSnapshot:
 
 
 def _prepared(body: bytes, media_type: str, cache_control: str) -> PreparedResponse:
-    return PreparedResponse(body, media_type, cache_control, etag_for(body))
+    return PreparedResponse(body, media_type, cache_control, etag_for(body),
+                            extra_headers=ANY_ORIGIN)

@@ -249,3 +249,12 @@ def test_before_the_first_snapshot_every_public_answer_is_the_same_503() -> None
         (503, "2", '{"error":"the status is not known yet; try again in a few seconds"}')}
     read_model.refresh()
     assert [client.get(path).status_code for path in paths] == [200, 404, 200, 200, 200, 200]
+
+
+def test_public_answers_may_be_fetched_by_other_sites() -> None:
+    monitor("Api")
+    client, _ = public_client()
+    for path in ("/badge/api/status.svg", "/badge/api/uptime.json", "/badge/status.svg",
+                 "/api/v1/status"):
+        assert client.get(path).headers["access-control-allow-origin"] == "*", path
+    assert "access-control-allow-origin" not in client.get("/api/v1/monitors").headers

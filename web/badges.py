@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from readmodel.prepared import PreparedResponse, etag_for
+from readmodel.prepared import ANY_ORIGIN, PreparedResponse, etag_for
 from readmodel.snapshot import AnswerKey, StatusSnapshot, answer_bytes
 from storage.status import LATENCY_QUANTILES, UPTIME_WINDOWS, PublicComponent
 from web.badge_svg import STYLES, render_badge_svg
@@ -173,7 +173,8 @@ def _prepared(ext: str, label: str, message: str, color: str, style: str) -> Pre
         body = render_badge_svg(label, message, color, style).encode()
     else:
         body = json.dumps(shields_endpoint_json(label, message, color)).encode()
-    return PreparedResponse(body, MEDIA_TYPES[ext], CACHE_CONTROL, etag_for(body))
+    return PreparedResponse(body, MEDIA_TYPES[ext], CACHE_CONTROL, etag_for(body),
+                            extra_headers=ANY_ORIGIN)
 
 
 def _badge(value: Value | None, ext: str, style: str, label: str | None) -> PreparedResponse | None:
