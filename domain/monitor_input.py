@@ -294,12 +294,12 @@ class MonitorInput(BaseModel):
     def _blank_retry_is_none(cls, value: Any) -> Any:
         return None if value in ("", 0) else value
 
-    @field_validator("tags", mode="before")
+    @field_validator("tags", "depends_on", mode="before")
     @classmethod
-    def _tags_from_text(cls, value: Any) -> Any:
+    def _list_from_text(cls, value: Any) -> Any:
         if value is None:
             return []
-        if isinstance(value, str):  # "payments, eu-west" from a form field
+        if isinstance(value, str):  # "payments, eu-west" from a form's text field
             return [part for part in value.split(",") if part.strip()]
         return value
 
@@ -307,15 +307,6 @@ class MonitorInput(BaseModel):
     @classmethod
     def _tags_clean(cls, tags: list[str]) -> list[str]:
         return clean_tags(tags)
-
-    @field_validator("depends_on", mode="before")
-    @classmethod
-    def _parents_from_text(cls, value: Any) -> Any:
-        if value is None:
-            return []
-        if isinstance(value, str):  # "db, lb" from a text field
-            return [part for part in value.split(",") if part.strip()]
-        return value
 
     @field_validator("depends_on")
     @classmethod

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
+from streamlit.testing.v1 import AppTest
 
 from composition.web_process import Runtime, build_routes
 from domain.escalation import EscalationSettings, parse_escalation
@@ -56,12 +57,16 @@ def _policy() -> tuple[int, int]:
     return policy.changes, policy.window_minutes
 
 
-def test_the_alerting_page_saves_what_the_dispatcher_uses() -> None:
+def _saved_on_the_page(remind_every_minutes: int, flap_changes: int) -> AppTest:
     at = logged_in("alerting.py")
-    at.number_input(key="escalation_remind_every_minutes").set_value(30)
-    at.number_input(key="escalation_flap_changes").set_value(8)
+    at.number_input(key="escalation_remind_every_minutes").set_value(remind_every_minutes)
+    at.number_input(key="escalation_flap_changes").set_value(flap_changes)
     next(b for b in at.button if b.label == "Save reminders and flapping").click()
-    at.run()
+    return at.run()
+
+
+def test_the_alerting_page_saves_what_the_dispatcher_uses() -> None:
+    at = _saved_on_the_page(30, 8)
     assert any("reminders every 30 min" in s.value for s in at.success)
     assert escalation_settings() == EscalationSettings(30, 8, 10)
     assert _policy() == (8, 10)
@@ -72,11 +77,7 @@ def test_the_alerting_page_saves_what_the_dispatcher_uses() -> None:
 
 
 def test_a_bad_value_on_the_page_is_refused_and_nothing_is_saved() -> None:
-    at = logged_in("alerting.py")
-    at.number_input(key="escalation_remind_every_minutes").set_value(2)
-    at.number_input(key="escalation_flap_changes").set_value(9)
-    next(b for b in at.button if b.label == "Save reminders and flapping").click()
-    at.run()
+    at = _saved_on_the_page(2, 9)
     assert any("0 (no reminders) or from 5 to 1440" in e.value for e in at.error)
     assert escalation_settings() == DEFAULTS
 
