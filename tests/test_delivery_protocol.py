@@ -46,10 +46,12 @@ def at(seconds: float) -> datetime:
 
 
 def add_channel(name: str = "ops", **extra: object) -> int:
+    values: dict[str, object] = {
+        "kind": "webhook", "events": ["down", "up", "degraded", "certificate", "maintenance"],
+        **extra}
     with get_engine().begin() as connection:
         return connection.execute(insert(CHANNELS).values(
-            name=name, kind="webhook", config={}, secrets={"url": "http://127.0.0.1:1/"},
-            events=["down", "up", "degraded", "certificate", "maintenance"], **extra,
+            name=name, config={}, secrets={"url": "http://127.0.0.1:1/"}, **values,
         )).inserted_primary_key[0]
 
 
@@ -747,3 +749,24 @@ def test_only_an_earlier_notice_to_the_same_channel_holds_a_recovery_back() -> N
     due = deliveries.due_deliveries(get_engine(), at(320), limit=10)
     assert due == sorted(due) and recoveries[a] in due and recoveries[b] not in due
     assert pages[b] in due
+
+
+def test_an_acknowledgement_is_sent_once_to_the_paged_channels_that_keep_incidents() -> None:
+    pager = add_channel("pager", kind="pagerduty")
+    add_channel("hook")
+    idle = add_channel("idle-pager", kind="pagerduty", events=["up"])  # hears no page
+    first, second = add_monitor("A"), add_monitor("B")
+    for monitor in (first, second):
+        record(monitor, "up", 0)
+        record(monitor, "down", 10)
+    plan(10)
+    a_incident, b_incident = (i["id"] for i in rows(INCIDENTS))
+    (opening,) = rows(CHANGES, CHANGES.c.incident_id == a_incident, CHANGES.c.to_state == "down")
+    with get_engine().begin() as connection:
+        assert alerting.acknowledge(connection, a_incident, "ana", at(20)) is True
+        assert alerting.acknowledge(connection, a_incident, "bo", at(21)) is False
+    told = rows(DELIVERIES, DELIVERIES.c.kind == "acknowledged")
+    assert [(t["channel_id"], t["incident_id"], t["event_id"], t["status"]) for t in told] == [
+        (pager, a_incident, opening["id"], "pending")]
+    assert utc(told[0]["next_attempt_at"]) == at(20) and idle != pager
+    assert b_incident not in {t["incident_id"] for t in told}
