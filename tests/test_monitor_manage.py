@@ -16,6 +16,7 @@ from storage.monitors import MonitorView, create_monitor, get_monitor, list_moni
 from storage.results import record_result
 from storage.schedule import active_check_specs
 from tests.pages_support import logged_in
+from ui.monitor_manage import EDIT_OPEN_KEY
 
 PASSWORD = "pa55-Wordfish-91"
 
@@ -32,7 +33,18 @@ def _with_secret() -> MonitorView:
 
 
 def _manage(slug: str) -> AppTest:
-    return logged_in("monitor.py", slug=slug)
+    """The monitor's page with its Edit expander opened (the form is built only then)."""
+    at = logged_in("monitor.py", slug=slug)
+    at.session_state[EDIT_OPEN_KEY] = True
+    return at.run()
+
+
+def test_the_edit_form_is_built_only_once_its_expander_is_opened() -> None:
+    monitor = _create()
+    closed = logged_in("monitor.py", slug=monitor.slug)
+    assert "edit_name" not in [t.key for t in closed.text_input]
+    opened = _manage(monitor.slug)
+    assert opened.text_input(key="edit_name").value == monitor.name
 
 
 def _click(at: AppTest, label: str) -> AppTest:

@@ -130,6 +130,15 @@ def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
         assert lines[0] == "checked_at,outcome,latency_ms,http_status,reason"
         assert abs(len(lines) - 1 - total) <= 2, (len(lines), total)  # the same window
 
+        # Edit: the form is built when its expander opens, prefilled.
+        assert page.locator('input[aria-label="Name"]').count() == 0
+        page.get_by_text("Edit", exact=True).click()
+        edit_name = page.locator('input[aria-label="Name"]').first
+        edit_name.wait_for()
+        assert edit_name.input_value() == "Checkout"
+        page.get_by_text("Edit", exact=True).click()  # closed again, for the clone form below
+        page.locator('input[aria-label="Name"]').first.wait_for(state="detached")
+
         # Clone: the add form prefilled; adding the copy links to its own page.
         page.get_by_role("button", name="📄 Clone…").click()
         name = page.locator('input[aria-label="Name"] >> visible=true')  # not the Edit form's

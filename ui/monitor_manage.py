@@ -23,6 +23,7 @@ CONFIRM_KEY = "monitor_page_confirm_delete"
 DELETED_KEY = "monitor_page_deleted"
 NOTICE_KEY = "monitor_page_notice"
 CHECKED_KEY = "monitor_page_checked"
+EDIT_OPEN_KEY = "monitor_page_edit_open"  # whether the Edit expander is open
 CLONE_KEY = "monitor_page_clone"  # the slug whose clone form is open
 
 
@@ -130,5 +131,9 @@ def render_manage(monitor: MonitorView) -> None:
         with no:
             st.button("Cancel", key="cancel_delete_monitor",
                       on_click=lambda: st.session_state.pop(CONFIRM_KEY, None))
-    with st.expander("Edit"):
-        render_edit_monitor_form(monitor)
+    # The edit form is built only once the expander is opened: its many widgets would
+    # otherwise be drawn with every visit, while the chart above waits for the browser.
+    edit = st.expander("Edit", key=EDIT_OPEN_KEY, on_change="rerun")
+    if edit.open:
+        with edit:
+            render_edit_monitor_form(monitor)
