@@ -337,3 +337,56 @@ class FakeSMTPServer:
                         say("502 command not implemented")
 
         return Session
+
+
+class HoldingSlack:
+    """A Slack webhook that answers 200 and records the text; a request it was told to `hold`
+    waits for `answer(status)` (the text is recorded only when that status is 200)."""
+
+    def __init__(self) -> None:
+        self.accepted: list[str] = []
+        self._hold_next = False
+        self.holding = threading.Event()
+        self._release = threading.Event()
+        self._status = 200
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                message = json.loads(body)["text"]
+                status = 200
+                if fake._hold_next:
+                    fake._hold_next = False
+                    fake.holding.set()
+                    fake._release.wait(30)
+                    status = fake._status
+                if status == 200:
+                    fake.accepted.append(message)
+                reply = b"ok" if status == 200 else b"service_unavailable"
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except OSError:
+                    pass  # the client is dead (killed while the page was held)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def hold(self) -> None:
+        self.holding.clear()
+        self._release.clear()
+        self._hold_next = True
+
+    def answer(self, status: int) -> None:
+        self._status = status
+        self._release.set()

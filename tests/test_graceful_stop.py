@@ -9,72 +9,21 @@ so the send is in flight while the server stops.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, text
 
 from tests.conftest import free_port
+from tests.fakes import HoldingSlack
 from tests.server_process import ROOT, UpwatchServer, running_server, wait_until
 from tests.switchable_target import SwitchableTarget
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
-
-
-class HoldingSlack:
-    """Answers 200 and records the text; a request it was told to hold waits for `answer`."""
-
-    def __init__(self) -> None:
-        self.accepted: list[str] = []
-        self._hold_next = False
-        self.holding = threading.Event()
-        self._release = threading.Event()
-        self._status = 200
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                message = json.loads(body)["text"]
-                status = 200
-                if fake._hold_next:
-                    fake._hold_next = False
-                    fake.holding.set()
-                    fake._release.wait(30)
-                    status = fake._status
-                if status == 200:
-                    fake.accepted.append(message)
-                reply = b"ok" if status == 200 else b"service_unavailable"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def hold(self) -> None:
-        self.holding.clear()
-        self._release.clear()
-        self._hold_next = True
-
-    def answer(self, status: int) -> None:
-        self._status = status
-        self._release.set()
 
 
 def _serve(port: int, env: dict[str, str], log: Path):

@@ -37,6 +37,7 @@ from config.settings import get_settings
 from domain.links import LOGIN_PATH, LOGOUT_PATH, safe_next
 from storage.db import get_engine
 from storage.key_source import secret_key
+from web.request_limits import client_address
 
 log = logging.getLogger("upwatch")
 
@@ -90,10 +91,6 @@ def _page(next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
     )
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def login_page(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if await anyio.to_thread.run_sync(_signed_in, request):
@@ -106,7 +103,7 @@ def _text(value: object) -> str:
 
 
 async def login_post(request: Request) -> Response:
-    client = _client(request)
+    client = client_address(request)
     until = LOCKOUT.locked_until(client)
     if until is not None:
         return _page("/", locked_message(until), 429)

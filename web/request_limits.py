@@ -7,13 +7,14 @@ UPWATCH_API_REQUESTS_PER_MINUTE and UPWATCH_ACK_REQUESTS_PER_MINUTE, per web pro
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from domain.tokens import token_hash
 from web.rate_limit import TokenBuckets
+from web.responses import bearer_token
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -27,9 +28,9 @@ def client_address(request: Request) -> str:
 
 
 def api_client(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token:
-        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+    token = bearer_token(request)
+    if token is not None:
+        return "token:" + token_hash(token)[:16]
     return "address:" + client_address(request)
 
 

@@ -31,12 +31,18 @@ def not_known_yet() -> JSONResponse:
                         status_code=503, headers={"Retry-After": "2"})
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if the request sent one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def api_grant(request: Request) -> Grant | None:
     """Who the request's bearer token names and what it may do: UPWATCH_API_TOKEN is the
     bootstrap admin token, the others are named tokens (storage/api_tokens); None without a
     valid one."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request)
+    if token is None:
         return None
     expected = get_settings().api_token
     if expected is not None and expected.get_secret_value() and hmac.compare_digest(
