@@ -66,14 +66,11 @@ async def _ask_resolver(resolver_address: str, host: str, ip_version: IpVersion)
     async def ask(record_type: str) -> list[str]:
         try:
             answer = await resolver.resolve(host, record_type, search=False)
-        except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
-            return []
+        except dns.exception.DNSException:  # no such record, or this lookup failed: the
+            return []                       # other record type's answer still counts
         return [str(rdata.address) for rdata in answer]
 
-    try:
-        answers = await asyncio.gather(*(ask(kind) for kind in _RECORDS[ip_version]))
-    except dns.exception.DNSException:
-        return []
+    answers = await asyncio.gather(*(ask(kind) for kind in _RECORDS[ip_version]))
     return [address for found in answers for address in found]
 
 

@@ -171,12 +171,8 @@ class ProbeTransport(httpx.AsyncBaseTransport):
             request.extensions.get("addresses"), request.extensions.get("connect_attempts"))
         try:
             if scheme == b"https":
-                sni = request.extensions.get("sni_hostname")
-                transport = await self._start_tls(
-                    transport, exchange,
-                    sni.decode("ascii") if isinstance(sni, bytes) else sni or host,
-                    timeouts.get("connect"),
-                )
+                transport = await self._start_tls(transport, exchange, host,
+                                                  timeouts.get("connect"))
             await self._send(transport, exchange, head + body if body else head,
                              timeouts.get("write"))
             while not exchange.head_done:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import time
 
 from checks.addresses import resolve_addresses
@@ -26,21 +25,6 @@ def format_seconds(seconds: float) -> str:
 
 def timed_out_reason(timeout: float) -> str:
     return f"timed out after {format_seconds(timeout)}"
-
-
-def is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-async def resolve_host(host: str, port: int) -> tuple[str, float]:
-    """The first address of `host` that probes may connect to (see `checks.address_policy`),
-    and how long the lookup took in ms (0 for IP literals)."""
-    addresses, lookup_ms = await resolve_addresses(host, port)
-    return addresses[0], lookup_ms
 
 
 async def connect_timed(
@@ -100,5 +84,5 @@ def _down(reason: str, phases: dict[str, float], started: float) -> ProbeResult:
 
 __all__ = [
     "ProbeFailure", "connect_timed", "describe_os_error", "elapsed_ms", "format_seconds",
-    "is_ip_literal", "probe_tcp", "resolve_host", "timed_out_reason",
+    "probe_tcp", "timed_out_reason",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 import ipaddress
 import ssl
@@ -51,11 +50,6 @@ def make_ssl_context(verify: bool = True, cafile: str | None = None) -> ssl.SSLC
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
-
-
-@functools.cache
-def shared_ssl_context(verify: bool = True) -> ssl.SSLContext:
-    return make_ssl_context(verify)
 
 
 def default_trust(verify: bool = True) -> TrustContext:

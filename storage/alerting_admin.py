@@ -306,20 +306,22 @@ def recent_attempts(limit: int = 50) -> list[AttemptView]:
         ]
 
 
-def escalation_settings() -> EscalationSettings:
-    with get_engine().begin() as connection:  # begin: the settings row is made on first read
-        row = alerting.alert_settings(connection)
+def _escalation(connection: Connection) -> EscalationSettings:
+    row = alerting.alert_settings(connection)
     return EscalationSettings(row["remind_every_minutes"], row["flap_changes"],
                               row["flap_window_minutes"])
+
+
+def escalation_settings() -> EscalationSettings:
+    with get_engine().begin() as connection:  # begin: the settings row is made on first read
+        return _escalation(connection)
 
 
 def save_escalation_settings(changes: Mapping[str, Any], *, actor: str) -> EscalationSettings:
     """Change reminders and flap detection (validated as a whole: InvalidInput changes nothing);
     the dispatcher uses them from its next round."""
     with get_engine().begin() as connection:
-        row = alerting.alert_settings(connection)
-        before = EscalationSettings(row["remind_every_minutes"], row["flap_changes"],
-                                    row["flap_window_minutes"])
+        before = _escalation(connection)
         after = parse_escalation(changes, before)
         connection.execute(update(SETTINGS).where(SETTINGS.c.id == 1).values(**after.to_api()))
         record(connection, actor=actor, action="updated", subject_kind="escalation",

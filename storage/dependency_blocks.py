@@ -6,7 +6,6 @@ Read only when a monitor with parents goes down or recovers: the common result c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ from sqlalchemy import Connection, select, update
 
 from domain.dependencies import blocking_parent
 from storage.models import Incident, Monitor, MonitorState, StateChange
-from storage.tables import table_of
+from storage.tables import json_list, table_of
 
 MONITORS = table_of(Monitor)
 STATES = table_of(MonitorState)
@@ -30,10 +29,7 @@ class Blocker:
 
 def parents_of(monitor: Mapping) -> list[str]:
     """The slugs a monitor row (the recorder's dict) depends on."""
-    parents = monitor.get("depends_on") or []
-    if isinstance(parents, str):  # SQLite hands JSON over as its text
-        return [] if parents == "[]" else list(json.loads(parents))
-    return list(parents)
+    return [str(slug) for slug in json_list(monitor.get("depends_on"))]
 
 
 def find_blocker(connection: Connection, parents: list[str],
@@ -68,7 +64,7 @@ def note_affected(connection: Connection, incident_id: int, child_name: str) -> 
     """List `child_name` among the monitors the outage of incident `incident_id` blocked."""
     affected = connection.execute(
         select(INCIDENTS.c.affected).where(INCIDENTS.c.id == incident_id)).scalar()
-    names = list(json.loads(affected) if isinstance(affected, str) else affected or [])
+    names = json_list(affected)
     if child_name not in names:
         connection.execute(update(INCIDENTS).where(INCIDENTS.c.id == incident_id)
                            .values(affected=[*names, child_name]))

@@ -11,7 +11,6 @@ automatic update quotes it, the quote is cut out unless the monitor shows its UR
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from domain.limits import MAX_TEXT_CHARS, MAX_TITLE_CHARS, InvalidInput, checked
 from storage.audit import DASHBOARD_ADMIN, record
 from storage.db import get_engine
 from storage.models import Incident, IncidentUpdate, Monitor, as_utc
-from storage.tables import table_of, utc
+from storage.tables import json_list, table_of, utc
 
 INCIDENTS = table_of(Incident)
 UPDATES = table_of(IncidentUpdate)
@@ -352,11 +351,6 @@ def _view(row: dict, timeline: list[TimelineEntry], public: bool) -> IncidentVie
         monitor_name=row["monitor_name"], updates=tuple(timeline),
         cause=None if public else cause,
         severity=None if public else row["severity"],
-        affected=() if public else tuple(_names(row["affected"])),
+        affected=() if public else tuple(str(name) for name in json_list(row["affected"])),
     )
 
-
-def _names(value: object) -> list[str]:
-    if isinstance(value, str):  # SQLite hands JSON over as its text in joined rows
-        value = json.loads(value)
-    return [str(name) for name in value] if isinstance(value, list) else []

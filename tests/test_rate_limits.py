@@ -54,3 +54,10 @@ def test_the_budget_refills_at_its_rate() -> None:
     assert buckets.take("a") == 1
     now[0] += 1.0
     assert buckets.take("a") == 0
+
+
+def test_made_up_tokens_count_against_their_address(client: TestClient) -> None:
+    for n in range(BURST):
+        made_up = {"Authorization": f"Bearer uwt_made-up-{n}"}
+        assert client.get("/api/v1/monitors", headers=made_up).status_code == 200
+    assert client.get("/api/v1/monitors").status_code == 429  # the same address

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from domain.tokens import token_hash
 from web.rate_limit import TokenBuckets
-from web.responses import bearer_token
+from web.responses import api_grant, bearer_token
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -29,7 +29,9 @@ def client_address(request: Request) -> str:
 
 def api_client(request: Request) -> str:
     token = bearer_token(request)
-    if token is not None:
+    # A token counts as the client only when it is valid: made-up tokens would each get a
+    # budget of their own, so they count against their address.
+    if token is not None and api_grant(request) is not None:
         return "token:" + token_hash(token)[:16]
     return "address:" + client_address(request)
 
