@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PARENT = """
@@ -27,6 +29,8 @@ print(answers, __main__.__file__ == __file__)
 TARGET = """
 import sys
 
+import pytest
+
 def report(pipe):
     pipe.send({"heavy_marker": "heavy_marker" in sys.modules,
                "main": sys.modules["__main__"].__name__})
@@ -44,3 +48,35 @@ def test_a_child_does_not_import_what_the_parents_main_script_imports(tmp_path: 
     # The child answers, without the marker, and the parent's main module is itself again.
     assert done.stdout.strip() == "[{'heavy_marker': False, 'main': '__main__'}] True", (
         done.stdout, done.stderr)
+
+
+NAMED_TARGET = """
+from pathlib import Path
+
+def report(pipe):
+    pipe.send(Path("/proc/self/comm").read_text().strip())
+"""
+
+NAMED_PARENT = """
+from processes.child_process import PipedChild
+import child_target
+
+answers = []
+child = PipedChild.spawn("upwatch-read-model", child_target.report, (),
+                         lambda pipe: answers.append(pipe.recv()))
+child.process.join(30)
+child.reader.join(5)
+print(answers)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process names are Linux's")
+def test_a_child_shows_its_name_in_ps_and_proc(tmp_path: Path) -> None:
+    """ps, top and the whole-product bench tell the children apart by name, not "python3"."""
+    (tmp_path / "child_target.py").write_text(NAMED_TARGET)
+    script = tmp_path / "parent_main.py"
+    script.write_text(NAMED_PARENT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "['upwatch-read-mo']", (done.stdout, done.stderr)  # 15 bytes
