@@ -1,5 +1,5 @@
 """The `upwatch` command: serve, worker, migrate, backup, restore, prune, rebuild-rollups,
-rotate-secrets, hash-password."""
+rotate-secrets, hash-password, user (add, passwd, remove, list)."""
 
 from __future__ import annotations
 
@@ -76,10 +76,13 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("hash-password",
                         help="print an argon2id hash of a password, for UPWATCH_ADMIN_PASSWORD "
                              "(asked twice on a terminal, else one line from stdin)")
+    _add_user_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "hash-password":
         sys.exit(hash_password_command())
     configure_logging(get_settings())
+    if args.command == "user":
+        sys.exit(user_command(args))
     if args.command in ("backup", "restore"):
         sys.exit(backup_command(args))
     if args.command == "migrate":
@@ -105,6 +108,71 @@ def main(argv: list[str] | None = None) -> None:
         print(f"encrypted again with the current key: the secrets of {done.monitors} monitors "
               f"and {done.channels} channels" + (", and the link-signing key"
                                                   if done.signing_key else ""))
+
+
+def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from domain.roles import ROLES
+
+    user = commands.add_parser("user", help="add, change, remove or list the dashboard's users")
+    actions = user.add_subparsers(dest="user_command", required=True)
+    add = actions.add_parser("add", help="add a user (the password is asked twice on a "
+                                         "terminal, or read with --password-stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of stdin")
+    passwd = actions.add_parser("passwd", help="set a user's password")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true",
+                        help="read the password from the first line of stdin")
+    remove = actions.add_parser("remove", help="remove a user (never the last admin)")
+    remove.add_argument("name")
+    actions.add_parser("list", help="list the users, their roles and last sign-in")
+
+
+def _new_password(from_stdin: bool) -> str | None:
+    """The password typed twice on a terminal, or stdin's first line; None when unusable."""
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        print("The two passwords differ.", file=sys.stderr)
+        return None
+    return password
+
+
+def user_command(args: argparse.Namespace) -> int:
+    """`upwatch user add|passwd|remove|list`: 0 when done, 1 when refused (and why, on stderr)."""
+    from domain.limits import InvalidInput
+    from storage.audit import CLI_ACTOR
+    from storage.users import add_user, list_users, remove_user, set_password
+
+    try:
+        if args.user_command == "list":
+            for user in list_users():
+                signed = f"{user.last_sign_in_at:%Y-%m-%d %H:%M} UTC" if user.last_sign_in_at \
+                    else "never signed in"
+                source = " (UPWATCH_ADMIN_PASSWORD)" if user.password_from_settings else ""
+                print(f"{user.username}\t{user.role}\t{signed}{source}")
+            return 0
+        if args.user_command == "remove":
+            remove_user(args.name, actor=CLI_ACTOR)
+            print(f"removed {args.name.strip().lower()}")
+            return 0
+        password = _new_password(args.password_stdin)
+        if password is None:
+            return 1
+        if args.user_command == "add":
+            added = add_user(args.name, args.role, password, actor=CLI_ACTOR)
+            print(f"added {added.username} ({added.role})")
+        else:
+            set_password(args.name, password, actor=CLI_ACTOR)
+            print(f"set a new password for {args.name.strip().lower()}")
+    except InvalidInput as refused:
+        for field, message in refused.errors.items():
+            print(f"upwatch user {args.user_command}: {field}: {message}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def export_monitors_command(file: Path | None) -> None:

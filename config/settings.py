@@ -52,8 +52,11 @@ class Settings(BaseSettings):
     status_description: str = ""
     status_logo: str | None = None  # a local image file shown on the status page
     # Single sign-on (st.login, the [auth] section of .streamlit/secrets.toml): the e-mail
-    # addresses that may operate Upwatch, comma-separated; empty keeps single sign-on off.
+    # addresses of each role, comma-separated (access/sso); all empty keeps single sign-on off.
+    # Alone, the allowed list names admins (as before roles); beside another list, viewers.
     sso_allowed_emails: str = ""
+    sso_editor_emails: str = ""
+    sso_admin_emails: str = ""
     # Log lines on stderr (config/logging_setup): from this level up (unset: INFO, and WARNING
     # in the child processes), as text or one JSON object a line.
     log_level: str | None = None

@@ -1,9 +1,10 @@
 """Alerting: channels (with a test button), per-monitor routing, reminders and flapping, open
 incidents, deliveries."""
 
-from ui.auth import require_admin
+from domain.roles import ADMIN
+from ui.auth import require_role
 
-require_admin()
+require_role(ADMIN)  # editors and viewers are told it is for admins only
 
 import streamlit as st  # noqa: E402
 

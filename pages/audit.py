@@ -1,8 +1,8 @@
 """The audit log: every change made through the dashboard or the API, who made it and when."""
 
-from ui.auth import require_admin
+from ui.auth import require_role
 
-require_admin()
+require_role()  # every role sees it
 
 import streamlit as st  # noqa: E402
 

@@ -1,4 +1,5 @@
-"""Incidents (admin only): open one, post updates to its timeline, edit it.
+"""Incidents: open one, post updates to its timeline, edit it (editors and admins; viewers
+read them).
 
 `/incidents?id=<n>` shows that one incident alone, whenever it started: the address the monitor
 page and notifications link to."""
@@ -6,15 +7,15 @@ page and notifications link to."""
 import streamlit as st
 
 from domain.monitor_input import InvalidInput
+from domain.roles import Action
 from storage.incidents import STATUSES, admin_incident, admin_incident_page, create_incident
 from storage.monitors import list_monitors
-from ui.audit_view import dashboard_actor
-from ui.auth import require_admin
+from ui.auth import dashboard_actor, may, permitted, require_role
 from ui.incident_editor import incident_editor, incident_heading, show_errors, status_label
 from ui.paging import page_picker, picked_page
 from ui.status_view import as_typed
 
-require_admin()
+require_role()
 st.title("Incidents")
 
 monitors = {m.id: m.name for m in list_monitors()}
@@ -30,21 +31,23 @@ if asked is not None:
         incident_editor(incident, monitors)
     st.stop()
 
-with st.form("new_incident", clear_on_submit=True):
-    st.subheader("Open an incident", anchor=False)
-    title = st.text_input("Title", placeholder="Checkout is slow")
-    status = st.selectbox("Status", STATUSES, format_func=status_label)
-    message = st.text_area("What visitors should know (Markdown)")
-    monitor_id = st.selectbox("Monitor", [None, *monitors],
-                              format_func=lambda m: "(no monitor)" if m is None else monitors[m])
-    public = st.checkbox("Show on the public status page", value=True)
-    if st.form_submit_button("Open incident"):
-        try:
-            create_incident(title, status, message, monitor_id=monitor_id, public=public,
-                            actor=dashboard_actor())
-            st.success(f"Opened '{as_typed(title.strip())}'.")
-        except InvalidInput as refused:
-            show_errors(refused)
+if may(Action.EDIT_INCIDENTS):
+    with st.form("new_incident", clear_on_submit=True):
+        st.subheader("Open an incident", anchor=False)
+        title = st.text_input("Title", placeholder="Checkout is slow")
+        status = st.selectbox("Status", STATUSES, format_func=status_label)
+        message = st.text_area("What visitors should know (Markdown)")
+        monitor_id = st.selectbox("Monitor", [None, *monitors],
+                                  format_func=lambda m: "(no monitor)" if m is None
+                                  else monitors[m])
+        public = st.checkbox("Show on the public status page", value=True)
+        if st.form_submit_button("Open incident") and permitted(Action.EDIT_INCIDENTS):
+            try:
+                create_incident(title, status, message, monitor_id=monitor_id, public=public,
+                                actor=dashboard_actor())
+                st.success(f"Opened '{as_typed(title.strip())}'.")
+            except InvalidInput as refused:
+                show_errors(refused)
 
 listing = admin_incident_page(picked_page("incident_page"))
 if listing.total:

@@ -1,8 +1,8 @@
 """One monitor up close, at its own address: /monitor?slug=<slug>."""
 
-from ui.auth import require_admin
+from ui.auth import require_role
 
-require_admin()
+require_role()  # every role sees it
 
 from ui.monitor_page import render_monitor_page  # noqa: E402
 

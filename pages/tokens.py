@@ -1,8 +1,9 @@
 """API tokens: named, scoped, expiring, revocable."""
 
-from ui.auth import require_admin
+from domain.roles import ADMIN
+from ui.auth import require_role
 
-require_admin()
+require_role(ADMIN)  # editors and viewers are told it is for admins only
 
 import streamlit as st  # noqa: E402
 

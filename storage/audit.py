@@ -28,7 +28,10 @@ log = logging.getLogger("upwatch.audit")
 
 # Who a change is recorded as when no signed-in person made it.
 API_ACTOR = "api-token"  # the REST API's bearer token
-DASHBOARD_ADMIN = "admin"  # the dashboard's password sign-in (single sign-on records the e-mail)
+# The dashboard records the signed-in username (single sign-on: the e-mail); "admin" is the
+# bootstrap admin of UPWATCH_ADMIN_PASSWORD.
+DASHBOARD_ADMIN = "admin"
+CLI_ACTOR = "cli"  # `upwatch user ...` on the server's command line
 MONITORS_FILE_ACTOR = "monitors-file"  # the monitors file applied at start
 ACK_LINK_ACTOR = "ack-link"  # a notification's signed acknowledgement link (with the name typed)
 

@@ -23,5 +23,17 @@ def logged_in(name: str, **query: str) -> AppTest:
     return at
 
 
+def signed_in_as(name: str, username: str, **query: str) -> AppTest:
+    """`name` run by `username` (a row of the users table): what that user's sign-in cookie
+    gives a real browser, the role read from the table on every run."""
+    at = page(name)
+    at.session_state["signed_in_as"] = username
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]

@@ -36,10 +36,13 @@ def _set_cookie(response) -> str:
     return header
 
 
-def test_the_page_has_a_labelled_password_field_and_keeps_next():
+def test_the_page_has_labelled_username_and_password_fields_and_keeps_next():
     page = _client().get("/login", params={"next": "/incidents?id=3&x='\"<"})
     assert page.status_code == 200
     assert "<label for='password'>Password</label>" in page.text and "id='password'" in page.text
+    # With UPWATCH_ADMIN_PASSWORD set, the username starts as its user's.
+    assert "<label for='username'>Username</label>" in page.text
+    assert "name='username'" in page.text and "value='admin'" in page.text
     assert ">Sign in</button>" in page.text
     assert "value='/incidents?id=3&amp;x=&#x27;&quot;&lt;'" in page.text
     assert page.headers["cache-control"] == "no-store"
@@ -81,7 +84,7 @@ def test_login_path_quotes_the_path():
 def test_a_wrong_password_is_a_401_without_a_cookie(caplog):
     caplog.set_level(logging.INFO, logger="upwatch")
     answer = _client().post("/login", data={"password": "guess-123", "next": "/x"})
-    assert answer.status_code == 401 and "Wrong password." in answer.text
+    assert answer.status_code == 401 and "Wrong username or password." in answer.text
     assert "set-cookie" not in answer.headers
     assert "value='/x'" in answer.text
     assert "guess-123" not in caplog.text and "testclient" in caplog.text

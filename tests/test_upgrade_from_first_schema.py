@@ -60,3 +60,45 @@ def test_a_database_of_the_first_schema_with_data_everywhere_upgrades_to_now() -
     assert counts == {table.name: 1 for table in tables}
     monitor = get_monitor("api")
     assert monitor is not None and monitor.url == MONITOR["url"]
+
+
+def test_the_users_table_comes_with_0009_beside_rows_everywhere_and_goes_with_its_downgrade(
+) -> None:
+    from storage.users import add_user, list_users, sign_in
+
+    url = get_settings().database_url
+    engine = create_engine(url)
+    with engine.begin() as connection:  # from an empty database, or one at head already
+        command.upgrade(alembic_config(connection), "0008")
+        command.downgrade(alembic_config(connection), "0008")
+    before = MetaData()
+    before.reflect(engine)
+    tables = [table for table in before.sorted_tables if table.name != "alembic_version"]
+    assert "dashboard_user" not in {table.name for table in tables}
+    with engine.begin() as connection:
+        for table in tables:
+            if connection.execute(select(func.count()).select_from(table)).scalar_one():
+                continue  # made by a migration (PostgreSQL's stored key)
+            # Ids from the table's own sequence (still 1), so later inserts find theirs free.
+            row = {column.name: _value(column) for column in table.columns
+                   if not (column.name == "id" and column.primary_key)}
+            connection.execute(insert(table).values(
+                {**row, **{k: v for k, v in MONITOR.items() if table.name == "monitor"}}))
+    engine.dispose()
+
+    upgraded = get_engine()
+    with upgraded.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+        counts = {table.name: connection.execute(select(func.count()).select_from(
+            SQLModel.metadata.tables[table.name])).scalar_one() for table in tables}
+    assert counts == {table.name: 1 for table in tables}
+    add_user("ann", "editor", "a long passphrase", actor="cli")
+    assert [(u.username, u.role) for u in list_users()] == [("admin", "admin"), ("ann", "editor")]
+    assert sign_in("ann", "a long passphrase") == "ann"
+    with upgraded.begin() as connection:
+        command.downgrade(alembic_config(connection), "0008")
+        back = MetaData()
+        back.reflect(connection)
+        assert "dashboard_user" not in back.tables and "api_token" in back.tables
+        command.upgrade(alembic_config(connection), "head")

@@ -1,5 +1,4 @@
-"""The audit log in the dashboard: who changed what and when, newest first, a page at a time;
-and who the signed-in operator is recorded as (`dashboard_actor`)."""
+"""The audit log in the dashboard: who changed what and when, newest first, a page at a time."""
 
 from __future__ import annotations
 
@@ -8,25 +7,13 @@ from typing import Any
 
 import streamlit as st
 
-from access.sso import Verdict
-from storage.audit import DASHBOARD_ADMIN, AuditView, audit_page
-from ui.auth import sso_verdict
+from storage.audit import AuditView, audit_page
+from ui.auth import dashboard_actor
+
+__all__ = ["dashboard_actor", "render_audit_log"]  # dashboard_actor lives in ui.auth now
 
 PAGE_SIZE = 50
 CURSORS_KEY = "audit_cursors"  # per older page opened: the id its entries come before
-
-
-def dashboard_actor() -> str:
-    """The operator an audit entry names: the e-mail of a single sign-on, else "admin" (the one
-    password sign-in)."""
-    try:
-        if sso_verdict() is Verdict.OPERATOR:
-            email = st.user.to_dict().get("email")
-            if isinstance(email, str) and email.strip():
-                return email.strip().lower()
-    except Exception:  # no session behind this run (a bare script run)
-        pass
-    return DASHBOARD_ADMIN
 
 
 def _values(values: dict[str, Any] | None) -> str:

@@ -9,10 +9,11 @@ import streamlit as st
 from config.settings import get_settings
 from domain.formatting import plain
 from domain.monitor_input import InvalidInput
+from domain.roles import Action
 from storage.maintenance import scheduled_maintenance
 from storage.maintenance_admin import create_window, delete_window, group_names, list_windows
 from storage.monitors import list_monitors
-from ui.audit_view import dashboard_actor
+from ui.auth import dashboard_actor, may, permitted
 from ui.maintenance_forms import SCOPES, describe_schedule, parse_window_form
 
 PREFIX = "mw_"
@@ -25,6 +26,8 @@ UPCOMING_DAYS = 14
 
 
 def _save() -> None:
+    if not permitted(Action.EDIT_MAINTENANCE):
+        return
     state = st.session_state
     values = {key: state.get(PREFIX + key) for key in FORM_KEYS}
     try:
@@ -41,6 +44,8 @@ def _save() -> None:
 
 
 def _delete(window_id: int) -> None:
+    if not permitted(Action.EDIT_MAINTENANCE):
+        return
     delete_window(window_id, actor=dashboard_actor())
     st.session_state.pop(SAVED, None)
 
@@ -132,6 +137,7 @@ def render_windows() -> None:
     if not windows:
         st.caption("None yet.")
         return
+    editable = may(Action.EDIT_MAINTENANCE)
     for window in windows:
         text, action = st.columns([5, 1])
         schedule = describe_schedule(window.cron, window.timezone, window.duration_minutes,
@@ -139,5 +145,6 @@ def render_windows() -> None:
         notify = " · sends notices" if window.notify else ""
         text.markdown(f"**{plain(window.title)}** · {plain(window.scope)} · "
                       f"{plain(schedule)}{notify}")
-        action.button("Delete", key=f"mw_delete_{window.id}", on_click=_delete,
-                      args=(window.id,))
+        if editable:
+            action.button("Delete", key=f"mw_delete_{window.id}", on_click=_delete,
+                          args=(window.id,))

@@ -1,5 +1,6 @@
 """Managing a monitor from its page: pause / resume, check now, clone (the add form prefilled
-with its settings), edit, delete (confirmed)."""
+with its settings), edit, delete (confirmed). Shown to those who may edit monitors; each action
+checks the role again when it runs."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import streamlit as st
 from checks.check_now import check_and_record
 from domain.formatting import milliseconds, plain, state_label
 from domain.links import monitor_path
+from domain.roles import Action
 from storage.monitors import MonitorView, delete_monitor, get_monitor, set_paused
-from ui.audit_view import dashboard_actor
-from ui.auth import same_tab_link
+from ui.auth import dashboard_actor, may, permitted, same_tab_link
 from ui.monitor_detail import phases_text
 from ui.monitor_form import (
     CLONED_KEY,
@@ -28,12 +29,16 @@ CLONE_KEY = "monitor_page_clone"  # the slug whose clone form is open
 
 
 def _pause(slug: str, paused: bool) -> None:
+    if not permitted(Action.EDIT_MONITORS):
+        return
     monitor = set_paused(slug, paused, actor=dashboard_actor())
     if monitor is not None:
         st.session_state[NOTICE_KEY] = f"{'Paused' if paused else 'Resumed'} '{monitor.name}'."
 
 
 def _check_now(slug: str) -> None:
+    if not permitted(Action.EDIT_MONITORS):
+        return
     monitor = get_monitor(slug)
     if monitor is None:
         return
@@ -51,11 +56,15 @@ def _check_now(slug: str) -> None:
 
 def _delete(slug: str, name: str) -> None:
     st.session_state.pop(CONFIRM_KEY, None)
+    if not permitted(Action.EDIT_MONITORS):
+        return
     if delete_monitor(slug, actor=dashboard_actor()):
         st.session_state[DELETED_KEY] = name
 
 
 def _open_clone(slug: str) -> None:
+    if not permitted(Action.EDIT_MONITORS):
+        return
     monitor = get_monitor(slug)
     if monitor is not None:
         load_clone_form(monitor)
@@ -93,6 +102,8 @@ def show_deleted() -> bool:
 
 
 def render_manage(monitor: MonitorView) -> None:
+    if not may(Action.EDIT_MONITORS):
+        return  # a viewer reads the page; nothing here is for them
     st.subheader("Manage")
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:

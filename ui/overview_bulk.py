@@ -1,5 +1,6 @@
 """Bulk actions on the monitors selected in the overview: pause, resume, check now, delete.
 
+Shown to those who may edit monitors, and each action checks the role again when it runs.
 Delete asks first, naming how many monitors and which; the others act at once and say what
 they did. The monitors acted on are the ones named when the button was pressed: a refresh of
 the table in between cannot change them.
@@ -16,8 +17,9 @@ import streamlit as st
 from checks.check_now import check_and_record
 from domain.formatting import plain
 from domain.overview import OverviewRow
+from domain.roles import Action
 from storage.monitors import delete_monitor, get_monitor, set_paused
-from ui.audit_view import dashboard_actor
+from ui.auth import dashboard_actor, may, permitted
 
 PENDING_DELETE_KEY = "overview_pending_delete"
 NOTICE_KEY = "overview_notice"
@@ -35,12 +37,16 @@ def _names(slugs: Sequence[str], names: dict[str, str]) -> str:
 
 
 def pause(slugs: Sequence[str], paused: bool) -> int:
+    if not permitted(Action.EDIT_MONITORS):
+        return 0
     actor = dashboard_actor()
     return sum(set_paused(slug, paused, actor=actor) is not None for slug in slugs)
 
 
 def check_now(slugs: Sequence[str]) -> Counter[str]:
     """Check every monitor now (push monitors wait for their heartbeat); outcomes counted."""
+    if not permitted(Action.EDIT_MONITORS):
+        return Counter()
     monitors = [m for m in (get_monitor(s) for s in slugs) if m is not None]
     with ThreadPoolExecutor(CHECKS_AT_ONCE) as pool:
         results = list(pool.map(check_and_record, monitors))
@@ -48,6 +54,8 @@ def check_now(slugs: Sequence[str]) -> Counter[str]:
 
 
 def delete(slugs: Sequence[str]) -> int:
+    if not permitted(Action.EDIT_MONITORS):
+        return 0
     actor = dashboard_actor()
     return sum(delete_monitor(slug, actor=actor) for slug in slugs)
 
@@ -89,7 +97,9 @@ def table_generation() -> int:
 
 def render_bulk_actions(selected: Sequence[OverviewRow]) -> None:
     """The buttons for the selected rows, and the delete confirmation. Each button acts on
-    the rows selected when it was drawn (the ones the operator saw)."""
+    the rows selected when it was drawn (the ones the operator saw). None for a viewer."""
+    if not may(Action.EDIT_MONITORS):
+        return
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.success(notice)

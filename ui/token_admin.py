@@ -7,10 +7,11 @@ import streamlit as st
 
 from domain.formatting import ago
 from domain.monitor_input import InvalidInput
+from domain.roles import Action
 from domain.tokens import SCOPES
 from storage.api_tokens import create_token, list_tokens, revoke_token
 from storage.models import utcnow
-from ui.audit_view import dashboard_actor
+from ui.auth import dashboard_actor, permitted
 
 NEW_TOKEN_KEY = "token_just_made"  # (name, token): shown until the page is left
 SCOPE_HELP = ("read: private monitors, results, reports and metrics · write: also monitors "
@@ -18,6 +19,8 @@ SCOPE_HELP = ("read: private monitors, results, reports and metrics · write: al
 
 
 def _revoke(token_id: int) -> None:
+    if not permitted(Action.MANAGE_TOKENS):
+        return
     revoke_token(token_id, actor=dashboard_actor())
     st.session_state.pop(NEW_TOKEN_KEY, None)
 
@@ -32,7 +35,7 @@ def render_token_admin() -> None:
         name = st.text_input("Name", placeholder="grafana")
         scope = st.selectbox("Scope", SCOPES, help=SCOPE_HELP)
         days = st.number_input("Expires after (days, 0 = never)", min_value=0, value=90, step=1)
-        if st.form_submit_button("Make token"):
+        if st.form_submit_button("Make token") and permitted(Action.MANAGE_TOKENS):
             try:
                 view, secret = create_token(name, scope, int(days) or None,
                                             actor=dashboard_actor())

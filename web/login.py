@@ -1,10 +1,16 @@
 """`/login` and `/logout`: the operator's sign-in, a plain HTML form that sets a signed cookie.
 
-The cookie (`upwatch_session`, access/session_cookie) is HttpOnly, SameSite=Lax, valid for 12
-hours and Secure when the page was asked for over https; the Streamlit pages read it from the
-websocket's request (ui/auth), so a sign-in survives reloads, new tabs and followed links.
+The form asks for a username and a password (storage/users). While UPWATCH_ADMIN_PASSWORD is
+set the username field starts as "admin", and a form sent without one means "admin": signing in
+with the admin password alone works as it did before there were users.
+
+The cookie (`upwatch_session`, access/session_cookie) names the user and is HttpOnly,
+SameSite=Lax, valid for 12 hours and Secure when the page was asked for over https; the Streamlit
+pages read it from the websocket's request (ui/auth), so a sign-in survives reloads, new tabs and
+followed links.
 After signing in, the browser goes back to `next`: only a path on this site, never another host.
-Wrong passwords count per client address (access/lockout).
+Wrong passwords (and unknown usernames) count per client address (access/lockout); the typed
+username is never logged, as it may be a password typed into the wrong field.
 
 With single sign-on on (access/sso), the page also offers "Sign in with single sign-on":
 `/login/sso` starts Streamlit's `st.login` flow (its /auth/login, then the provider, then
@@ -30,13 +36,14 @@ from streamlit.user_info import generate_login_redirect_url
 from streamlit.web.server.starlette.starlette_server_config import USER_COOKIE_NAME
 
 from access.lockout import LOCKOUT, locked_message
-from access.passwords import admin_password_configured, password_matches
-from access.session_cookie import COOKIE_NAME, SESSION_TTL_S, issue, session_keys, verify_any
+from access.passwords import BOOTSTRAP_ADMIN, admin_password_configured
+from access.session_cookie import COOKIE_NAME, SESSION_TTL_S, issue, session_keys, username_of
 from access.sso import sso_enabled
 from config.settings import get_settings
 from domain.links import LOGIN_PATH, LOGOUT_PATH, safe_next
 from storage.db import get_engine
 from storage.key_source import secret_key
+from storage.users import role_of, sign_in, users_exist
 from web.request_limits import client_address
 
 log = logging.getLogger("upwatch")
@@ -52,22 +59,37 @@ def cookie_keys() -> list[bytes]:
 
 
 def _signed_in(request: Request) -> bool:
+    """Whether the request's cookie names a user who still exists."""
     value = request.cookies.get(COOKIE_NAME)
-    return bool(value) and verify_any(cookie_keys(), value or "", time.time())
+    username = username_of(cookie_keys(), value, time.time()) if value else None
+    return username is not None and role_of(username) is not None
+
+
+def _form_state() -> tuple[bool, str]:
+    """Whether anyone can sign in with a password, and the username the form starts with."""
+    bootstrap = admin_password_configured(get_settings())
+    return bootstrap or users_exist(), BOOTSTRAP_ADMIN if bootstrap else ""
 
 
 def _sso_on() -> bool:
     return sso_enabled(get_settings(), get_secrets_auth_section())
 
 
-def _page(next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
+def _page(next_path: str, error: str = "", status: int = 200, *,
+          passwords: tuple[bool, str]) -> HTMLResponse:
+    """The sign-in page; `passwords` is what `_form_state` says (read off the event loop)."""
     message = f"<p role='alert' class='error'>{html.escape(error)}</p>" if error else ""
     sso = (f"<p><a href='{SSO_LOGIN_PATH}'>Sign in with single sign-on</a></p>" if _sso_on()
            else "")
-    if admin_password_configured(get_settings()):
+    open_to_passwords, username = passwords
+    if open_to_passwords:
         form = (
             f"<form method='post' action='{LOGIN_PATH}'>"
             f"<input type='hidden' name='next' value='{html.escape(next_path, quote=True)}'>"
+            "<p><label for='username'>Username</label><br>"
+            "<input id='username' name='username' type='text' autocomplete='username'"
+            f" autocapitalize='none' spellcheck='false' value='{html.escape(username, quote=True)}'"
+            " required></p>"
             "<p><label for='password'>Password</label><br>"
             "<input id='password' name='password' type='password' autocomplete='current-password'"
             " required autofocus></p>"
@@ -77,7 +99,8 @@ def _page(next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
         form = ""
     else:
         form = ("<p>No admin password is set. Set the environment variable "
-                "<code>UPWATCH_ADMIN_PASSWORD</code> and restart Upwatch.</p>")
+                "<code>UPWATCH_ADMIN_PASSWORD</code> and restart Upwatch, or add an admin with "
+                "<code>upwatch user add NAME --role admin</code>.</p>")
     return HTMLResponse(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<title>Sign in · Upwatch</title><meta name='viewport' content='width=device-width'>"
@@ -95,7 +118,7 @@ async def login_page(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if await anyio.to_thread.run_sync(_signed_in, request):
         return RedirectResponse(next_path, status_code=303)
-    return _page(next_path)
+    return _page(next_path, passwords=await anyio.to_thread.run_sync(_form_state))
 
 
 def _text(value: object) -> str:
@@ -104,26 +127,28 @@ def _text(value: object) -> str:
 
 async def login_post(request: Request) -> Response:
     client = client_address(request)
+    passwords = await anyio.to_thread.run_sync(_form_state)
     until = LOCKOUT.locked_until(client)
     if until is not None:
-        return _page("/", locked_message(until), 429)
+        return _page("/", locked_message(until), 429, passwords=passwords)
     try:
         form = await request.form(max_files=0, max_fields=8, max_part_size=MAX_FORM_FIELD_BYTES)
     except (HTTPException, MultiPartException):
-        return _page("/", "This sign-in request is too large or damaged.", 400)
+        return _page("/", "This sign-in request is too large or damaged.", 400, passwords=passwords)
     next_path = safe_next(_text(form.get("next")))
+    typed = _text(form.get("username")).strip() or BOOTSTRAP_ADMIN
     password = _text(form.get("password"))
-    settings = get_settings()
-    if not await anyio.to_thread.run_sync(password_matches, password, settings):
+    username = await anyio.to_thread.run_sync(sign_in, typed, password)
+    if username is None:
         until = LOCKOUT.failed(client)
         if until is not None:
-            return _page(next_path, locked_message(until), 429)
-        return _page(next_path, "Wrong password.", 401)
+            return _page(next_path, locked_message(until), 429, passwords=passwords)
+        return _page(next_path, "Wrong username or password.", 401, passwords=passwords)
     LOCKOUT.succeeded(client)
     keys = await anyio.to_thread.run_sync(cookie_keys)
-    log.info("sign-in: operator signed in from %s", client)
+    log.info("sign-in: %s signed in from %s", username, client)
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(COOKIE_NAME, issue(keys[0], time.time(), SESSION_TTL_S),
+    response.set_cookie(COOKIE_NAME, issue(keys[0], time.time(), SESSION_TTL_S, username),
                         max_age=SESSION_TTL_S, path="/", httponly=True, samesite="lax",
                         secure=request.url.scheme == "https")
     response.headers["Cache-Control"] = "no-store"
