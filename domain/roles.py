@@ -65,6 +65,11 @@ def highest(roles: list[str]) -> str | None:
     return max(known, key=rank) if known else None
 
 
+def a_role(role: str) -> str:
+    """"a viewer", "an editor", "an admin": the role in a sentence."""
+    return f"{'an' if role[:1] in 'aeiou' else 'a'} {role}"
+
+
 def role_label(role: str) -> str:
     return {VIEWER: "Viewer (sees everything, changes nothing)",
             EDITOR: "Editor (monitors, maintenance, incidents)",

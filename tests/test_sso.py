@@ -163,3 +163,19 @@ def test_logout_hands_an_sso_session_to_streamlits_logout() -> None:
     answer = client.get("/logout")
     assert answer.status_code == 303 and answer.headers["location"] == "/auth/logout"
     assert "upwatch_session=" in answer.headers["set-cookie"]
+
+
+@pytest.mark.usefixtures("sso_on")
+def test_beside_an_editor_list_the_allowed_list_names_viewers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPWATCH_SSO_EDITOR_EMAILS", "bob@example.com")
+    get_settings.cache_clear()
+    ann = {"is_logged_in": True, "email": "ann@example.com", "email_verified": True}
+    bob = {**ann, "email": "bob@example.com"}
+    assert "Save layout" not in [b.label for b in _page(ann).button]  # a viewer
+    assert "Save layout" in [b.label for b in _page(bob).button]  # an editor
+    alerting = AppTest.from_file(str(ROOT / "pages" / "alerting.py"), default_timeout=30)
+    alerting.user = bob
+    alerting.run()
+    assert alerting.warning[0].value.startswith(
+        "This page is for admins only. You are signed in as bob@example\\.com, an editor")

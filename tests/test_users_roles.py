@@ -9,12 +9,13 @@ import logging
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from access.lockout import LOCKOUT
+from access.passwords import hash_password
 from access.session_cookie import COOKIE_NAME, issue, username_of
 from access.sso import SsoRoles, sso_role, sso_roles
 from composition.cli import main
@@ -28,6 +29,7 @@ from storage.monitors import create_monitor, get_monitor
 from storage.users import (
     USERS,
     add_user,
+    forget_roles,
     list_users,
     remove_user,
     role_of,
@@ -35,7 +37,7 @@ from storage.users import (
     set_role,
     sign_in,
 )
-from tests.pages_support import ADMIN_PASSWORD, logged_in, signed_in_as
+from tests.pages_support import ADMIN_PASSWORD, PAGES, logged_in, signed_in_as
 from web.login import cookie_keys, login_routes
 
 PASSWORD = "a long passphrase"
@@ -51,11 +53,20 @@ def fresh_lockout():
     LOCKOUT._locked_until.clear()
 
 
+@pytest.fixture(scope="module")
+def password_hash() -> str:
+    return hash_password(PASSWORD)  # hashing is slow on purpose: once for the module
+
+
 @pytest.fixture
-def people() -> None:
-    """vera the viewer, ed the editor, ada an admin (besides the bootstrap admin)."""
-    for name, role in (("vera", VIEWER), ("ed", EDITOR), ("ada", ADMIN)):
-        add_user(name, role, PASSWORD, actor="admin")
+def people(password_hash: str) -> None:
+    """vera the viewer, ed the editor, ada an admin (besides the bootstrap admin), as add_user
+    writes them (add_user itself is tested below)."""
+    with get_engine().begin() as connection:
+        connection.execute(insert(USERS), [
+            {"username": name, "role": role, "password_hash": password_hash}
+            for name, role in (("vera", VIEWER), ("ed", EDITOR), ("ada", ADMIN))])
+    forget_roles()
 
 
 @pytest.fixture
@@ -195,6 +206,24 @@ def test_a_user_signs_in_with_a_username_and_the_cookie_names_them(people: None)
     assert username_of(cookie_keys(), alone.cookies[COOKIE_NAME], time.time()) == "admin"
 
 
+@pytest.mark.usefixtures("no_admin_password")
+def test_without_the_admin_password_the_first_admin_comes_from_the_command_line() -> None:
+    page = _client().get("/login").text
+    assert "id='password'" not in page and "upwatch user add NAME --role admin" in page
+    locked = logged_in_nobody("dashboard.py")
+    assert "`upwatch user add NAME --role admin`" in _warnings(locked)[0]
+    add_user("ada", ADMIN, PASSWORD, actor="cli")
+    page = _client().get("/login").text
+    assert "value='' required autofocus" in page  # the username is to be typed first
+    answer = _client().post("/login", data={"username": "ada", "password": PASSWORD})
+    assert answer.status_code == 303
+    assert _client().post("/login", data={"password": PASSWORD}).status_code == 401
+
+
+def logged_in_nobody(name: str) -> AppTest:
+    return AppTest.from_file(str(PAGES / name), default_timeout=30).run()
+
+
 def test_a_cookie_from_before_users_names_the_admin() -> None:
     key = b"k" * 32
     legacy = issue(key, 1000.0, 60, username="")
@@ -272,7 +301,7 @@ def test_an_admin_manages_users_on_the_users_page(people: None) -> None:
     labels["Password"].input(PASSWORD)
     labels["Password again"].input(PASSWORD)
     next(b for b in at.button if b.label == "Add user").click().run()
-    assert [s.value for s in at.success] == ["Added nina, a viewer."]
+    assert [s.value for s in at.success] == ["Added nina, a viewer\\."]  # as Markdown
     assert role_of("nina") == VIEWER and audit_page()[0].summary() == "ada created user nina"
     next(b for b in at.button if b.key == "remove_ed").click().run()
     next(b for b in at.button if b.label == "Yes, remove ed").click().run()

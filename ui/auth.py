@@ -40,7 +40,7 @@ from access.sso import (
 from config.settings import get_settings
 from domain.formatting import plain
 from domain.links import LOGOUT_PATH, login_path
-from domain.roles import ADMIN, NEEDS, VIEWER, Action, at_least
+from domain.roles import ADMIN, NEEDS, VIEWER, Action, a_role, at_least
 from domain.roles import may as role_may
 from storage.audit import DASHBOARD_ADMIN
 from storage.db import get_engine
@@ -151,7 +151,7 @@ def permitted(action: Action) -> bool:
     who = f"{operator.name} ({operator.role})" if operator else "a visitor"
     log.warning("refused: %s may not %s", who, action.value)
     st.error(f"Not done: to {action.value} you need the {NEEDS[action]} role"
-             + (f"; you are signed in as {plain(operator.name)}, a {operator.role}."
+             + (f"; you are signed in as {plain(operator.name)}, {a_role(operator.role)}."
                 if operator else "; sign in first."))
     return False
 
@@ -187,7 +187,8 @@ def require_role(needed: str = VIEWER) -> Operator:
             return operator
         st.title("Upwatch")
         st.warning(f"This page is for {needed}s only. You are signed in as "
-                   f"{plain(operator.name)}, a {operator.role}: ask an admin if you need more.")
+                   f"{plain(operator.name)}, {a_role(operator.role)}: ask an admin if you need "
+                   "more.")
         sign_out_link()
         st.stop()
     passwords = users_exist()

@@ -10,7 +10,7 @@ from access.sso import ADMIN_LIST_VARIABLE, ALLOW_LIST_VARIABLE, EDITOR_LIST_VAR
 from config.settings import get_settings
 from domain.formatting import ago, plain
 from domain.limits import InvalidInput
-from domain.roles import ROLES, Action, role_label
+from domain.roles import ROLES, Action, a_role, role_label
 from storage.users import UserView, add_user, list_users, remove_user, set_password, set_role
 from ui.auth import dashboard_actor, permitted, sso_on
 
@@ -66,7 +66,7 @@ def _add_form() -> None:
             except InvalidInput as refused:
                 _show(refused)
             else:
-                _done(f"Added {added.username}, a {added.role}.")
+                _done(f"Added {added.username}, {a_role(added.role)}.")
 
 
 def _change_role(user: UserView) -> None:
@@ -78,7 +78,7 @@ def _change_role(user: UserView) -> None:
             except InvalidInput as refused:
                 _show(refused)
             else:
-                _done(f"{user.username} is now a {role}.")
+                _done(f"{user.username} is now {a_role(role)}.")
 
 
 def _reset_password(user: UserView) -> None:
@@ -131,7 +131,7 @@ def _manage(user: UserView) -> None:
 def render_user_admin() -> None:
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
-        st.success(notice)
+        st.success(plain(notice))  # names typed by people
     users = list_users()
     if users:
         _table(users)

@@ -82,6 +82,8 @@ def _page(next_path: str, error: str = "", status: int = 200, *,
     sso = (f"<p><a href='{SSO_LOGIN_PATH}'>Sign in with single sign-on</a></p>" if _sso_on()
            else "")
     open_to_passwords, username = passwords
+    # The cursor starts in the first field still to fill.
+    focus_name, focus_password = ("", " autofocus") if username else (" autofocus", "")
     if open_to_passwords:
         form = (
             f"<form method='post' action='{LOGIN_PATH}'>"
@@ -89,10 +91,10 @@ def _page(next_path: str, error: str = "", status: int = 200, *,
             "<p><label for='username'>Username</label><br>"
             "<input id='username' name='username' type='text' autocomplete='username'"
             f" autocapitalize='none' spellcheck='false' value='{html.escape(username, quote=True)}'"
-            " required></p>"
+            f" required{focus_name}></p>"
             "<p><label for='password'>Password</label><br>"
             "<input id='password' name='password' type='password' autocomplete='current-password'"
-            " required autofocus></p>"
+            f" required{focus_password}></p>"
             "<p><button type='submit'>Sign in</button></p></form>"
         )
     elif sso:
