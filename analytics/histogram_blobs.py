@@ -11,19 +11,12 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable
-from typing import Any
-
-import numpy as np
 
 from analytics.histogram import LatencyHistogram
 from analytics.histogram_codec import BIG_ENDIAN, DENSE_TAGS, MIN_MAX, read_varint, unzigzag
 
 # Dense tag -> its counts as numpy reads them: little-endian on any machine.
-_NUMPY_DTYPES: dict[int, np.dtype[np.unsignedinteger[Any]]] = {
-    3: np.dtype("<u1"),
-    4: np.dtype("<u2"),
-    5: np.dtype("<u4"),
-}
+_NUMPY_DTYPES: dict[int, str] = {3: "<u1", 4: "<u2", 5: "<u4"}
 
 
 def merge_serialized(blobs: Iterable[bytes]) -> LatencyHistogram:
@@ -33,6 +26,8 @@ def merge_serialized(blobs: Iterable[bytes]) -> LatencyHistogram:
     and added up with one `bincount`, so a year of daily histograms costs little more than
     reading each blob's head.
     """
+    import numpy as np  # here, not at the top: the recorder (the probe engine) never merges
+
     merged = LatencyHistogram()
     bodies: dict[int, list[bytes]] = {tag: [] for tag in _NUMPY_DTYPES}
     starts: dict[int, list[int]] = {tag: [] for tag in _NUMPY_DTYPES}
@@ -65,7 +60,7 @@ def merge_serialized(blobs: Iterable[bytes]) -> LatencyHistogram:
     for tag, parts in bodies.items():
         if not parts:
             continue
-        dtype = _NUMPY_DTYPES[tag]
+        dtype = np.dtype(_NUMPY_DTYPES[tag])
         counts = np.frombuffer(b"".join(parts), dtype)
         lengths = np.fromiter((len(part) // dtype.itemsize for part in parts), np.int64,
                               len(parts))

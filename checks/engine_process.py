@@ -51,6 +51,10 @@ class EngineCounters:
 
 def _child_main(pipe: Connection, engine_options: dict) -> None:
     """Runs in the child: the engine, plus a loop sending notices until the pipe closes."""
+    # httpx loads its command-line client (click, rich, pygments: ~6 MB, 40 ms) when those are
+    # installed, as Streamlit's dependencies are; the probes never run it. A None entry makes
+    # that import fail, and httpx then leaves the command line out.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from checks.engine import ProbeEngine
     from config.logging_setup import configure_logging
     from config.settings import get_settings
@@ -65,14 +69,17 @@ def _child_main(pipe: Connection, engine_options: dict) -> None:
     engine = ProbeEngine(on_recorded=pending.set, **engine_options)
     engine.start()
 
+    sent: list[EngineCounters] = []  # the counters the parent has
+
     def report(recorded: bool) -> None:
         stats = engine.stats
-        message = ("recorded" if recorded else "counters", EngineCounters(
-            stats.checks, stats.missed, stats.overlapping, engine.results_written,
-            engine.last_tick,
-        ))
+        counters = EngineCounters(stats.checks, stats.missed, stats.overlapping,
+                                  engine.results_written, engine.last_tick)
+        if not recorded and sent and counters == sent[-1]:
+            return  # nothing new (an idle engine): no wake-up and no unpickling in the parent
         with send_lock:
-            pipe.send(message)
+            pipe.send(("recorded" if recorded else "counters", counters))
+        sent[:] = [counters]
 
     def watch_parent() -> None:
         with contextlib.suppress(EOFError, OSError):

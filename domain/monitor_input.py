@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -45,6 +44,9 @@ from domain.limits import (
 from domain.limits import InvalidInput as InvalidInput  # where callers have always found it
 from domain.push import PushOptions
 from domain.severity import DEFAULT_SEVERITY, SEVERITIES, SEVERITY_CHOICES
+
+if TYPE_CHECKING:  # httpx is imported when a URL is parsed: the read-model process never does
+    import httpx
 
 MIN_INTERVAL_S = 10
 MAX_INTERVAL_S = 86_400
@@ -107,6 +109,8 @@ def split_host_port(target: str, default_port: int | None = None) -> tuple[str, 
 
 
 def _parse_url(url: str) -> httpx.URL:
+    import httpx
+
     try:
         return httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as exc:

@@ -51,6 +51,7 @@ def _child_main(pipe: Connection, policy: RefreshPolicy) -> None:
                 if message == STALE:
                     stale.set()
         stopping.set()
+        stale.set()  # ends the builder's wait for a notice: it stops now, not at its next look
 
     threading.Thread(target=listen, name="upwatch-parent-notices", daemon=True).start()
     with contextlib.suppress(BrokenPipeError, OSError):  # the parent went away

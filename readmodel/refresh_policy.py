@@ -7,6 +7,7 @@ edited through the API). The snapshot is rebuilt when it moved, at most once per
 (badges are cached for 60 s by their visitors anyway), and at least every `max_age_s` for what
 time alone changes (the time since a monitor's last result counts in its state, maintenance
 starts, days end) and for edits the fingerprint does not see (an incident's new title).
+Between looks the builder sleeps until the next one is due or a notice comes, not polling.
 """
 
 from __future__ import annotations
@@ -27,7 +28,22 @@ class RefreshPolicy:
     max_age_s: float = 60.0
     check_every_s: float = 2.0
     min_gap_s: float = 5.0
-    settle_s: float = 0.25  # how often stale notices and the clock are looked at
+    settle_s: float = 0.25  # the shortest wait between two looks, however many notices come
+
+
+def _next_look_s(policy: RefreshPolicy, now: float, built_at: float, checked: float,
+                 stale: bool) -> float:
+    """How long to wait before anything could be due: a stale notice is answered once the gap
+    after the last build allows; otherwise the next check, or the snapshot's maximum age. A
+    notice arriving meanwhile ends the wait (the caller waits on it), so an idle builder wakes
+    once per check instead of every `settle_s`. Never longer than `check_every_s`, so a stop
+    is noticed within that even by a caller that sets only `stopping`."""
+    gap_end = built_at + policy.min_gap_s
+    if stale:
+        at = gap_end
+    else:
+        at = min(built_at + policy.max_age_s, max(checked + policy.check_every_s, gap_end))
+    return min(max(at - now, policy.settle_s), max(policy.check_every_s, policy.settle_s))
 
 
 def keep_building(
@@ -60,4 +76,7 @@ def keep_building(
                 fingerprint, built_at = reading, began
         except Exception:
             log.exception("could not refresh the status read model")
-        stopping.wait(policy.settle_s)
+        wait_s = _next_look_s(policy, time.time(), built_at, checked, stale.is_set())
+        # Waiting on the notice while there is none wakes at once when one comes; with one
+        # already there, only the clock (or a stop) can make the next look worth it.
+        (stopping if stale.is_set() else stale).wait(wait_s)

@@ -69,3 +69,23 @@ def test_the_child_asks_to_run_ahead_of_the_web_process() -> None:
             assert _niceness(child.pid) <= ours
     finally:
         child.stop()
+
+
+def test_an_idle_child_sends_nothing_new() -> None:
+    """With nothing checked and the schedule unchanged, the child sends no counters: the web
+    process's reader thread is not woken twice a second to unpickle the same figures."""
+    child = ProbeEngineProcess(sync_every_s=30)
+    child.start()
+    try:
+        assert _wait_for(lambda: child.counters.last_tick is not None)
+        time.sleep(0.6)  # the first sync's report is in
+        seen = [child.counters]
+        began = time.monotonic()
+        while time.monotonic() - began < 2.0:  # four reports' worth at REPORT_EVERY_S
+            if child.counters is not seen[-1]:
+                seen.append(child.counters)
+            time.sleep(0.01)
+        assert len(seen) == 1, f"{len(seen) - 1} reports of unchanged counters"
+        assert child.seconds_since_tick() is not None
+    finally:
+        child.stop()
