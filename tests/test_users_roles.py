@@ -258,15 +258,28 @@ def test_wrong_usernames_and_passwords_lock_the_address_out(
 EDIT_BUTTONS = {"Add monitor", "Pause", "Resume", "Check now", "Delete…"}
 
 
+def _window() -> None:
+    from datetime import UTC, datetime
+
+    from storage.maintenance_admin import create_window
+    from ui.maintenance_forms import parse_window_form
+
+    create_window(parse_window_form({"title": "Backups", "recurring": True, "cron": "0 2 * * 0",
+                                     "duration_minutes": 60}, datetime.now(UTC)), actor="ed")
+
+
 def test_a_viewer_sees_every_internal_page_without_edit_buttons(people: None) -> None:
     slug = _monitor()
+    _window()
     dashboard = signed_in_as("dashboard.py", "vera")
     assert [t.value for t in dashboard.title] == ["Monitors"]
     assert not EDIT_BUTTONS & _labels(dashboard)
     monitor = signed_in_as("monitor.py", "vera", slug=slug)
     assert not {"⏸️ Pause checks", "🔄 Check now", "📄 Clone…", "🗑️ Delete…"} & _labels(monitor)
     assert "Manage" not in [s.value for s in monitor.subheader]
-    assert not {"Save window"} & _labels(signed_in_as("maintenance.py", "vera"))
+    maintenance = signed_in_as("maintenance.py", "vera")
+    assert any("Backups" in m.value for m in maintenance.markdown)
+    assert not {"Save window", "Delete"} & _labels(maintenance)
     assert not {"Open incident"} & _labels(signed_in_as("incidents.py", "vera"))
     badges = signed_in_as("badges.py", "vera")
     assert "Save layout" not in _labels(badges) and badges.dataframe
@@ -285,7 +298,8 @@ def test_an_editor_edits_monitors_but_not_alerting_tokens_or_users(people: None)
     paused = get_monitor(slug)
     assert paused is not None and paused.paused
     assert audit_page()[0].actor == "ed"  # the username, not "admin"
-    assert "Save window" in _labels(signed_in_as("maintenance.py", "ed"))
+    _window()
+    assert {"Save window", "Delete"} <= _labels(signed_in_as("maintenance.py", "ed"))
     assert "Save layout" in _labels(signed_in_as("badges.py", "ed"))
     for name in ("alerting.py", "tokens.py", "users.py"):
         assert _warnings(signed_in_as(name, "ed"))[0].startswith(ADMINS_ONLY)
