@@ -117,17 +117,24 @@ class HistogramBlock:
     def quantile(self, q: float) -> list[float | None]:
         """Each row's q-quantile (nearest rank, exactly as LatencyHistogram.quantiles of the
         row's histogram)."""
+        return [row[0] for row in self.quantiles((q,))]
+
+    def quantiles(self, qs: Sequence[float]) -> list[tuple[float | None, ...]]:
+        """Each row's quantiles at `qs`, one tuple per row (see `quantile`)."""
         cumulative = self.counts.cumsum(axis=1)
         totals = cumulative[:, -1] if cumulative.shape[1] else np.zeros(len(cumulative), np.int64)
-        ranks = np.maximum(1, np.ceil(q * totals.astype(np.float64)))
-        positions = (cumulative < ranks[:, None]).sum(axis=1).tolist()
-        answers: list[float | None] = []
-        for position, total, least, most in zip(positions, totals.tolist(), self.low_ms.tolist(),
-                                                self.high_ms.tolist(), strict=True):
-            if not total or least > most:
-                answers.append(None)
-            elif position == 0:
-                answers.append(0.0)
-            else:
-                answers.append(min(most, max(least, bucket_value(self.lowest + position - 1))))
-        return answers
+        # Column j >= 1 holds bucket lowest + j - 1; its value as bucket_value gives it.
+        values = np.array([bucket_value(self.lowest + j)
+                           for j in range(max(cumulative.shape[1] - 1, 1))])
+        columns = []
+        for q in qs:
+            ranks = np.maximum(1, np.ceil(q * totals.astype(np.float64)))
+            positions = (cumulative < ranks[:, None]).sum(axis=1)
+            # A row without counts finds no rank (its answer is None below): any index does.
+            picked = values[np.clip(positions - 1, 0, len(values) - 1)]
+            inside = np.minimum(self.high_ms, np.maximum(self.low_ms, picked))
+            columns.append(np.where(positions == 0, 0.0, inside).tolist())
+        shown = ((totals > 0) & (self.low_ms <= self.high_ms)).tolist()
+        nothing = (None,) * len(qs)
+        return [tuple(column[row] for column in columns) if ok else nothing
+                for row, ok in enumerate(shown)]

@@ -92,17 +92,42 @@ def uptime_over(fraction: float | None) -> str:
     return "no data" if fraction is None else f"{percent(fraction)} uptime"
 
 
+def _days(bars: Sequence[DayBar], incidents: Sequence[Sequence[str]]) -> tuple[str, list[str]]:
+    """Each day's category digit, and its hover text."""
+    return ("".join(str(CATEGORY_INDEX[day_category(bar)]) for bar in bars),
+            [bar_title(bar, titles) for bar, titles in zip(bars, incidents, strict=True)])
+
+
+# component id -> (past bars, their incidents' titles, their digits and texts). The past days
+# of a component change only when its read-model past is recomputed (each clock hour) or an
+# incident's title on one of them changes; a rebuild formats only today's bar for the others.
+# The bars are compared as tuples, which is an identity check while they are the kept objects.
+_kept_past: dict[int, tuple[tuple[DayBar, ...], tuple, tuple[str, list[str]]]] = {}
+
+
+def _past_days(component_id: int, bars: tuple[DayBar, ...],
+               incidents: tuple[tuple[str, ...], ...]) -> tuple[str, list[str]]:
+    kept = _kept_past.get(component_id)
+    if kept is not None and kept[0] == bars and kept[1] == incidents:
+        return kept[2]
+    days = _days(bars, incidents)
+    _kept_past[component_id] = (bars, incidents, days)
+    return days
+
+
 def component_row(component: PublicComponent, titles: dict[tuple[int, date], list[str]]
                   ) -> dict[str, Any]:
     """One component of the board: its line's texts, and its days oldest first (the index of
     each day's category, which picks its colour) with their hover texts."""
+    incidents = tuple(tuple(titles.get((component.id, bar.day), ())) for bar in component.bars)
+    past_digits, past_titles = _past_days(component.id, component.bars[:-1], incidents[:-1])
+    today_digits, today_titles = _days(component.bars[-1:], incidents[-1:])
     row: dict[str, Any] = {
         "name": component.name,
         "state": state_label(component.state),
         "uptime": {window: uptime_over(component.uptime.get(window)) for window in PAGE_WINDOWS},
-        "days": "".join(str(CATEGORY_INDEX[day_category(bar)]) for bar in component.bars),
-        "titles": [bar_title(bar, titles.get((component.id, bar.day), ()))
-                   for bar in component.bars],
+        "days": past_digits + today_digits,
+        "titles": [*past_titles, *today_titles],
     }
     if component.url:  # set only for a monitor whose URL is shown
         row["url"] = component.url
@@ -112,6 +137,8 @@ def component_row(component: PublicComponent, titles: dict[tuple[int, date], lis
 def board_data(status: PublicStatus) -> dict[str, Any]:
     """The board: the windows a visitor picks from, and the groups in page order."""
     titles = incident_titles_by_day(status)
+    if len(_kept_past) > 2 * len(status.components):  # monitors were removed
+        _kept_past.clear()
     return {
         "windows": [[window, WINDOW_LABELS[window]] for window in PAGE_WINDOWS],
         "groups": [{"name": group or "", "rows": [component_row(c, titles) for c in members]}

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from readmodel.board_payload import board_payload
@@ -91,24 +93,34 @@ def pack_status(status: PublicStatus, built_at: float,
     return pickle.dumps(packed, pickle.HIGHEST_PROTOCOL)
 
 
+# /metrics' bodies are rendered at most this often: Prometheus scrapes every 15 s or more, and
+# rendering a sample per monitor and window (24,000 at 1,000 monitors) costs more than the rest of
+# a rebuild. The live gauges (lateness, the engine's tick) are added per scrape (web/metrics).
+METRICS_MAX_AGE_S = 15.0
 _last_metrics: MetricsBodies | None = None
+_last_metrics_at = -math.inf
 
 
 def _metrics(status: PublicStatus) -> MetricsBodies | None:
-    """/metrics' bodies, or the last snapshot's when they cannot be read now (a failure there
-    must not hold up the status page)."""
-    global _last_metrics
+    """/metrics' bodies: read again when the last ones are older than METRICS_MAX_AGE_S, else
+    (and when they cannot be read now: a failure there must not hold up the status page) the
+    last ones."""
+    global _last_metrics, _last_metrics_at
+    if _last_metrics is not None and time.monotonic() - _last_metrics_at < METRICS_MAX_AGE_S:
+        return _last_metrics
     try:
         _last_metrics = metrics_bodies(read_metrics(status))
+        _last_metrics_at = time.monotonic()
     except Exception:
         log.exception("could not read the figures of /metrics: serving the last ones")
     return _last_metrics
 
 
-def pack_snapshot() -> bytes:
-    """Read the public status now and pack it."""
+def pack_snapshot(now: datetime | None = None) -> bytes:
+    """Read the public status (at `now`, default now) and pack it: what the builder process
+    runs for every rebuild."""
     built_at = time.time()
-    status = public_status()
+    status = public_status(now)
     return pack_status(status, built_at, _LAST_PARTS, _metrics(status))
 
 

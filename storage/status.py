@@ -7,7 +7,6 @@ to show it; never a host name or the raw reason of a failed check.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,18 +20,18 @@ from domain.states import effective_state, overall_state
 from domain.text import without_credentials
 from storage.audit import DASHBOARD_ADMIN, record
 from storage.certificates import certificate_expiries
-from storage.daily_bars import DayBar, daily_bars
+from storage.daily_bars import DayBar
 from storage.db import get_engine
 from storage.incidents import IncidentView, public_incidents
 from storage.maintenance import MaintenanceView, scheduled_maintenance
 from storage.models import Monitor, MonitorState, as_utc
+from storage.status_numbers import READ_MODEL_WINDOWS, status_read_model
 from storage.tables import table_of, utc
-from storage.window_reads import latency_by_window, uptime_by_window
 
 MONITORS = table_of(Monitor)
 STATES = table_of(MonitorState)
 
-UPTIME_WINDOWS = ("24h", "7d", "30d", "90d", "1y")
+UPTIME_WINDOWS = READ_MODEL_WINDOWS
 PAGE_WINDOWS = ("24h", "7d", "30d", "90d")  # the ones a visitor picks on the page
 LATENCY_QUANTILES = ("p50", "p95", "p99")
 BAR_DAYS = 90
@@ -152,46 +151,19 @@ def _maintenance(
     return public
 
 
-# Percentiles over a week or more move slowly but cost most of a rebuild (merging up to a year
-# of histograms): they are recomputed at most this often; the last 24 hours every time.
-SLOW_LATENCY_MAX_AGE_S = 300.0
-_slow_latency: dict[tuple[str, str, tuple[int, ...]], tuple[float, dict]] = {}
-
-
-def _latency(ids: list[int], window: str, now: datetime) -> dict[int, dict[str, float | None]]:
-    if window == "24h":
-        return latency_by_window(ids, window, now=now)
-    key = (str(get_engine().url), window, tuple(ids))
-    cached = _slow_latency.get(key)
-    if cached is not None and 0 <= time.monotonic() - cached[0] < SLOW_LATENCY_MAX_AGE_S:
-        return cached[1]
-    figures = latency_by_window(ids, window, now=now)
-    if len(_slow_latency) > 50:  # monitor sets come and go: keep only recent ones
-        _slow_latency.clear()
-    _slow_latency[key] = (time.monotonic(), figures)
-    return figures
-
-
-def public_components(
-    now: datetime | None = None, *, with_history: bool = True
-) -> list[PublicComponent]:
-    """Public monitors in page order, with uptime per window, latency percentiles per window,
-    certificate days and (with_history) 90 daily bars."""
+def public_components(now: datetime | None = None) -> list[PublicComponent]:
+    """Public monitors in page order, with uptime and latency percentiles per window,
+    certificate days and 90 daily bars, all from the status read model."""
     now = utc(now) if now is not None else datetime.now(UTC)
     with get_engine().connect() as connection:
         rows = _order(_monitor_rows(connection))
         ids = [row["id"] for row in rows]
         expiries = certificate_expiries(connection, ids)
-    uptime = uptime_by_window(ids, UPTIME_WINDOWS, now=now) if ids else {}
-    latency: dict[int, dict[str, dict[str, float | None]]] = {i: {} for i in ids}
-    bars: dict[int, list[DayBar]] = {}
-    if ids and with_history:
-        for window in UPTIME_WINDOWS:
-            for monitor_id, figures in _latency(ids, window, now).items():
-                latency[monitor_id][window] = figures
-        bars = daily_bars(ids, BAR_DAYS, now=now)
-    return [
-        PublicComponent(
+    numbers = status_read_model(ids, now) if ids else {}
+    components = []
+    for row in rows:
+        figures = numbers.get(row["id"])
+        components.append(PublicComponent(
             id=row["id"], slug=row["slug"], name=row["name"], group=row["group_name"],
             sort_order=row["sort_order"],
             state=effective_state(row["paused"], row["state"]),
@@ -199,13 +171,13 @@ def public_components(
             latency_ms=row["last_latency_ms"],
             url=without_credentials(row["url"]) if row["show_url"] else None,
             has_certificate=row["kind"] == "tls" or row["url"].lower().startswith("https://"),
-            uptime=uptime.get(row["id"], {}), latency=latency.get(row["id"], {}),
+            uptime=dict(figures.uptime) if figures else {},
+            latency=dict(figures.latency) if figures else {},
             cert_not_after=expiries.get(row["id"]),
             cert_days_left=days_left_if_known(expiries.get(row["id"]), now),
-            bars=tuple(bars.get(row["id"], ())),
-        )
-        for row in rows
-    ]
+            bars=tuple(figures.bars) if figures else (),
+        ))
+    return components
 
 
 def public_status(now: datetime | None = None) -> PublicStatus:

@@ -1,5 +1,6 @@
-"""The status page's numbers for every monitor in one call: state, uptime over 24h/7d/30d/90d,
-90 daily bars and p95 latency over 30 days.
+"""The status page's numbers for every monitor in one call: state, uptime and p50/p95/p99
+latency over 24h/7d/30d/90d/1y, and 90 daily bars. Every public answer (through the snapshot's
+`storage.status.public_status`), /metrics and the dashboard overview read them here.
 
 The numbers equal `uptime_by_window`, `daily_bars` and `latency_by_window` (the tests check it);
 what differs is how often they are read. Everything before today's local midnight ("the past") is
@@ -58,9 +59,9 @@ from storage.window_basics import (
 )
 from storage.window_reads import latency_by_window, uptime_by_window
 
-READ_MODEL_WINDOWS = ("24h", "7d", "30d", "90d")
+READ_MODEL_WINDOWS = ("24h", "7d", "30d", "90d", "1y")
 BAR_DAYS = 90
-P95 = 0.95
+QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +69,14 @@ class StatusNumbers:
     """What the status page shows for one monitor."""
 
     state: str  # one of domain.states.STATES
-    uptime: dict[str, float | None]  # 24h, 7d, 30d, 90d; None: nothing observed
+    uptime: dict[str, float | None]  # per READ_MODEL_WINDOWS; None: nothing observed
     bars: list[DayBar]  # 90 calendar days, oldest first, today last
-    p95_30d: float | None  # ms, successful checks; the window's first hour counts whole
+    # window -> p50/p95/p99 in ms of successful checks; the window's first hour counts whole
+    latency: dict[str, dict[str, float | None]]
+
+    @property
+    def p95_30d(self) -> float | None:
+        return self.latency.get("30d", {}).get("p95")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +89,8 @@ class _Layout:
     days: dict[str, list[tuple[datetime, datetime]]]  # whole past days per window
     hours: dict[str, list[tuple[datetime, datetime]]]  # whole past hours per window
     edges: dict[str, list[tuple[int, int, int]]]  # (hour, low, high) sub-hour edges
-    latency_days: list[tuple[datetime, datetime]]
-    latency_hours: list[tuple[datetime, datetime]]
+    # Per window, the whole past days and hours of its latency (from the window's first hour)
+    latency: dict[str, tuple[list[tuple[datetime, datetime]], list[tuple[datetime, datetime]]]]
 
     @property
     def edges_settled_after(self) -> int:
@@ -95,9 +101,10 @@ class _Layout:
     @property
     def key(self) -> tuple:
         edge_hours = tuple((n, tuple(h for h, _, _ in e)) for n, e in self.edges.items())
+        latency = tuple((n, tuple(d), tuple(h)) for n, (d, h) in self.latency.items())
         return (
             self.midnight, tuple(self.days.items()), tuple(self.hours.items()), edge_hours,
-            tuple(self.latency_days), tuple(self.latency_hours),
+            latency,
         )
 
 
@@ -109,7 +116,7 @@ class _Past:
     edge_rows: dict[int, tuple[int, ...]]  # hour -> (up, degraded, down, maintenance) seconds
     edge_states: dict[int, int]  # hour -> see `_edge_states`
     bars: list[DayBar]  # the past bar days, oldest first
-    histogram: DenseHistogram | None  # the past part of the 30-day latency window
+    histograms: dict[str, DenseHistogram | None]  # per window, the past part of its latency
 
 
 _lock = threading.Lock()
@@ -144,16 +151,16 @@ def _layout(now: datetime, zone: tzinfo) -> _Layout | None:
         edges[name] = [(h, a, min(b, now_s)) for h, a, b in _hour_pieces(plan.raw) if a < now_s]
         if any(b > midnight_s for _, _, b in edges[name]):
             return None
-    first_hour = (epoch_seconds(now - WINDOWS["30d"]) // HOUR_S) * HOUR_S
-    latency = plan_window(datetime.fromtimestamp(first_hour, zone), end, zone)
-    if any(high != end for _, high in latency.days) or any(
-        epoch_seconds(high) > midnight_s for _, high in latency.hours
-    ):
-        return None
-    return _Layout(
-        today, midnight, end, days, hours, edges,
-        [(low, midnight) for low, _ in latency.days if low < midnight], latency.hours,
-    )
+    latency = {}
+    for name in READ_MODEL_WINDOWS:
+        first_hour = (epoch_seconds(now - WINDOWS[name]) // HOUR_S) * HOUR_S
+        plan = plan_window(datetime.fromtimestamp(first_hour, zone), end, zone)
+        if any(high != end for _, high in plan.days) or any(
+            epoch_seconds(high) > midnight_s for _, high in plan.hours
+        ):
+            return None
+        latency[name] = ([(low, midnight) for low, _ in plan.days if low < midnight], plan.hours)
+    return _Layout(today, midnight, end, days, hours, edges, latency)
 
 
 def _current(
@@ -223,8 +230,8 @@ def _compute_past(
             hour_totals[name] = into
     edge_hours = {h for edges in layout.edges.values() for h, _, _ in edges}
     edge_rows = _hour_rows(connection, ids, edge_hours)
-    blobs = _histograms(connection, ids, [*spans("day", layout.latency_days),
-                                          *spans("hour", layout.latency_hours)])
+    blobs = {name: _histograms(connection, ids, [*spans("day", days), *spans("hour", hours)])
+             for name, (days, hours) in layout.latency.items()}
     bar_days = [first_bar + timedelta(days=i) for i in range(BAR_DAYS - 1)]
     edge_rows_by_monitor: dict[int, dict[int, tuple[int, ...]]] = defaultdict(dict)
     for (monitor_id, hour), row in edge_rows.items():
@@ -245,7 +252,8 @@ def _compute_past(
         past[monitor_id] = _Past(
             totals, edges, _edge_states(edges),
             [_bar(day, list(rows[day][:5]) if day in rows else None) for day in bar_days],
-            DenseHistogram.of(merge_serialized(blobs.get(monitor_id, ()))),
+            {name: DenseHistogram.of(merge_serialized(window_blobs.get(monitor_id, ())))
+             for name, window_blobs in blobs.items()},
         )
     return past
 
@@ -298,7 +306,7 @@ class _Block:
 
     totals: np.ndarray  # (monitors, windows, 6) int64: `_Past.totals`
     edge_states: dict[int, np.ndarray]  # hour -> (monitors,) `_Past.edge_states`, NOTHING
-    latency: HistogramBlock  # the past part of the 30-day latency window
+    latency: dict[str, HistogramBlock]  # per window, the past part of its latency
 
     @classmethod
     def of(cls, pasts: list[_Past]) -> _Block:
@@ -308,7 +316,9 @@ class _Block:
         edge_states = {
             hour: np.array([p.edge_states.get(hour, NOTHING) for p in pasts], np.int64)
             for hour in hours}
-        return cls(totals, edge_states, HistogramBlock.of([p.histogram for p in pasts]))
+        latency = {name: HistogramBlock.of([p.histograms[name] for p in pasts])
+                   for name in READ_MODEL_WINDOWS}
+        return cls(totals, edge_states, latency)
 
 
 # By the monitors (id, created_at) of a read; emptied with the cache.
@@ -331,16 +341,17 @@ def _block(key: tuple, pasts: list[_Past]) -> _Block:
 def _slow(ids: list[int], now: datetime, states: dict[int, str],
           full: bool = True) -> dict[int, StatusNumbers]:
     """The separate reads, for monitors (or moments) the cache cannot serve; without `full`
-    only the uptime (no bars, no p95)."""
+    only the uptime (no bars, no latency)."""
     if not ids:
         return {}
     uptime = uptime_by_window(ids, READ_MODEL_WINDOWS, now=now)
     if not full:
-        return {m: StatusNumbers(states.get(m, NEW_STATE), uptime[m], [], None) for m in ids}
+        return {m: StatusNumbers(states.get(m, NEW_STATE), uptime[m], [], {}) for m in ids}
     bars = daily_bars(ids, BAR_DAYS, now=now)
-    latency = latency_by_window(ids, "30d", now=now)
+    latency = {name: latency_by_window(ids, name, now=now) for name in READ_MODEL_WINDOWS}
     return {
-        m: StatusNumbers(states.get(m, NEW_STATE), uptime[m], bars[m], latency[m]["p95"])
+        m: StatusNumbers(states.get(m, NEW_STATE), uptime[m], bars[m],
+                         {name: latency[name][m] for name in READ_MODEL_WINDOWS})
         for m in ids
     }
 
@@ -356,7 +367,7 @@ def uptime_read_model(
     monitor_ids: Sequence[int], now: datetime | None = None
 ) -> dict[int, dict[str, float | None]]:
     """Every given monitor's uptime per window, computed as status_read_model computes it,
-    without the daily bars and p95 (what the overview reads); unknown ids are left out."""
+    without the daily bars and latency (what the overview reads); unknown ids are left out."""
     return {m: numbers.uptime for m, numbers in _read_model(monitor_ids, now, full=False).items()}
 
 
@@ -409,17 +420,22 @@ def _read_model(
                            [current[m][0] for m in kept], last, rows, layout, now)
     if not full:
         for index, monitor_id in enumerate(kept):
-            answer[monitor_id] = StatusNumbers(states[monitor_id], uptimes[index], [], None)
+            answer[monitor_id] = StatusNumbers(states[monitor_id], uptimes[index], [], {})
         return {m: answer[m] for m in ids}
-    p95s = block.latency.quantile_with(
-        [decode_dense(bytes(r[6])) if r is not None and r[6] else None for r in rows], P95)
+    # Every window ends with today's daily row, read whole: one histogram added to each.
+    today_histograms = [decode_dense(bytes(r[6])) if r is not None and r[6] else None
+                        for r in rows]
+    latency = {name: past.plus(today_histograms).quantiles(tuple(QUANTILES.values()))
+               for name, past in block.latency.items()}
     now_s = epoch_seconds(now)
     for index, monitor_id in enumerate(kept):
         bars = [*past[monitor_id].bars,
                 _today_bar(rows[index], current[monitor_id][0].tail_state, last[index],
                            layout.today, midnight_s, now_s)]
-        answer[monitor_id] = StatusNumbers(states[monitor_id], uptimes[index], bars,
-                                           p95s[index])
+        answer[monitor_id] = StatusNumbers(
+            states[monitor_id], uptimes[index], bars,
+            {name: dict(zip(QUANTILES, figures[index], strict=True))
+             for name, figures in latency.items()})
     return {m: answer[m] for m in ids}
 
 

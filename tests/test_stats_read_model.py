@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from domain.result import ProbeResult
 from storage.daily_bars import daily_bars
+from storage.db import session_scope
+from storage.models import MaintenanceWindow
 from storage.rebuild import rebuild_all
 from storage.status_numbers import READ_MODEL_WINDOWS, forget_cached_past, status_read_model
 from storage.window_reads import latency_by_window, uptime_by_window
@@ -29,12 +31,13 @@ def _empty_cache() -> None:
 def expected(ids: list[int], now: datetime) -> dict[int, tuple]:
     uptime = uptime_by_window(ids, READ_MODEL_WINDOWS, now=now)
     bars = daily_bars(ids, 90, now=now)
-    latency = latency_by_window(ids, "30d", now=now)
-    return {m: (uptime[m], bars[m], latency[m]["p95"]) for m in ids}
+    latency = {name: latency_by_window(ids, name, now=now) for name in READ_MODEL_WINDOWS}
+    return {m: (uptime[m], bars[m], {name: latency[name][m] for name in READ_MODEL_WINDOWS})
+            for m in ids}
 
 
 def got(ids: list[int], now: datetime) -> dict[int, tuple]:
-    return {m: (n.uptime, n.bars, n.p95_30d) for m, n in status_read_model(ids, now).items()}
+    return {m: (n.uptime, n.bars, n.latency) for m, n in status_read_model(ids, now).items()}
 
 
 def history(start: datetime, minutes: int, step_s: int = 60, down_every: int = 0):
@@ -89,14 +92,27 @@ def test_unknown_monitors_are_left_out() -> None:
 @given(gaps=st.lists(st.integers(60, 7200), min_size=1, max_size=40),
        outcomes=st.lists(st.sampled_from(["up", "up", "degraded", "down"]), min_size=40,
                          max_size=40),
-       offset_s=st.integers(0, 86400 * 2))
-def test_random_histories_read_the_same_either_way(gaps, outcomes, offset_s) -> None:
+       offset_s=st.integers(0, 86400 * 2),
+       maintenance=st.one_of(st.none(), st.tuples(st.integers(0, 3 * 86400),
+                                                  st.integers(60, 6 * 3600))),
+       paused=st.booleans())
+def test_random_histories_read_the_same_either_way(
+    gaps, outcomes, offset_s, maintenance, paused
+) -> None:
+    """Gaps of up to two hours, a maintenance window somewhere in the history, and a monitor
+    paused at the end: the kept read equals the separate reads, first and from the cache."""
     monitor_id = new_monitor(f"m{datetime.now().timestamp()}")
     at, results = NOW - timedelta(days=3), []
+    if maintenance is not None:
+        starts = at + timedelta(seconds=maintenance[0])
+        with session_scope() as session:
+            session.add(MaintenanceWindow(title="m", monitor_id=monitor_id, starts_at=starts,
+                                          ends_at=starts + timedelta(seconds=maintenance[1])))
     for gap, outcome in zip(gaps, outcomes, strict=False):
         at += timedelta(seconds=gap)
         results.append(ProbeResult(outcome, at, latency_ms=float(gap % 500 + 1)))  # type: ignore[arg-type]
     record(monitor_id, results, batch=7)
+    set_paused(monitor_id, paused)
     now = results[-1].checked_at + timedelta(seconds=offset_s % 7200)
     assert got([monitor_id], now) == expected([monitor_id], now)
     assert got([monitor_id], now) == expected([monitor_id], now)  # from the cache
