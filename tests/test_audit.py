@@ -236,23 +236,6 @@ def test_the_audit_page_asks_a_visitor_to_sign_in() -> None:
     assert not at.dataframe
 
 
-def test_a_single_sign_on_operator_is_recorded_by_e_mail(monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamlit as st
-
-    import ui.audit_view as view
-    from access.sso import Verdict
-
-    class SignedIn:
-        def to_dict(self) -> dict[str, object]:
-            return {"is_logged_in": True, "email": " Ann@Example.com "}
-
-    monkeypatch.setattr(st, "user", SignedIn())
-    monkeypatch.setattr(view, "sso_verdict", lambda: Verdict.OPERATOR)
-    assert view.dashboard_actor() == "ann@example.com"
-    monkeypatch.setattr(view, "sso_verdict", lambda: Verdict.NOT_SIGNED_IN)
-    assert view.dashboard_actor() == "admin"  # the password sign-in
-
-
 def test_incidents_acknowledgements_and_the_layout_are_recorded_with_who() -> None:
     monitor = create_monitor(parse_monitor_input({"name": "Web", "url": "http://127.0.0.1:9/"}))
     first = create_incident("Slow checkout", "investigating", "Looking.", actor="ann@example.com")

@@ -43,7 +43,8 @@ PAGE_ELEMENTS: dict[str, tuple[str, ...]] = {
     f"/{STATUS_URL_PATH}": STATUS_PAGE_ELEMENTS,
     "/monitor": ("ArrowVegaLiteChart", "DataFrame", "BidiComponent", "ButtonGroup"),
     "/alerting": (), "/maintenance": (), "/incidents": ("DataFrame",), "/badges": (),
-    "/reports": (), "/audit": ("DataFrame",), "/tokens": (), "/home": STATUS_PAGE_ELEMENTS,
+    "/reports": (), "/audit": ("DataFrame",), "/tokens": (), "/users": ("DataFrame",),
+    "/home": STATUS_PAGE_ELEMENTS,
 }
 SHELL_PATHS = frozenset({"/", *PAGE_ELEMENTS})
 # The cookies of a signed-in operator: the password sign-in's and Streamlit's single sign-on's.
