@@ -1,6 +1,8 @@
 """The contract between the dispatcher and every notification channel.
 
-A channel sends one `Notice` and either returns (delivered) or raises `TransportError`. The
+A channel sends one `Notice` and either returns (delivered) or raises `TransportError`. It
+returns a note when its own template could not be used and the default text went out instead:
+the dispatcher records the note with the attempt (the page itself was delivered). The
 dispatcher decides from `permanent` whether to retry (with backoff, at the earliest after
 `retry_after` seconds) or to stop and mark the channel failing. Channels never retry by themselves:
 a retry inside a channel is invisible to the delivery log and can send a message twice.
@@ -51,7 +53,7 @@ class Channel(Protocol):
 
     name: str
 
-    def send(self, notice: Notice) -> None: ...
+    def send(self, notice: Notice) -> str | None: ...
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

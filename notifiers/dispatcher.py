@@ -23,6 +23,7 @@ from notifiers.base import TransportError
 from notifiers.message import Notice, NoticeKind
 from notifiers.registry import ChannelCache, ChannelUnusable, env_channel_kinds
 from storage import deliveries
+from storage.alerting_admin import note_on_attempt
 from storage.deliveries import Claimed, NoticeFacts
 from storage.handles import Engine
 from storage.key_source import secret_key
@@ -172,9 +173,10 @@ class Dispatcher:
             row, facts = deliveries.what_to_send(self._engine, delivery)
             notice = build_notice(facts, delivery, self._settings, self._key)
             error: TransportError | None = None
+            note: str | None = None
             began = time.perf_counter()
             try:
-                self._channels.channel_for(row).send(notice)
+                note = self._channels.channel_for(row).send(notice)
             except TransportError as failure:
                 error = failure
             except ChannelUnusable as failure:
@@ -190,6 +192,10 @@ class Dispatcher:
             if error is not None:
                 log.warning("delivery %s to %s: %s (%s)", delivery["id"], row["name"],
                             error.message, status)
+            elif note:
+                # Delivered all the same; the operator sees why on the channel and in the log.
+                log.warning("delivery %s to %s: %s", delivery["id"], row["name"], note)
+                note_on_attempt(self._engine, delivery["id"], note)
         except Exception:
             log.exception("delivery %s could not be sent; its lease will expire", delivery["id"])
         finally:

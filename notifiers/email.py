@@ -12,15 +12,27 @@ from urllib.parse import urlsplit
 
 from notifiers.base import DEFAULT_TIMEOUT, TransportError, connection_error
 from notifiers.message import Notice, headline, label, plain_text
+from notifiers.templates import fallback_note, render_notice
 
 Security = Literal["starttls", "ssl", "none"]
 
 
 def email_message(notice: Notice, sender: str, recipients: list[str]) -> EmailMessage:
+    return templated_email_message(notice, sender, recipients)[0]
+
+
+def templated_email_message(
+    notice: Notice, sender: str, recipients: list[str],
+    subject_template: str = "", body_template: str = "",
+) -> tuple[EmailMessage, str | None]:
+    """The message, with the channel's subject and body templates where they work; the note
+    says which template was not used and why."""
     message = EmailMessage()
     subject = f"[Upwatch] {label(notice)}: {headline(notice)}"
     if notice.reason:
         subject += f" ({notice.reason})"
+    custom_subject = render_notice(subject_template, notice)
+    subject = custom_subject.text or subject
     # Header folding copes with long lines, but a newline in a monitor name must not start a header.
     message["Subject"] = " ".join(subject.split())[:250]
     message["From"] = formataddr(("Upwatch", sender))
@@ -33,9 +45,23 @@ def email_message(notice: Notice, sender: str, recipients: list[str]) -> EmailMe
     message["Message-ID"] = f"<upwatch-event-{notice.event_id}@{domain}>"
     message["X-Upwatch-Event-Id"] = str(notice.event_id)
     message["X-Upwatch-Monitor"] = notice.monitor_slug
-    message.set_content(plain_text(notice))
-    message.add_alternative(html_body(notice), subtype="html")
-    return message
+    text = render_notice(body_template, notice)
+    # The HTML part renders the template again, its values escaped as HTML this time.
+    html = render_notice(body_template, notice, escape) if text.text is not None else text
+    if text.text is not None and html.text is not None:
+        message.set_content(text.text)
+        message.add_alternative(_html_page(html.text), subtype="html")
+    else:
+        message.set_content(plain_text(notice))
+        message.add_alternative(html_body(notice), subtype="html")
+    problems = [f"subject {custom_subject.problem}" if custom_subject.problem else None,
+                f"body {text.problem or html.problem}" if text.problem or html.problem else None]
+    return message, fallback_note(*problems)
+
+
+def _html_page(body: str) -> str:
+    # The author's text is kept as written (it may hold HTML); its line breaks show as written.
+    return f'<html><body><div style="white-space: pre-wrap">{body}</div></body></html>\n'
 
 
 def html_body(notice: Notice) -> str:
@@ -70,6 +96,8 @@ class EmailChannel:
         name: str = "email",
         timeout: float = DEFAULT_TIMEOUT,
         tls_context: ssl.SSLContext | None = None,
+        subject_template: str = "",
+        body_template: str = "",
     ) -> None:
         if not recipients:
             raise ValueError("an e-mail channel needs at least one recipient")
@@ -82,11 +110,14 @@ class EmailChannel:
         self._username = username
         self._password = password
         self._timeout = timeout
+        self._subject_template = subject_template
+        self._body_template = body_template
         # Built once: a TLS context loads the system's trust store, which is slow.
         self._tls = tls_context or ssl.create_default_context()
 
-    def send(self, notice: Notice) -> None:
-        message = email_message(notice, self.sender, self.recipients)
+    def send(self, notice: Notice) -> str | None:
+        message, note = templated_email_message(
+            notice, self.sender, self.recipients, self._subject_template, self._body_template)
         try:
             with self._connect() as smtp:
                 if self._username:
@@ -127,6 +158,7 @@ class EmailChannel:
         if refused:
             # Delivered to the others; a retry would send them a second copy, so report and stop.
             raise TransportError(_refusals(refused), permanent=True)
+        return note
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "ssl":

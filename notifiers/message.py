@@ -191,6 +191,11 @@ def _cut(text: str, septets: int) -> str:
     return "".join(kept).rstrip() + "..."
 
 
+def sms_cut(text: str) -> str:
+    """Any text as one SMS: folded into GSM-7 and cut to 160 septets (a template's text)."""
+    return _cut(to_gsm7(text), SMS_LIMIT)
+
+
 def sms_text(notice: Notice) -> str:
     """One SMS: `DOWN api.example.com: HTTP 503 since 14:02 UTC`.
 

@@ -18,6 +18,7 @@ import httpx
 from domain.formatting import format_duration
 from notifiers.base import DEFAULT_TIMEOUT, connection_error, error_for_status
 from notifiers.message import Notice, headline, label
+from notifiers.templates import fallback_note, render_notice
 
 EVENTS_API = "https://events.pagerduty.com"
 Severity = Literal["critical", "error", "warning", "info"]
@@ -38,8 +39,11 @@ def dedup_key(notice: Notice) -> str:
     return f"upwatch-{notice.monitor_slug}"
 
 
-def pagerduty_events(notice: Notice, routing_key: str) -> list[dict[str, Any]]:
-    """The events to enqueue for `notice`, in order (none for kinds PagerDuty does not need)."""
+def pagerduty_events(
+    notice: Notice, routing_key: str, summary: str | None = None
+) -> list[dict[str, Any]]:
+    """The events to enqueue for `notice`, in order (none for kinds PagerDuty does not need);
+    `summary` replaces the default summary of a trigger (a template's)."""
     key = dedup_key(notice)
     if notice.kind == "up":
         return [{"routing_key": routing_key, "event_action": "resolve", "dedup_key": key}]
@@ -48,18 +52,21 @@ def pagerduty_events(notice: Notice, routing_key: str) -> list[dict[str, Any]]:
     if notice.kind == "test":
         # A test must show the path works without leaving an open incident behind.
         return [
-            _trigger(notice, routing_key, key, "info"),
+            _trigger(notice, routing_key, key, "info", summary),
             {"routing_key": routing_key, "event_action": "resolve", "dedup_key": key},
         ]
     if notice.kind in _TRIGGERS:
-        return [_trigger(notice, routing_key, key, _TRIGGERS[notice.kind])]
+        return [_trigger(notice, routing_key, key, _TRIGGERS[notice.kind], summary)]
     return []
 
 
-def _trigger(notice: Notice, routing_key: str, key: str, severity: Severity) -> dict[str, Any]:
-    summary = f"{label(notice)}: {headline(notice)}" + (
-        f" ({notice.reason})" if notice.reason else ""
-    )
+def _trigger(
+    notice: Notice, routing_key: str, key: str, severity: Severity, summary: str | None = None
+) -> dict[str, Any]:
+    if summary is None:
+        summary = f"{label(notice)}: {headline(notice)}" + (
+            f" ({notice.reason})" if notice.reason else ""
+        )
     details: dict[str, Any] = {
         "state": notice.state,
         "reason": notice.reason,
@@ -95,6 +102,14 @@ def _trigger(notice: Notice, routing_key: str, key: str, severity: Severity) -> 
     }
 
 
+def templated_summary(notice: Notice, template: str | None) -> tuple[str | None, str | None]:
+    """A trigger's summary from the template (None: the default), and the reason the template
+    was not used. One line: that is how PagerDuty lists it."""
+    rendered = render_notice(template, notice)
+    return (" ".join(rendered.text.split()) if rendered.text is not None else None,
+            rendered.problem)
+
+
 class PagerDutyChannel:
     def __init__(
         self,
@@ -103,18 +118,22 @@ class PagerDutyChannel:
         name: str = "pagerduty",
         base_url: str = EVENTS_API,
         timeout: float = DEFAULT_TIMEOUT,
+        template: str = "",
     ) -> None:
         self.name = name
         self._routing_key = routing_key
+        self._template = template
         self._endpoint = base_url.rstrip("/") + "/v2/enqueue"
         self._timeout = timeout
         # Built once: a TLS context loads the trust store, ~20 ms that each send would pay again.
         self._tls = ssl.create_default_context()
 
-    def send(self, notice: Notice) -> None:
-        events = pagerduty_events(notice, self._routing_key)
+    def send(self, notice: Notice) -> str | None:
+        summary, problem = (templated_summary(notice, self._template)
+                            if notice.kind in _TRIGGERS or notice.kind == "test" else (None, None))
+        events = pagerduty_events(notice, self._routing_key, summary)
         if not events:
-            return
+            return None
         try:
             with httpx.Client(timeout=self._timeout, verify=self._tls) as client:
                 for event in events:
@@ -125,6 +144,7 @@ class PagerDutyChannel:
                         )
         except httpx.HTTPError as error:
             raise connection_error("PagerDuty", error) from error
+        return fallback_note(problem)
 
 
 def _reason(response: httpx.Response) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from config.settings import Settings
+from domain.notice_templates import template_settings
 from notifiers.base import Channel
 from notifiers.email import EmailChannel
 from notifiers.pagerduty import EVENTS_API, PagerDutyChannel
@@ -20,7 +21,9 @@ from notifiers.webhook import WebhookChannel
 from storage.alerting_admin import add_env_channels
 from storage.handles import Connection
 
-# For each kind: the plain settings and the secret ones (masked in the dashboard).
+# For each kind: the plain settings and the secret ones (masked in the dashboard). Templates
+# (domain/notice_templates.TEMPLATE_KEYS) are plain settings too, kept apart: an environment
+# channel takes its connection from the environment but may have templates in its row.
 CHANNEL_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "slack_webhook": ((), ("webhook_url",)),
     "slack_bot": (("channel", "base_url"), ("token",)),
@@ -31,23 +34,28 @@ CHANNEL_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+def _template(cfg: dict, key: str = "text_template") -> str:
+    return str(cfg.get(key) or "")
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in str(text).split(",") if part.strip()]
 
 
 def _slack_webhook(name: str, cfg: dict, sec: dict) -> Channel:
-    return SlackWebhookChannel(sec["webhook_url"], name=name)
+    return SlackWebhookChannel(sec["webhook_url"], name=name, template=_template(cfg))
 
 
 def _slack_bot(name: str, cfg: dict, sec: dict) -> Channel:
     extra = {"base_url": cfg["base_url"]} if cfg.get("base_url") else {}
-    return SlackBotChannel(sec["token"], cfg["channel"], name=name, **extra)
+    return SlackBotChannel(sec["token"], cfg["channel"], name=name, template=_template(cfg),
+                           **extra)
 
 
 def _sms(name: str, cfg: dict, sec: dict) -> Channel:
     return SmsChannel(
         cfg["account_sid"], sec["auth_token"], cfg["sender"], _split(cfg["recipients"]),
-        name=name, api_base=cfg.get("api_base") or None,
+        name=name, api_base=cfg.get("api_base") or None, template=_template(cfg),
     )
 
 
@@ -56,16 +64,20 @@ def _email(name: str, cfg: dict, sec: dict) -> Channel:
         cfg["host"], int(cfg.get("port") or 587), cfg["sender"], _split(cfg["recipients"]),
         username=cfg.get("username") or None, password=sec.get("password") or None,
         security=cfg.get("security") or "starttls", name=name,
+        subject_template=_template(cfg, "subject_template"),
+        body_template=_template(cfg, "body_template"),
     )
 
 
 def _webhook(name: str, cfg: dict, sec: dict) -> Channel:
-    return WebhookChannel(cfg["url"], secret=sec.get("secret") or None, name=name)
+    return WebhookChannel(cfg["url"], secret=sec.get("secret") or None, name=name,
+                          template=_template(cfg))
 
 
 def _pagerduty(name: str, cfg: dict, sec: dict) -> Channel:
     base_url = cfg.get("base_url") or EVENTS_API
-    return PagerDutyChannel(sec["routing_key"], name=name, base_url=base_url)
+    return PagerDutyChannel(sec["routing_key"], name=name, base_url=base_url,
+                            template=_template(cfg, "summary_template"))
 
 
 BUILDERS: dict[str, Callable[[str, dict, dict], Channel]] = {
@@ -112,6 +124,7 @@ class ChannelCache:
             kind, config, secrets = env_channels(self._settings).get(
                 row["name"], (row["kind"], {}, {})
             )
+            config = {**config, **template_settings(row["config"] or {})}
         else:
             kind, config, secrets = row["kind"], row["config"] or {}, row["secrets"] or {}
         fingerprint = json.dumps([kind, config, secrets], sort_keys=True)

@@ -15,6 +15,7 @@ from domain.formatting import format_duration
 from notifiers.base import DEFAULT_TIMEOUT, TransportError, connection_error, parse_retry_after
 from notifiers.base import header as header_value
 from notifiers.message import Notice, format_timestamp, headline, label
+from notifiers.templates import fallback_note, render_notice
 
 _EMOJI = {
     "down": "🔴",
@@ -44,8 +45,9 @@ TRANSIENT_ERRORS = frozenset(
 )
 
 
-def _escape(text: str) -> str:
-    # Slack's mrkdwn treats &, < and > as markup: a reason like "<html> not found" would vanish.
+def escape_mrkdwn(text: str) -> str:
+    # Slack's mrkdwn treats &, < and > as markup: a reason like "<html> not found" would vanish,
+    # and "<!channel>" in a monitor's name would ping everyone.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -57,13 +59,42 @@ def slack_message(notice: Notice) -> dict[str, Any]:
     """`text` (shown in notifications and by old clients) and Block Kit `blocks`."""
     title = f"{_EMOJI[notice.kind]} {headline(notice)}"
     fields = [
-        f"*State*\n{_escape(notice.state)}",
+        f"*State*\n{escape_mrkdwn(notice.state)}",
         f"*Since*\n{format_timestamp(notice.since)}",
     ]
     if notice.reason:
-        fields.append(f"*Reason*\n{_escape(_clip(notice.reason, 1900))}")
+        fields.append(f"*Reason*\n{escape_mrkdwn(_clip(notice.reason, 1900))}")
     if notice.downtime is not None:
         fields.append(f"*Downtime*\n{format_duration(notice.downtime)}")
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150)}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": text} for text in fields]},
+        *_links_and_context(notice),
+    ]
+    text = f"{label(notice)}: {headline(notice)}"
+    if notice.reason:
+        text += f" ({notice.reason})"
+    return {"text": escape_mrkdwn(_clip(text, 3000)), "blocks": blocks}
+
+
+def templated_slack_message(
+    notice: Notice, template: str | None
+) -> tuple[dict[str, Any], str | None]:
+    """The channel's template as the message (values escaped for mrkdwn), with the same buttons;
+    the default message and the reason when the template cannot be used."""
+    rendered = render_notice(template, notice, escape_mrkdwn)
+    if rendered.text is None:
+        return slack_message(notice), rendered.problem
+    # A section's text holds 3000 characters; the top-level text is what notifications show.
+    text = _clip(rendered.text, 3000)
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        *_links_and_context(notice),
+    ]
+    return {"text": text, "blocks": blocks}, None
+
+
+def _links_and_context(notice: Notice) -> list[dict[str, Any]]:
     buttons: list[dict[str, Any]] = [
         _button("Dashboard", notice.dashboard_url, "dashboard"),
         _button("Status page", notice.status_url, "status_page"),
@@ -72,19 +103,11 @@ def slack_message(notice: Notice) -> dict[str, Any]:
         buttons.append(_button("Acknowledge", notice.ack_url, "acknowledge", style="danger"))
     if notice.runbook_url:
         buttons.append(_button("Runbook", notice.runbook_url, "runbook"))
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150)}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": text} for text in fields]},
+    slug = escape_mrkdwn(notice.monitor_slug)
+    return [
         {"type": "actions", "elements": buttons},
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"Upwatch · `{_escape(notice.monitor_slug)}`"}],
-        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Upwatch · `{slug}`"}]},
     ]
-    text = f"{label(notice)}: {headline(notice)}"
-    if notice.reason:
-        text += f" ({notice.reason})"
-    return {"text": _escape(_clip(text, 3000)), "blocks": blocks}
 
 
 def _button(text: str, url: str, action_id: str, style: str | None = None) -> dict[str, Any]:
@@ -124,13 +147,15 @@ class SlackWebhookChannel:
     """An incoming webhook: the URL alone decides workspace and channel."""
 
     def __init__(
-        self, webhook_url: str, *, name: str = "slack", timeout: float = DEFAULT_TIMEOUT
+        self, webhook_url: str, *, name: str = "slack", timeout: float = DEFAULT_TIMEOUT,
+        template: str = "",
     ) -> None:
         self.name = name
+        self._template = template
         self._client = WebhookClient(webhook_url, timeout=int(timeout), retry_handlers=[])
 
-    def send(self, notice: Notice) -> None:
-        message = slack_message(notice)
+    def send(self, notice: Notice) -> str | None:
+        message, problem = templated_slack_message(notice, self._template)
         try:
             response = self._client.send(
                 text=message["text"], blocks=message["blocks"], unfurl_links=False
@@ -145,6 +170,7 @@ class SlackWebhookChannel:
         if response.status_code != 200:
             # Incoming webhooks answer errors as a bare code in a text body: "invalid_token".
             raise classify(response.status_code, response.body.strip(), response.headers)
+        return fallback_note(problem)
 
 
 class SlackBotChannel:
@@ -158,15 +184,17 @@ class SlackBotChannel:
         name: str = "slack",
         base_url: str = WebClient.BASE_URL,
         timeout: float = DEFAULT_TIMEOUT,
+        template: str = "",
     ) -> None:
         self.name = name
         self.channel = channel
+        self._template = template
         self._client = WebClient(
             token=token, base_url=base_url, timeout=int(timeout), retry_handlers=[]
         )
 
-    def send(self, notice: Notice) -> None:
-        message = slack_message(notice)
+    def send(self, notice: Notice) -> str | None:
+        message, problem = templated_slack_message(notice, self._template)
         try:
             self._client.chat_postMessage(
                 channel=self.channel,
@@ -183,6 +211,7 @@ class SlackBotChannel:
             raise TransportError(f"Slack request is unusable: {error}", permanent=True) from error
         except _NETWORK_ERRORS as error:
             raise connection_error("Slack", error) from error
+        return fallback_note(problem)
 
 
 def slack_channel_from_settings(settings: Settings) -> SlackWebhookChannel | None:

@@ -18,7 +18,8 @@ from twilio.rest import Client
 
 from config.settings import Settings
 from notifiers.base import DEFAULT_TIMEOUT, TransportError, connection_error, parse_retry_after
-from notifiers.message import Notice, sms_text
+from notifiers.message import Notice, sms_cut, sms_text
+from notifiers.templates import fallback_note, render_notice
 
 TWILIO_API_BASE = "https://api.twilio.com"
 
@@ -68,6 +69,18 @@ def classify(
     return TransportError(message, permanent=True)
 
 
+def templated_sms_text(notice: Notice, template: str | None) -> tuple[str, str | None]:
+    """The template's text as one SMS (plain text, GSM-7, 160 septets), or the default text and
+    the reason the template was not used."""
+    rendered = render_notice(template, notice)
+    if rendered.text is None:
+        return sms_text(notice), rendered.problem
+    body = sms_cut(rendered.text)
+    if not body:  # only characters GSM-7 has no room for (emoji...)
+        return sms_text(notice), "template produced no text that an SMS can carry"
+    return body, None
+
+
 class SmsChannel:
     def __init__(
         self,
@@ -79,6 +92,7 @@ class SmsChannel:
         name: str = "sms",
         api_base: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        template: str = "",
     ) -> None:
         if not recipients:
             raise ValueError("an SMS channel needs at least one phone number")
@@ -89,6 +103,7 @@ class SmsChannel:
         self._auth_token = auth_token
         self._api_base = (api_base or TWILIO_API_BASE).rstrip("/")
         self._timeout = timeout
+        self._template = template
         self._delivered: OrderedDict[tuple[int, str], None] = OrderedDict()
         self._delivered_lock = threading.Lock()
 
@@ -100,8 +115,8 @@ class SmsChannel:
         client.api.base_url = self._api_base
         return client, http
 
-    def send(self, notice: Notice) -> None:
-        body = sms_text(notice)
+    def send(self, notice: Notice) -> str | None:
+        body, problem = templated_sms_text(notice, self._template)
         client, http = self._client()
         failures: list[TransportError] = []
         for number in self.recipients:
@@ -125,6 +140,7 @@ class SmsChannel:
             self._remember(notice.event_id, number)
         if failures:
             raise _combine(failures)
+        return fallback_note(problem)
 
     def _send_one(self, client: Client, number: str, body: str) -> None:
         messages = client.api.v2010.account.messages

@@ -22,6 +22,7 @@ from storage.alerting_admin import channel_row, clear_failing
 class SendOutcome:
     ok: bool
     message: str
+    note: str | None = None  # sent, but with the default text: why the template was not used
 
 
 def sample_notice(channel_name: str, settings: Settings) -> Notice:
@@ -42,9 +43,9 @@ def send_test(channel_id: int, settings: Settings) -> SendOutcome:
         return SendOutcome(False, "This channel no longer exists.")
     try:
         channel = ChannelCache(settings).channel_for(row)
-        channel.send(sample_notice(row["name"], settings))
+        note = channel.send(sample_notice(row["name"], settings))
     except (TransportError, ChannelUnusable) as error:
         return SendOutcome(False, getattr(error, "message", None) or str(error))
     clear_failing(channel_id)
-    return SendOutcome(True, f"Test message sent through {row['name']!r}.")
+    return SendOutcome(True, f"Test message sent through {row['name']!r}.", note)
 

@@ -12,7 +12,7 @@ Payload (version 1; fields may be added, these names are fixed)::
       "reason": "HTTP 503",                 # null when there is none
       "since": "2024-05-01T14:02:00Z",      # when the new state began
       "downtime_seconds": null,             # on recovery: how long it was down
-      "text": "DOWN: API is down (HTTP 503)",
+      "text": "DOWN: API is down (HTTP 503)",  # or the channel's template, as plain text
       "links": {"dashboard": "...", "status_page": "...", "acknowledge": "..." | null}
     }
 
@@ -43,14 +43,22 @@ import httpx
 
 from notifiers.base import DEFAULT_TIMEOUT, TransportError, connection_error, error_for_status
 from notifiers.message import Notice, headline, label
+from notifiers.templates import fallback_note, render_notice
 
 SIGNATURE_HEADER = "X-Upwatch-Signature"
 TIMESTAMP_HEADER = "X-Upwatch-Timestamp"
 USER_AGENT = "Upwatch-Webhook/1"
 
 
-def webhook_payload(notice: Notice) -> dict[str, Any]:
-    text = f"{label(notice)}: {headline(notice)}" + (f" ({notice.reason})" if notice.reason else "")
+# The payload's `text` when the channel has a template: a generous bound for any receiver.
+MAX_TEXT_CHARS = 4000
+
+
+def webhook_payload(notice: Notice, text: str | None = None) -> dict[str, Any]:
+    """The payload; `text` replaces the default `text` field (a template's), nothing else."""
+    if text is None:
+        text = f"{label(notice)}: {headline(notice)}" + (
+            f" ({notice.reason})" if notice.reason else "")
     return {
         "version": 1,
         "event_id": notice.event_id,
@@ -68,6 +76,14 @@ def webhook_payload(notice: Notice) -> dict[str, Any]:
         },
         "runbook_url": notice.runbook_url,
     }
+
+
+def templated_webhook_text(notice: Notice, template: str | None) -> tuple[str | None, str | None]:
+    """The payload's `text` from the template (plain text; None: the default text), and the
+    reason the template was not used."""
+    rendered = render_notice(template, notice)
+    return (rendered.text[:MAX_TEXT_CHARS] if rendered.text is not None else None,
+            rendered.problem)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -102,17 +118,20 @@ class WebhookChannel:
         secret: str | None = None,
         name: str = "webhook",
         timeout: float = DEFAULT_TIMEOUT,
+        template: str = "",
     ) -> None:
         self.name = name
         self.url = url
         self._secret = secret
+        self._template = template
         self._timeout = timeout
         # Built once: a TLS context loads the trust store, ~20 ms that each send would pay again.
         self._tls = ssl.create_default_context()
 
-    def send(self, notice: Notice) -> None:
+    def send(self, notice: Notice) -> str | None:
+        text, problem = templated_webhook_text(notice, self._template)
         # Serialised once, here: the signature must cover exactly the bytes that are sent.
-        body = json.dumps(webhook_payload(notice), separators=(",", ":")).encode()
+        body = json.dumps(webhook_payload(notice, text), separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
@@ -139,3 +158,4 @@ class WebhookChannel:
         if not response.is_success:
             detail = response.text[:200]
             raise error_for_status("webhook", response.status_code, detail, response.headers)
+        return fallback_note(problem)

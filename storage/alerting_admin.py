@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from domain.escalation import EscalationSettings, parse_escalation
 from domain.monitor_input import InvalidInput
+from domain.notice_templates import template_errors, template_settings
 from storage import alerting
 from storage.alerting_models import (
     ALL_EVENTS,
@@ -26,6 +27,7 @@ from storage.alerting_models import (
 )
 from storage.audit import DASHBOARD_ADMIN, record
 from storage.db import get_engine
+from storage.handles import Engine
 from storage.models import Incident, Monitor, StateChange, as_utc
 from storage.tables import table_of, utc
 
@@ -76,6 +78,9 @@ class ChannelView:
     quiet_min_severity: str
     failing_since: datetime | None
     failing_error: str | None
+    # The last message delivered through this channel went out with the default text: why, when.
+    template_note: str | None = None
+    template_note_at: datetime | None = None
 
     def settings(self) -> dict[str, Any]:
         """What an audit entry compares: the settings, and which secrets are stored (the
@@ -90,20 +95,45 @@ class ChannelView:
         }
 
 
-def _view(row: Any) -> ChannelView:
+def _view(row: Any, note: tuple[str, datetime] | None = None) -> ChannelView:
     return ChannelView(
         row["id"], row["name"], row["kind"], row["source"], dict(row["config"] or {}),
         frozenset(k for k, v in (row["secrets"] or {}).items() if v), list(row["events"] or []),
         bool(row["enabled"]), row["escalate_after_minutes"], row["quiet_start"], row["quiet_end"],
         row["quiet_timezone"], row["quiet_min_severity"], as_utc(row["failing_since"]),
-        row["failing_error"],
+        row["failing_error"], note[0] if note else None, note[1] if note else None,
     )
 
 
 def list_channels() -> list[ChannelView]:
     with get_engine().connect() as connection:
+        notes = _template_notes(connection)
         rows = connection.execute(select(CHANNELS).order_by(CHANNELS.c.name)).mappings()
-        return [_view(row) for row in rows]
+        return [_view(row, notes.get(row["id"])) for row in rows]
+
+
+def _template_notes(connection: Connection) -> dict[int, tuple[str, datetime]]:
+    """channel id -> the note of its last delivered attempt, when that one carries one (a
+    delivered attempt has an error only when its template was not used)."""
+    last = (
+        select(DELIVERIES.c.channel_id, func.max(ATTEMPTS.c.id).label("attempt_id"))
+        .select_from(ATTEMPTS.join(DELIVERIES, DELIVERIES.c.id == ATTEMPTS.c.delivery_id))
+        .where(ATTEMPTS.c.outcome == "delivered").group_by(DELIVERIES.c.channel_id).subquery()
+    )
+    rows = connection.execute(
+        select(last.c.channel_id, ATTEMPTS.c.error, ATTEMPTS.c.at)
+        .join(ATTEMPTS, ATTEMPTS.c.id == last.c.attempt_id).where(ATTEMPTS.c.error.is_not(None)))
+    return {row.channel_id: (row.error, utc(row.at)) for row in rows}
+
+
+def note_on_attempt(engine: Engine, delivery_id: int, note: str) -> None:
+    """Write `note` on a delivery's delivered attempt: it went out, with the default text."""
+    last = (select(func.max(ATTEMPTS.c.id)).where(ATTEMPTS.c.delivery_id == delivery_id)
+            .scalar_subquery())
+    with engine.begin() as connection:
+        connection.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == last,
+                                                  ATTEMPTS.c.outcome == "delivered")
+                           .values(error=note[:2000]))
 
 
 def channel_row(channel_id: int) -> dict | None:
@@ -122,7 +152,10 @@ def _channel(connection: Connection, channel_id: int) -> ChannelView | None:
 
 def save_channel(spec: ChannelSpec, channel_id: int | None = None, *,
                  actor: str = DASHBOARD_ADMIN) -> ChannelView:
-    """Create or update a channel; InvalidInput when the name is taken or the channel is gone."""
+    """Create or update a channel; InvalidInput when the name is taken, a template is wrong
+    (checked here too, whoever saves) or the channel is gone."""
+    if problems := template_errors(spec.kind, spec.config):
+        raise InvalidInput(problems)
     routing = {
         "events": spec.events, "enabled": spec.enabled,
         "escalate_after_minutes": spec.escalate_after_minutes, "quiet_start": spec.quiet_start,
@@ -147,7 +180,9 @@ def save_channel(spec: ChannelSpec, channel_id: int | None = None, *,
             if stored is None:
                 raise InvalidInput({"name": "this channel was deleted meanwhile"})
             values: dict[str, Any] = dict(routing)
-            if stored["source"] != "env":  # environment channels keep their settings there
+            if stored["source"] == "env":  # its templates only: the connection is the settings'
+                values["config"] = template_settings(spec.config)
+            else:
                 kept = {k: v for k, v in (stored["secrets"] or {}).items()
                         if stored["kind"] == spec.kind}
                 values.update(

@@ -232,5 +232,5 @@ def test_a_refused_page_shows_in_the_delivery_log_and_marks_the_channel(
     at = logged_in()
     log = at.dataframe[0].value
     assert list(log["Channel"]) == ["ops-slack"] and list(log["Outcome"]) == ["permanent"]
-    assert "invalid_token" in log["Provider error"][0] and list(log["Monitor"]) == ["API"]
+    assert "invalid_token" in log["Error or note"][0] and list(log["Monitor"]) == ["API"]
     assert any("Failing since" in e and "invalid_token" in unescaped(e) for e in errors(at))

@@ -8,16 +8,23 @@ import streamlit as st
 from config.settings import get_settings
 from domain.formatting import ago, plain
 from domain.monitor_input import InvalidInput
+from domain.notice_templates import ALL_TEMPLATE_KEYS
 from domain.severity import SEVERITIES, severity_label
+from notifiers.template_preview import Preview, preview_templates
 from notifiers.verify_channel import SendOutcome, send_test
 from storage.alerting_admin import ChannelView, delete_channel, list_channels, save_channel
 from storage.alerting_models import ALL_EVENTS
 from ui.alerting_forms import (
     EVENT_LABELS,
     FIELDS,
+    FIELDS_HELP,
     KIND_LABELS,
     SECURITY_CHOICES,
+    TEMPLATE_HELP,
+    TEMPLATE_LABELS,
+    TEMPLATES_CAPTION,
     parse_channel_form,
+    template_keys,
 )
 from ui.audit_view import dashboard_actor
 
@@ -25,9 +32,11 @@ PREFIX = "ch_"
 EDITING = "ch_editing"  # the channel id being edited, None for a new one
 ERRORS = "ch_errors"
 SAVED = "ch_saved"
+PREVIEW = "ch_preview"  # the last preview's results, shown under the templates
 ROUTING_FIELDS = ("events", "enabled", "escalate_after_minutes", "quiet_start", "quiet_end",
                   "quiet_timezone", "quiet_min_severity")
-ALL_FIELD_KEYS = sorted({f.key for fields in FIELDS.values() for f in fields})
+ALL_FIELD_KEYS = sorted({f.key for fields in FIELDS.values() for f in fields}
+                        | ALL_TEMPLATE_KEYS)
 
 
 def _channels() -> dict[int, ChannelView]:
@@ -38,6 +47,7 @@ def _fill_form(channel: ChannelView | None) -> None:
     """Put a channel's settings (never its secrets) into the form's widgets."""
     state = st.session_state
     state[ERRORS] = {}
+    state.pop(PREVIEW, None)
     state[PREFIX + "name"] = channel.name if channel else ""
     state[PREFIX + "kind"] = channel.kind if channel else "slack_webhook"
     for key in ALL_FIELD_KEYS:
@@ -90,6 +100,13 @@ def _delete(channel_id: int) -> None:
         _start_editing(None)
 
 
+def _preview() -> None:
+    state = st.session_state
+    kind = str(state.get(PREFIX + "kind") or "")
+    config = {key: state.get(PREFIX + key) for key in template_keys(kind)}
+    state[PREVIEW] = preview_templates(kind, config, get_settings().public_url)
+
+
 def _field_error(key: str) -> None:
     message = st.session_state.get(ERRORS, {}).get(key)
     if message:
@@ -127,9 +144,15 @@ def render_channel_list() -> None:
             if channel.source != "env":
                 remove.button("Delete", key=f"delete_{channel.id}", on_click=_delete,
                               args=(channel.id,))
+            if channel.template_note and channel.template_note_at:
+                title.warning(f"The last message ({ago(channel.template_note_at)}) went out "
+                              f"with the built-in text: {plain(channel.template_note)}",
+                              icon="⚠️")
             outcome: SendOutcome | None = st.session_state.get(f"ch_test_{channel.id}")
             if outcome is not None:
                 (st.success if outcome.ok else st.error)(plain(outcome.message))
+                if outcome.note:
+                    st.warning(plain(outcome.note))
 
 
 def render_channel_form() -> None:
@@ -157,6 +180,7 @@ def render_channel_form() -> None:
                    "(UPWATCH_SLACK_WEBHOOK_URL / UPWATCH_TWILIO_*); routing is set here.")
     else:
         _connection_fields(kind, current)
+    _template_fields(kind)
     _routing_fields()
     save, cancel = st.columns([1, 4])
     save.button("Save channel", key="ch_save", on_click=_save, type="primary")
@@ -177,6 +201,31 @@ def _connection_fields(kind: str, current: ChannelView | None) -> None:
         else:
             st.text_input(label, key=key, placeholder=field.placeholder, help=field.help)
         _field_error(field.key)
+
+
+def _template_fields(kind: str) -> None:
+    keys = template_keys(kind)
+    if not keys:
+        return
+    st.markdown("**Message templates**")
+    st.caption(TEMPLATES_CAPTION)
+    for key in keys:
+        st.text_area(TEMPLATE_LABELS[key] + " (optional)", key=PREFIX + key, height=100,
+                     max_chars=4000, placeholder="Empty: the built-in text",
+                     help=f"{TEMPLATE_HELP.get((kind, key), '')}\n\n{FIELDS_HELP}")
+        _field_error(key)
+    st.button("Preview", key="ch_preview_button", on_click=_preview,
+              help="Shows what this channel would send for a sample outage; sends nothing.")
+    previews: list[Preview] | None = st.session_state.get(PREVIEW)
+    for shown in previews or []:
+        if shown.key not in keys:
+            continue  # the type was changed since
+        label = TEMPLATE_LABELS[shown.key]
+        st.caption(f"{label}, for a sample outage" + (" (the built-in text)" if shown.is_default
+                                                      else ""))
+        if shown.error:
+            st.error(f"{label}: {plain(shown.error)}")
+        st.code(shown.text, language=None, wrap_lines=True)
 
 
 def _routing_fields() -> None:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from alerting.routing import parse_clock
 from domain.limits import parse_time_zone
 from domain.monitor_input import InvalidInput
+from domain.notice_templates import TEMPLATE_FIELDS, TEMPLATE_KEYS, template_errors
 from domain.severity import SEVERITY_CHOICES, SEVERITY_RANK
 from notifiers.registry import CHANNEL_FIELDS
 from storage.alerting_admin import ChannelSpec
@@ -86,6 +87,34 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
                   help="Leave empty for PagerDuty itself."),
     ),
 }
+
+_VALUES_ESCAPED = "Field values are escaped; your own text is sent as written."
+TEMPLATE_HELP = {
+    ("slack_webhook", "text_template"): "Slack mrkdwn (`*bold*`, `<url|label>`, `<!here>`). "
+                                        + _VALUES_ESCAPED,
+    ("slack_bot", "text_template"): "Slack mrkdwn (`*bold*`, `<url|label>`, `<!here>`). "
+                                    + _VALUES_ESCAPED,
+    ("sms", "text_template"): "Plain text, sent as one SMS: folded to GSM-7 and cut at 160.",
+    ("email", "subject_template"): "One line, at most 250 characters.",
+    ("email", "body_template"): "Sent as plain text, and as HTML with field values escaped.",
+    ("webhook", "text_template"): "The payload's \"text\" field; the rest of the JSON stays.",
+    ("pagerduty", "summary_template"): "One line, at most 1024 characters.",
+}
+TEMPLATE_LABELS = {"text_template": "Message template", "subject_template": "Subject template",
+                   "body_template": "Body template", "summary_template": "Summary template"}
+FIELDS_HELP = "\n".join(f"- `{name}`: {about}" for name, about in TEMPLATE_FIELDS.items())
+TEMPLATES_CAPTION = (
+    "Jinja2, sandboxed; empty uses the built-in text. Fields: "
+    + ", ".join(f"`{name}`" for name in TEMPLATE_FIELDS)
+    + ". `{% if reason %}`…`{% endif %}`, filters such as `| upper`, `| truncate(40)`, "
+      "`| default('none')`. No loops. A template that fails when a page goes out is "
+      "replaced by the built-in text, and the channel shows why."
+)
+
+
+def template_keys(kind: str) -> tuple[str, ...]:
+    return TEMPLATE_KEYS.get(kind, ())
+
 
 # The form and the registry must agree, or a saved channel could not be built.
 assert all(
@@ -162,6 +191,14 @@ def parse_channel_form(
             if problem:
                 errors[field.key] = problem
             (secrets if field.secret else config)[field.key] = value
+    if kind in FIELDS:
+        # Templates as typed; a blank one is left out (the built-in text). Environment
+        # channels have templates too.
+        for key in template_keys(kind):
+            text = str(values.get(key) or "")
+            if text.strip():
+                config[key] = text
+        errors.update(template_errors(kind, config))
     chosen = values.get("events") or []
     events = [str(e) for e in chosen] if isinstance(chosen, list | tuple) else []
     if not events:

@@ -96,6 +96,6 @@ def render_deliveries() -> None:
     st.dataframe([
         {"When": a.at.strftime("%Y-%m-%d %H:%M:%S UTC"), "Channel": a.channel,
          "Monitor": a.monitor, "Notice": a.notice, "Outcome": a.outcome,
-         "Provider error": a.error or ""}
+         "Error or note": a.error or ""}
         for a in attempts
     ], hide_index=True, width="stretch")
