@@ -274,6 +274,7 @@ def test_a_viewer_sees_every_internal_page_without_edit_buttons(people: None) ->
     dashboard = signed_in_as("dashboard.py", "vera")
     assert [t.value for t in dashboard.title] == ["Monitors"]
     assert not EDIT_BUTTONS & _labels(dashboard)
+    assert not dashboard.dataframe[0].proto.selection_mode  # no selection boxes to tick
     monitor = signed_in_as("monitor.py", "vera", slug=slug)
     assert not {"⏸️ Pause checks", "🔄 Check now", "📄 Clone…", "🗑️ Delete…"} & _labels(monitor)
     assert "Manage" not in [s.value for s in monitor.subheader]
@@ -292,7 +293,8 @@ def test_a_viewer_sees_every_internal_page_without_edit_buttons(people: None) ->
 
 def test_an_editor_edits_monitors_but_not_alerting_tokens_or_users(people: None) -> None:
     slug = _monitor()
-    assert "Add monitor" in _labels(signed_in_as("dashboard.py", "ed"))
+    dashboard = signed_in_as("dashboard.py", "ed")
+    assert "Add monitor" in _labels(dashboard) and dashboard.dataframe[0].proto.selection_mode
     monitor = signed_in_as("monitor.py", "ed", slug=slug)
     next(b for b in monitor.button if b.label == "⏸️ Pause checks").click().run()
     paused = get_monitor(slug)

@@ -22,6 +22,7 @@ from domain.monitor_input import (
     parse_monitor_update,
 )
 from domain.result import ProbeResult
+from domain.roles import Action
 from domain.severity import SEVERITIES, severity_label
 from storage.monitors import (
     MonitorView,
@@ -30,7 +31,7 @@ from storage.monitors import (
     list_monitors,
     update_monitor,
 )
-from ui.audit_view import dashboard_actor
+from ui.auth import dashboard_actor, permitted
 from ui.monitor_fields import (
     ADD_PREFIX,
     CLONE_PREFIX,
@@ -76,6 +77,8 @@ def _created(prefix: str, spec: MonitorInput | None) -> MonitorView | None:
 
 
 def _add() -> None:
+    if not permitted(Action.EDIT_MONITORS):
+        return
     st.session_state.pop(f"{ADD_PREFIX}tested", None)
     monitor = _created(ADD_PREFIX, _validated(ADD_PREFIX))
     if monitor is None:
@@ -100,6 +103,8 @@ def load_edit_form(monitor: MonitorView, force: bool = False) -> None:
 
 
 def _save_edit(slug: str) -> None:
+    if not permitted(Action.EDIT_MONITORS):
+        return
     st.session_state.pop(f"{EDIT_PREFIX}tested", None)
     changes = form_values(st.session_state.to_dict(), EDIT_PREFIX, complete=True)
     try:
@@ -133,6 +138,8 @@ def _edited_spec(prefix: str, slug: str) -> MonitorInput | None:
 
 def _add_copy(source_slug: str) -> None:
     """Add the copy the clone form describes; a refused one saves nothing and says why."""
+    if not permitted(Action.EDIT_MONITORS):
+        return
     st.session_state.pop(f"{CLONE_PREFIX}tested", None)
     monitor = _created(CLONE_PREFIX, _edited_spec(CLONE_PREFIX, source_slug))
     if monitor is None:
@@ -141,6 +148,8 @@ def _add_copy(source_slug: str) -> None:
 
 
 def _test_now(prefix: str, slug: str | None = None) -> None:
+    if not permitted(Action.EDIT_MONITORS):
+        return
     spec = _validated(prefix) if slug is None else _edited_spec(prefix, slug)
     if spec is None or spec.kind == "push":
         st.session_state.pop(f"{prefix}tested", None)

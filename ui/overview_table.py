@@ -74,12 +74,18 @@ def table_frame(rows: Sequence[OverviewRow]) -> pd.DataFrame:
     return pd.DataFrame(columns, columns=list(_COLUMNS))
 
 
-def render_table(rows: Sequence[OverviewRow], key: str) -> list[OverviewRow]:
-    """Draw the table; returns the rows the operator selected."""
+def render_table(rows: Sequence[OverviewRow], key: str, selectable: bool = True
+                 ) -> list[OverviewRow]:
+    """Draw the table; returns the rows the operator selected (none when not `selectable`:
+    a viewer gets no selection boxes, having no action to take on them)."""
+    height = min(38 + 35 * max(len(rows), 1), 700)
+    if not selectable:
+        st.dataframe(table_frame(rows), column_config=_COLUMNS, hide_index=True,
+                     width="stretch", key=key, height=height)
+        return []
     event = st.dataframe(
         table_frame(rows), column_config=_COLUMNS, hide_index=True, width="stretch",
-        key=key, on_select="rerun", selection_mode="multi-row",
-        height=min(38 + 35 * max(len(rows), 1), 700),
+        key=key, on_select="rerun", selection_mode="multi-row", height=height,
     )
     selected = event.selection.rows if event is not None else []
     return [rows[i] for i in selected if i < len(rows)]
