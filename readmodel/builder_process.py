@@ -38,7 +38,7 @@ def _child_main(pipe: Connection, policy: RefreshPolicy) -> None:
     from config.logging_setup import configure_logging
     from config.settings import get_settings
     from readmodel.refresh_policy import keep_building
-    from readmodel.wire import pack_snapshot
+    from readmodel.wire import METRICS_MAX_AGE_S, pack_snapshot
 
     configure_logging(get_settings(), quiet=True)
     with contextlib.suppress(OSError):
@@ -57,7 +57,8 @@ def _child_main(pipe: Connection, policy: RefreshPolicy) -> None:
     with contextlib.suppress(BrokenPipeError, OSError):  # the parent went away
         keep_building(
             policy,
-            build=lambda: pipe.send_bytes(SNAPSHOT + pack_snapshot()),
+            build=lambda: pipe.send_bytes(
+                SNAPSHOT + pack_snapshot(metrics_max_age_s=METRICS_MAX_AGE_S)),
             confirm=lambda when: pipe.send_bytes(CONFIRMED + repr(when).encode()),
             stale=stale,
             stopping=stopping,

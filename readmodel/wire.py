@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import pickle
 import time
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from readmodel.prepared import ANY_ORIGIN, PreparedResponse, etag_for
 from readmodel.snapshot import PickledStatus, StatusSnapshot
 from readmodel.status_document import CACHE_CONTROL as STATUS_CACHE_CONTROL
 from readmodel.status_document import status_json_body
+from storage.db import get_engine
 from storage.status import PublicStatus, public_status
 
 log = logging.getLogger(__name__)
@@ -93,35 +93,37 @@ def pack_status(status: PublicStatus, built_at: float,
     return pickle.dumps(packed, pickle.HIGHEST_PROTOCOL)
 
 
-# /metrics' bodies are rendered at most this often: Prometheus scrapes every 15 s or more, and
-# rendering a sample per monitor and window (24,000 at 1,000 monitors) costs more than the rest of
-# a rebuild. The live gauges (lateness, the engine's tick) are added per scrape (web/metrics).
+# The builder process renders /metrics' bodies at most this often: Prometheus scrapes every 15 s
+# or more, and rendering a sample per monitor and window (24,000 at 1,000 monitors) costs more than
+# the rest of a rebuild. The live gauges (lateness, the engine's tick) are added per scrape
+# (web/metrics).
 METRICS_MAX_AGE_S = 15.0
-_last_metrics: MetricsBodies | None = None
-_last_metrics_at = -math.inf
+_last_metrics: tuple[str, float, MetricsBodies] | None = None  # database, when, bodies
 
 
-def _metrics(status: PublicStatus) -> MetricsBodies | None:
-    """/metrics' bodies: read again when the last ones are older than METRICS_MAX_AGE_S, else
-    (and when they cannot be read now: a failure there must not hold up the status page) the
-    last ones."""
-    global _last_metrics, _last_metrics_at
-    if _last_metrics is not None and time.monotonic() - _last_metrics_at < METRICS_MAX_AGE_S:
-        return _last_metrics
+def _metrics(status: PublicStatus, max_age_s: float) -> MetricsBodies | None:
+    """/metrics' bodies: the last ones while younger than `max_age_s` (and when they cannot be
+    read now: a failure there must not hold up the status page), else read again."""
+    global _last_metrics
+    database = str(get_engine().url)
+    last = _last_metrics if _last_metrics is not None and _last_metrics[0] == database else None
+    if last is not None and time.monotonic() - last[1] < max_age_s:
+        return last[2]
     try:
-        _last_metrics = metrics_bodies(read_metrics(status))
-        _last_metrics_at = time.monotonic()
+        bodies = metrics_bodies(read_metrics(status))
     except Exception:
         log.exception("could not read the figures of /metrics: serving the last ones")
-    return _last_metrics
+        return last[2] if last is not None else None
+    _last_metrics = (database, time.monotonic(), bodies)
+    return bodies
 
 
-def pack_snapshot(now: datetime | None = None) -> bytes:
-    """Read the public status (at `now`, default now) and pack it: what the builder process
-    runs for every rebuild."""
+def pack_snapshot(now: datetime | None = None, metrics_max_age_s: float = 0.0) -> bytes:
+    """Read the public status (at `now`, default now) and pack it, with /metrics' bodies read
+    again when the last ones are older than `metrics_max_age_s`."""
     built_at = time.time()
     status = public_status(now)
-    return pack_status(status, built_at, _LAST_PARTS, _metrics(status))
+    return pack_status(status, built_at, _LAST_PARTS, _metrics(status, metrics_max_age_s))
 
 
 def unpack_snapshot(data: bytes | memoryview) -> StatusSnapshot:

@@ -173,6 +173,22 @@ def test_answers_come_from_the_read_model_snapshot() -> None:
         assert samples(client.get("/metrics").text)[("upwatch_monitor_up", labels("shop"))] == 0
 
 
+def test_the_builder_renders_the_bodies_again_only_when_they_are_old_enough() -> None:
+    from readmodel.wire import pack_snapshot, unpack_snapshot
+
+    def up(packed: bytes) -> float:
+        metrics = unpack_snapshot(packed).metrics
+        assert metrics is not None
+        return samples(metrics.public.decode())[("upwatch_monitor_up", labels("shop"))]
+
+    shop = _monitor("Shop", True)
+    record_result(shop.id, ProbeResult("up"))
+    assert up(pack_snapshot()) == 1
+    record_result(shop.id, ProbeResult("down"))
+    assert up(pack_snapshot(metrics_max_age_s=60)) == 1  # the last bodies, a moment old
+    assert up(pack_snapshot(metrics_max_age_s=0)) == 0
+
+
 def test_reading_the_figures_takes_the_same_statements_for_3_or_30_monitors() -> None:
     def statements() -> int:
         counted = []
