@@ -219,7 +219,7 @@ def run(backend: str, monitors: int, hourly_days: int, figures: set[str],
 def read_figures(backend: str, ids: list[int]) -> None:
     """The snapshot builder's rebuild (readmodel.wire.pack_snapshot: the public status of every
     monitor through the status read model, packed), against the separate reads it replaced."""
-    from readmodel.wire import pack_snapshot
+    from readmodel.wire import METRICS_MAX_AGE_S, pack_snapshot
     from storage.daily_bars import daily_bars
     from storage.status_numbers import READ_MODEL_WINDOWS, forget_cached_past
     from storage.window_reads import latency_by_window, uptime_by_window
@@ -230,12 +230,15 @@ def read_figures(backend: str, ids: list[int]) -> None:
 
     cold_ms = median_ms(cold, 3)
     pack_snapshot(now=NOW)
-    warm_ms = median_ms(lambda: pack_snapshot(now=NOW), 7)
+    # As the builder process calls it: /metrics' bodies kept while younger than 15 s.
+    warm_ms = median_ms(lambda: pack_snapshot(now=NOW, metrics_max_age_s=METRICS_MAX_AGE_S), 7)
+    with_metrics_ms = median_ms(lambda: pack_snapshot(now=NOW), 5)
     windows = "/".join(READ_MODEL_WINDOWS)
-    print(f"[{backend}] read-model rebuild (pack_snapshot), {len(ids)} monitors (state, uptime "
-          f"and p50/p95/p99 over {windows}, 90 bars): {warm_ms:.1f} ms per rebuild "
-          f"(target <= 100 ms); the first rebuild of each clock hour (past recomputed): "
-          f"{cold_ms:.0f} ms")
+    print(f"[{backend}] read-model rebuild (pack_snapshot as the builder calls it), {len(ids)} "
+          f"monitors (state, uptime and p50/p95/p99 over {windows}, 90 bars): {warm_ms:.1f} ms "
+          f"per rebuild (target <= 100 ms); with /metrics' bodies rendered too (at most every "
+          f"{METRICS_MAX_AGE_S:.0f} s): {with_metrics_ms:.0f} ms; the first rebuild of each clock "
+          f"hour (past recomputed): {cold_ms:.0f} ms")
     parts = {
         f"uptime {windows}": lambda: uptime_by_window(ids, READ_MODEL_WINDOWS, now=NOW),
         "90 daily bars": lambda: daily_bars(ids, 90, now=NOW),
