@@ -53,8 +53,9 @@ def resolving(records: dict[tuple[str, str], list[str]],
 
 
 @contextlib.contextmanager
-def tls_listener(address: str, certificate: trustme.LeafCert) -> Iterator[int]:
-    """A TLS server on `address` answering any request with 200; yields its port."""
+def tls_listener(address: str, certificate: trustme.LeafCert, port: int = 0) -> Iterator[int]:
+    """A TLS server on `address` (and `port`, default any free one) answering any request with
+    200; yields its port."""
     import ssl
     import threading
 
@@ -62,7 +63,7 @@ def tls_listener(address: str, certificate: trustme.LeafCert) -> Iterator[int]:
     certificate.configure_cert(context)
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.bind((address, 0))
+    listener.bind((address, port))
     listener.listen(16)
     stop = threading.Event()
 
@@ -223,7 +224,10 @@ async def test_the_deny_rules_apply_to_every_address_before_connecting(
     ca: trustme.CA, bundle: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     records = {(f"{NAME}.", "A"): ["127.0.0.1", "127.0.0.2"]}
-    with tls_listener("127.0.0.2", ca.issue_cert(NAME)) as port, resolving(records, monkeypatch):
+    # Both addresses listen: 127.0.0.1, tried first, would answer if the rule let it be tried.
+    with tls_listener("127.0.0.2", ca.issue_cert(NAME)) as port, \
+            tls_listener("127.0.0.1", ca.issue_cert(NAME), port), \
+            resolving(records, monkeypatch):
         monkeypatch.setenv("UPWATCH_PROBE_DENY_NETS", "127.0.0.1/32")
         get_settings.cache_clear()
         skipped = await run_check_once("tls", f"{NAME}:{port}", TIMEOUT, bundle)
