@@ -97,7 +97,7 @@ def _bounded_replace(value: object, old: object, new: object, count: int | None 
     text, old_text, new_text = str(value), str(old), str(new)
     hits = text.count(old_text) if count is None else min(text.count(old_text), max(count, 0))
     if len(text) + hits * (len(new_text) - len(old_text)) > MAX_OUTPUT_CHARS:
-        raise SecurityError(f"replace would make more than {MAX_OUTPUT_CHARS} characters")
+        raise SecurityError(f"the text would be longer than {MAX_OUTPUT_CHARS} characters")
     return text.replace(old_text, new_text, -1 if count is None else count)
 
 

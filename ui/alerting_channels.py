@@ -8,7 +8,7 @@ import streamlit as st
 from config.settings import get_settings
 from domain.formatting import ago, plain
 from domain.monitor_input import InvalidInput
-from domain.notice_templates import ALL_TEMPLATE_KEYS
+from domain.notice_templates import ALL_TEMPLATE_KEYS, MAX_TEMPLATE_CHARS
 from domain.severity import SEVERITIES, severity_label
 from notifiers.template_preview import Preview, preview_templates
 from notifiers.verify_channel import SendOutcome, send_test
@@ -211,7 +211,7 @@ def _template_fields(kind: str) -> None:
     st.caption(TEMPLATES_CAPTION)
     for key in keys:
         st.text_area(TEMPLATE_LABELS[key] + " (optional)", key=PREFIX + key, height=100,
-                     max_chars=4000, placeholder="Empty: the built-in text",
+                     max_chars=MAX_TEMPLATE_CHARS, placeholder="Empty: the built-in text",
                      help=f"{TEMPLATE_HELP.get((kind, key), '')}\n\n{FIELDS_HELP}")
         _field_error(key)
     st.button("Preview", key="ch_preview_button", on_click=_preview,
