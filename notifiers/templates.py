@@ -67,7 +67,7 @@ def fallback_note(*problems: str | None) -> str | None:
     found = [problem for problem in problems if problem]
     if not found:
         return None
-    return "Sent with the default text: " + "; ".join(found)
+    return "Sent with the built-in text: " + "; ".join(found)
 
 
 def sample_down_notice(public_url: str) -> Notice:

@@ -277,14 +277,14 @@ def test_a_template_failing_at_send_time_sends_the_default_once_and_says_why(
     with get_engine().connect() as connection:
         (attempt,) = connection.execute(select(DeliveryAttempt.__table__)).mappings()
     assert attempt["outcome"] == "delivered"
-    assert attempt["error"] == ("Sent with the default text: template failed: TypeError: "
+    assert attempt["error"] == ("Sent with the built-in text: template failed: TypeError: "
                                 "unsupported operand type(s) for //: 'NoneType' and 'int'")
     (view,) = list_channels()
     assert view.id == channel.id and view.template_note == attempt["error"]
     assert view.failing_since is None
 
     at = logged_in("alerting.py")
-    assert any("went out with the built-in text" in w and "TypeError: unsupported" in w
+    assert any(w.startswith("Last message, ") and w.endswith(f" s ago: {attempt['error']}")
                for w in shown([w.value for w in at.warning]))
     assert "template failed" in at.dataframe[0].value["Error or note"][0]
 
@@ -304,7 +304,7 @@ def test_a_refused_template_that_reached_the_database_still_pages(
                      "{{ cycler.__init__.__globals__ }}", "{{ '%999999999s' % 1 }}"):
         note = send("slack_webhook", {"text_template": template},
                     {"webhook_url": server.url + "/hook"}, DOWN)
-        assert note is not None and note.startswith("Sent with the default text: template ")
+        assert note is not None and note.startswith("Sent with the built-in text: template ")
     assert [r.json()["text"] for r in server.requests] == [slack_message(DOWN)["text"]] * 6
 
 

@@ -145,9 +145,8 @@ def render_channel_list() -> None:
                 remove.button("Delete", key=f"delete_{channel.id}", on_click=_delete,
                               args=(channel.id,))
             if channel.template_note and channel.template_note_at:
-                title.warning(f"The last message ({ago(channel.template_note_at)}) went out "
-                              f"with the built-in text: {plain(channel.template_note)}",
-                              icon="⚠️")
+                title.warning(f"Last message, {ago(channel.template_note_at)}: "
+                              f"{plain(channel.template_note)}", icon="⚠️")
             outcome: SendOutcome | None = st.session_state.get(f"ch_test_{channel.id}")
             if outcome is not None:
                 (st.success if outcome.ok else st.error)(plain(outcome.message))
