@@ -107,8 +107,8 @@ TEMPLATES_CAPTION = (
     "Jinja2, sandboxed; empty uses the built-in text. Fields: "
     + ", ".join(f"`{name}`" for name in TEMPLATE_FIELDS)
     + ". `{% if reason %}`…`{% endif %}`, filters such as `| upper`, `| truncate(40)`, "
-      "`| default('none')`. No loops. A template that fails when a page goes out is "
-      "replaced by the built-in text, and the channel shows why."
+      "`| default('none', true)` (for an empty field). No loops. A template that fails when a "
+      "page goes out is replaced by the built-in text, and the channel shows why."
 )
 
 
