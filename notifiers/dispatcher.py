@@ -195,7 +195,11 @@ class Dispatcher:
             elif note:
                 # Delivered all the same; the operator sees why on the channel and in the log.
                 log.warning("delivery %s to %s: %s", delivery["id"], row["name"], note)
-                note_on_attempt(self._engine, delivery["id"], note)
+                try:
+                    note_on_attempt(self._engine, delivery["id"], note)
+                except Exception:  # the page is delivered and recorded; only the note is lost
+                    log.exception("delivery %s: could not record the template note",
+                                  delivery["id"])
         except Exception:
             log.exception("delivery %s could not be sent; its lease will expire", delivery["id"])
         finally:
