@@ -177,11 +177,15 @@ def local_target(directory: Path, kind: str) -> Iterator[tuple[str, str]]:
 # -- the product -----------------------------------------------------------------------------
 
 def write_monitors_file(path: Path, count: int, interval: int, url: str, public: int) -> None:
-    """`count` HTTP monitors named m1.. (their slugs too), the first `public` of them public."""
-    lines, timeout = ["monitors:"], max(1, min(10, interval // 2))
+    """`count` HTTP monitors named m1.. (their slugs too), the first `public` of them public.
+    Fields left at their defaults are left out: the file may hold 100,000 values in all
+    (domain/limits), and 10,000 monitors of five fields would be 110,000."""
+    # The default timeout (10 s) must be shorter than the interval.
+    timeout = f", timeout: {max(1, interval // 2)}" if interval <= 10 else ""
+    lines = ["monitors:"]
     for i in range(1, count + 1):
-        lines.append(f"  - {{name: m{i}, url: '{url}', interval: {interval}, timeout: {timeout}, "
-                     f"public: {'true' if i <= public else 'false'}}}")
+        shown = ", public: true" if i <= public else ""
+        lines.append(f"  - {{name: m{i}, url: '{url}', interval: {interval}{timeout}{shown}}}")
     path.write_text("\n".join(lines) + "\n")
 
 
