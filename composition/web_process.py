@@ -30,6 +30,7 @@ from web.login import login_routes
 from web.metrics import metrics_routes
 from web.openapi import openapi_routes
 from web.pauses import keep_pauses_short
+from web.problems import api_fallback
 from web.push import push_routes
 from web.request_limits import per_minute
 from web.responses import has_api_token
@@ -67,7 +68,7 @@ def fast_routes(runtime: Runtime) -> list[BaseRoute]:
 def build_routes(runtime: Runtime) -> list[BaseRoute]:
     # One budget per API client across every /api/v1 route (web/request_limits).
     api_limits = per_minute(get_settings().api_requests_per_minute)
-    return [
+    routes: list[BaseRoute] = [
         *health_routes(runtime.read_model, runtime.probes_here, runtime.engine_tick_age),
         *fast_routes(runtime),
         *feed_routes(runtime.read_model),
@@ -79,6 +80,8 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *login_routes(),
         *metrics_routes(has_api_token, runtime.engine_tick_age, read_model=runtime.read_model),
     ]
+    # Last: any other /api/v1 request gets a 404 or 405 problem, not Streamlit's page.
+    return [*routes, *api_fallback(routes)]
 
 
 def make_lifespan(

@@ -48,7 +48,9 @@ def test_writes_without_the_token_are_refused_and_change_nothing(client: TestCli
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-token"}):
         answer = client.post("/api/v1/monitors", json=API, headers=headers)
         assert answer.status_code == 401
-        assert "Bearer" in answer.json()["error"]
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.headers["www-authenticate"] == "Bearer"
+        assert "Bearer" in answer.json()["detail"]
     assert client.get("/api/v1/monitors", headers=AUTH).json() == []
 
 
@@ -57,16 +59,20 @@ def test_bad_input_is_a_422_with_field_errors_and_saves_nothing(client: TestClie
         "/api/v1/monitors", json={**API, "url": "ftp://x", "interval": 5}, headers=AUTH
     )
     assert answer.status_code == 422
-    assert set(answer.json()["errors"]) == {"url", "interval"}
+    assert {e["field"] for e in answer.json()["errors"]} == {"url", "interval"}
     not_json = client.post("/api/v1/monitors", content=b"{nope", headers=AUTH)
-    assert not_json.status_code == 422 and "JSON" in not_json.json()["errors"]["body"]
+    assert not_json.status_code == 422
+    (body_error,) = not_json.json()["errors"]
+    assert body_error["field"] == "body" and "JSON" in body_error["message"]
     assert client.get("/api/v1/monitors", headers=AUTH).json() == []
 
 
 def test_a_duplicate_name_is_refused(client: TestClient) -> None:
     assert client.post("/api/v1/monitors", json=API, headers=AUTH).status_code == 201
     again = client.post("/api/v1/monitors", json=API, headers=AUTH)
-    assert again.status_code == 422 and "already exists" in again.json()["errors"]["name"]
+    assert again.status_code == 422
+    assert again.json()["errors"] == [{"field": "name",
+                                       "message": "a monitor named 'API' already exists"}]
 
 
 def test_anonymous_readers_see_public_monitors_without_urls(client: TestClient) -> None:
@@ -84,7 +90,7 @@ def test_it_updates_and_deletes(client: TestClient) -> None:
     patched = client.patch("/api/v1/monitors/api", json={"interval": 120}, headers=AUTH)
     assert patched.status_code == 200 and patched.json()["interval"] == 120
     bad = client.patch("/api/v1/monitors/api", json={"timeout": 500}, headers=AUTH)
-    assert bad.status_code == 422 and "timeout" in bad.json()["errors"]
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["timeout"]
     assert client.get("/api/v1/monitors/api", headers=AUTH).json()["timeout"] == 5.0
     assert client.delete("/api/v1/monitors/api", headers=AUTH).status_code == 204
     assert client.get("/api/v1/monitors/api", headers=AUTH).status_code == 404

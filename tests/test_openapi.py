@@ -23,7 +23,7 @@ def test_every_api_route_and_method_is_described() -> None:
     missing = []
     for route in routes:
         path = re.sub(r"\{(\w+):\w+\}", r"{\1}", getattr(route, "path", ""))
-        if not path.startswith("/api/v1/"):
+        if not path.startswith("/api/v1/") or path == "/api/v1/{rest}":  # the 404 fallback
             continue
         for method in sorted((getattr(route, "methods", None) or set()) - {"HEAD"}):
             if method.lower() not in described.get(path, {}):

@@ -73,7 +73,9 @@ def test_an_unknown_token_is_a_404_and_records_nothing(client: TestClient) -> No
 def test_a_bad_status_is_refused(client: TestClient) -> None:
     monitor = create_monitor(parse_monitor_input({"name": "Backup", "kind": "push"}))
     answer = client.get(f"/api/v1/push/{monitor.push_token}?status=maybe")
-    assert answer.status_code == 422 and "status" in answer.json()["errors"]
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{"field": "status",
+                                        "message": "send status=up or status=down"}]
     assert _results(monitor.id) == []
 
 

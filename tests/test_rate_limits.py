@@ -35,7 +35,8 @@ def test_a_client_past_its_budget_gets_429_and_nothing_is_done(client: TestClien
     refused = client.post("/api/v1/monitors", headers=auth,
                           json={"name": "API", "url": "http://127.0.0.1:9/"})
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
-    assert "at most 10 a minute" in refused.json()["error"]
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "at most 10 a minute" in refused.json()["detail"]
     assert list_monitors() == []
     # Without a token the address is the client: its own budget too.
     assert client.get("/api/v1/monitors").status_code == 200

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from config.monitors_file import dump_monitors_file
 from config.settings import get_settings
-from domain.limits import MAX_REQUEST_BODY_BYTES, finite_everywhere, load_json
+from domain.limits import finite_everywhere
 from domain.monitor_input import InvalidInput, parse_monitor_input
 from storage.alerting_admin import escalation_settings, save_escalation_settings
 from storage.monitors import (
@@ -32,11 +32,14 @@ from storage.monitors import (
     list_monitors,
     update_monitor,
 )
+from web.problems import not_found
 from web.rate_limit import TokenBuckets
+from web.request_body import BodyTooLarge, json_body, too_large
 from web.request_limits import limited, per_minute
-from web.responses import api_actor, field_errors, has_api_token, not_found, refusal, run_sync
+from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
 
 # What an anonymous caller may see of a public monitor: no URL, no error text.
+NO_MONITOR = "no monitor has this slug (or it is private: send a token)"
 PUBLIC_FIELDS = ("slug", "name", "kind", "public", "interval", "state", "last_check_at",
                  "latency_ms")
 
@@ -48,57 +51,24 @@ def _shown(monitor: MonitorView, full: bool) -> dict[str, Any]:
     return data if full else {k: data[k] for k in PUBLIC_FIELDS}
 
 
-class _BodyTooLarge(Exception):
-    """The body passed MAX_REQUEST_BODY_BYTES: what was read of it is dropped unparsed."""
-
-
-def _too_large() -> JSONResponse:
-    return JSONResponse(
-        {"errors": {"body": f"send at most {MAX_REQUEST_BODY_BYTES // 1024} KB "
-                            f"({MAX_REQUEST_BODY_BYTES} bytes)"}},
-        status_code=413,
-    )
-
-
-async def _bounded_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_REQUEST_BODY_BYTES:
-        raise _BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():  # a chunked body declares no length
-        body += chunk
-        if len(body) > MAX_REQUEST_BODY_BYTES:
-            raise _BodyTooLarge
-    return bytes(body)
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = load_json(await _bounded_body(request) or b"null")
-    except ValueError as exc:
-        raise InvalidInput({"body": str(exc)}) from None
-    if not isinstance(body, dict):
-        raise InvalidInput({"body": "send a JSON object"})
-    return body
-
-
 def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
                ) -> list[Route]:
     """The monitor and settings routes, each within the client's rate limit (`limits`: the
     budgets shared with the other /api/v1 routes; default: a budget of their own)."""
     buckets = per_minute(get_settings().api_requests_per_minute) if limits is None else limits
     async def list_or_create(request: Request) -> Response:
-        authorized = has_api_token(request)
+        grant = await request_grant(request)
+        authorized = grant is not None
         if request.method == "GET":
             monitors = await run_sync(list_monitors, not authorized)
             return JSONResponse([_shown(m, authorized) for m in monitors])
-        if denied := refusal(request, "write"):
+        if denied := refusal(grant, "write"):
             return denied
         try:
-            spec = parse_monitor_input(await _json_body(request))
-            monitor = await run_sync(partial(create_monitor, spec, actor=api_actor(request)))
-        except _BodyTooLarge:
-            return _too_large()
+            spec = parse_monitor_input(await json_body(request))
+            monitor = await run_sync(partial(create_monitor, spec, actor=actor_of(grant)))
+        except BodyTooLarge:
+            return too_large()
         except InvalidInput as exc:
             return field_errors(exc.errors)
         on_change()
@@ -106,50 +76,52 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
 
     async def one(request: Request) -> Response:
         slug = request.path_params["slug"]
-        authorized = has_api_token(request)
+        grant = await request_grant(request)
+        authorized = grant is not None
         if request.method == "GET":
             monitor = await run_sync(get_monitor, slug)
             if monitor is None or not (authorized or monitor.public):
-                return not_found()
+                return not_found(NO_MONITOR)
             return JSONResponse(_shown(monitor, authorized))
-        if denied := refusal(request, "write"):
+        if denied := refusal(grant, "write"):
             return denied
         if request.method == "DELETE":
-            deleted = await run_sync(partial(delete_monitor, slug, actor=api_actor(request)))
+            deleted = await run_sync(partial(delete_monitor, slug, actor=actor_of(grant)))
             on_change()
-            return Response(status_code=204) if deleted else not_found()
+            return Response(status_code=204) if deleted else not_found(NO_MONITOR)
         try:
-            changes = await _json_body(request)
+            changes = await json_body(request)
             monitor = await run_sync(partial(update_monitor, slug, changes,
-                                             actor=api_actor(request)))
-        except _BodyTooLarge:
-            return _too_large()
+                                             actor=actor_of(grant)))
+        except BodyTooLarge:
+            return too_large()
         except InvalidInput as exc:
             return field_errors(exc.errors)
         if monitor is None:
-            return not_found()
+            return not_found(NO_MONITOR)
         on_change()
         return JSONResponse(monitor.to_api())
 
     async def escalation(request: Request) -> Response:
         """Reminders and flap detection: GET reads them, PATCH changes the fields given."""
-        if denied := refusal(request, "admin"):
+        grant = await request_grant(request)
+        if denied := refusal(grant, "admin"):
             return denied
         if request.method == "GET":
             return JSONResponse((await run_sync(escalation_settings)).to_api())
         try:
-            changes = await _json_body(request)
+            changes = await json_body(request)
             saved = await run_sync(partial(save_escalation_settings, changes,
-                                           actor=api_actor(request)))
-        except _BodyTooLarge:
-            return _too_large()
+                                           actor=actor_of(grant)))
+        except BodyTooLarge:
+            return too_large()
         except InvalidInput as exc:
             return field_errors(exc.errors)
         return JSONResponse(saved.to_api())
 
     async def export(request: Request) -> Response:
         """Every monitor as a monitors file (secrets masked): configuration as code."""
-        if denied := refusal(request, "read"):
+        if denied := refusal(await request_grant(request), "read"):
             return denied
         text = dump_monitors_file(await run_sync(exported_monitors))
         return Response(text, media_type="application/yaml",

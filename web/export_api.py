@@ -10,7 +10,7 @@ with more to come carries `next_cursor`, to send as `cursor` for the next page.
 `from` and `to` are ISO dates (YYYY-MM-DD) or times (with an offset, else UTC). For results the
 range is [from, to) and defaults to the last 24 hours; for the SLA report they are days in `tz`,
 both included, and default to this month. Dates lie between `domain.limits.EARLIEST_DATE` and
-`LATEST_DATE`. Bad parameters are a 422 with `{"errors": {...}}`.
+`LATEST_DATE`. Bad parameters are a 422 problem naming each (web/problems).
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from domain.limits import check_date, parse_time_zone
 from storage.audit import MAX_PAGE, audit_page
 from storage.export import RESULT_COLUMNS, SLA_COLUMNS, results_between, sla_report, to_csv
 from storage.monitors import get_monitor
+from web.problems import not_found
 from web.rate_limit import TokenBuckets
 from web.request_limits import limited, per_minute
-from web.responses import field_errors, not_found, refusal, run_sync
+from web.responses import field_errors, refusal, request_grant, run_sync
 
 MAX_RESULT_DAYS = 92
 MAX_SLA_DAYS = 400
@@ -132,6 +133,7 @@ def parse_sla_range(params: dict[str, str], now: datetime) -> SlaRange:
 
 
 FORMATS = ("csv", "json")
+NO_FORMAT = "ask for .csv or .json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +174,12 @@ def export_routes(limits: TokenBuckets | None = None) -> list[Route]:
     buckets = per_minute(get_settings().api_requests_per_minute) if limits is None else limits
     async def results(request: Request) -> Response:
         if request.path_params["fmt"] not in FORMATS:
-            return not_found()
-        if denied := refusal(request, "read"):
+            return not_found(NO_FORMAT)
+        if denied := refusal(await request_grant(request), "read"):
             return denied
         monitor = await run_sync(get_monitor, request.path_params["slug"])
         if monitor is None:
-            return not_found()
+            return not_found("no monitor has this slug")
         try:
             span = parse_result_range(dict(request.query_params), datetime.now(UTC))
         except BadParameters as exc:
@@ -188,8 +190,8 @@ def export_routes(limits: TokenBuckets | None = None) -> list[Route]:
 
     async def sla(request: Request) -> Response:
         if request.path_params["fmt"] not in FORMATS:
-            return not_found()
-        if denied := refusal(request, "read"):
+            return not_found(NO_FORMAT)
+        if denied := refusal(await request_grant(request), "read"):
             return denied
         try:
             span = parse_sla_range(dict(request.query_params), datetime.now(UTC))
@@ -200,7 +202,7 @@ def export_routes(limits: TokenBuckets | None = None) -> list[Route]:
                        f"sla-{span.first}-{span.last}")
 
     async def audit(request: Request) -> Response:
-        if denied := refusal(request, "admin"):
+        if denied := refusal(await request_grant(request), "admin"):
             return denied
         try:
             page = parse_audit_page(dict(request.query_params))

@@ -20,8 +20,8 @@ from starlette.routing import Route
 from domain.push import beat_result
 from domain.result import utcnow
 from storage.monitors import record_heartbeat
+from web.problems import invalid_input, not_found, problem
 from web.rate_limit import TokenBuckets
-from web.responses import not_found
 
 STATUSES = ("up", "down")
 BEATS_PER_S = 2.0
@@ -32,11 +32,10 @@ def beat_limits() -> TokenBuckets:
     return TokenBuckets(BEATS_PER_S, BEAT_BURST)
 
 
-def too_many_beats(wait_s: int) -> JSONResponse:
-    return JSONResponse(
-        {"error": f"too many beats for this token: at most {BEATS_PER_S:g} a second "
-                  f"(bursts of {BEAT_BURST}); nothing was recorded, try again in {wait_s} s"},
-        status_code=429, headers={"Retry-After": str(wait_s)})
+def too_many_beats(wait_s: int) -> Response:
+    return problem(429, f"too many beats for this token: at most {BEATS_PER_S:g} a second "
+                        f"(bursts of {BEAT_BURST}); nothing was recorded, try again in {wait_s} s",
+                   headers={"Retry-After": str(wait_s)})
 
 
 def push_routes(on_recorded: Callable[[], None],
@@ -46,9 +45,7 @@ def push_routes(on_recorded: Callable[[], None],
     async def beat(request: Request) -> Response:
         status = request.query_params.get("status", "up").strip().lower() or "up"
         if status not in STATUSES:
-            return JSONResponse(
-                {"errors": {"status": "send status=up or status=down"}}, status_code=422
-            )
+            return invalid_input({"status": "send status=up or status=down"})
         token = request.path_params["token"]
         if wait_s := buckets.take(token):
             return too_many_beats(wait_s)

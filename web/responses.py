@@ -14,6 +14,7 @@ from config.settings import get_settings
 from domain.tokens import allows
 from storage.api_tokens import Grant, grant_for
 from storage.audit import API_ACTOR
+from web.problems import invalid_input, problem
 
 
 class SVGResponse(Response):
@@ -52,44 +53,52 @@ def api_grant(request: Request) -> Grant | None:
 
 
 def has_api_token(request: Request, needed: str = "read") -> bool:
-    """Whether the request carries a token that may do what needs the scope `needed`."""
+    """Whether the request carries a token that may do what needs the scope `needed` (for a
+    caller that holds no grant yet; the API routes use `request_grant` once per request)."""
     grant = api_grant(request)
     return grant is not None and allows(grant.scope, needed)
 
 
-def refusal(request: Request, needed: str) -> JSONResponse | None:
-    """None when the request's token may do what needs `needed`; else 401 (no valid token)
-    or 403 (a token whose scope is too small)."""
-    grant = api_grant(request)
+_GRANT_KEY = "upwatch.api_grant"
+
+
+async def request_grant(request: Request) -> Grant | None:
+    """The request's grant, looked up once per request and off the event loop (a named
+    token's look-up may read the database); the rate limit and the route share it."""
+    if _GRANT_KEY not in request.scope:
+        request.scope[_GRANT_KEY] = await run_sync(api_grant, request)
+    grant: Grant | None = request.scope[_GRANT_KEY]
+    return grant
+
+
+def refusal(grant: Grant | None, needed: str) -> Response | None:
+    """None when `grant` may do what needs `needed`; else a 401 (no valid token) or 403 (a
+    token whose scope is too small) problem."""
     if grant is None:
         return unauthorized()
     if not allows(grant.scope, needed):
-        return JSONResponse(
-            {"error": f"this token's scope is {grant.scope}; this needs {needed} or above"},
-            status_code=403)
+        return problem(403, f"this token's scope is {grant.scope}; this needs {needed} or above")
     return None
 
 
-def api_actor(request: Request) -> str:
-    """What the audit log records for a write made with the request's token."""
-    grant = api_grant(request)
+def actor_of(grant: Grant | None) -> str:
+    """What the audit log records for a write made with `grant`."""
     return grant.actor if grant is not None else API_ACTOR
 
 
-def unauthorized() -> JSONResponse:
+def unauthorized() -> Response:
     if get_settings().api_token is None:
         message = ("send 'Authorization: Bearer <token>': an API token made on the dashboard's "
                    "API tokens page, or UPWATCH_API_TOKEN set on the server")
     else:
         message = "send 'Authorization: Bearer <UPWATCH_API_TOKEN or an API token>'"
-    return JSONResponse(
-        {"error": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
-    )
+    return problem(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def field_errors(errors: dict[str, str]) -> JSONResponse:
-    """Bad input: 422 with one message per field, as every write and query route answers it."""
-    return JSONResponse({"errors": errors}, status_code=422)
+def field_errors(errors: dict[str, str]) -> Response:
+    """Bad input: a 422 problem naming each wrong field, as every write and query route
+    answers it."""
+    return invalid_input(errors)
 
 
 async def run_sync(func: Callable[..., Any], *args: Any) -> Any:
