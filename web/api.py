@@ -6,6 +6,9 @@ every write is in the audit log as made by the token ("api-token" for UPWATCH_AP
 A write's body is read up to MAX_REQUEST_BODY_BYTES (beyond is a 413, refused before parsing)
 and parsed as strict JSON (no NaN or Infinity, bounded nesting); then it goes through the same
 validation as the form and the monitors file.
+
+GET of one monitor, and of the escalation settings, answers an ETag; a PATCH or DELETE sent
+with If-Match is done only while that still holds, else a 412 problem (web/etags).
 """
 
 from __future__ import annotations
@@ -31,6 +34,14 @@ from storage.monitors import (
     get_monitor,
     list_monitors,
     update_monitor,
+)
+from web.etags import (
+    PreconditionFailed,
+    conditional,
+    etag_of,
+    if_match,
+    monitor_etag,
+    precondition_failed,
 )
 from web.problems import not_found
 from web.rate_limit import TokenBuckets
@@ -82,17 +93,28 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
             monitor = await run_sync(get_monitor, slug)
             if monitor is None or not (authorized or monitor.public):
                 return not_found(NO_MONITOR)
-            return JSONResponse(_shown(monitor, authorized))
+            return JSONResponse(_shown(monitor, authorized),
+                                headers={"ETag": monitor_etag(monitor)})
         if denied := refusal(grant, "write"):
             return denied
-        if request.method == "DELETE":
-            deleted = await run_sync(partial(delete_monitor, slug, actor=actor_of(grant)))
-            on_change()
-            return Response(status_code=204) if deleted else not_found(NO_MONITOR)
+
+        def current() -> str | None:
+            found = get_monitor(slug)
+            return None if found is None else monitor_etag(found)
+
         try:
+            if request.method == "DELETE":
+                deleted = await run_sync(partial(
+                    conditional, if_match(request), current,
+                    partial(delete_monitor, slug, actor=actor_of(grant))))
+                on_change()
+                return Response(status_code=204) if deleted else not_found(NO_MONITOR)
             changes = await json_body(request)
-            monitor = await run_sync(partial(update_monitor, slug, changes,
-                                             actor=actor_of(grant)))
+            monitor = await run_sync(partial(
+                conditional, if_match(request), current,
+                partial(update_monitor, slug, changes, actor=actor_of(grant))))
+        except PreconditionFailed as changed:
+            return precondition_failed(changed.current)
         except BodyTooLarge:
             return too_large()
         except InvalidInput as exc:
@@ -100,7 +122,7 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
         if monitor is None:
             return not_found(NO_MONITOR)
         on_change()
-        return JSONResponse(monitor.to_api())
+        return JSONResponse(monitor.to_api(), headers={"ETag": monitor_etag(monitor)})
 
     async def escalation(request: Request) -> Response:
         """Reminders and flap detection: GET reads them, PATCH changes the fields given."""
@@ -108,16 +130,20 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
         if denied := refusal(grant, "admin"):
             return denied
         if request.method == "GET":
-            return JSONResponse((await run_sync(escalation_settings)).to_api())
+            settings = (await run_sync(escalation_settings)).to_api()
+            return JSONResponse(settings, headers={"ETag": etag_of(settings)})
         try:
             changes = await json_body(request)
-            saved = await run_sync(partial(save_escalation_settings, changes,
-                                           actor=actor_of(grant)))
+            saved = await run_sync(partial(
+                conditional, if_match(request), lambda: etag_of(escalation_settings().to_api()),
+                partial(save_escalation_settings, changes, actor=actor_of(grant))))
+        except PreconditionFailed as changed:
+            return precondition_failed(changed.current)
         except BodyTooLarge:
             return too_large()
         except InvalidInput as exc:
             return field_errors(exc.errors)
-        return JSONResponse(saved.to_api())
+        return JSONResponse(saved.to_api(), headers={"ETag": etag_of(saved.to_api())})
 
     async def export(request: Request) -> Response:
         """Every monitor as a monitors file (secrets masked): configuration as code."""
