@@ -127,3 +127,12 @@ def audit_page(limit: int = 50, before_id: int | None = None) -> list[AuditView]
         return [AuditView(row["id"], utc(row["at"]), row["actor"], row["action"],
                           row["subject_kind"], row["subject"], row["before"], row["after"])
                 for row in connection.execute(query).mappings()]
+
+
+def audit_page_with_cursor(limit: int = 50, before_id: int | None = None
+                           ) -> tuple[list[AuditView], int | None]:
+    """A page of `limit` entries, newest first, and the id to pass as `before_id` for the next
+    page (None: this is the last)."""
+    entries = audit_page(limit + 1, before_id)
+    shown = entries[:limit]
+    return shown, (shown[-1].id if len(entries) > limit else None)

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from config.settings import get_settings
 from domain.limits import check_date, parse_time_zone
-from storage.audit import MAX_PAGE, audit_page
+from storage.audit import MAX_PAGE, audit_page_with_cursor
 from storage.export import RESULT_COLUMNS, SLA_COLUMNS, results_between, sla_report, to_csv
 from storage.monitors import get_monitor
 from web.problems import not_found
@@ -208,11 +208,9 @@ def export_routes(limits: TokenBuckets | None = None) -> list[Route]:
             page = parse_audit_page(dict(request.query_params))
         except BadParameters as exc:
             return field_errors(exc.errors)
-        entries = await run_sync(audit_page, page.limit + 1, page.before_id)
-        shown = entries[:page.limit]
-        more = len(entries) > page.limit
+        shown, cursor = await run_sync(audit_page_with_cursor, page.limit, page.before_id)
         return JSONResponse({"entries": [entry.to_api() for entry in shown],
-                             "next_cursor": str(shown[-1].id) if more else None})
+                             "next_cursor": None if cursor is None else str(cursor)})
 
     return [
         Route("/api/v1/audit", limited(audit, buckets), methods=["GET"]),
