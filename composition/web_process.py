@@ -26,7 +26,9 @@ from web.badges import badge_routes
 from web.export_api import export_routes
 from web.feeds import feed_routes
 from web.health import health_routes
+from web.incidents_api import incident_routes
 from web.login import login_routes
+from web.maintenance_api import maintenance_routes
 from web.metrics import metrics_routes
 from web.openapi import openapi_routes
 from web.pauses import keep_pauses_short
@@ -74,6 +76,8 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *feed_routes(runtime.read_model),
         *export_routes(api_limits),
         *api_routes(runtime.monitors_changed, api_limits),
+        *maintenance_routes(runtime.monitors_changed, api_limits),
+        *incident_routes(runtime.monitors_changed, api_limits),
         *openapi_routes(),
         *push_routes(runtime.monitors_changed),
         *ack_routes(),

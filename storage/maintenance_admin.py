@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.monitor_input import InvalidInput
@@ -117,3 +117,62 @@ def group_names() -> list[str]:
         names = connection.execute(select(MONITORS.c.group_name).distinct()
                                    .where(MONITORS.c.group_name.is_not(None))).scalars()
         return sorted(name for name in names if name)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowDetail:
+    """A stored window as the API shows it (its monitor by slug)."""
+
+    id: int
+    title: str
+    description: str
+    monitor: str | None
+    group: str | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    cron: str | None
+    timezone: str
+    duration_minutes: int | None
+    notify: bool
+
+    def to_api(self) -> dict[str, Any]:
+        return _settings(asdict(self))
+
+
+def window_details(window_id: int | None = None) -> list[WindowDetail]:
+    """Every window, oldest first, or the one `window_id` names (an empty list: none)."""
+    query = (select(WINDOWS, MONITORS.c.slug.label("monitor_slug"))
+             .select_from(WINDOWS.outerjoin(MONITORS, MONITORS.c.id == WINDOWS.c.monitor_id))
+             .order_by(WINDOWS.c.id))
+    if window_id is not None:
+        query = query.where(WINDOWS.c.id == window_id)
+    with get_engine().connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [WindowDetail(row["id"], row["title"], row["description"] or "", row["monitor_slug"],
+                         row["group_name"], as_utc(row["starts_at"]), as_utc(row["ends_at"]),
+                         row["cron"], row["timezone"] or "UTC", row["duration_minutes"],
+                         bool(row["notify"])) for row in rows]
+
+
+def update_window(window_id: int, spec: WindowInput, *, actor: str) -> bool:
+    """Replace a window's settings with `spec` (validated as a whole); False when it is gone."""
+    try:
+        with get_engine().begin() as connection:
+            before = connection.execute(
+                select(WINDOWS).where(WINDOWS.c.id == window_id)).mappings().first()
+            if before is None:
+                return False
+            if spec.monitor_id is not None and connection.execute(
+                    select(MONITORS.c.id).where(MONITORS.c.id == spec.monitor_id)).first() is None:
+                raise InvalidInput({**_MONITOR_GONE})
+            connection.execute(update(WINDOWS).where(WINDOWS.c.id == window_id)
+                               .values(**asdict(spec)))
+            record(connection, actor=actor, action="updated", subject_kind="maintenance",
+                   subject=f"{window_id} {spec.title}",
+                   before=_settings({k: v for k, v in before.items() if k != "id"}),
+                   after=_settings(asdict(spec)))
+            return True
+    except IntegrityError:  # the monitor was deleted between the look-up and the update
+        if spec.monitor_id is None:
+            raise
+        raise InvalidInput({**_MONITOR_GONE}) from None
