@@ -38,3 +38,23 @@ def test_it_is_served_and_takes_its_request_schema_from_the_validating_model() -
     monitor_input = served.json()["components"]["schemas"]["MonitorInput"]
     assert {"name", "url", "severity", "depends_on", "tags"} <= set(monitor_input["properties"])
     assert served.json()["paths"]["/api/v1/monitors"]["post"]["security"] == [{"bearer": []}]
+
+
+def test_every_error_answer_is_a_problem_and_updates_take_if_match() -> None:
+    document = openapi_document()
+    not_problems = [
+        f"{status} {method} {path}"
+        for path, item in document["paths"].items()
+        for method, operation in item.items() if method != "parameters"
+        for status, answer in operation["responses"].items()
+        if status.startswith("4") and answer.get("content", {}).get(
+            "application/problem+json", {}).get("schema") != {
+                "$ref": "#/components/schemas/Problem"}]
+    assert not_problems == []
+    assert {"type", "title", "status", "detail", "errors"} <= set(
+        document["components"]["schemas"]["Problem"]["properties"])
+    one = document["paths"]["/api/v1/monitors/{slug}"]
+    assert "ETag" in one["get"]["responses"]["200"]["headers"]
+    for method in ("patch", "delete"):
+        assert [p["name"] for p in one[method]["parameters"]] == ["If-Match"]
+        assert "412" in one[method]["responses"]

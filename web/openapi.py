@@ -1,4 +1,5 @@
-"""The REST API described as OpenAPI 3.1, at GET /api/v1/openapi.json.
+"""The REST API described as OpenAPI 3.1, at GET /api/v1/openapi.json: every error answer as
+the Problem schema (web/problems), ETag and If-Match where updates take them.
 
 Request bodies come from the same pydantic model the API validates with (MonitorInput), so the
 document cannot drift from what is accepted; a test checks every /api/v1 route is described and
@@ -19,6 +20,8 @@ from domain.escalation import EscalationSettings
 from domain.monitor_input import MonitorInput
 from domain.severity import SEVERITIES
 from domain.tokens import SCOPES
+from storage.incidents import STATUSES as INCIDENT_STATUSES
+from web.problems import PROBLEM_JSON
 
 REF = "#/components/schemas/{model}"
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -37,10 +40,29 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-ERRORS = _json(_ref("Errors"), "Bad input: one message per field; nothing was saved")
-UNAUTHORIZED = {"description": "No valid token"}
-FORBIDDEN = {"description": "The token's scope is too small"}
-NOT_FOUND = {"description": "No such monitor (or one the caller may not see)"}
+def _problem(description: str, **headers: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description, "content": {
+        PROBLEM_JSON: {"schema": _ref("Problem")}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+ETAG_HEADER = {"ETag": {"description": "The ETag to send back as If-Match",
+                        "schema": {"type": "string"}}}
+ERRORS = _problem("Bad input: `errors` names each wrong field; nothing was saved")
+UNAUTHORIZED = _problem("No valid token", **{"WWW-Authenticate": {"schema": {"type": "string"}}})
+FORBIDDEN = _problem("The token's scope is too small")
+NOT_FOUND = _problem("No such monitor, window or incident (or one the caller may not see)")
+TOO_LARGE = _problem("The body is larger than 64 KB; nothing was read")
+TOO_MANY = _problem("Past the client's rate limit; nothing was done",
+                    **{"Retry-After": {"schema": {"type": "integer"}}})
+CHANGED = _problem("If-Match no longer holds: `current_etag` is the ETag now; nothing changed",
+                   **ETAG_HEADER)
+CONFLICT = _problem("Already acknowledged, or resolved; nothing changed")
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
+            "schema": {"type": "string"},
+            "description": "The ETag read: the write is done only while it still holds"}
 
 
 def _op(summary: str, scope: str | None, responses: dict[str, Any], **extra: Any
@@ -48,10 +70,17 @@ def _op(summary: str, scope: str | None, responses: dict[str, Any], **extra: Any
     described = f"{summary}." + (f" Needs a token with the {scope} scope." if scope else "")
     operation: dict[str, Any] = {"summary": summary, "description": described,
                                  "responses": responses, **extra}
+    operation["responses"] = {**responses, "429": TOO_MANY}
     if scope:
         operation["security"] = BEARER
-        operation["responses"] = {**responses, "401": UNAUTHORIZED, "403": FORBIDDEN}
+        operation["responses"] |= {"401": UNAUTHORIZED, "403": FORBIDDEN}
+    if "requestBody" in extra:
+        operation["responses"] |= {"413": TOO_LARGE, "422": ERRORS}
     return operation
+
+
+def _with_etag(answer: dict[str, Any]) -> dict[str, Any]:
+    return {**answer, "headers": ETAG_HEADER}
 
 
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +94,96 @@ FMT = {"name": "fmt", "in": "path", "required": True,
 RANGE = [{"name": name, "in": "query", "required": False, "schema": {"type": "string"},
           "description": "ISO date or time (UTC unless an offset is given)"}
          for name in ("from", "to")]
+
+
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _maintenance_and_incident_schemas() -> dict[str, Any]:
+    text, when = {"type": "string"}, {"type": ["string", "null"], "format": "date-time"}
+    window = {
+        "title": text, "description": text, "monitor": {"type": ["string", "null"]},
+        "group": {"type": ["string", "null"]}, "starts_at": when, "ends_at": when,
+        "cron": {"type": ["string", "null"]}, "timezone": text,
+        "duration_minutes": {"type": ["integer", "null"], "minimum": 1, "maximum": 10080},
+        "notify": {"type": "boolean"}}
+    update = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "at": when, "status": text, "message": text}}
+    return {
+        "MaintenanceInput": {
+            "type": "object", "additionalProperties": False, "required": ["title"],
+            "description": "One-off (starts_at, ends_at: ISO 8601) or recurring (cron in "
+                           "timezone, duration_minutes); for a monitor (slug), a group, or all",
+            "properties": window},
+        "Maintenance": {"type": "object", "properties": {"id": {"type": "integer"}, **window}},
+        "IncidentInput": {"type": "object", "additionalProperties": False,
+                          "required": ["title", "message"], "properties": {
+                              "title": text, "message": text, "monitor": text,
+                              "status": {"type": "string", "enum": list(INCIDENT_STATUSES)},
+                              "public": {"type": "boolean"}}},
+        "IncidentUpdateInput": {"type": "object", "additionalProperties": False,
+                                "required": ["status", "message"], "properties": {
+                                    "status": {"type": "string",
+                                               "enum": list(INCIDENT_STATUSES)},
+                                    "message": text}},
+        "Incident": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "title": text, "status": text, "started_at": when,
+            "resolved_at": when, "public": {"type": "boolean"},
+            "monitor_id": {"type": ["integer", "null"]},
+            "monitor_name": {"type": ["string", "null"]}, "cause": {"type": ["string", "null"]},
+            "severity": {"type": ["string", "null"]},
+            "affected": {"type": "array", "items": text},
+            "updates": {"type": "array", "items": update}}},
+    }
+
+
+def _maintenance_and_incident_paths() -> dict[str, Any]:
+    window, incident = _ref("Maintenance"), _ref("Incident")
+    windows = {"type": "array", "items": window}
+    incidents = {"type": "array", "items": incident}
+
+    def action(summary: str, body: dict[str, Any], **more: Any) -> dict[str, Any]:
+        return {"parameters": [ID], "post": _op(summary, "write", {
+            "200": _json(incident, "The incident"), "404": NOT_FOUND, **more},
+            requestBody=_body(body))}
+
+    return {
+        "/api/v1/maintenance": {
+            "get": _op("Maintenance windows", "read", {"200": _json(windows, "The windows")}),
+            "post": _op("Plan a maintenance window", "write",
+                        {"201": _json(window, "Planned")},
+                        requestBody=_body(_ref("MaintenanceInput"))),
+        },
+        "/api/v1/maintenance/{id}": {
+            "parameters": [ID],
+            "get": _op("One maintenance window", "read",
+                       {"200": _json(window, "The window"), "404": NOT_FOUND}),
+            "patch": _op("Change the fields given (checked as a whole)", "write",
+                         {"200": _json(window, "Changed"), "404": NOT_FOUND},
+                         requestBody=_body({"type": "object"})),
+            "delete": _op("Delete a maintenance window", "write",
+                          {"204": {"description": "Deleted"}, "404": NOT_FOUND}),
+        },
+        "/api/v1/incidents": {
+            "get": _op("Open incidents and those resolved in the last 90 days", "read",
+                       {"200": _json(incidents, "The incidents")}),
+            "post": _op("Open an incident with its first update", "write",
+                        {"201": _json(incident, "Opened")},
+                        requestBody=_body(_ref("IncidentInput"))),
+        },
+        "/api/v1/incidents/{id}": {
+            "parameters": [ID],
+            "get": _op("One incident and its timeline", "read",
+                       {"200": _json(incident, "The incident"), "404": NOT_FOUND})},
+        "/api/v1/incidents/{id}/updates": action(
+            "Post an update (the incident takes its status)", _ref("IncidentUpdateInput")),
+        "/api/v1/incidents/{id}/acknowledge": action(
+            "Acknowledge (stops escalation and reminders)",
+            {"type": "object", "properties": {"by": {"type": "string"}}}, **{"409": CONFLICT}),
+        "/api/v1/incidents/{id}/resolve": action(
+            "Resolve, with an optional closing message",
+            {"type": "object", "properties": {"message": {"type": "string"}}}),
+    }
 
 
 @cache
@@ -90,8 +209,20 @@ def openapi_document() -> dict[str, Any]:
         },
         "required": ["slug", "name", "kind", "state"],
     }
-    schemas["Errors"] = {"type": "object", "properties": {
-        "errors": {"type": "object", "additionalProperties": {"type": "string"}}}}
+    schemas["Problem"] = {
+        "type": "object", "description": "RFC 9457 problem details (application/problem+json)",
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"},
+            "status": {"type": "integer"}, "detail": {"type": "string"},
+            "errors": {"type": "array", "description": "Bad input: each wrong field",
+                       "items": {"type": "object", "required": ["field", "message"],
+                                 "properties": {"field": {"type": "string"},
+                                                "message": {"type": "string"}}}},
+            "current_etag": {"type": "string", "description": "412: the ETag now"},
+        },
+        "required": ["type", "title", "status", "detail"],
+    }
+    schemas.update(_maintenance_and_incident_schemas())
     schemas["EscalationSettings"] = TypeAdapter(EscalationSettings).json_schema(
         ref_template=REF)
     monitor, monitors = _ref("Monitor"), {"type": "array", "items": _ref("Monitor")}
@@ -106,12 +237,14 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/monitors/{slug}": {
             "parameters": [SLUG],
             "get": _op("One monitor (a private one only with a token)", None,
-                       {"200": _json(monitor, "The monitor"), "404": NOT_FOUND}),
+                       {"200": _with_etag(_json(monitor, "The monitor")), "404": NOT_FOUND}),
             "patch": _op("Change the fields given", "write",
-                         {"200": _json(monitor, "Changed"), "404": NOT_FOUND, "422": ERRORS},
-                         requestBody=_body({"type": "object"})),
+                         {"200": _with_etag(_json(monitor, "Changed")), "404": NOT_FOUND,
+                          "412": CHANGED},
+                         requestBody=_body({"type": "object"}), parameters=[IF_MATCH]),
             "delete": _op("Delete a monitor", "write",
-                          {"204": {"description": "Deleted"}, "404": NOT_FOUND}),
+                          {"204": {"description": "Deleted"}, "404": NOT_FOUND,
+                           "412": CHANGED}, parameters=[IF_MATCH]),
         },
         "/api/v1/monitors.yaml": {"get": _op(
             "Every monitor as a monitors file (secrets masked)", "read",
@@ -135,11 +268,13 @@ def openapi_document() -> dict[str, Any]:
                          "schema": {"type": "string"}}])},
         "/api/v1/alerting/escalation": {
             "get": _op("Reminders and flap detection", "admin",
-                       {"200": _json(_ref("EscalationSettings"), "The settings")}),
+                       {"200": _with_etag(_json(_ref("EscalationSettings"), "The settings"))}),
             "patch": _op("Change reminders or flap detection", "admin",
-                         {"200": _json(_ref("EscalationSettings"), "Changed"), "422": ERRORS},
-                         requestBody=_body(_ref("EscalationSettings"))),
+                         {"200": _with_etag(_json(_ref("EscalationSettings"), "Changed")),
+                          "412": CHANGED},
+                         requestBody=_body(_ref("EscalationSettings")), parameters=[IF_MATCH]),
         },
+        **_maintenance_and_incident_paths(),
         "/api/v1/status": {"get": _op(
             "The public status: overall state, public monitors, incidents, maintenance", None,
             {"200": _json({"type": "object"}, "The status")})},
@@ -147,9 +282,11 @@ def openapi_document() -> dict[str, Any]:
             "parameters": [{"name": "token", "in": "path", "required": True,
                             "schema": {"type": "string"}}],
             "get": _op("A push monitor's heartbeat (?status=up|down&msg=&ping=)", None,
-                       {"200": {"description": "Recorded"}, "404": NOT_FOUND}),
+                       {"200": {"description": "Recorded"}, "404": NOT_FOUND,
+                        "422": ERRORS}),
             "post": _op("A push monitor's heartbeat", None,
-                        {"200": {"description": "Recorded"}, "404": NOT_FOUND}),
+                        {"200": {"description": "Recorded"}, "404": NOT_FOUND,
+                         "422": ERRORS}),
         },
         "/api/v1/openapi.json": {"get": _op("This document", None,
                                             {"200": {"description": "OpenAPI 3.1"}})},
@@ -157,8 +294,10 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Upwatch API", "version": "1",
-                 "description": "Token scopes nest: " + " < ".join(SCOPES) + ". Errors of bad "
-                                "input are 422 with one message per field."},
+                 "description": "Token scopes nest: " + " < ".join(SCOPES) + ". Every error "
+                                "is an RFC 9457 problem (application/problem+json); bad input "
+                                "is a 422 whose `errors` names each wrong field. Updates take "
+                                "If-Match with the ETag read: a 412 when it no longer holds."},
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer",
