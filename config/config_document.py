@@ -22,7 +22,7 @@
         duration_minutes: 60
         monitor: api               # or group: Backend; neither: every monitor
 
-Secrets are never written in clear: a channel's secret settings, and any monitor option, are
+Secrets are never written in clear: a channel's secret settings, and any value of a monitor, are
 `${NAME}` references read from the environment when the document is applied (a missing
 variable refuses the document, naming it). A monitors file is a valid document.
 

@@ -27,9 +27,11 @@ from config.config_document import (
     WindowEntry,
     secret_reference,
 )
+from domain.check_options import STORED_WHEN_SET
 from domain.dependencies import dependency_problem
 from domain.escalation import EscalationSettings
 from domain.monitor_input import (
+    OPTION_MODELS,
     SECRET_MASK,
     InvalidInput,
     MonitorInput,
@@ -271,7 +273,11 @@ def _planned(connection: Connection, session: Session, document: ConfigDocument,
 def _full_changes(spec: MonitorInput, entry: dict[str, Any]) -> dict[str, Any]:
     """The entry as a whole monitor: what it leaves out takes its default, not the stored
     value (a document says everything about a monitor)."""
-    options = {**default_options(spec.kind), **(entry.get("options") or {})}
+    model = OPTION_MODELS.get(spec.kind)
+    # Options stored only when set (a CA bundle) would otherwise keep their stored value.
+    unset = {name: model.model_fields[name].default for name in STORED_WHEN_SET
+             if model is not None and name in model.model_fields}
+    options = {**default_options(spec.kind), **unset, **(entry.get("options") or {})}
     return {**spec.model_dump(exclude={"options"}), "options": options}
 
 
@@ -282,8 +288,10 @@ def _plan_monitors(session: Session, document: ConfigDocument, prune: bool,
     slugs = {m.slug for m in stored.values()}
     if document.monitors is None:
         return slugs
-    known = {m.slug: list(m.depends_on or ()) for m in stored.values()}
     named = {spec.name for spec, _entry in document.monitors}
+    # A monitor may depend on one the document does not list, unless --prune deletes it.
+    known = {m.slug: list(m.depends_on or ()) for m in stored.values()
+             if not prune or m.name in named}
     for index, (spec, entry) in enumerate(document.monitors):
         monitor = stored.get(spec.name)
         if monitor is None:

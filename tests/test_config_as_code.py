@@ -326,3 +326,28 @@ def test_unquoted_quiet_hours_read_as_times() -> None:
         "    quiet_start: 22:00\n    quiet_end: 07:30\n")
     assert document.channels is not None
     assert (document.channels[0].quiet_start, document.channels[0].quiet_end) == ("22:00", "07:30")
+
+
+def test_a_monitor_is_what_its_entry_says_left_out_fields_take_their_defaults() -> None:
+    create_monitor(parse_monitor_input({
+        "name": "Edge", "url": "https://edge.example.com", "interval": 30,
+        "options": {"ip_version": "ipv6", "keyword": "ok"}}))
+    done = apply(parsed({"monitors": [{"name": "Edge", "url": "https://edge.example.com"}]}))
+    assert len(done.changes) == 1 and done.changes[0].line().startswith(
+        "~ monitor edge: interval 30 -> 60, options ")
+    edge = get_monitor("edge")
+    assert edge is not None and edge.interval == 60
+    assert "ip_version" not in edge.options and edge.options.get("keyword") is None
+
+
+def test_with_prune_a_monitor_cannot_depend_on_one_the_document_deletes() -> None:
+    fill_every_section()
+    document = export_document()
+    document["monitors"] = [m for m in document["monitors"] if m["name"] != "DB"]
+    document["maintenance"] = []
+    assert apply(parsed(document)).kept  # without --prune, DB stays and API may depend on it
+    before = snapshot()
+    with pytest.raises(InvalidDocument) as refused:
+        apply(parsed(document), prune=True)
+    assert "monitors[0].depends_on" in str(refused.value)
+    assert snapshot() == before
