@@ -6,7 +6,10 @@ still has that ETag; else it is a 412 problem carrying the current ETag, and not
 Without If-Match a write is done as before.
 
 The check and the write run together under one lock in a worker thread, so two conditional
-writes of this process cannot both pass the check.
+writes of this process cannot both pass the check. A write that sends no If-Match, one made on
+the dashboard, or one in another web process can still land between them: closing that needs
+the comparison inside the storage write's own transaction (storage/monitors,
+storage/alerting_admin).
 """
 
 from __future__ import annotations
