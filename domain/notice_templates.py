@@ -46,6 +46,8 @@ TEMPLATE_FIELDS: dict[str, str] = {
     "status_url": "the public status page",
     "ack_url": "the link that acknowledges the outage; empty when there is none",
     "runbook_url": "the monitor's runbook; empty when it has none",
+    "severity": "the incident's (else the monitor's) severity: critical, high, medium or low",
+    "priority": "the same as P1 (critical) .. P4 (low)",
 }
 
 # The config keys that hold templates, per channel kind (empty: the built-in text).

@@ -56,7 +56,7 @@ def build_notice(facts: NoticeFacts, delivery: dict, settings: Settings, key: st
         dashboard_url=links.monitor_url(settings.public_url, slug),
         status_url=links.status_url(settings.public_url),
         event_id=delivery["event_id"] * 1000 + delivery["sequence"], downtime=downtime,
-        ack_url=link, runbook_url=facts.monitor_runbook_url,
+        ack_url=link, runbook_url=facts.monitor_runbook_url, severity=facts.severity,
     )
 
 

@@ -44,6 +44,7 @@ class Notice:
     downtime: timedelta | None = None
     ack_url: str | None = None
     runbook_url: str | None = None  # the monitor's runbook; None when it has none
+    severity: str | None = None  # domain.severity's: critical .. low; None: not known
 
 
 def label(notice: Notice) -> str:

@@ -29,6 +29,9 @@ _TRIGGERS: dict[str, Severity] = {
     "flapping": "warning",
     "certificate": "warning",
 }
+# An outage's PagerDuty severity follows the monitor's (P1 and P2, the default, stay critical).
+_DOWN_BY_SEVERITY: dict[str, Severity] = {
+    "critical": "critical", "high": "critical", "medium": "error", "low": "warning"}
 
 
 def dedup_key(notice: Notice) -> str:
@@ -55,6 +58,9 @@ def pagerduty_events(
             _trigger(notice, routing_key, key, "info", summary),
             {"routing_key": routing_key, "event_action": "resolve", "dedup_key": key},
         ]
+    if notice.kind == "down":
+        severity = _DOWN_BY_SEVERITY.get(notice.severity or "", _TRIGGERS["down"])
+        return [_trigger(notice, routing_key, key, severity, summary)]
     if notice.kind in _TRIGGERS:
         return [_trigger(notice, routing_key, key, _TRIGGERS[notice.kind], summary)]
     return []

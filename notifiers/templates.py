@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from domain import links
 from domain.formatting import format_duration
 from domain.notice_templates import Escape, TemplateRefused, plain, render
+from domain.severity import DEFAULT_SEVERITY, priority
 from domain.text import clean_text
 from notifiers.message import Notice, format_time, format_timestamp, headline, label
 
@@ -44,6 +45,8 @@ def template_values(notice: Notice) -> dict[str, object]:
         "status_url": notice.status_url,
         "ack_url": notice.ack_url,
         "runbook_url": notice.runbook_url,
+        "severity": notice.severity or DEFAULT_SEVERITY,
+        "priority": priority(notice.severity),
     }
 
 
@@ -81,5 +84,5 @@ def sample_down_notice(public_url: str) -> Notice:
         status_url=links.status_url(public_url),
         event_id=0,
         ack_url=links.ack_url(public_url, "sample-token"),
-        runbook_url="https://wiki.example.com/runbooks/checkout-api",
+        runbook_url="https://wiki.example.com/runbooks/checkout-api", severity="critical",
     )

@@ -182,6 +182,7 @@ class NoticeFacts:
     incident_started_at: datetime | None
     incident_resolved_at: datetime | None
     monitor_runbook_url: str | None = None
+    severity: str | None = None  # the incident's, else the monitor's; None: neither known
 
 
 def what_to_send(engine: Engine, delivery: dict) -> tuple[dict, NoticeFacts]:
@@ -192,13 +193,15 @@ def what_to_send(engine: Engine, delivery: dict) -> tuple[dict, NoticeFacts]:
         change = connection.execute(
             select(CHANGES).where(CHANGES.c.id == delivery["event_id"])).mappings().one()
         monitor = connection.execute(
-            select(MONITORS.c.name, MONITORS.c.slug, MONITORS.c.runbook_url)
+            select(MONITORS.c.name, MONITORS.c.slug, MONITORS.c.runbook_url,
+                   MONITORS.c.severity)
             .where(MONITORS.c.id == change["monitor_id"])
         ).first()
         incident = None
         if delivery["incident_id"] is not None:
             incident = connection.execute(
-                select(INCIDENTS.c.id, INCIDENTS.c.started_at, INCIDENTS.c.resolved_at)
+                select(INCIDENTS.c.id, INCIDENTS.c.started_at, INCIDENTS.c.resolved_at,
+                       INCIDENTS.c.severity)
                 .where(INCIDENTS.c.id == delivery["incident_id"])).first()
     return channel, NoticeFacts(
         change["to_state"], change["reason"], utc(change["at"]),
@@ -207,6 +210,7 @@ def what_to_send(engine: Engine, delivery: dict) -> tuple[dict, NoticeFacts]:
         utc(incident.started_at) if incident else None,
         as_utc(incident.resolved_at) if incident else None,
         monitor.runbook_url if monitor else None,
+        (incident.severity if incident else None) or (monitor.severity if monitor else None),
     )
 
 

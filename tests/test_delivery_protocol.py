@@ -427,7 +427,7 @@ def test_what_to_send_reads_the_channel_and_the_facts_of_the_notice() -> None:
     (incident,) = rows(INCIDENTS)
     assert facts == deliveries.NoticeFacts(
         "down", "HTTP 503", at(0), "API", "api", incident["id"], at(0), None,
-        "https://wiki.example/api")
+        "https://wiki.example/api", "high")  # the incident's severity
     record(1, "up", 90)
     plan(90)
     (recovery,) = rows(DELIVERIES, DELIVERIES.c.kind == "up")

@@ -4,6 +4,7 @@ page goes out, the sandbox's limits, and the preview on the alerting page."""
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import time
@@ -114,6 +115,15 @@ def test_sms_sends_the_template_as_one_gsm7_message(server: FakeHTTPServer) -> N
     send("sms", config, {"auth_token": "t"}, DOWN)
     body = server.requests[0].form()["Body"][0]
     assert body == "DOWN checkout-api \"HTTP 503\" https://upwatch.example/ack?t=signed"
+
+
+def test_the_severity_fields_name_the_incidents_priority(server: FakeHTTPServer) -> None:
+    server.default = Reply.json(201, {"sid": "SM" + "1" * 32, "status": "queued"})
+    config = {"account_sid": SID, "sender": "+15005550006", "recipients": "+15550001111",
+              "api_base": server.url, "text_template": "{{ priority }} {{ severity }}"}
+    send("sms", config, {"auth_token": "t"}, dataclasses.replace(DOWN, severity="medium"))
+    send("sms", config, {"auth_token": "t"}, dataclasses.replace(DOWN, severity=None))
+    assert [r.form()["Body"][0] for r in server.requests] == ["P3 medium", "P2 high"]
 
 
 def test_email_sends_the_subject_and_body_templates() -> None:

@@ -41,6 +41,16 @@ def channel(server: FakeHTTPServer) -> PagerDutyChannel:
     return PagerDutyChannel(ROUTING_KEY, base_url=server.url, timeout=5)
 
 
+@pytest.mark.parametrize(("severity", "sent"), [
+    (None, "critical"), ("critical", "critical"), ("high", "critical"), ("medium", "error"),
+    ("low", "warning")])
+def test_an_outage_is_as_severe_in_pagerduty_as_its_monitor(
+    pagerduty: FakeHTTPServer, severity: str | None, sent: str
+) -> None:
+    channel(pagerduty).send(dataclasses.replace(DOWN, severity=severity))
+    assert pagerduty.requests[0].json()["payload"]["severity"] == sent
+
+
 def test_down_triggers_with_the_monitor_as_dedup_key(pagerduty: FakeHTTPServer) -> None:
     channel(pagerduty).send(DOWN)
 
