@@ -349,7 +349,7 @@ def test_beats_past_the_burst_are_429_with_retry_after_and_record_nothing(
     answers = [client.get(path, params={"status": ("up", "down")[i % 2]}) for i in range(30)]
     assert [a.status_code for a in answers] == [200] * BEAT_BURST + [429] * (30 - BEAT_BURST)
     refused = answers[-1]
-    assert refused.headers["retry-after"] == "1" and "too many beats" in refused.json()["error"]
+    assert refused.headers["retry-after"] == "1" and "too many beats" in refused.json()["detail"]
     assert _recorded(backup.id) == BEAT_BURST
     clock.now += 1 / BEATS_PER_S
     assert client.get(path).status_code == 200
