@@ -6,7 +6,7 @@ it never received. Every write is one transaction, so a refused save changes not
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -352,11 +352,18 @@ def escalation_settings() -> EscalationSettings:
         return _escalation(connection)
 
 
-def save_escalation_settings(changes: Mapping[str, Any], *, actor: str) -> EscalationSettings:
+def save_escalation_settings(
+    changes: Mapping[str, Any], *, actor: str,
+    expect: Callable[[EscalationSettings], None] | None = None,
+) -> EscalationSettings:
     """Change reminders and flap detection (validated as a whole: InvalidInput changes nothing);
-    the dispatcher uses them from its next round."""
+    the dispatcher uses them from its next round. `expect` sees the stored settings in the
+    writing transaction first and raises to refuse (an If-Match check)."""
     with get_engine().begin() as connection:
+        connection.execute(select(SETTINGS.c.id).where(SETTINGS.c.id == 1).with_for_update())
         before = _escalation(connection)
+        if expect is not None:
+            expect(before)
         after = parse_escalation(changes, before)
         connection.execute(update(SETTINGS).where(SETTINGS.c.id == 1).values(**after.to_api()))
         record(connection, actor=actor, action="updated", subject_kind="escalation",

@@ -7,6 +7,7 @@ or failing write leaves the database as it was.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -118,6 +119,10 @@ class MonitorView:
             tags=list(self.tags), runbook_url=self.runbook_url, severity=self.severity,
             depends_on=list(self.depends_on),
         )
+
+
+# Called with the stored monitor inside a write's transaction; raises to refuse the write.
+Expectation = Callable[[MonitorView], None]
 
 
 def _as_view(monitor: Monitor, state: MonitorState | None) -> MonitorView:
@@ -254,13 +259,23 @@ def create_monitor(spec: MonitorInput, *, actor: str = DASHBOARD_ADMIN) -> Monit
             attempt += 1
 
 
-def update_monitor(slug: str, changes: dict[str, Any], *,
-                   actor: str = DASHBOARD_ADMIN) -> MonitorView | None:
-    """Apply a partial change, validated as a whole; None when the monitor does not exist."""
+def _locked(session: Session, slug: str, expect: Expectation | None) -> Monitor | None:
+    """The monitor `slug`, its row locked until the transaction ends (PostgreSQL; SQLite has one
+    writer), after `expect` (which raises to refuse the write) saw it as it is now."""
+    monitor = session.exec(select(Monitor).where(Monitor.slug == slug).with_for_update()).first()
+    if monitor is not None and expect is not None:
+        expect(_as_view(monitor, session.get(MonitorState, monitor.id)))
+    return monitor
+
+
+def update_monitor(slug: str, changes: dict[str, Any], *, actor: str = DASHBOARD_ADMIN,
+                   expect: Expectation | None = None) -> MonitorView | None:
+    """Apply a partial change, validated as a whole; None when the monitor does not exist.
+    `expect` sees the stored monitor in the writing transaction first (an If-Match check)."""
     monitor: Monitor | None = None
     try:
         with session_scope() as session:
-            monitor = session.exec(select(Monitor).where(Monitor.slug == slug)).first()
+            monitor = _locked(session, slug, expect)
             if monitor is None:
                 return None
             return _change(session, monitor, changes, actor)
@@ -302,9 +317,10 @@ def save_monitors_file(monitors_file: MonitorsFile) -> tuple[int, int]:
     return created, updated
 
 
-def delete_monitor(slug: str, *, actor: str = DASHBOARD_ADMIN) -> bool:
+def delete_monitor(slug: str, *, actor: str = DASHBOARD_ADMIN,
+                   expect: Expectation | None = None) -> bool:
     with session_scope() as session:
-        monitor = session.exec(select(Monitor).where(Monitor.slug == slug)).first()
+        monitor = _locked(session, slug, expect)
         if monitor is None:
             return False
         _audit(session, actor, "deleted", slug,

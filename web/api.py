@@ -37,8 +37,8 @@ from storage.monitors import (
 )
 from web.etags import (
     PreconditionFailed,
-    conditional,
     etag_of,
+    expecting,
     if_match,
     monitor_etag,
     precondition_failed,
@@ -98,21 +98,16 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
         if denied := refusal(grant, "write"):
             return denied
 
-        def current() -> str | None:
-            found = get_monitor(slug)
-            return None if found is None else monitor_etag(found)
-
+        expect = expecting(if_match(request), monitor_etag)
         try:
             if request.method == "DELETE":
                 deleted = await run_sync(partial(
-                    conditional, if_match(request), current,
-                    partial(delete_monitor, slug, actor=actor_of(grant))))
+                    delete_monitor, slug, actor=actor_of(grant), expect=expect))
                 on_change()
                 return Response(status_code=204) if deleted else not_found(NO_MONITOR)
             changes = await json_body(request)
             monitor = await run_sync(partial(
-                conditional, if_match(request), current,
-                partial(update_monitor, slug, changes, actor=actor_of(grant))))
+                update_monitor, slug, changes, actor=actor_of(grant), expect=expect))
         except PreconditionFailed as changed:
             return precondition_failed(changed.current)
         except BodyTooLarge:
@@ -135,8 +130,8 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
         try:
             changes = await json_body(request)
             saved = await run_sync(partial(
-                conditional, if_match(request), lambda: etag_of(escalation_settings().to_api()),
-                partial(save_escalation_settings, changes, actor=actor_of(grant))))
+                save_escalation_settings, changes, actor=actor_of(grant),
+                expect=expecting(if_match(request), lambda stored: etag_of(stored.to_api()))))
         except PreconditionFailed as changed:
             return precondition_failed(changed.current)
         except BodyTooLarge:

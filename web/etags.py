@@ -3,20 +3,15 @@
 An ETag is a hash of what a resource stores, as the API shows it (a monitor's settings, not the
 state its checks keep changing). A write sent with `If-Match` is done only while the resource
 still has that ETag; else it is a 412 problem carrying the current ETag, and nothing changes.
-Without If-Match a write is done as before.
-
-The check and the write run together under one lock in a worker thread, so two conditional
-writes of this process cannot both pass the check. A write that sends no If-Match, one made on
-the dashboard, or one in another web process can still land between them: closing that needs
-the comparison inside the storage write's own transaction (storage/monitors,
-storage/alerting_admin).
+Without If-Match a write is done as before. The comparison runs inside the write's own
+transaction, on the row it locked (`expect=` of storage/monitors and storage/alerting_admin), so
+no other write (the dashboard's, another process's) can land between the check and the write.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -29,7 +24,6 @@ from web.problems import problem
 T = TypeVar("T")
 # What a monitor's checks change: not settings, so not part of its ETag.
 RUNTIME_FIELDS = ("state", "reason", "since", "last_check_at", "latency_ms")
-_conditional_writes = threading.Lock()
 
 
 def etag_of(values: Mapping[str, Any]) -> str:
@@ -61,18 +55,19 @@ class PreconditionFailed(Exception):
         self.current = current
 
 
-def conditional(condition: str | None, current: Callable[[], str | None],
-                write: Callable[[], T]) -> T:
-    """`write()`, when `condition` (an If-Match value; None: no condition) holds for the ETag
-    `current()` reads (None: the resource is gone, and the write says so itself); else
-    PreconditionFailed. Runs in a worker thread: it reads the database."""
+def expecting(condition: str | None, etag: Callable[[T], str]) -> Callable[[T], None] | None:
+    """What a storage write calls with the stored resource before writing: raises
+    PreconditionFailed unless its `etag` matches `condition` (an If-Match value; None: no
+    condition, so no check)."""
     if condition is None:
-        return write()
-    with _conditional_writes:
-        found = current()
-        if found is not None and not matches(condition, found):
-            raise PreconditionFailed(found)
-        return write()
+        return None
+
+    def expect(stored: T) -> None:
+        current = etag(stored)
+        if not matches(condition, current):
+            raise PreconditionFailed(current)
+
+    return expect
 
 
 def precondition_failed(current: str) -> Response:
