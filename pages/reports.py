@@ -1,4 +1,5 @@
-"""Reports: the SLA report, incidents and one monitor's raw results, as CSV or JSON downloads."""
+"""Reports: the SLA report, incidents and one monitor's raw results, as CSV or JSON downloads;
+MTTA / MTTR by monitor, group or severity."""
 
 from ui.auth import require_role
 
@@ -20,6 +21,7 @@ from storage.export import (  # noqa: E402
     sla_report,
 )
 from storage.monitors import list_monitors  # noqa: E402
+from ui.response_times import render_response_times  # noqa: E402
 
 st.title("Reports")
 today = datetime.now(UTC).date()
@@ -67,3 +69,5 @@ if chosen is not None:
         monitor = monitors[chosen]
         downloads("Results", results_between(monitor.id, start, end), RESULT_COLUMNS,
                   f"{monitor.slug}-results-{first}-{last}")
+
+render_response_times()
