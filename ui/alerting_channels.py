@@ -26,7 +26,7 @@ from ui.alerting_forms import (
     parse_channel_form,
     template_keys,
 )
-from ui.audit_view import dashboard_actor
+from ui.auth import dashboard_actor
 
 PREFIX = "ch_"
 EDITING = "ch_editing"  # the channel id being edited, None for a new one

@@ -8,7 +8,7 @@ import streamlit as st
 from domain.escalation import EscalationSettings
 from domain.monitor_input import InvalidInput
 from storage.alerting_admin import escalation_settings, save_escalation_settings
-from ui.audit_view import dashboard_actor
+from ui.auth import dashboard_actor
 
 LABELS = {
     "remind_every_minutes": "Remind every (minutes, 0 = never)",

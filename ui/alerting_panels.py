@@ -18,7 +18,7 @@ from storage.alerting_admin import (
     set_monitor_routes,
 )
 from storage.monitors import list_monitors
-from ui.audit_view import dashboard_actor
+from ui.auth import dashboard_actor
 
 ACK_WHO = "ack_who"
 ROUTING_MESSAGE = "routing_message"

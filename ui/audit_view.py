@@ -7,10 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from storage.audit import AuditView, audit_page
-from ui.auth import dashboard_actor
-
-__all__ = ["dashboard_actor", "render_audit_log"]  # dashboard_actor lives in ui.auth now
+from storage.audit import AuditView, audit_page_with_cursor
 
 PAGE_SIZE = 50
 CURSORS_KEY = "audit_cursors"  # per older page opened: the id its entries come before
@@ -40,8 +37,7 @@ def _newer() -> None:
 def render_audit_log() -> None:
     pages: list[int] = st.session_state.get(CURSORS_KEY, [])
     before_id = pages[-1] if pages else None
-    entries = audit_page(PAGE_SIZE + 1, before_id)
-    shown = entries[:PAGE_SIZE]
+    shown, next_before = audit_page_with_cursor(PAGE_SIZE, before_id)
     if not shown:
         st.info("No changes recorded yet." if not pages else "No older changes.")
     else:
@@ -50,6 +46,5 @@ def render_audit_log() -> None:
         st.dataframe([_row(entry) for entry in shown], hide_index=True, key="audit_table")
     newer, older, _ = st.columns([1, 1, 5])
     newer.button("Newer", disabled=not pages, on_click=_newer, key="audit_newer")
-    older.button("Older", disabled=len(entries) <= PAGE_SIZE, on_click=_older,
-                 args=(shown[-1].id if shown else 0,),
-                 key="audit_older")
+    older.button("Older", disabled=next_before is None, on_click=_older,
+                 args=(next_before or 0,), key="audit_older")
