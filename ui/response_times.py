@@ -9,6 +9,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from analytics.incident_times import (
     GROUPINGS,
@@ -32,20 +33,26 @@ GROUPING_LABELS: dict[Grouping, str] = {"monitor": "Monitor", "group": "Group",
                                         "severity": "Severity"}
 CHART_MONTHS = 12
 
-_minutes = st.column_config.NumberColumn
-_count = st.column_config.NumberColumn
+
+
+def _minutes(label: str, **more: Any) -> Any:
+    return st.column_config.NumberColumn(label, format="%.1f min", **more)
+
+
+def _count(label: str, **more: Any) -> Any:
+    return st.column_config.NumberColumn(label, format="%d", **more)
+
+
 COLUMNS = {
-    "Incidents": _count("Incidents", format="%d", help="Opened in the range, outside maintenance"),
-    "MTTA": _minutes("MTTA", format="%.1f min", help="Mean time from opening to the first "
-                                                     "acknowledgement, maintenance left out"),
-    "MTTA median": _minutes("MTTA median", format="%.1f min"),
-    "MTTR": _minutes("MTTR", format="%.1f min", help="Mean time from opening to resolution, "
-                                                     "maintenance left out"),
-    "MTTR median": _minutes("MTTR median", format="%.1f min"),
-    "Unacknowledged": _count("Unacknowledged", format="%d", help="Left out of MTTA"),
-    "Still open": _count("Still open", format="%d", help="Left out of MTTR"),
-    "In maintenance": _count("In maintenance", format="%d",
-                             help="Wholly inside maintenance: not counted"),
+    "Incidents": _count("Incidents", help="Opened in the range, outside maintenance"),
+    "MTTA": _minutes("MTTA", help="Mean time from opening to the first acknowledgement, "
+                                  "maintenance left out"),
+    "MTTA median": _minutes("MTTA median"),
+    "MTTR": _minutes("MTTR", help="Mean time from opening to resolution, maintenance left out"),
+    "MTTR median": _minutes("MTTR median"),
+    "Unacknowledged": _count("Unacknowledged", help="Left out of MTTA"),
+    "Still open": _count("Still open", help="Left out of MTTR"),
+    "In maintenance": _count("In maintenance", help="Wholly inside maintenance: not counted"),
 }
 
 
@@ -97,7 +104,8 @@ def month_frame(months: list[PeriodTimes]) -> pd.DataFrame:
 def month_chart(months: list[PeriodTimes]) -> alt.Chart:
     order = [item.period.label for item in months]
     chart: alt.Chart = alt.Chart(month_frame(months)).mark_line(point=True).encode(
-        x=alt.X("month:O", title=None, sort=order, scale=alt.Scale(domain=order)),
+        x=alt.X("month:O", title=None, sort=order, scale=alt.Scale(domain=order),
+                axis=alt.Axis(labelAngle=0)),
         y=alt.Y("minutes:Q", title="Mean (min)"),
         color=alt.Color("figure:N", title=None, sort=["MTTA", "MTTR"]),
         tooltip=["month:O", "figure:N", alt.Tooltip("minutes:Q", format=".1f")],
@@ -119,8 +127,8 @@ def _overall(times: ResponseTimes) -> None:
     columns[3].metric("Unacknowledged / open", f"{times.unacknowledged} / {times.still_open}")
 
 
-def _picked_range(now: datetime, zone: tzinfo) -> tuple[datetime, datetime] | None:
-    left, right = st.columns(2)
+def _picked_range(now: datetime, zone: tzinfo, left: DeltaGenerator,
+                  right: DeltaGenerator) -> tuple[datetime, datetime] | None:
     choice = left.selectbox("Range", RANGES, key="rt_range")
     days = None
     if choice == "Custom":
@@ -145,12 +153,13 @@ def render_response_times(now: datetime | None = None) -> None:
     st.caption(f"MTTA: opening to first acknowledgement; MTTR: opening to resolution; time in "
                f"maintenance left out. An incident counts in the range where it opened. "
                f"Months and days in {zone}.")
-    picked = _picked_range(now, zone)
+    left, middle, right = st.columns(3)
+    by = right.selectbox("Group by", GROUPINGS, format_func=GROUPING_LABELS.__getitem__,
+                         key="rt_by")
+    picked = _picked_range(now, zone, left, middle)
     if picked is None:
         return
     start, end = picked
-    by = st.selectbox("Group by", GROUPINGS, format_func=GROUPING_LABELS.__getitem__,
-                      key="rt_by")
     chart_start = calendar_month(now, zone, back=CHART_MONTHS - 1)[0]
     chart_end = calendar_month(now, zone)[1]
     read = incident_times_between(min(start, chart_start), max(end, chart_end), now)
