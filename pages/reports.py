@@ -38,8 +38,9 @@ try:
 except ValueError as refused:
     st.error(f"{str(refused).capitalize()}.")
     st.stop()
-start = datetime.combine(first, time(0), tzinfo=zone)
-end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+# In UTC: SQLite compares stored times as UTC text, and would read a zone's offset as wall time.
+start = datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
+end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
 
 
 def downloads(label: str, rows: list[dict], columns: tuple[str, ...], name: str) -> None:

@@ -75,20 +75,24 @@ def _maintenance_by_monitor(incidents: Sequence[IncidentTimes],
     return found
 
 
-def incident_times_between(start: datetime, end: datetime,
-                           now: datetime | None = None) -> IncidentTimesRead:
-    """The incidents opened in [start, end) (oldest first), each with its monitor's slug, name
-    and group (None for one without a monitor), and their monitors' maintenance, by monitor id,
-    over each incident's span (until `now` for one still open)."""
+def incident_times_between(start: datetime, end: datetime, now: datetime | None = None,
+                           monitor_id: int | None = None) -> IncidentTimesRead:
+    """The incidents opened in [start, end) (oldest first; only `monitor_id`'s when given), each
+    with its monitor's slug, name and group (None for one without a monitor), and their
+    monitors' maintenance, by monitor id, over each incident's span (until `now` for one still
+    open)."""
     now = now or datetime.now(UTC)
-    start, end = start.astimezone(UTC), end.astimezone(UTC)  # SQLite compares UTC text
+    where = [INCIDENTS.c.started_at >= start.astimezone(UTC),
+             INCIDENTS.c.started_at < end.astimezone(UTC)]  # SQLite compares UTC text
+    if monitor_id is not None:
+        where.append(INCIDENTS.c.monitor_id == monitor_id)
     with read_connection() as connection:
         rows = connection.execute(
             select(INCIDENTS.c.started_at, INCIDENTS.c.acknowledged_at, INCIDENTS.c.resolved_at,
                    INCIDENTS.c.severity, INCIDENTS.c.monitor_id, MONITORS.c.slug,
                    MONITORS.c.name, MONITORS.c.group_name)
             .select_from(INCIDENTS.outerjoin(MONITORS, MONITORS.c.id == INCIDENTS.c.monitor_id))
-            .where(INCIDENTS.c.started_at >= start, INCIDENTS.c.started_at < end)
+            .where(*where)
             .order_by(INCIDENTS.c.started_at, INCIDENTS.c.id)
         ).all()
     incidents = [

@@ -229,6 +229,9 @@ def test_the_storage_read_gives_groups_severities_and_each_monitors_maintenance(
     times = grouped(read.incidents, read.maintenance, "monitor", NOW)
     assert [(g.label, g.times.mtta_mean, g.times.mttr_mean) for g in times] == [
         ("API", 120.0, 1200.0), ("Web", None, 600.0), ("No monitor", 60.0, 120.0)]
+    only_api = incident_times_between(at(-60), at(24 * 60), NOW, monitor_id=api)
+    assert [i.monitor for i in only_api.incidents] == ["api"]
+    assert only_api.maintenance == {api: [window(2, 12)]}
     # Times in another zone are the same moments (SQLite compares UTC text).
     assert len(incident_times_between(at(-60).astimezone(BERLIN), at(61).astimezone(BERLIN),
                                       NOW).incidents) == 2
@@ -330,3 +333,13 @@ def test_the_api_needs_a_token_and_refuses_bad_parameters(client: TestClient) ->
     too_long = client.get(path, headers=AUTH, params={"from": "2025-01-01", "to": "2026-03-01"})
     assert too_long.json()["errors"] == [
         {"field": "from", "message": "ask for at most 400 days at a time"}]
+
+
+def test_the_reports_page_reads_the_incidents_of_days_in_its_zone() -> None:
+    # 19:00 UTC on the last day of last month is 09:00 on the 1st in Kiritimati (UTC+14).
+    first = datetime.now(UTC).date().replace(day=1)
+    _incident(None, datetime(first.year, first.month, first.day, tzinfo=UTC) - timedelta(hours=5),
+              1, 2)
+    at_page = logged_in("reports.py")
+    at_page.text_input(key="report_tz").input("Pacific/Kiritimati").run()
+    assert "Incidents: 1 rows" in [caption.value for caption in at_page.caption]
