@@ -35,6 +35,7 @@ from web.pauses import keep_pauses_short
 from web.problems import api_fallback
 from web.push import push_routes
 from web.request_limits import per_minute
+from web.response_times_api import response_time_routes
 from web.responses import has_api_token
 from web.status_api import status_api_routes
 from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
@@ -75,6 +76,7 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *fast_routes(runtime),
         *feed_routes(runtime.read_model),
         *export_routes(api_limits),
+        *response_time_routes(api_limits),
         *api_routes(runtime.monitors_changed, api_limits),
         *maintenance_routes(runtime.monitors_changed, api_limits),
         *incident_routes(runtime.monitors_changed, api_limits),

@@ -254,6 +254,21 @@ def openapi_document() -> dict[str, Any]:
             "A monitor's results in a time range (default: the last 24 hours)", "read",
             {"200": {"description": "CSV or JSON rows"}, "404": NOT_FOUND, "422": ERRORS},
             parameters=[SLUG, FMT, *RANGE])},
+        "/api/v1/reports/response-times": {"get": _op(
+            "MTTA and MTTR of the incidents opened in a range, overall and by monitor, group or "
+            "severity (and per calendar month)", "read",
+            {"200": _json({"type": "object"}, "overall and rows (and months, with per=month)"),
+             "422": ERRORS},
+            parameters=[
+                *({"name": name, "in": "query", "required": False, "schema": {"type": "string"},
+                   "description": "ISO date (midnight in UPWATCH_TIMEZONE) or time (UTC unless "
+                                  "an offset is given); default: this month"}
+                  for name in ("from", "to")),
+                {"name": "by", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["monitor", "group", "severity"],
+                            "default": "monitor"}},
+                {"name": "per", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["month"]}}])},
         "/api/v1/reports/sla.{fmt}": {"get": _op(
             "Uptime and latency per monitor over whole days", "read",
             {"200": {"description": "CSV or JSON rows"}, "422": ERRORS},
