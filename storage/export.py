@@ -63,8 +63,9 @@ def incidents_between(start: datetime, end: datetime) -> list[dict[str, Any]]:
             select(INCIDENTS.c.id, MONITORS.c.slug, INCIDENTS.c.title, INCIDENTS.c.status,
                    INCIDENTS.c.cause, INCIDENTS.c.started_at, INCIDENTS.c.resolved_at)
             .select_from(INCIDENTS.outerjoin(MONITORS, MONITORS.c.id == INCIDENTS.c.monitor_id))
-            .where(INCIDENTS.c.started_at < end,
-                   (INCIDENTS.c.resolved_at.is_(None)) | (INCIDENTS.c.resolved_at >= start))
+            .where(INCIDENTS.c.started_at < end.astimezone(UTC),
+                   (INCIDENTS.c.resolved_at.is_(None))
+                   | (INCIDENTS.c.resolved_at >= start.astimezone(UTC)))
             .order_by(INCIDENTS.c.started_at, INCIDENTS.c.id)
         ).all()
     answer = []
@@ -135,7 +136,9 @@ def sla_report(
         for span in spans:
             for monitor_id, n in connection.execute(
                 select(INCIDENTS.c.monitor_id, func.count())
-                .where(INCIDENTS.c.started_at >= span.start, INCIDENTS.c.started_at < span.end)
+                # In UTC: SQLite compares the stored UTC text, whatever zone a bound is in.
+                .where(INCIDENTS.c.started_at >= span.start.astimezone(UTC),
+                       INCIDENTS.c.started_at < span.end.astimezone(UTC))
                 .group_by(INCIDENTS.c.monitor_id)
             ):
                 counts[(monitor_id, span.label)] = n

@@ -57,6 +57,16 @@ def test_sla_report_per_month_with_downtime_incidents_and_percentiles() -> None:
     assert len(incidents_between(start, NOW)) == 1
 
 
+def test_incidents_count_in_the_month_of_the_zone_they_opened_in() -> None:
+    edge = new_monitor("Edge")
+    # Opens at 23:30 UTC on 28 February: 00:30 on 1 March in Berlin.
+    record(edge, minutes(datetime(2026, 2, 28, 23, 0, tzinfo=UTC), 60, down=range(30, 40)),
+           batch=60, limits=Thresholds(1, 1))
+    rows = sla_report(date(2026, 2, 1), date(2026, 3, 31), ZoneInfo("Europe/Berlin"), now=NOW)
+    counts = {r["month"]: r["incidents"] for r in rows if r["monitor"] == "edge"}
+    assert counts == {"2026-02": 0, "2026-03": 1}
+
+
 def test_csv_cells_are_text_and_formulas_are_not_run() -> None:
     text = to_csv([{"a": "=HYPERLINK(1)", "b": None, "c": 1.5}], ("a", "b", "c"))
     assert list(csv.reader(io.StringIO(text))) == [["a", "b", "c"], ["'=HYPERLINK(1)", "", "1.5"]]
