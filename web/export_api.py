@@ -30,35 +30,13 @@ from storage.audit import MAX_PAGE, audit_page_with_cursor
 from storage.export import RESULT_COLUMNS, SLA_COLUMNS, results_between, sla_report, to_csv
 from storage.monitors import get_monitor
 from web.problems import not_found
+from web.query_params import BadParameters, parse_moment
 from web.rate_limit import TokenBuckets
 from web.request_limits import limited, per_minute
 from web.responses import field_errors, refusal, request_grant, run_sync
 
 MAX_RESULT_DAYS = 92
 MAX_SLA_DAYS = 400
-
-
-class BadParameters(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
-def _parse_moment(text: str, field: str, zone: tzinfo) -> datetime:
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime(day.year, day.month, day.day, tzinfo=zone)
-        else:
-            moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadParameters(
-            {field: f"{text[:40]!r} is not a date (YYYY-MM-DD) or ISO 8601 time"}) from None
-    try:
-        check_date(moment.date())
-    except ValueError as exc:
-        raise BadParameters({field: str(exc)}) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def _parse_day(text: str, field: str) -> date:
@@ -84,9 +62,9 @@ def parse_result_range(params: dict[str, str], now: datetime) -> ResultRange:
     for field in ("from", "to"):
         if params.get(field):
             try:
-                moment = _parse_moment(params[field], field, UTC)
-            except BadParameters as exc:
-                errors.update(exc.errors)
+                moment = parse_moment(params[field], UTC)
+            except ValueError as exc:
+                errors[field] = str(exc)
                 continue
             start, end = (moment, end) if field == "from" else (start, moment)
     if not errors and end <= start:

@@ -14,7 +14,7 @@ problem naming each.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, cast
 
 from starlette.requests import Request
@@ -33,8 +33,8 @@ from analytics.incident_times import (
     summarize,
 )
 from config.settings import get_settings
-from domain.limits import check_date
 from storage.incident_times import incident_times_between, month_periods
+from web.query_params import BadParameters, parse_moment
 from web.rate_limit import TokenBuckets
 from web.request_limits import limited, per_minute
 from web.responses import field_errors, refusal, request_grant, run_sync
@@ -50,34 +50,14 @@ class ResponseTimeQuery:
     per_month: bool
 
 
-def _moment(text: str, zone: tzinfo) -> datetime:
-    """ValueError saying what to send instead."""
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime(day.year, day.month, day.day, tzinfo=zone)
-        else:
-            moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text[:40]!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
-    check_date(moment.date())
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-class BadQuery(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
 def parse_query(params: dict[str, str], now: datetime, zone: tzinfo) -> ResponseTimeQuery:
-    """The query's range and grouping, or BadQuery naming each bad parameter."""
+    """The query's range and grouping, or BadParameters naming each bad parameter."""
     errors: dict[str, str] = {}
     start, end = calendar_month(now, zone)
     for name in ("from", "to"):
         if params.get(name):
             try:
-                moment = _moment(params[name], zone)
+                moment = parse_moment(params[name], zone)
             except ValueError as exc:
                 errors[name] = str(exc)
                 continue
@@ -94,7 +74,7 @@ def parse_query(params: dict[str, str], now: datetime, zone: tzinfo) -> Response
         elif end - start > timedelta(days=MAX_RANGE_DAYS):
             errors["from"] = f"ask for at most {MAX_RANGE_DAYS} days at a time"
     if errors:
-        raise BadQuery(errors)
+        raise BadParameters(errors)
     return ResponseTimeQuery(start, end, cast(Grouping, by), per == "month")
 
 
@@ -137,7 +117,7 @@ def response_time_routes(buckets: TokenBuckets | None = None) -> list[Route]:
         now = datetime.now(UTC)
         try:
             query = parse_query(dict(request.query_params), now, zone)
-        except BadQuery as exc:
+        except BadParameters as exc:
             return field_errors(exc.errors)
         return JSONResponse(await run_sync(response_times_body, query, zone, now))
 
