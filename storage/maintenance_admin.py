@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from domain.monitor_input import InvalidInput
 from storage.audit import DASHBOARD_ADMIN, record
 from storage.db import get_engine
+from storage.maintenance import validate_cron
 from storage.models import MaintenanceWindow, Monitor, as_utc
 from storage.tables import table_of
 
@@ -53,6 +54,36 @@ class WindowRow:
 
 
 _MONITOR_GONE = {"monitor_id": "this monitor was deleted meanwhile: choose another"}
+
+
+MAX_DURATION_MINUTES = 7 * 24 * 60
+
+
+def check_recurrence(cron: str, minutes: float | None, errors: dict[str, str]) -> int | None:
+    """A recurring window's rules (the maintenance page's and the API's): a valid cron and a
+    duration of 1 minute to 7 days, whole minutes. Each problem goes into `errors`."""
+    if problem := validate_cron(cron) if cron else "give a cron expression, e.g. '0 2 * * 0'":
+        errors.setdefault("cron", problem)
+    if minutes is None or minutes < 1:
+        errors["duration_minutes"] = "give a duration of at least 1 minute"
+    elif minutes > MAX_DURATION_MINUTES:
+        errors["duration_minutes"] = "a window lasts at most 7 days (10080 minutes)"
+    else:
+        return int(minutes)
+    return None
+
+
+def check_span(starts_at: datetime | None, ends_at: datetime | None, now: datetime,
+               errors: dict[str, str], missing_start: str, missing_end: str) -> None:
+    """A one-off window's rules: both ends given, the end after the start and still to come."""
+    if starts_at is None:
+        errors.setdefault("starts_at", missing_start)
+    if ends_at is None:
+        errors.setdefault("ends_at", missing_end)
+    elif starts_at is not None and ends_at <= starts_at:
+        errors["ends_at"] = "the window must end after it starts"
+    elif ends_at <= now:
+        errors["ends_at"] = "this window would already be over: choose a future end"
 
 
 def _settings(values: Any) -> dict[str, Any]:

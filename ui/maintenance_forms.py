@@ -22,11 +22,9 @@ from domain.limits import (
     finite_number,
     parse_time_zone,
 )
-from storage.maintenance import validate_cron
-from storage.maintenance_admin import WindowInput
+from storage.maintenance_admin import WindowInput, check_recurrence, check_span
 
 SCOPES = {"all": "All monitors", "monitor": "One monitor", "group": "A group"}
-MAX_DURATION_MINUTES = 7 * 24 * 60
 
 
 def _zone(name: str, errors: dict[str, str]) -> ZoneInfo | None:
@@ -81,29 +79,14 @@ def parse_window_form(values: dict[str, object], now: datetime) -> WindowInput:
     duration: int | None = None
     if values.get("recurring"):
         cron = " ".join(_text(values, "cron", errors, MAX_CRON_CHARS).split())
-        problem = validate_cron(cron) if cron else "give a cron expression, e.g. '0 2 * * 0'"
-        if problem:
-            errors.setdefault("cron", problem)
-        raw = finite_number(values.get("duration_minutes"))
-        if raw is None or raw < 1:
-            errors["duration_minutes"] = "give a duration of at least 1 minute"
-        elif raw > MAX_DURATION_MINUTES:
-            errors["duration_minutes"] = "a window lasts at most 7 days (10080 minutes)"
-        else:
-            duration = int(raw)
+        duration = check_recurrence(cron, finite_number(values.get("duration_minutes")), errors)
     elif zone is not None:
         starts_at = _instant(values.get("start_date"), values.get("start_time"), zone,
                              "starts_at", errors)
         ends_at = _instant(values.get("end_date"), values.get("end_time"), zone, "ends_at",
                            errors)
-        if starts_at is None:
-            errors.setdefault("starts_at", "give the date and time the window starts")
-        if ends_at is None:
-            errors.setdefault("ends_at", "give the date and time the window ends")
-        elif starts_at is not None and ends_at <= starts_at:
-            errors["ends_at"] = "the window must end after it starts"
-        elif ends_at <= now:
-            errors["ends_at"] = "this window would already be over: choose a future end"
+        check_span(starts_at, ends_at, now, errors, "give the date and time the window starts",
+                   "give the date and time the window ends")
     if errors:
         raise InvalidInput(errors)
     return WindowInput(

@@ -26,12 +26,10 @@ from domain.limits import (
     checked_text,
     parse_time_zone,
 )
-from storage.maintenance import validate_cron
-from storage.maintenance_admin import WindowInput
+from storage.maintenance_admin import WindowInput, check_recurrence, check_span
 
 FIELDS = ("title", "description", "monitor", "group", "starts_at", "ends_at", "cron",
           "timezone", "duration_minutes", "notify")
-MAX_DURATION_MINUTES = 7 * 24 * 60  # as the maintenance page's form holds it
 
 
 def _text(body: Mapping[str, Any], field: str, errors: dict[str, str], max_chars: int, *,
@@ -87,25 +85,13 @@ def parse_window(body: Mapping[str, Any], monitor_id_of: Callable[[str], int | N
     cron, duration = None, None
     if body.get("cron") is not None:
         cron = " ".join((_text(body, "cron", errors, MAX_CRON_CHARS) or "").split())
-        if problem := validate_cron(cron) if cron else "give a cron expression, e.g. '0 2 * * 0'":
-            errors.setdefault("cron", problem)
         minutes = body.get("duration_minutes")
-        if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
-            errors["duration_minutes"] = "give a duration of at least 1 minute"
-        elif minutes > MAX_DURATION_MINUTES:
-            errors["duration_minutes"] = "a window lasts at most 7 days (10080 minutes)"
-        else:
-            duration = minutes
+        whole = isinstance(minutes, int) and not isinstance(minutes, bool)
+        duration = check_recurrence(cron, minutes if whole else None, errors)
     else:
         starts_at, ends_at = _moment(body, "starts_at", errors), _moment(body, "ends_at", errors)
-        if starts_at is None:
-            errors.setdefault("starts_at", "give the time the window starts (or a cron)")
-        if ends_at is None:
-            errors.setdefault("ends_at", "give the time the window ends")
-        elif starts_at is not None and ends_at <= starts_at:
-            errors["ends_at"] = "the window must end after it starts"
-        elif ends_at <= now:
-            errors["ends_at"] = "this window would already be over: choose a future end"
+        check_span(starts_at, ends_at, now, errors,
+                   "give the time the window starts (or a cron)", "give the time the window ends")
     if errors:
         raise InvalidInput(errors)
     return WindowInput(title=title or "", description=description or "", monitor_id=monitor_id,
