@@ -1,6 +1,10 @@
 """The operator's dashboard at scale: 1,000 monitors with a year of rollups.
 
     python bench/dashboard_bench.py [--monitors 1000] [--runs 7] [--skip-browser]
+                                    [--only NAME ...] [--data FILE]
+
+(--only "detail 24h" "detail 1y": those figures alone, for a short run; --data FILE: the
+SQLite file to use, generated only when missing, so that runs back to back skip generating.)
 
 Prints medians of:
 - server time of one overview refresh: the exact functions the overview's fragment calls each
@@ -104,7 +108,8 @@ def server_figures(runs: int) -> dict[str, float]:
         lambda: (table_frame(overview_rows()), overview_tiles()), runs)}
 
 
-def browser_figures(database_url: str, runs: int, log_dir: Path) -> dict[str, float]:
+def browser_figures(database_url: str, runs: int, log_dir: Path,
+                    only: set[str]) -> dict[str, float]:
     """Chromium time until the overview table and the detail charts are drawn."""
     import httpx
     from playwright.sync_api import sync_playwright
@@ -140,10 +145,13 @@ def browser_figures(database_url: str, runs: int, log_dir: Path) -> dict[str, fl
                     times.append((time.perf_counter() - started) * 1000)
             return statistics.median(times)
 
-        figures["overview drawn"] = drawn("/", '[data-testid="stDataFrame"] canvas')
         chart = '[data-testid="stVegaLiteChart"] .marks'  # Vega's drawing (an svg or a canvas)
-        figures["detail 1y"] = drawn(f"/monitor?slug={DETAIL_SLUG}&window=1y", chart)
-        figures["detail 24h"] = drawn(f"/monitor?slug={DETAIL_SLUG}&window=24h", chart)
+        pages = {"overview drawn": ("/", '[data-testid="stDataFrame"] canvas'),
+                 "detail 1y": (f"/monitor?slug={DETAIL_SLUG}&window=1y", chart),
+                 "detail 24h": (f"/monitor?slug={DETAIL_SLUG}&window=24h", chart)}
+        for name, (path, selector) in pages.items():
+            if name in only:
+                figures[name] = drawn(path, selector)
         browser.close()
     return figures
 
@@ -153,19 +161,29 @@ def main() -> None:
     parser.add_argument("--monitors", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--only", nargs="+", choices=list(TARGETS_MS), default=list(TARGETS_MS),
+                        metavar="NAME", help=f"figures to measure, of: {', '.join(TARGETS_MS)}")
+    parser.add_argument("--data", type=Path, default=None, metavar="FILE",
+                        help="SQLite file to use (generated when missing, kept after)")
     args = parser.parse_args()
+    only = set(args.only)
     with tempfile.TemporaryDirectory(prefix="upwatch-dashboard-bench-") as folder:
-        url = f"sqlite:///{Path(folder) / 'upwatch.db'}"
+        data = (args.data or Path(folder) / "upwatch.db").resolve()
+        url = f"sqlite:///{data}"
+        reuse = data.exists()
         use_database(url)
-        started = time.perf_counter()
-        generate(args.monitors)
-        print(f"generated {args.monitors} monitors with a year of rollups in "
-              f"{time.perf_counter() - started:.0f} s")
+        if reuse:  # its raw results end when it was generated: use it within the hour
+            print(f"using {data} as generated before")
+        else:
+            started = time.perf_counter()
+            generate(args.monitors)
+            print(f"generated {args.monitors} monitors with a year of rollups in "
+                  f"{time.perf_counter() - started:.0f} s")
         gc.collect()
         gc.freeze()  # what generation left behind is not the server's heap
-        figures = server_figures(args.runs)
-        if not args.skip_browser:
-            figures.update(browser_figures(url, args.runs, Path(folder)))
+        figures = server_figures(args.runs) if "overview refresh" in only else {}
+        if not args.skip_browser and only - {"overview refresh"}:
+            figures.update(browser_figures(url, args.runs, Path(folder), only))
     print(f"\nmedians of {args.runs} runs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     for name, value in figures.items():
         target = TARGETS_MS.get(name)

@@ -1,4 +1,5 @@
-"""The monitor detail page at /monitor?slug=: numbers, window, chart, check log, manage."""
+"""The monitor detail page at /monitor?slug=: numbers, window, chart, check log, manage; the
+sections built only when opened (phases, log, certificate, state changes, incidents)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ from streamlit.testing.v1 import AppTest
 # AppTest puts pages/ first on sys.path, where pages/alerting.py would shadow the alerting
 # package that ui.auth reaches (through notifiers.dispatcher): loaded here first, it is found.
 import ui.auth  # noqa: F401
+from domain.formatting import state_label
 from domain.monitor_input import parse_monitor_input
 from domain.result import ProbeResult
 from storage.monitors import MonitorView, create_monitor, get_monitor
 from storage.results import record_result
 from tests.pages_support import logged_in
-from ui.monitor_log import window_csv
+from ui.monitor_chart import PHASES_OPEN_KEY
+from ui.monitor_events import CERTIFICATE_OPEN_KEY, CHANGES_OPEN_KEY, INCIDENTS_OPEN_KEY
+from ui.monitor_log import LOG_OPEN_KEY, window_csv
 from ui.monitor_window import window_from
+
+SECTIONS = (PHASES_OPEN_KEY, LOG_OPEN_KEY, CERTIFICATE_OPEN_KEY, CHANGES_OPEN_KEY,
+            INCIDENTS_OPEN_KEY)
 
 
 def _create(**fields: Any) -> MonitorView:
@@ -37,6 +44,24 @@ def _seed(monitor: MonitorView, count: int, failures_every: int = 0) -> None:
 
 def _page(slug: str | None, **params: str) -> AppTest:
     return logged_in("monitor.py", **({} if slug is None else {"slug": slug}), **params)
+
+
+def _opened(at: AppTest, *keys: str) -> AppTest:
+    """`at` run again with the on-demand sections of `keys` opened, as a click on each does."""
+    for key in keys:
+        at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _numbers(at: AppTest) -> list[dict[str, str]]:
+    """The numbers' Markdown table as rows of column -> cell text."""
+    table = next(m.value for m in at.markdown if m.value.startswith("| Window |"))
+    header, _, *rows = table.splitlines()
+    names = [cell.strip() for cell in header.strip("|").split("|")]
+    return [dict(zip(names, (cell.strip() for cell in row.strip("|").split("|")), strict=True))
+            for row in rows]
 
 
 def _captions(at: AppTest) -> list[str]:
@@ -63,13 +88,35 @@ def test_the_numbers_of_a_seeded_monitor_are_shown() -> None:
     at = _page(monitor.slug)
     assert at.title[0].value == "API"
     assert any(t.value == "Tags: prod, api" for t in at.text)
-    numbers = at.dataframe[0].value
-    first = numbers.iloc[0]
-    assert first["Window"].startswith("This window (24 hours)")
-    assert (first["Checks"], first["Failures"]) == (120, 12)
-    assert 100 <= first["p50 ms"] <= 110
-    assert list(numbers["Window"])[1:] == ["24 hours", "7 days", "30 days", "90 days"]
+    numbers = _numbers(at)
+    first = numbers[0]
+    assert first["Window"] == r"This window \(24 hours\)"
+    assert (first["Checks"], first["Failures"]) == ("120", "12")
+    assert 100 <= float(first["p50 ms"]) <= 110
+    assert 89 < float(first["Uptime %"]) < 91 and first["MTTA min"] == "–"  # none acked
+    assert [row["Window"] for row in numbers][1:] == ["24 hours", "7 days", "30 days", "90 days"]
     assert _charts(at), "the latency chart is drawn"
+    assert not at.dataframe, "no grid is drawn before a section is opened"
+
+
+def test_the_sections_are_built_only_once_opened() -> None:
+    monitor = _create(failures_before_down=1)
+    _seed(monitor, 60, failures_every=10)
+    at = _page(monitor.slug)
+    assert len(_charts(at)) == 1, "the latency chart alone"
+    assert not at.dataframe and not at.download_button and not at.number_input
+    labels = [e.label for e in at.expander]
+    for start in ("Timing phases", "Check log", "State changes in this window",
+                  "Incidents in this window", "Edit"):
+        assert any(label.startswith(start) for label in labels), (start, labels)
+    _opened(at, *SECTIONS)
+    assert len(_charts(at)) == 2, "the phases' chart too"
+    assert at.number_input(key="log_page").value == 1 and at.download_button
+    assert any("From" in f.value.columns for f in at.dataframe)  # state changes
+    assert any("Incident" in f.value.columns for f in at.dataframe)
+    at.session_state[LOG_OPEN_KEY] = False
+    at.run()
+    assert not at.download_button, "closed again: the log is not built"
 
 
 def test_a_reversed_custom_range_is_an_error_not_a_traceback() -> None:
@@ -92,16 +139,30 @@ def test_the_window_is_kept_in_the_address() -> None:
 def test_the_check_log_pages_in_fifties_and_can_show_failures_only() -> None:
     monitor = _create()
     _seed(monitor, 120, failures_every=10)
-    at = _page(monitor.slug)
+    at = _opened(_page(monitor.slug), LOG_OPEN_KEY)
     assert "Page 1 of 3 · 120 results" in _captions(at)
-    log = at.dataframe[1].value
+    log = at.dataframe[0].value
     assert len(log) == 50
     at.number_input(key="log_page").set_value(3).run()
     assert "Page 3 of 3 · 120 results" in _captions(at)
-    assert len(at.dataframe[1].value) == 20
+    assert len(at.dataframe[0].value) == 20
     at.toggle(key="log_failures").set_value(True).run()
     assert "Page 1 of 1 · 12 results" in _captions(at)
-    assert set(at.dataframe[1].value["Reason"]) == {"connection refused"}
+    assert set(at.dataframe[0].value["Reason"]) == {"connection refused"}
+
+
+def test_the_check_log_shows_outcome_reason_http_status_and_phases() -> None:
+    monitor = _create()
+    record_result(monitor.id, ProbeResult("up", latency_ms=12.0, http_status=200,
+                                          phases={"connect": 1.5, "total": 12.0}))
+    record_result(monitor.id, ProbeResult("down", reason="connection refused",
+                                          phases={"connect": 0.4}))
+    at = _opened(_page(monitor.slug), LOG_OPEN_KEY)
+    [table] = [f.value for f in at.dataframe]
+    assert list(table["Outcome"]) == [state_label("down"), state_label("up")]  # newest first
+    assert list(table["Reason"]) == ["connection refused", ""]
+    assert list(table["Phases"]) == ["connect 0.4 ms", "connect 1.5 ms · total 12.0 ms"]
+    assert list(table["HTTP"]) == ["", "200"]
 
 
 def _click(at: AppTest, label: str) -> AppTest:
@@ -143,6 +204,8 @@ def test_a_tls_monitor_shows_its_certificate_and_its_last_renewal() -> None:
     record_result(monitor.id, ProbeResult("up", now - timedelta(minutes=1), latency_ms=5,
                                           tls=_tls("BB")))
     at = _page(monitor.slug)
+    assert [e.label for e in at.expander if e.label.startswith("Certificate")]
+    _opened(at, CERTIFICATE_OPEN_KEY)
     cert = next(f.value for f in at.dataframe if list(f.value.columns) == ["Field", "Value"])
     facts = dict(zip(cert["Field"], cert["Value"], strict=True))
     assert facts["SHA-256 fingerprint"] == "BB" and facts["Previous fingerprint"] == "AA"
@@ -158,13 +221,13 @@ def test_a_down_and_up_again_monitor_lists_its_state_changes_and_incident() -> N
         record_result(monitor.id, ProbeResult(
             outcome, checked_at=now - timedelta(minutes=minutes), latency_ms=10,
             reason="HTTP 503" if outcome == "down" else None))
-    at = _page(monitor.slug)
+    at = _opened(_page(monitor.slug), CHANGES_OPEN_KEY, INCIDENTS_OPEN_KEY)
     changes = next(f.value for f in at.dataframe if "From" in f.value.columns)
     assert list(changes["Reason"])[:2] == ["", "HTTP 503"]  # newest first
     incidents = next(f.value for f in at.dataframe if "Incident" in f.value.columns)
     assert len(incidents) == 1 and incidents.iloc[0]["Incident"].startswith("/incidents?id=")
-    numbers = at.dataframe[0].value.iloc[0]
-    assert numbers["Incidents"] == 1 and numbers["MTTR min"] == 10.0
+    numbers = _numbers(at)[0]
+    assert numbers["Incidents"] == "1" and numbers["MTTR min"] == "10.0"
 
 
 def test_a_year_reads_daily_rollups_and_a_custom_range_its_days() -> None:
@@ -176,7 +239,7 @@ def test_a_year_reads_daily_rollups_and_a_custom_range_its_days() -> None:
     at = _page(monitor.slug, window="custom", **{"from": str(today - timedelta(days=1)),
                                                  "to": str(today)})
     assert not at.error
-    assert at.dataframe[0].value.iloc[0]["Checks"] == 30
+    assert _numbers(at)[0]["Checks"] == "30"
 
 
 def test_check_now_shows_the_result_in_place() -> None:
@@ -189,7 +252,7 @@ def test_check_now_shows_the_result_in_place() -> None:
 def test_the_window_downloads_as_csv_in_one_click() -> None:
     monitor = _create()
     _seed(monitor, 12, failures_every=4)
-    at = _page(monitor.slug)
+    at = _opened(_page(monitor.slug), LOG_OPEN_KEY)
     assert [b.label for b in at.download_button] == ["⬇️ Download CSV of this window"]
     assert not any("Prepare CSV" in b.label for b in at.button)
     window = window_from("24h", None, None, datetime.now(UTC))

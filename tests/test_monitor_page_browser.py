@@ -1,5 +1,6 @@
 """The monitor page in a real browser: a week of results drawn (90 daily bars with their
-tooltip, the latency chart), the window switched, the check log paged, the monitor cloned."""
+tooltip, the latency chart), the window switched, the phases and the check log opened (each
+built on demand), the log paged, the monitor cloned."""
 
 from __future__ import annotations
 
@@ -106,7 +107,15 @@ def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
         day = page.evaluate(MARKS)
         assert day["lines"] == 3 and day != week, (day, week)
         assert 5 <= day["points"] < week["points"], (day, week)
-        assert page.locator(".vega-embed svg g.mark-area path").count() >= 3  # phases
+        # The phases' chart is drawn once its section is opened, below the latency chart.
+        assert page.locator(".vega-embed svg g.mark-area path").count() == 0
+        page.get_by_text("Timing phases: DNS, connect, TLS, first byte, transfer").click()
+        page.locator(".vega-embed svg g.mark-area path").nth(2).wait_for()  # one per phase
+        page.wait_for_selector(READY)
+
+        # The check log, built when its section opens.
+        assert page.get_by_role("spinbutton", name="Page").count() == 0
+        page.get_by_text("Check log: every result of the window", exact=False).click()
 
         caption = page.get_by_text(re.compile(r"^Page 1 of \d+ · \d+ results$"))
         found = re.fullmatch(r"Page 1 of (\d+) · (\d+) results", caption.inner_text().strip())
@@ -150,6 +159,8 @@ def test_a_week_of_results_is_drawn_switched_to_a_day_and_its_log_paged(
         page.wait_for_selector(READY)
         page.get_by_role("heading", name="Checkout (copy)").wait_for()
         # Its own history, not the original's week (the engine may have checked it once).
+        if page.get_by_role("spinbutton", name="Page").count() == 0:  # the log closed here
+            page.get_by_text("Check log: every result of the window", exact=False).click()
         page.get_by_text(re.compile(r"^Page 1 of 1 · [0-3] results$")).wait_for()
         page.wait_for_selector(READY)
         screenshot(page, "monitor-page-clone")

@@ -1,5 +1,5 @@
 """The monitor page's latency chart (p50/p95/p99, failures, state changes, maintenance) and its
-stacked timing phases."""
+stacked timing phases (built when their section is opened)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,13 @@ from storage.monitor_history import (
     maintenance_between,
     raw_results_between,
     rollups_between,
-    state_changes_between,
 )
 from storage.monitors import MonitorView
+from ui.monitor_detail import on_demand
 from ui.monitor_window import Window
 
 FAILURE_COLOUR = "#d62728"
+PHASES_OPEN_KEY = "monitor_page_phases_open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +115,9 @@ def phase_chart(raw: list[RawResult], window: Window) -> alt.Chart | None:
     ).properties(height=200)
 
 
-def render_charts(monitor: MonitorView, window: Window) -> None:
+def render_charts(monitor: MonitorView, window: Window, changes: list[Change]) -> None:
+    """The latency chart with the window's state changes as rules, then the phases' section."""
     data = chart_data(monitor, window)
-    changes = state_changes_between(monitor.id, window.start, window.end)
     maintenance = maintenance_between(monitor.id, monitor.group_name, window.start, window.end)
     st.subheader("Latency")
     if not data.points and not data.failures:
@@ -128,12 +129,16 @@ def render_charts(monitor: MonitorView, window: Window) -> None:
                   "hour": "hourly rollups", "day": "daily rollups"}
         st.caption(f"p50 / p95 / p99 from {source[data.period]}; red points are failed checks, "
                    "dashed rules state changes, shaded bands maintenance.")
-    st.subheader("Timing phases")
     if data.raw is None:
         st.caption("Timing phases are kept for raw results only: choose 24 hours or less.")
         return
-    chart = phase_chart(data.raw, window)
-    if chart is None:
-        st.caption("No timing phases in this window.")
-    else:
-        st.altair_chart(chart, width="stretch")
+    section = on_demand("Timing phases: DNS, connect, TLS, first byte, transfer",
+                        PHASES_OPEN_KEY)
+    if section is None:
+        return
+    with section:
+        chart = phase_chart(data.raw, window)
+        if chart is None:
+            st.caption("No timing phases in this window.")
+        else:
+            st.altair_chart(chart, width="stretch")

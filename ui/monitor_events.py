@@ -1,4 +1,5 @@
-"""The monitor page's certificate panel (TLS monitors), state changes and incidents."""
+"""The monitor page's certificate panel (TLS monitors), state changes and incidents, each
+built when its section is opened."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ import streamlit as st
 from domain.formatting import state_label
 from domain.links import incident_path
 from storage.certificates import certificate_of
-from storage.monitor_history import incidents_between, state_changes_between
+from storage.monitor_history import Change, incidents_between
 from storage.monitors import MonitorView
+from ui.monitor_detail import on_demand
 from ui.monitor_window import Window
+
+CERTIFICATE_OPEN_KEY = "monitor_page_certificate_open"
+CHANGES_OPEN_KEY = "monitor_page_changes_open"
+INCIDENTS_OPEN_KEY = "monitor_page_incidents_open"
 
 
 def _at(moment: datetime | None) -> str:
@@ -42,23 +48,39 @@ def certificate_rows(monitor_id: int) -> list[dict[str, str]] | None:
 
 
 def render_certificate(monitor: MonitorView) -> None:
-    rows = certificate_rows(monitor.id)
+    """Monitors whose checks saw a certificate (TLS, HTTPS): its facts, when opened."""
+    rows = certificate_rows(monitor.id)  # one small read: whether there is one to show
     if rows is None:
         return
-    st.subheader("Certificate")
-    st.dataframe(rows, hide_index=True, width="stretch")
+    section = on_demand("Certificate: subject, issuer, names, validity, fingerprints",
+                        CERTIFICATE_OPEN_KEY)
+    if section is not None:
+        with section:
+            st.dataframe(rows, hide_index=True, width="stretch")
 
 
-def render_events(monitor: MonitorView, window: Window) -> None:
-    st.subheader("State changes")
-    changes = state_changes_between(monitor.id, window.start, window.end)
+def render_events(monitor: MonitorView, window: Window, changes: list[Change]) -> None:
+    """The window's state changes (those the chart marks, read once for both) and incidents."""
+    section = on_demand(f"State changes in this window ({len(changes)})", CHANGES_OPEN_KEY)
+    if section is not None:
+        with section:
+            _changes(changes)
+    section = on_demand("Incidents in this window", INCIDENTS_OPEN_KEY)
+    if section is not None:
+        with section:
+            _incidents(monitor, window)
+
+
+def _changes(changes: list[Change]) -> None:
     if changes:
         st.dataframe([{"At (UTC)": _at(c.at), "From": state_label(c.from_state),
                        "To": state_label(c.to_state), "Reason": c.reason or ""}
                       for c in changes], hide_index=True, width="stretch")
     else:
         st.caption("No state changes in this window.")
-    st.subheader("Incidents")
+
+
+def _incidents(monitor: MonitorView, window: Window) -> None:
     incidents = incidents_between(monitor.id, window.start, window.end)
     if incidents:
         st.dataframe([{"Incident": incident_path(i.id), "Title": i.title, "Status": i.status,

@@ -1,5 +1,5 @@
 """The monitor page's check log: the window's results, 50 a page (paged in SQL), failures only
-on request, and the whole window as CSV in one click."""
+on request, and the whole window as CSV in one click; built when its section is opened."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from domain.formatting import milliseconds, state_label
 from storage.export import encode, results_between
 from storage.monitor_history import count_results_between, results_page
 from storage.monitors import MonitorView
-from ui.monitor_detail import phases_text
+from ui.monitor_detail import on_demand, phases_text
 from ui.monitor_window import Window
 
 PER_PAGE = 50
+LOG_OPEN_KEY = "monitor_page_log_open"  # whether the check log's section is open
 CSV_COLUMNS = ("checked_at", "outcome", "latency_ms", "http_status", "reason")
 
 
@@ -35,7 +36,14 @@ def window_csv(monitor_id: int, window: Window) -> Callable[[], bytes]:
 
 
 def render_log(monitor: MonitorView, window: Window) -> None:
-    st.subheader("Check log")
+    section = on_demand("Check log: every result of the window, 50 a page, and its CSV",
+                        LOG_OPEN_KEY)
+    if section is not None:
+        with section:
+            _log(monitor, window)
+
+
+def _log(monitor: MonitorView, window: Window) -> None:
     failures_only = st.toggle("Failures only", key="log_failures")
     total = count_results_between(monitor.id, window.start, window.end, failures_only)
     pages = page_count(total)

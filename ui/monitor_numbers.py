@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from analytics.monitor_series import mtta_mttr
+from domain.formatting import plain
 from storage.monitor_history import incidents_between
 from storage.window_report import window_report
 from ui.monitor_window import LABELS, Window
@@ -46,16 +47,28 @@ def number_rows(monitor_id: int, window: Window, now: datetime) -> list[dict[str
     return rows
 
 
+# Each figure's display; a missing one (no checks, no incident acknowledged yet) is a dash.
+FORMATS = {"Uptime %": "{:.3f}", "p50 ms": "{:.1f}", "p95 ms": "{:.1f}", "p99 ms": "{:.1f}",
+           "Checks": "{:d}", "Failures": "{:d}", "Incidents": "{:d}", "MTTA min": "{:.1f}",
+           "MTTR min": "{:.1f}"}
+
+
+def numbers_markdown(rows: list[dict[str, Any]]) -> str:
+    """The rows as one Markdown table: the window's label left, the figures right-aligned."""
+    columns = ["Window", *FORMATS]
+    lines = ["| " + " | ".join(columns) + " |", "|---|" + "---:|" * len(FORMATS)]
+    for row in rows:
+        cells = [plain(str(row["Window"]))]
+        cells += ["–" if row[name] is None else form.format(row[name])
+                  for name, form in FORMATS.items()]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def render_numbers(monitor_id: int, window: Window, now: datetime) -> None:
     st.subheader("Numbers")
-    number = st.column_config.NumberColumn
-    st.dataframe(number_rows(monitor_id, window, now), hide_index=True, width="stretch",
-                 column_config={
-                     "Uptime %": number(format="%.3f"),
-                     "p50 ms": number(format="%.1f"), "p95 ms": number(format="%.1f"),
-                     "p99 ms": number(format="%.1f"),
-                     "Checks": number(format="%d"), "Failures": number(format="%d"),
-                     "Incidents": number(format="%d"),
-                     "MTTA min": number(format="%.1f", help="Mean time to acknowledge"),
-                     "MTTR min": number(format="%.1f", help="Mean time to resolve"),
-                 })
+    # One Markdown table, not an interactive grid: five rows need no sorting or scrolling, and
+    # the grid's code, loaded and run with every visit, held up the chart's drawing.
+    st.markdown(numbers_markdown(number_rows(monitor_id, window, now)))
+    st.caption("MTTA: mean time to acknowledge, MTTR: mean time to resolve, over the incidents "
+               "of each window.")

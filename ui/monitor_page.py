@@ -1,6 +1,6 @@
-"""The monitor detail page at /monitor?slug=<slug>: state, window chooser, latency and phase
-charts, numbers, 90 daily bars, check log, certificate, state changes, incidents and the
-manage actions."""
+"""The monitor detail page at /monitor?slug=<slug>: state, window chooser, latency chart,
+numbers, 90 daily bars and the manage actions; the timing phases, check log, certificate,
+state changes and incidents in sections built when opened (ui/monitor_detail.on_demand)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from config.settings import get_settings
 from domain.formatting import ago, milliseconds, state_label
 from domain.severity import severity_label
 from domain.states import effective_state
+from storage.monitor_history import state_changes_between
 from storage.monitors import MonitorView, get_monitor
 from ui.monitor_bars import render_bars
 from ui.monitor_chart import render_charts
@@ -60,15 +61,19 @@ def render_monitor_page(now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     _header(monitor)
     window = choose_window(now)
+    changes = [] if window is None else state_changes_between(monitor.id, window.start,
+                                                              window.end)
     if window is not None:
         # The chart first: what an operator opens the page for is drawn before the rest
         # arrives (the browser draws each part as it comes).
-        render_charts(monitor, window)
+        render_charts(monitor, window, changes)
         render_numbers(monitor.id, window, now)
     render_bars(monitor, now)
     if window is None:
         return
+    # Each section below draws nothing until opened: the browser's work for a visit stays
+    # the chart's, the numbers' and the bars'.
     render_log(monitor, window)
     render_certificate(monitor)
-    render_events(monitor, window)
+    render_events(monitor, window, changes)
     render_manage(monitor)
