@@ -156,19 +156,6 @@ def test_delete_asks_first_and_then_removes_the_monitor() -> None:
     assert not at.exception
 
 
-def test_the_check_log_shows_outcome_reason_and_phases() -> None:
-    monitor = _create()
-    record_result(monitor.id, ProbeResult("up", latency_ms=12.0, http_status=200,
-                                          phases={"connect": 1.5, "total": 12.0}))
-    record_result(monitor.id, ProbeResult("down", reason="connection refused",
-                                          phases={"connect": 0.4}))
-    at = _manage(monitor.slug)
-    table = next(f.value for f in at.dataframe if "Phases" in f.value.columns)  # the check log
-    assert list(table["Reason"]) == ["connection refused", ""]
-    assert list(table["Phases"]) == ["connect 0.4 ms", "connect 1.5 ms · total 12.0 ms"]
-    assert list(table["HTTP"]) == ["", "200"]
-
-
 def test_a_push_monitor_shows_its_push_url() -> None:
     monitor = create_monitor(parse_monitor_input({"name": "Backup", "kind": "push"}))
     at = _manage(monitor.slug)
