@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from analytics.incident_times import IncidentTimes, Interval, Period, merged
 from storage.db import read_connection
 from storage.export import month_spans
-from storage.maintenance import WindowSpec, occurrences
+from storage.maintenance import occurrences, windows_between
 from storage.models import Incident, MaintenanceWindow, Monitor, as_utc
 from storage.tables import table_of, utc
 
@@ -32,17 +32,6 @@ ONE_TICK = timedelta(microseconds=1)
 class IncidentTimesRead:
     incidents: list[IncidentTimes]
     maintenance: dict[int, list[Interval]] = field(default_factory=dict)  # by monitor id
-
-
-def _windows_between(start: datetime, end: datetime) -> list[WindowSpec]:
-    with read_connection() as connection:
-        rows = connection.execute(
-            select(WINDOWS).where(or_(
-                WINDOWS.c.cron.is_not(None),
-                WINDOWS.c.starts_at.is_not(None) & WINDOWS.c.ends_at.is_not(None)
-                & (WINDOWS.c.starts_at < end) & (WINDOWS.c.ends_at > start)))
-        ).mappings().all()
-    return [WindowSpec.from_row(dict(row)) for row in rows]
 
 
 def _span_end(incident: IncidentTimes, now: datetime) -> datetime:
@@ -65,7 +54,9 @@ def _maintenance_by_monitor(incidents: Sequence[IncidentTimes],
     if not spans:
         return {}
     everything = [span for own in spans.values() for span in own]
-    windows = _windows_between(min(s for s, _ in everything), max(e for _, e in everything))
+    with read_connection() as connection:
+        windows = windows_between(connection, min(s for s, _ in everything),
+                                  max(e for _, e in everything))
     found: dict[int, list[Interval]] = {}
     for (monitor_id, group), own in spans.items():
         covering = merged((begins, max(ends, begins + ONE_TICK)) for begins, ends in own)

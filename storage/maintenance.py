@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 from sqlalchemy.engine import Engine
 
 from domain.limits import parse_time_zone
@@ -190,3 +190,15 @@ def monitors_in_maintenance(
         if not windows:
             return set()
         return monitors_covered(windows, load_monitor_groups(connection), now)
+
+
+def windows_between(connection: Connection, start: datetime, end: datetime
+                    ) -> list[WindowSpec]:
+    """Every recurring window, and the one-off windows overlapping [start, end)."""
+    rows = connection.execute(
+        select(WINDOWS).where(or_(
+            WINDOWS.c.cron.is_not(None),
+            WINDOWS.c.starts_at.is_not(None) & WINDOWS.c.ends_at.is_not(None)
+            & (WINDOWS.c.starts_at < end) & (WINDOWS.c.ends_at > start)))
+    ).mappings().all()
+    return [WindowSpec.from_row(dict(row)) for row in rows]

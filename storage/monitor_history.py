@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from storage.db import read_connection
-from storage.maintenance import WindowSpec, occurrences
+from storage.maintenance import occurrences, windows_between
 from storage.models import (
     CheckResult,
     Incident,
@@ -169,13 +169,7 @@ def maintenance_between(monitor_id: int, group_name: str | None, start: datetime
     one-off windows overlapping it and every occurrence of a recurring one inside it, in time
     order. Recurring windows are expanded by storage/maintenance, the rule the recorder uses."""
     with read_connection() as connection:
-        rows = connection.execute(
-            select(WINDOWS).where(or_(
-                WINDOWS.c.cron.is_not(None),
-                WINDOWS.c.starts_at.is_not(None) & WINDOWS.c.ends_at.is_not(None)
-                & (WINDOWS.c.starts_at < end) & (WINDOWS.c.ends_at > start)))
-        ).mappings().all()
-    windows = [WindowSpec.from_row(dict(row)) for row in rows]
+        windows = windows_between(connection, start, end)
     found = [Maintenance(window.title, begins, ends)
              for window in windows if window.applies_to(monitor_id, group_name)
              for begins, ends in occurrences(window, start, end)]
