@@ -30,7 +30,7 @@ from storage.audit import MAX_PAGE, audit_page_with_cursor
 from storage.export import RESULT_COLUMNS, SLA_COLUMNS, results_between, sla_report, to_csv
 from storage.monitors import get_monitor
 from web.problems import not_found
-from web.query_params import BadParameters, parse_moment
+from web.query_params import BadParameters, moment_range
 from web.rate_limit import TokenBuckets
 from web.request_limits import limited, per_minute
 from web.responses import field_errors, refusal, request_grant, run_sync
@@ -58,15 +58,7 @@ class ResultRange:
 
 def parse_result_range(params: dict[str, str], now: datetime) -> ResultRange:
     errors: dict[str, str] = {}
-    start, end = now - timedelta(days=1), now
-    for field in ("from", "to"):
-        if params.get(field):
-            try:
-                moment = parse_moment(params[field], UTC)
-            except ValueError as exc:
-                errors[field] = str(exc)
-                continue
-            start, end = (moment, end) if field == "from" else (start, moment)
+    start, end = moment_range(params, (now - timedelta(days=1), now), UTC, errors)
     if not errors and end <= start:
         errors["to"] = "must come after 'from'"
     if not errors and end - start > timedelta(days=MAX_RESULT_DAYS):

@@ -28,3 +28,19 @@ def parse_moment(text: str, day_zone: tzinfo) -> datetime:
         raise ValueError(f"{text[:40]!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
     check_date(moment.date())
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def moment_range(params: dict[str, str], default: tuple[datetime, datetime], day_zone: tzinfo,
+                 errors: dict[str, str]) -> tuple[datetime, datetime]:
+    """`from` and `to` of the query (each as `parse_moment` reads it), else `default`'s; a bad
+    one is named in `errors`."""
+    start, end = default
+    for name in ("from", "to"):
+        if params.get(name):
+            try:
+                moment = parse_moment(params[name], day_zone)
+            except ValueError as exc:
+                errors[name] = str(exc)
+                continue
+            start, end = (moment, end) if name == "from" else (start, moment)
+    return start, end

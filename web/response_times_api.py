@@ -34,7 +34,7 @@ from analytics.incident_times import (
 )
 from config.settings import get_settings
 from storage.incident_times import incident_times_between, month_periods
-from web.query_params import BadParameters, parse_moment
+from web.query_params import BadParameters, moment_range
 from web.rate_limit import TokenBuckets
 from web.request_limits import limited, per_minute
 from web.responses import field_errors, refusal, request_grant, run_sync
@@ -53,15 +53,7 @@ class ResponseTimeQuery:
 def parse_query(params: dict[str, str], now: datetime, zone: tzinfo) -> ResponseTimeQuery:
     """The query's range and grouping, or BadParameters naming each bad parameter."""
     errors: dict[str, str] = {}
-    start, end = calendar_month(now, zone)
-    for name in ("from", "to"):
-        if params.get(name):
-            try:
-                moment = parse_moment(params[name], zone)
-            except ValueError as exc:
-                errors[name] = str(exc)
-                continue
-            start, end = (moment, end) if name == "from" else (start, moment)
+    start, end = moment_range(params, calendar_month(now, zone), zone, errors)
     by = params.get("by") or "monitor"
     if by not in GROUPINGS:
         errors["by"] = f"group by {', '.join(GROUPINGS)}"
