@@ -25,7 +25,7 @@ from readmodel.refresh_policy import RefreshPolicy, keep_building
 from readmodel.status_document import status_json_body
 from readmodel.wire import pack_status, unpack_snapshot
 from storage.change_marks import change_fingerprint
-from storage.incidents import create_incident
+from storage.incidents import create_incident, edit_incident
 from storage.results import record_result
 from storage.status import public_status
 from tests.server_process import wait_until
@@ -192,6 +192,22 @@ def test_bars_name_the_incidents_of_each_day() -> None:
     assert titles[(shop.id, today)] == ["Checkout is slow"]  # still open: every day since
     shop_row = next(row for row in rows if row["name"] == "Shop")
     assert "Checkout is slow" in shop_row["titles"][-1]
+
+
+def test_a_past_days_text_follows_its_incidents_title_while_its_bars_are_kept() -> None:
+    shop = monitor("Shop")
+    incident = create_incident("Checkout is slow", "investigating", "Looking into it.",
+                               monitor_id=shop.id, now=datetime.now(UTC) - timedelta(days=2))
+
+    def past_titles() -> list[str]:
+        [row] = json.loads(board_payload(public_status()))["groups"][0]["rows"]
+        return row["titles"][:-1]  # today's is formatted on every build anyway
+
+    assert any("Checkout is slow" in t for t in past_titles())
+    edit_incident(incident, title="Checkout was slow", public=True, monitor_id=shop.id)
+    titles = past_titles()  # the past bars are the kept ones: only the title changed
+    assert any("Checkout was slow" in t for t in titles)
+    assert not any("Checkout is slow" in t for t in titles)
 
 
 def test_right_after_start_the_page_waits_for_the_snapshot_being_built(monkeypatch) -> None:
