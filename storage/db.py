@@ -17,9 +17,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from config.settings import get_settings
-from storage import (
-    alerting_models,  # noqa: F401  (paging tables)
-    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage import (  # noqa: F401  (each registers its tables on SQLModel.metadata)
+    alerting_models,
+    escalation_models,
+    idempotency_models,
+    models,
+    report_models,
+    rule_models,
 )
 from storage.key_source import install_box
 from storage.migrate import migrate_to_head

@@ -21,6 +21,7 @@ from domain.monitor_input import MonitorInput
 from domain.severity import SEVERITIES
 from domain.tokens import SCOPES
 from storage.incidents import STATUSES as INCIDENT_STATUSES
+from web.openapi_access import access_paths, with_idempotency
 from web.problems import PROBLEM_JSON
 
 REF = "#/components/schemas/{model}"
@@ -306,6 +307,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/openapi.json": {"get": _op("This document", None,
                                             {"200": {"description": "OpenAPI 3.1"}})},
     }
+    paths = with_idempotency({**paths, **access_paths(schemas)})
     return {
         "openapi": "3.1.0",
         "info": {"title": "Upwatch API", "version": "1",

@@ -1,0 +1,3 @@
+"""Tables: escalation."""
+
+from __future__ import annotations

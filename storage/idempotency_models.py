@@ -1,0 +1,3 @@
+"""Tables: idempotency."""
+
+from __future__ import annotations

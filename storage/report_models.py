@@ -1,0 +1,3 @@
+"""Tables: report."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables: rule."""
+
+from __future__ import annotations
