@@ -1,4 +1,4 @@
-"""The OpenAPI document's part for users and API tokens, and the Idempotency-Key header of creates."""
+"""The OpenAPI part for users and API tokens, and the Idempotency-Key header of creates."""
 
 from __future__ import annotations
 
