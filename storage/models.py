@@ -57,6 +57,13 @@ class Monitor(SQLModel, table=True):
     depends_on: list[str] = Field(default_factory=list,
                                   sa_column=Column(JSON, nullable=False, server_default="[]"))
     runbook_url: str | None = Field(default=None, max_length=2048)
+    # Alert rules over time windows (domain/window_rules.WindowRule, as objects).
+    rules: list[dict] = Field(default_factory=list,
+                              sa_column=Column(JSON, nullable=False, server_default="[]"))
+    # Per-monitor reminders and flap detection; None takes the settings' default.
+    remind_every_minutes: int | None = None
+    flap_changes: int | None = None
+    flap_window_minutes: int | None = None
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
 
