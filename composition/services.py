@@ -2,7 +2,8 @@
 
 Both build the same things from the same settings: the schema, the monitors file, the
 environment's channels (the monitors file only in web processes: one
-writer of it per deployment start), the dispatcher and the probe engine where probes run here,
+writer of it per deployment start), the dispatcher, the scheduled reports' round and the probe
+engine where probes run here,
 and the retention pruner, which every process offers and exactly one runs (storage/leases).
 """
 
@@ -21,6 +22,7 @@ from config.monitors_file import InvalidMonitorsFile, load_monitors_file
 from config.settings import Settings
 from notifiers.dispatcher import Dispatcher
 from notifiers.registry import sync_env_channels
+from notifiers.report_sender import ReportScheduler
 from storage.db import get_engine
 from storage.leases import Lease
 from storage.monitors import save_monitors_file
@@ -102,6 +104,7 @@ class Services:
 
     pruner: RetentionPruner | None = None
     dispatcher: Dispatcher | None = None
+    reports: ReportScheduler | None = None
     engine: ProbeEngine | ProbeEngineProcess | None = None
     _stopped: bool = field(default=False, repr=False)
 
@@ -112,6 +115,8 @@ class Services:
         if self.engine is not None:
             _stop_quietly("probe engine", self.engine.stop)
             log.info("probe engine stopped")
+        if self.reports is not None:
+            _stop_quietly("scheduled reports", self.reports.stop)
         if self.dispatcher is not None:
             _stop_quietly("dispatcher", self.dispatcher.stop)
         if self.pruner is not None:
@@ -152,6 +157,9 @@ def _start_probing(services: Services, database: Engine, settings: Settings,
     dispatcher = Dispatcher(database, settings)
     dispatcher.start()
     services.dispatcher = dispatcher
+    # Scheduled reports are sent where alerts are: a round a minute, each period once.
+    services.reports = ReportScheduler(database, settings)
+    services.reports.start()
 
     def recorded() -> None:
         on_recorded()

@@ -28,7 +28,7 @@ from domain.limits import InvalidInput, checked_line, finite_number, parse_time_
 
 PeriodKind = Literal["daily", "weekly", "monthly"]
 PERIODS: tuple[PeriodKind, ...] = ("daily", "weekly", "monthly")
-PERIOD_LABELS: dict[PeriodKind, str] = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
+PERIOD_LABELS: dict[str, str] = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 
 MAX_NAME_CHARS = 100
 MAX_CHANNELS = 20

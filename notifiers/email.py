@@ -118,6 +118,12 @@ class EmailChannel:
     def send(self, notice: Notice) -> str | None:
         message, note = templated_email_message(
             notice, self.sender, self.recipients, self._subject_template, self._body_template)
+        self.deliver(message)
+        return note
+
+    def deliver(self, message: EmailMessage) -> None:
+        """Send a finished message (a notice's, or a scheduled report with its attachment) to
+        the channel's recipients; TransportError saying what to fix when it is not sent."""
         try:
             with self._connect() as smtp:
                 if self._username:
@@ -158,7 +164,6 @@ class EmailChannel:
         if refused:
             # Delivered to the others; a retry would send them a second copy, so report and stop.
             raise TransportError(_refusals(refused), permanent=True)
-        return note
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "ssl":

@@ -1,0 +1,125 @@
+"""Report schedules: list, add, change, remove, each change audited in its own transaction.
+
+A schedule names its channels by id; only channels that can carry a report are accepted
+(REPORT_CHANNEL_KINDS: e-mail, Slack, webhooks; an SMS is too short and PagerDuty pages
+incidents, not summaries).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from domain.limits import InvalidInput
+from domain.report_schedule import ScheduleSpec, parse_send_at
+from storage.alerting_models import AlertChannel
+from storage.audit import DASHBOARD_ADMIN, record
+from storage.db import get_engine
+from storage.models import as_utc, utcnow
+from storage.report_models import ReportSchedule
+from storage.tables import json_list, table_of, utc
+
+SCHEDULES = table_of(ReportSchedule)
+CHANNELS = table_of(AlertChannel)
+SUBJECT = "report schedule"
+REPORT_CHANNEL_KINDS = ("email", "slack_webhook", "slack_bot", "webhook")
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleView:
+    id: int
+    spec: ScheduleSpec
+    created_at: datetime
+    updated_at: datetime
+
+
+def _view(row: dict) -> ScheduleView:
+    spec = ScheduleSpec(row["name"], row["period"], parse_send_at(row["send_at"]),
+                        row["timezone"], tuple(int(i) for i in json_list(row["channel_ids"])),
+                        float(row["target_percent"]), bool(row["enabled"]))
+    return ScheduleView(row["id"], spec, utc(row["created_at"]),
+                        as_utc(row["updated_at"]) or utc(row["created_at"]))
+
+
+def _values(spec: ScheduleSpec) -> dict[str, object]:
+    return {"name": spec.name, "period": spec.period, "send_at": spec.send_at.strftime("%H:%M"),
+            "timezone": spec.timezone, "channel_ids": list(spec.channel_ids),
+            "target_percent": spec.target_percent, "enabled": spec.enabled}
+
+
+def list_schedules(enabled_only: bool = False) -> list[ScheduleView]:
+    query = select(SCHEDULES).order_by(SCHEDULES.c.name)
+    if enabled_only:
+        query = query.where(SCHEDULES.c.enabled.is_(True))
+    with get_engine().connect() as connection:
+        return [_view(dict(row)) for row in connection.execute(query).mappings()]
+
+
+def get_schedule(schedule_id: int) -> ScheduleView | None:
+    with get_engine().connect() as connection:
+        row = connection.execute(
+            select(SCHEDULES).where(SCHEDULES.c.id == schedule_id)).mappings().first()
+    return _view(dict(row)) if row else None
+
+
+def _refuse_unusable_channels(connection: Connection, spec: ScheduleSpec) -> None:
+    kinds = dict(connection.execute(
+        select(CHANNELS.c.id, CHANNELS.c.kind).where(CHANNELS.c.id.in_(spec.channel_ids))).all())
+    missing = [str(i) for i in spec.channel_ids if i not in kinds]
+    if missing:
+        raise InvalidInput({"channel_ids": f"no channel {', '.join(missing)}: choose another"})
+    unusable = sorted({kinds[i] for i in spec.channel_ids if kinds[i] not in REPORT_CHANNEL_KINDS})
+    if unusable:
+        raise InvalidInput({"channel_ids": f"a report cannot go to {', '.join(unusable)} "
+                            "channels: choose e-mail, Slack or webhook channels"})
+
+
+def save_schedule(spec: ScheduleSpec, schedule_id: int | None = None, *,
+                  actor: str = DASHBOARD_ADMIN) -> ScheduleView:
+    """Add a schedule (no id) or change one; InvalidInput naming the field, nothing written."""
+    now = utcnow()
+    try:
+        with get_engine().begin() as connection:
+            _refuse_unusable_channels(connection, spec)
+            values = _values(spec)
+            if schedule_id is None:
+                key = connection.execute(insert(SCHEDULES).values(
+                    **values, created_at=now, updated_at=now)).inserted_primary_key
+                assert key is not None
+                schedule_id = int(key[0])
+                record(connection, actor=actor, action="created", subject_kind=SUBJECT,
+                       subject=spec.name, after=values)
+            else:
+                before = connection.execute(
+                    select(SCHEDULES).where(SCHEDULES.c.id == schedule_id).with_for_update()
+                ).mappings().first()
+                if before is None:
+                    raise InvalidInput({"id": f"no report schedule {schedule_id}"})
+                connection.execute(update(SCHEDULES).where(SCHEDULES.c.id == schedule_id)
+                                   .values(**values, updated_at=now))
+                record(connection, actor=actor, action="updated", subject_kind=SUBJECT,
+                       subject=spec.name, before=_values(_view(dict(before)).spec), after=values)
+    except IntegrityError:
+        raise InvalidInput({"name": f"a report schedule named {spec.name!r} exists: "
+                            "choose another name"}) from None
+    saved = get_schedule(int(schedule_id))
+    assert saved is not None
+    return saved
+
+
+def delete_schedule(schedule_id: int, *, actor: str = DASHBOARD_ADMIN) -> bool:
+    """Remove a schedule with its reports and their sends not yet made; False when none."""
+    with get_engine().begin() as connection:
+        before = connection.execute(
+            select(SCHEDULES).where(SCHEDULES.c.id == schedule_id)).mappings().first()
+        if before is None:
+            return False
+        connection.execute(delete(SCHEDULES).where(SCHEDULES.c.id == schedule_id))
+        view = _view(dict(before))
+        record(connection, actor=actor, action="deleted", subject_kind=SUBJECT,
+               subject=view.spec.name, before=_values(view.spec))
+    return True
+
