@@ -20,9 +20,11 @@ from composition.services import Services, start_services
 from config.logging_setup import configure_logging, log_settings_summary
 from config.settings import get_settings
 from readmodel.read_model import ReadModel
+from ui.alerting_forms import parse_channel_form
 from web.ack import ack_routes
 from web.api import api_routes
 from web.badges import badge_routes
+from web.channels_api import channel_routes
 from web.export_api import export_routes
 from web.feeds import feed_routes
 from web.health import health_routes
@@ -30,6 +32,8 @@ from web.incidents_api import incident_routes
 from web.login import login_routes
 from web.maintenance_api import maintenance_routes
 from web.metrics import metrics_routes
+from web.monitor_actions_api import monitor_action_routes
+from web.monitor_report_api import monitor_report_routes
 from web.openapi import openapi_routes
 from web.pauses import keep_pauses_short
 from web.problems import api_fallback
@@ -37,6 +41,7 @@ from web.push import push_routes
 from web.request_limits import per_minute
 from web.response_times_api import response_time_routes
 from web.responses import has_api_token
+from web.routing_api import routing_routes
 from web.status_api import status_api_routes
 from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
 
@@ -80,6 +85,10 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *api_routes(runtime.monitors_changed, api_limits),
         *maintenance_routes(runtime.monitors_changed, api_limits),
         *incident_routes(runtime.monitors_changed, api_limits),
+        *monitor_action_routes(runtime.monitors_changed, api_limits),
+        *monitor_report_routes(api_limits),
+        *channel_routes(parse_channel_form, api_limits),
+        *routing_routes(api_limits),
         *openapi_routes(),
         *push_routes(runtime.monitors_changed),
         *ack_routes(),

@@ -1,0 +1,216 @@
+"""Alerting channels over REST (admin scope), saved through the Alerting page's own functions
+(storage/alerting_admin: one transaction each, secrets sealed at rest, audited as the token's)
+and checked by its form's rule (web/channel_input).
+
+    GET, POST /api/v1/channels · GET, PATCH, DELETE /api/v1/channels/{id}
+    POST /api/v1/channels/{id}/test        one test notice, as the page's "Send test"
+    GET, PUT /api/v1/channels/{id}/quiet-hours · GET /api/v1/alerting/quiet-hours
+
+Secrets are write-only: no answer carries one (a stored one is shown as the mask), and a test
+send's error text has them masked too. GET of one channel answers an ETag (its settings and a
+keyed digest of its secrets, so a changed secret changes it without revealing anything); a
+PATCH, PUT or DELETE sent with If-Match is done only while it still holds, else a 412.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from functools import partial
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from config.settings import get_settings
+from domain.limits import InvalidInput
+from domain.monitor_input import SECRET_MASK
+from notifiers.registry import env_channels
+from notifiers.verify_channel import send_test
+from storage.alerting_admin import (
+    ChannelView,
+    channel_row,
+    delete_channel,
+    list_channels,
+    save_channel,
+)
+from storage.db import get_engine
+from storage.key_source import secret_key
+from web.admin_api_models import Channel, ChannelQuietHours, TestSent
+from web.channel_input import ChannelParser, channel_spec, quiet_hours_spec, shown_settings
+from web.etags import etag_of, if_match, matches, precondition_failed
+from web.problems import not_found, problem
+from web.rate_limit import TokenBuckets
+from web.request_body import BodyTooLarge, json_body, too_large
+from web.request_limits import limited
+from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+
+NO_CHANNEL = "no channel has this id"
+ENV_CHANNEL = ("this channel comes from the environment (UPWATCH_SLACK_WEBHOOK_URL / "
+               "UPWATCH_TWILIO_*): unset those to remove it")
+# What a send changes on the row: not settings, so not part of the ETag.
+_RUNTIME_COLUMNS = ("id", "secrets", "failing_since", "failing_error")
+
+
+def shown(channel: ChannelView) -> dict[str, Any]:
+    return Channel(
+        id=channel.id, name=channel.name, kind=channel.kind,
+        source="env" if channel.source == "env" else "db", settings=shown_settings(channel),
+        stored_secrets=sorted(channel.stored_secrets), events=channel.events,
+        enabled=channel.enabled, escalate_after_minutes=channel.escalate_after_minutes,
+        quiet_start=channel.quiet_start, quiet_end=channel.quiet_end,
+        quiet_timezone=channel.quiet_timezone, quiet_min_severity=channel.quiet_min_severity,
+        failing_since=channel.failing_since, failing_error=channel.failing_error,
+    ).model_dump(mode="json")
+
+
+def quiet_hours_of(channel: ChannelView) -> dict[str, Any]:
+    return ChannelQuietHours(channel_id=channel.id, channel=channel.name,
+                             start=channel.quiet_start, end=channel.quiet_end,
+                             timezone=channel.quiet_timezone,
+                             min_severity=channel.quiet_min_severity).model_dump()
+
+
+def channel_etag(row: dict[str, Any]) -> str:
+    """Its settings as stored, and its secrets as an HMAC under the server's secret key."""
+    seal = hmac.new(secret_key(get_engine(), get_settings()).encode(),
+                    json.dumps(row["secrets"] or {}, sort_keys=True).encode(),
+                    hashlib.sha256).hexdigest()
+    return etag_of({**{k: v for k, v in row.items() if k not in _RUNTIME_COLUMNS},
+                    "secrets": seal})
+
+
+def _found(channel_id: int) -> tuple[ChannelView, str] | None:
+    """The channel and its ETag now; None: no such channel."""
+    row = channel_row(channel_id)
+    channel = next((c for c in list_channels() if c.id == channel_id), None)
+    if row is None or channel is None:
+        return None
+    return channel, channel_etag(row)
+
+
+def _masked(text: str, channel_id: int) -> str:
+    """`text` (a provider's error) with each secret of the channel masked."""
+    row = channel_row(channel_id)
+    if row is None:
+        return text
+    secrets = dict(row["secrets"] or {})
+    if row["source"] == "env":
+        secrets.update(env_channels(get_settings()).get(row["name"], ("", {}, {}))[2])
+    for value in sorted((v for v in secrets.values() if v), key=len, reverse=True):
+        text = text.replace(value, SECRET_MASK)
+    return text
+
+
+def _test_send(channel_id: int) -> dict[str, Any]:
+    outcome = send_test(channel_id, get_settings())
+    return TestSent(sent=outcome.ok, message=_masked(outcome.message, channel_id),
+                    note=None if outcome.note is None else _masked(outcome.note, channel_id)
+                    ).model_dump()
+
+
+def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
+    """`check`: the Alerting page's channel form rule (ui/alerting_forms.parse_channel_form)."""
+
+    async def list_or_create(request: Request) -> Response:
+        grant = await request_grant(request)
+        if denied := refusal(grant, "admin"):
+            return denied
+        if request.method == "GET":
+            return JSONResponse([shown(c) for c in await run_sync(list_channels)])
+        try:
+            spec = channel_spec(await json_body(request), None, check)
+            saved = await run_sync(partial(save_channel, spec, actor=actor_of(grant)))
+        except BodyTooLarge:
+            return too_large()
+        except InvalidInput as exc:
+            return field_errors(exc.errors)
+        found = await run_sync(_found, saved.id)
+        headers = {"Location": f"/api/v1/channels/{saved.id}"}
+        if found is not None:
+            headers["ETag"] = found[1]
+        return JSONResponse(shown(saved), status_code=201, headers=headers)
+
+    async def one(request: Request) -> Response:
+        grant = await request_grant(request)
+        if denied := refusal(grant, "admin"):
+            return denied
+        channel_id = request.path_params["id"]
+        found = await run_sync(_found, channel_id)
+        if found is None:
+            return not_found(NO_CHANNEL)
+        current, etag = found
+        if request.method == "GET":
+            return JSONResponse(shown(current), headers={"ETag": etag})
+        condition = if_match(request)
+        if condition is not None and not matches(condition, etag):
+            return precondition_failed(etag)
+        if request.method == "DELETE":
+            if current.source == "env":
+                return problem(409, ENV_CHANNEL)
+            await run_sync(partial(delete_channel, channel_id, actor=actor_of(grant)))
+            return Response(status_code=204)
+        try:
+            spec = channel_spec(await json_body(request), current, check)
+            saved = await run_sync(partial(save_channel, spec, channel_id,
+                                           actor=actor_of(grant)))
+        except BodyTooLarge:
+            return too_large()
+        except InvalidInput as exc:
+            return field_errors(exc.errors)
+        return await _answer(saved.id, shown)
+
+    async def quiet_hours(request: Request) -> Response:
+        grant = await request_grant(request)
+        if denied := refusal(grant, "admin"):
+            return denied
+        channel_id = request.path_params["id"]
+        found = await run_sync(_found, channel_id)
+        if found is None:
+            return not_found(NO_CHANNEL)
+        current, etag = found
+        if request.method == "GET":
+            return JSONResponse(quiet_hours_of(current), headers={"ETag": etag})
+        condition = if_match(request)
+        if condition is not None and not matches(condition, etag):
+            return precondition_failed(etag)
+        try:
+            spec = quiet_hours_spec(await json_body(request), current, check)
+            await run_sync(partial(save_channel, spec, channel_id, actor=actor_of(grant)))
+        except BodyTooLarge:
+            return too_large()
+        except InvalidInput as exc:
+            return field_errors(exc.errors)
+        return await _answer(channel_id, quiet_hours_of)
+
+    async def _answer(channel_id: int, view: Any) -> Response:
+        found = await run_sync(_found, channel_id)
+        if found is None:  # deleted just after the write
+            return not_found(NO_CHANNEL)
+        return JSONResponse(view(found[0]), headers={"ETag": found[1]})
+
+    async def test(request: Request) -> Response:
+        if denied := refusal(await request_grant(request), "admin"):
+            return denied
+        channel_id = request.path_params["id"]
+        if await run_sync(channel_row, channel_id) is None:
+            return not_found(NO_CHANNEL)
+        return JSONResponse(await run_sync(_test_send, channel_id))
+
+    async def every_quiet_hours(request: Request) -> Response:
+        if denied := refusal(await request_grant(request), "admin"):
+            return denied
+        return JSONResponse([quiet_hours_of(c) for c in await run_sync(list_channels)])
+
+    return [
+        Route("/api/v1/channels", limited(list_or_create, limits), methods=["GET", "POST"]),
+        Route("/api/v1/channels/{id:int}", limited(one, limits),
+              methods=["GET", "PATCH", "DELETE"]),
+        Route("/api/v1/channels/{id:int}/test", limited(test, limits), methods=["POST"]),
+        Route("/api/v1/channels/{id:int}/quiet-hours", limited(quiet_hours, limits),
+              methods=["GET", "PUT"]),
+        Route("/api/v1/alerting/quiet-hours", limited(every_quiet_hours, limits),
+              methods=["GET"]),
+    ]
