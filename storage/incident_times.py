@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import select
 
-from analytics.incident_times import IncidentTimes, Interval, Period, merged
+from analytics.incident_times import (
+    IncidentTimes,
+    Interval,
+    Period,
+    ResponseTimes,
+    merged,
+    summarize,
+)
 from storage.db import read_connection
 from storage.export import month_spans
 from storage.maintenance import occurrences, windows_between
@@ -92,6 +99,14 @@ def incident_times_between(start: datetime, end: datetime, now: datetime | None 
         for r in rows
     ]
     return IncidentTimesRead(incidents, _maintenance_by_monitor(incidents, now))
+
+
+def monitor_response_times(monitor_id: int, start: datetime, end: datetime,
+                           now: datetime) -> ResponseTimes:
+    """MTTA and MTTR of one monitor's incidents opened in [start, end), as the reports count
+    them (maintenance excluded)."""
+    read = incident_times_between(start, end, now, monitor_id=monitor_id)
+    return summarize(read.incidents, read.maintenance, now)
 
 
 def month_periods(start: datetime, end: datetime, zone: tzinfo) -> list[Period]:

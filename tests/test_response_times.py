@@ -20,9 +20,12 @@ from analytics.incident_times import (
     per_period,
     summarize,
 )
-from analytics.monitor_series import mtta_mttr
 from storage.db import get_engine
-from storage.incident_times import incident_times_between, month_periods
+from storage.incident_times import (
+    incident_times_between,
+    monitor_response_times,
+    month_periods,
+)
 from storage.models import Incident, MaintenanceWindow, Monitor
 from tests.pages_support import logged_in
 from tests.stats_support import new_monitor
@@ -104,14 +107,6 @@ def test_mean_median_and_counts_over_several() -> None:
     assert times.mtta_mean == 240.0 and times.mtta_median == 120.0
     assert times.mttr_mean == 2400.0 and times.mttr_median == 1200.0
     assert summarize([], {}, NOW).mtta_mean is None
-
-
-def test_without_maintenance_the_figures_are_the_monitor_pages() -> None:
-    incidents = [incident(at(0), 4, 10), incident(at(60), None, 30), incident(at(90), 0, None),
-                 incident(at(120), -1, 45)]
-    times = summarize(incidents, {}, NOW)
-    assert (times.mtta_mean, times.mttr_mean) == mtta_mttr(
-        (i.opened, i.acknowledged, i.resolved) for i in incidents)
 
 
 def test_grouping_by_monitor_group_and_severity() -> None:
@@ -235,6 +230,17 @@ def test_the_storage_read_gives_groups_severities_and_each_monitors_maintenance(
     # Times in another zone are the same moments (SQLite compares UTC text).
     assert len(incident_times_between(at(-60).astimezone(BERLIN), at(61).astimezone(BERLIN),
                                       NOW).incidents) == 2
+
+
+def test_the_monitor_pages_figures_are_the_reports_for_that_monitor_alone() -> None:
+    api = _monitor("API", None, "high")
+    web = _monitor("Web", None, "low")
+    _incident(api, at(0), 5, 30, "high")
+    _incident(api, at(-120), 1, 2, "high")  # opened before the window: not counted
+    _incident(web, at(10), 1, 1, "low")  # another monitor's
+    _window(monitor_id=api, starts_at=at(2), ends_at=at(12))  # 10 of api's minutes
+    times = monitor_response_times(api, at(-60), at(60), NOW)
+    assert (times.incidents, times.mtta_mean, times.mttr_mean) == (1, 120.0, 1200.0)
 
 
 def test_the_storage_read_takes_the_same_statements_for_few_or_many_incidents() -> None:

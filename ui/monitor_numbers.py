@@ -8,9 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.monitor_series import mtta_mttr
 from domain.formatting import plain
-from storage.monitor_history import incidents_between
+from storage.incident_times import monitor_response_times
 from storage.window_report import window_report
 from ui.monitor_window import LABELS, Window
 
@@ -25,16 +24,15 @@ def _minutes(seconds: float | None) -> float | None:
 def number_row(label: str, monitor_id: int, start: datetime, end: datetime,
                now: datetime) -> dict[str, Any]:
     report = window_report(monitor_id, start, end, now)
-    incidents = incidents_between(monitor_id, start, end)
-    mtta, mttr = mtta_mttr((i.started_at, i.acknowledged_at, i.resolved_at) for i in incidents)
+    times = monitor_response_times(monitor_id, start, end, now)
     uptime = report.uptime
     return {
         "Window": label,
         "Uptime %": None if uptime is None else round(uptime * 100, 3),
         "p50 ms": report.p50, "p95 ms": report.p95, "p99 ms": report.p99,
         "Checks": report.checks, "Failures": report.failures,
-        "Incidents": len(incidents),
-        "MTTA min": _minutes(mtta), "MTTR min": _minutes(mttr),
+        "Incidents": times.incidents,
+        "MTTA min": _minutes(times.mtta_mean), "MTTR min": _minutes(times.mttr_mean),
     }
 
 
@@ -70,5 +68,6 @@ def render_numbers(monitor_id: int, window: Window, now: datetime) -> None:
     # One Markdown table, not an interactive grid: five rows need no sorting or scrolling, and
     # the grid's code, loaded and run with every visit, held up the chart's drawing.
     st.markdown(numbers_markdown(number_rows(monitor_id, window, now)))
-    st.caption("MTTA: mean time to acknowledge, MTTR: mean time to resolve, over the incidents "
-               "of each window.")
+    st.caption("Incidents opened in each window (those wholly in maintenance not counted). "
+               "MTTA: mean time from opening to the first acknowledgement, MTTR: to the "
+               "resolution, maintenance time left out, as on the Reports page.")
