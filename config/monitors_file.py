@@ -9,6 +9,15 @@
         runbook_url: https://wiki.example.com/runbooks/api
         severity: critical         # critical (P1), high (P2, default), medium (P3), low (P4)
         depends_on: [db]           # addresses of monitors listed earlier in the file
+        rules:                     # alert rules over windows, each with its own severity
+          - {kind: latency, percentile: 95, threshold: 500, window_minutes: 5, severity: medium}
+          - {kind: latency, percentile: 95, threshold: 1000, window_minutes: 5, severity: critical}
+          - {kind: failure_rate, threshold: 5, window_minutes: 5}        # percent of checks
+          - {kind: uptime, threshold: 99.9, period: month, severity: low}  # day, week, month
+          - {kind: certificate_days, threshold: 14}
+        remind_every_minutes: 30   # this monitor's own reminders (0: none) and flap threshold;
+        flap_changes: 5            # left out, the global settings hold
+        flap_window_minutes: 10
       - name: Nightly backup
         kind: push
         interval: 86400

@@ -31,6 +31,7 @@ from domain.check_options import (
     TlsOptions,
 )
 from domain.dependencies import clean_dependencies
+from domain.escalation import checked_override
 from domain.limits import (
     MAX_TAG_CHARS,
     MAX_TAGS,
@@ -44,6 +45,7 @@ from domain.limits import (
 from domain.limits import InvalidInput as InvalidInput  # where callers have always found it
 from domain.push import PushOptions
 from domain.severity import DEFAULT_SEVERITY, SEVERITIES, SEVERITY_CHOICES
+from domain.window_rules import parse_rules, rules_to_stored
 
 if TYPE_CHECKING:  # httpx is imported when a URL is parsed: the read-model process never does
     import httpx
@@ -228,6 +230,12 @@ class MonitorInput(BaseModel):
     # The monitors (by slug) this one needs: while one of them is down, this one's failures are
     # "blocked by" it and page nobody.
     depends_on: list[str] = []
+    # Alert rules over time windows (domain.window_rules), as stored: checked and normalised.
+    rules: list[dict[str, Any]] = []
+    # This monitor's reminder interval and flap threshold; None: the global setting.
+    remind_every_minutes: int | None = None
+    flap_changes: int | None = None
+    flap_window_minutes: int | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -262,6 +270,23 @@ class MonitorInput(BaseModel):
         if severity not in SEVERITIES:
             raise ValueError(f"choose {SEVERITY_CHOICES}")
         return severity
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rules_valid(cls, rules: Any) -> Any:
+        # parse_monitor_input names the rule and field (rules[1].window_minutes); this keeps a
+        # model validated on its own just as strict.
+        try:
+            return rules_to_stored(parse_rules(rules))
+        except InvalidInput as exc:
+            raise ValueError("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
+
+    @field_validator("remind_every_minutes", "flap_changes", "flap_window_minutes",
+                     mode="before")
+    @classmethod
+    def _override_in_range(cls, value: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None
+        return checked_override(info.field_name, value)
 
     @field_validator("name")
     @classmethod
@@ -393,12 +418,17 @@ def parse_monitor_input(data: dict[str, Any]) -> MonitorInput:
         raise InvalidInput({"monitor": "send the monitor as an object of fields"})
     if not isinstance(data.get("options", {}), dict):
         raise InvalidInput({"options": "send the options as an object"})
+    errors: dict[str, str] = {}
+    if "rules" in data:  # checked first, so each error names its rule and field
+        try:
+            parse_rules(data["rules"])
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+            data = {**data, "rules": []}
     try:
         spec = MonitorInput.model_validate(data)
     except ValidationError as exc:
-        errors = _messages(exc)
-    else:
-        errors = {}
+        errors.update(_messages(exc))
     kind = data.get("kind", "http")
     if isinstance(kind, str) and kind in OPTION_MODELS:
         try:

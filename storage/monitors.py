@@ -73,6 +73,12 @@ class MonitorView:
     group_name: str | None = None
     severity: str = DEFAULT_SEVERITY
     depends_on: tuple[str, ...] = ()
+    # Alert rules over windows as stored (domain.window_rules.rule_to_stored objects).
+    rules: tuple[dict[str, Any], ...] = ()
+    # The monitor's own reminder interval and flap threshold; None: the global setting.
+    remind_every_minutes: int | None = None
+    flap_changes: int | None = None
+    flap_window_minutes: int | None = None
 
     def to_api(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -100,6 +106,10 @@ class MonitorView:
             "runbook_url": self.runbook_url,
             "severity": self.severity,
             "depends_on": list(self.depends_on),
+            "rules": [dict(rule) for rule in self.rules],
+            "remind_every_minutes": self.remind_every_minutes,
+            "flap_changes": self.flap_changes,
+            "flap_window_minutes": self.flap_window_minutes,
         }
 
     def settings(self) -> dict[str, Any]:
@@ -117,7 +127,9 @@ class MonitorView:
             failures_before_down=self.failures_before_down,
             successes_before_up=self.successes_before_up, retry_interval=self.retry_interval,
             tags=list(self.tags), runbook_url=self.runbook_url, severity=self.severity,
-            depends_on=list(self.depends_on),
+            depends_on=list(self.depends_on), rules=[dict(rule) for rule in self.rules],
+            remind_every_minutes=self.remind_every_minutes, flap_changes=self.flap_changes,
+            flap_window_minutes=self.flap_window_minutes,
         )
 
 
@@ -153,6 +165,10 @@ def _as_view(monitor: Monitor, state: MonitorState | None) -> MonitorView:
         group_name=monitor.group_name,
         severity=monitor.severity,
         depends_on=tuple(monitor.depends_on or ()),
+        rules=tuple(dict(rule) for rule in monitor.rules or ()),
+        remind_every_minutes=monitor.remind_every_minutes,
+        flap_changes=monitor.flap_changes,
+        flap_window_minutes=monitor.flap_window_minutes,
     )
 
 
