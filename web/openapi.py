@@ -22,71 +22,14 @@ from domain.severity import SEVERITIES
 from domain.tokens import SCOPES
 from storage.incidents import STATUSES as INCIDENT_STATUSES
 from web.openapi_access import access_paths, with_idempotency
-from web.problems import PROBLEM_JSON
-
-REF = "#/components/schemas/{model}"
-BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
-
-
-def _schema_with_defs(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
-    schemas.update(schema.pop("$defs", {}))
-    return schema
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": REF.format(model=name)}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _problem(description: str, **headers: dict[str, Any]) -> dict[str, Any]:
-    answer: dict[str, Any] = {"description": description, "content": {
-        PROBLEM_JSON: {"schema": _ref("Problem")}}}
-    if headers:
-        answer["headers"] = headers
-    return answer
-
-
-ETAG_HEADER = {"ETag": {"description": "The ETag to send back as If-Match",
-                        "schema": {"type": "string"}}}
-ERRORS = _problem("Bad input: `errors` names each wrong field; nothing was saved")
-UNAUTHORIZED = _problem("No valid token", **{"WWW-Authenticate": {"schema": {"type": "string"}}})
-FORBIDDEN = _problem("The token's scope is too small")
-NOT_FOUND = _problem("No such monitor, window or incident (or one the caller may not see)")
-TOO_LARGE = _problem("The body is larger than 64 KB; nothing was read")
-TOO_MANY = _problem("Past the client's rate limit; nothing was done",
-                    **{"Retry-After": {"schema": {"type": "integer"}}})
-CHANGED = _problem("If-Match no longer holds: `current_etag` is the ETag now; nothing changed",
-                   **ETAG_HEADER)
-CONFLICT = _problem("Already acknowledged, or resolved; nothing changed")
-IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
-            "schema": {"type": "string"},
-            "description": "The ETag read: the write is done only while it still holds"}
-
-
-def _op(summary: str, scope: str | None, responses: dict[str, Any], **extra: Any
-        ) -> dict[str, Any]:
-    described = f"{summary}." + (f" Needs a token with the {scope} scope." if scope else "")
-    operation: dict[str, Any] = {"summary": summary, "description": described,
-                                 "responses": responses, **extra}
-    operation["responses"] = {**responses, "429": TOO_MANY}
-    if scope:
-        operation["security"] = BEARER
-        operation["responses"] |= {"401": UNAUTHORIZED, "403": FORBIDDEN}
-    if "requestBody" in extra:
-        operation["responses"] |= {"413": TOO_LARGE, "422": ERRORS}
-    return operation
-
-
-def _with_etag(answer: dict[str, Any]) -> dict[str, Any]:
-    return {**answer, "headers": ETAG_HEADER}
-
-
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
+from web.openapi_admin import admin_paths
+from web.openapi_parts import CHANGED, CONFLICT, ERRORS, IF_MATCH, NOT_FOUND, REF
+from web.openapi_parts import json_answer as _json
+from web.openapi_parts import operation as _op
+from web.openapi_parts import ref as _ref
+from web.openapi_parts import request_body as _body
+from web.openapi_parts import schema_with_defs as _schema_with_defs
+from web.openapi_parts import with_etag as _with_etag
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"},
         "description": "The monitor's address, made from its name (e.g. 'api')"}
@@ -307,7 +250,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/openapi.json": {"get": _op("This document", None,
                                             {"200": {"description": "OpenAPI 3.1"}})},
     }
-    paths = with_idempotency({**paths, **access_paths(schemas)})
+    paths = with_idempotency({**paths, **admin_paths(schemas), **access_paths(schemas)})
     return {
         "openapi": "3.1.0",
         "info": {"title": "Upwatch API", "version": "1",
