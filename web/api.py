@@ -8,7 +8,8 @@ and parsed as strict JSON (no NaN or Infinity, bounded nesting); then it goes th
 validation as the form and the monitors file.
 
 GET of one monitor, and of the escalation settings, answers an ETag; a PATCH or DELETE sent
-with If-Match is done only while that still holds, else a 412 problem (web/etags).
+with If-Match is done only while that still holds, else a 412 problem (web/etags). A create
+sent with an Idempotency-Key is made once however often it is sent (web/idempotency).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from web.etags import (
     monitor_etag,
     precondition_failed,
 )
+from web.idempotency import idempotent
 from web.problems import not_found
 from web.rate_limit import TokenBuckets
 from web.request_body import BodyTooLarge, json_body, too_large
@@ -150,7 +152,8 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
 
     return [
         Route("/api/v1/monitors.yaml", limited(export, buckets), methods=["GET"]),
-        Route("/api/v1/monitors", limited(list_or_create, buckets), methods=["GET", "POST"]),
+        Route("/api/v1/monitors", limited(idempotent(list_or_create), buckets),
+              methods=["GET", "POST"]),
         Route("/api/v1/monitors/{slug:str}", limited(one, buckets),
               methods=["GET", "PATCH", "DELETE"]),
         Route("/api/v1/alerting/escalation", limited(escalation, buckets),

@@ -6,7 +6,9 @@ the token's.
     GET, POST /api/v1/incidents · GET /api/v1/incidents/{id}
     POST /api/v1/incidents/{id}/updates | /acknowledge | /resolve
 
-Reads need the read scope (the cause a monitor recorded included), writes the write scope.
+Reads need the read scope (the cause a monitor recorded included), writes the write scope. An
+incident or an update sent with an Idempotency-Key is made once however often it is sent
+(web/idempotency).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from storage.incidents import (
     post_update,
 )
 from storage.monitors import get_monitor
+from web.idempotency import idempotent
 from web.problems import not_found, problem
 from web.rate_limit import TokenBuckets
 from web.request_body import BodyTooLarge, json_body, too_large
@@ -150,9 +153,11 @@ def incident_routes(on_change: Callable[[], None], limits: TokenBuckets) -> list
 
     base = "/api/v1/incidents/{id:int}"
     return [
-        Route("/api/v1/incidents", limited(list_or_open, limits), methods=["GET", "POST"]),
+        Route("/api/v1/incidents", limited(idempotent(list_or_open), limits),
+              methods=["GET", "POST"]),
         Route(base, limited(one, limits), methods=["GET"]),
-        Route(f"{base}/updates", limited(writing(_update), limits), methods=["POST"]),
+        Route(f"{base}/updates", limited(idempotent(writing(_update)), limits),
+              methods=["POST"]),
         Route(f"{base}/acknowledge", limited(writing(_acknowledge), limits), methods=["POST"]),
         Route(f"{base}/resolve", limited(writing(_resolve), limits), methods=["POST"]),
     ]

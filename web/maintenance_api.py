@@ -4,7 +4,8 @@ maintenance page (storage/maintenance_admin: one transaction each, audited as th
     GET, POST /api/v1/maintenance · GET, PATCH, DELETE /api/v1/maintenance/{id}
 
 Reads need the read scope, writes the write scope; a PATCH changes the fields given and
-validates the window as a whole (web/maintenance_input).
+validates the window as a whole (web/maintenance_input). A create sent with an Idempotency-Key
+is made once however often it is sent (web/idempotency).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.routing import Route
 from domain.limits import InvalidInput
 from storage.maintenance_admin import create_window, delete_window, update_window, window_details
 from storage.monitors import get_monitor
+from web.idempotency import idempotent
 from web.maintenance_input import parse_window
 from web.problems import not_found
 from web.rate_limit import TokenBuckets
@@ -91,7 +93,8 @@ def maintenance_routes(on_change: Callable[[], None], limits: TokenBuckets) -> l
         return JSONResponse(await run_sync(_one, window_id))
 
     return [
-        Route("/api/v1/maintenance", limited(list_or_create, limits), methods=["GET", "POST"]),
+        Route("/api/v1/maintenance", limited(idempotent(list_or_create), limits),
+              methods=["GET", "POST"]),
         Route("/api/v1/maintenance/{id:int}", limited(one, limits),
               methods=["GET", "PATCH", "DELETE"]),
     ]
