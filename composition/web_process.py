@@ -23,6 +23,7 @@ from readmodel.read_model import ReadModel
 from ui.alerting_forms import parse_channel_form
 from web.ack import ack_routes
 from web.api import api_routes
+from web.api_docs import docs_routes
 from web.badges import badge_routes
 from web.channels_api import channel_routes
 from web.export_api import export_routes
@@ -44,6 +45,8 @@ from web.responses import has_api_token
 from web.routing_api import routing_routes
 from web.status_api import status_api_routes
 from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
+from web.tokens_api import token_routes
+from web.users_api import user_routes
 
 log = logging.getLogger("upwatch")
 
@@ -89,7 +92,10 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *monitor_report_routes(api_limits),
         *channel_routes(parse_channel_form, api_limits),
         *routing_routes(api_limits),
+        *user_routes(api_limits),
+        *token_routes(api_limits),
         *openapi_routes(),
+        *docs_routes(),
         *push_routes(runtime.monitors_changed),
         *ack_routes(),
         *login_routes(),
