@@ -5,6 +5,7 @@ from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
 from composition.web_process import Runtime, build_routes, fast_routes, make_lifespan
+from web.base_path import BasePathMiddleware
 from web.fast_paths import FastPathMiddleware
 from web.page_shell import PageShellMiddleware
 from web.security_headers import SecurityHeadersMiddleware
@@ -15,13 +16,16 @@ from web.security_headers import SecurityHeadersMiddleware
 PagesManager.uses_pages_directory = False
 
 runtime = Runtime()
+routes = build_routes(runtime)
 
 app = st.App(
     "router.py",
-    routes=build_routes(runtime),
-    # The fast path first: its answers from memory carry their headers built in, so they skip
-    # the security-header middleware's pass over every answer.
-    middleware=[Middleware(FastPathMiddleware, routes=fast_routes(runtime),
+    routes=routes,
+    # Under --server.baseUrlPath, Upwatch's requests reach everything after it with the base
+    # path taken off (web/base_path). Then the fast path: its answers from memory carry their
+    # headers built in, so they skip the security-header middleware's pass over every answer.
+    middleware=[Middleware(BasePathMiddleware, routes=routes),
+                Middleware(FastPathMiddleware, routes=fast_routes(runtime),
                            read_model=runtime.read_model),
                 Middleware(SecurityHeadersMiddleware),
                 Middleware(PageShellMiddleware)],

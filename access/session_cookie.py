@@ -30,6 +30,12 @@ NONCE_BYTES = 16
 MAX_VALUE_CHARS = 256
 
 
+def cookie_path(base: str) -> str:
+    """The cookie's Path: the base path the app is served under ("/upwatch", as Streamlit's own
+    cookies have it), so the cookie goes with that app's requests alone; "/" at the root."""
+    return base or "/"
+
+
 def session_keys(secret: str) -> list[bytes]:
     """The cookie key of each key in `secret` (comma-separated, current first)."""
     return [derive_key(key, SESSION_COOKIE) for key in split_keys(secret) or [secret]]

@@ -1,4 +1,10 @@
-"""Where Upwatch's own pages live: every link to them (notifications, pages) is built here."""
+"""Where Upwatch's own pages live: every link to them (notifications, pages) is built here.
+
+A site path ("/monitor?slug=api", LOGIN_PATH) is relative to where the app is served. Served
+under a base path (`--server.baseUrlPath upwatch`), what a browser is sent (a link, a
+redirect) is the site path under the base (`under_base`); links in notifications are built from
+the public URL, which then ends with the base path (https://example.com/upwatch).
+"""
 
 from __future__ import annotations
 
@@ -64,3 +70,25 @@ def safe_next(target: str | None) -> str:
 def login_path(next_path: str) -> str:
     """The sign-in page, returning to `next_path` (a path on this site) afterwards."""
     return f"{LOGIN_PATH}?next={quote(safe_next(next_path), safe='')}"
+
+
+def base_path_of(option: str | None) -> str:
+    """Streamlit's `server.baseUrlPath` ("upwatch", "/upwatch/", "a/b") as a path prefix
+    ("/upwatch", "/a/b"); "" when the app is served at the root. Segments are read as Streamlit
+    reads them (surrounding slashes dropped)."""
+    stripped = (option or "").strip("/")
+    return f"/{stripped}" if stripped else ""
+
+
+def under_base(base: str, path: str) -> str:
+    """The path a browser needs for the site path `path` ("/login?next=%2F") when the app is
+    served under `base` (from `base_path_of`)."""
+    return base + path if path.startswith("/") else path
+
+
+def below_base(base: str, path: str) -> str:
+    """The site path of a path the browser shows ("/upwatch/incidents" -> "/incidents"); a path
+    outside `base` is returned as it is."""
+    if not base or not (path == base or path.startswith(base + "/")):
+        return path
+    return path[len(base):] or "/"

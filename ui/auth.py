@@ -37,9 +37,10 @@ from access.sso import (
     sso_roles,
     verdict,
 )
+from config.base_path import base_path, site_href
 from config.settings import get_settings
 from domain.formatting import plain
-from domain.links import LOGOUT_PATH, login_path
+from domain.links import LOGOUT_PATH, below_base, login_path
 from domain.roles import ADMIN, NEEDS, VIEWER, Action, a_role, at_least
 from domain.roles import may as role_may
 from storage.audit import DASHBOARD_ADMIN
@@ -166,9 +167,10 @@ def dashboard_actor() -> str:
 
 
 def current_path() -> str:
-    """The page's path and query, as the browser shows them ("/incidents?id=3")."""
+    """The page's site path and query ("/incidents?id=3"), as the browser shows them below the
+    base path the app is served under."""
     url = st.context.url
-    path = urlsplit(url).path if url else "/"
+    path = below_base(base_path(), urlsplit(url).path if url else "/")
     query = urlencode(st.query_params.to_dict())
     return (path or "/") + (f"?{query}" if query else "")
 
@@ -231,9 +233,10 @@ def show_sso_refusal() -> bool:
 
 def same_tab_link(text: str, path: str) -> None:
     """A link to a path on this site that opens in this tab (Streamlit's own links open a new
-    one, where the sign-in would not reach this page's session). Both values are escaped."""
-    st.markdown(f'<a href="{html.escape(path, quote=True)}" target="_self">{html.escape(text)}</a>',
-                unsafe_allow_html=True)
+    one, where the sign-in would not reach this page's session). `path` is a site path: the link
+    is under the base path. Both values are escaped."""
+    st.markdown(f'<a href="{html.escape(site_href(path), quote=True)}" target="_self">'
+                f'{html.escape(text)}</a>', unsafe_allow_html=True)
 
 
 def sign_out_link() -> None:

@@ -9,6 +9,8 @@ SameSite=Lax, valid for 12 hours and Secure when the page was asked for over htt
 pages read it from the websocket's request (ui/auth), so a sign-in survives reloads, new tabs and
 followed links.
 After signing in, the browser goes back to `next`: only a path on this site, never another host.
+Under a base path (web/base_path) `next` is a site path, the redirects, links and the form's
+address are under the base, and the cookie's Path is the base, as Streamlit's own cookie's is.
 Wrong passwords (and unknown usernames) count per client address (access/lockout); the typed
 username is never logged, as it may be a password typed into the wrong field.
 
@@ -37,8 +39,16 @@ from streamlit.web.server.starlette.starlette_server_config import USER_COOKIE_N
 
 from access.lockout import LOCKOUT, locked_message
 from access.passwords import BOOTSTRAP_ADMIN, admin_password_configured
-from access.session_cookie import COOKIE_NAME, SESSION_TTL_S, issue, session_keys, username_of
+from access.session_cookie import (
+    COOKIE_NAME,
+    SESSION_TTL_S,
+    cookie_path,
+    issue,
+    session_keys,
+    username_of,
+)
 from access.sso import sso_enabled
+from config.base_path import base_path, site_href
 from config.settings import get_settings
 from domain.links import LOGIN_PATH, LOGOUT_PATH, safe_next
 from storage.db import get_engine
@@ -79,14 +89,14 @@ def _page(next_path: str, error: str = "", status: int = 200, *,
           passwords: tuple[bool, str]) -> HTMLResponse:
     """The sign-in page; `passwords` is what `_form_state` says (read off the event loop)."""
     message = f"<p role='alert' class='error'>{html.escape(error)}</p>" if error else ""
-    sso = (f"<p><a href='{SSO_LOGIN_PATH}'>Sign in with single sign-on</a></p>" if _sso_on()
-           else "")
+    sso = (f"<p><a href='{site_href(SSO_LOGIN_PATH)}'>Sign in with single sign-on</a></p>"
+           if _sso_on() else "")
     open_to_passwords, username = passwords
     # The cursor starts in the first field still to fill.
     focus_name, focus_password = ("", " autofocus") if username else (" autofocus", "")
     if open_to_passwords:
         form = (
-            f"<form method='post' action='{LOGIN_PATH}'>"
+            f"<form method='post' action='{site_href(LOGIN_PATH)}'>"
             f"<input type='hidden' name='next' value='{html.escape(next_path, quote=True)}'>"
             "<p><label for='username'>Username</label><br>"
             "<input id='username' name='username' type='text' autocomplete='username'"
@@ -110,7 +120,7 @@ def _page(next_path: str, error: str = "", status: int = 200, *,
         "input{font-size:1em;padding:.3em;width:100%;box-sizing:border-box}"
         "button{font-size:1em;padding:.4em 1.2em}.error{color:#b00020}</style></head>"
         f"<body><h1>Sign in to Upwatch</h1>{message}{form}{sso}"
-        "<p><a href='/status'>Status page</a></p></body></html>",
+        f"<p><a href='{site_href('/status')}'>Status page</a></p></body></html>",
         status_code=status,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
@@ -119,7 +129,7 @@ def _page(next_path: str, error: str = "", status: int = 200, *,
 async def login_page(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if await anyio.to_thread.run_sync(_signed_in, request):
-        return RedirectResponse(next_path, status_code=303)
+        return RedirectResponse(site_href(next_path), status_code=303)
     return _page(next_path, passwords=await anyio.to_thread.run_sync(_form_state))
 
 
@@ -149,9 +159,10 @@ async def login_post(request: Request) -> Response:
     LOCKOUT.succeeded(client)
     keys = await anyio.to_thread.run_sync(cookie_keys)
     log.info("sign-in: %s signed in from %s", username, client)
-    response = RedirectResponse(next_path, status_code=303)
+    response = RedirectResponse(site_href(next_path), status_code=303)
     response.set_cookie(COOKIE_NAME, issue(keys[0], time.time(), SESSION_TTL_S, username),
-                        max_age=SESSION_TTL_S, path="/", httponly=True, samesite="lax",
+                        max_age=SESSION_TTL_S, path=cookie_path(base_path()), httponly=True,
+                        samesite="lax",
                         secure=request.url.scheme == "https")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -160,7 +171,7 @@ async def login_post(request: Request) -> Response:
 async def sso_login(request: Request) -> Response:
     """Where st.login() would send the browser: Streamlit's /auth/login with a fresh token."""
     if not await anyio.to_thread.run_sync(_sso_on):
-        return RedirectResponse(LOGIN_PATH, status_code=303)
+        return RedirectResponse(site_href(LOGIN_PATH), status_code=303)
     response = RedirectResponse(generate_login_redirect_url("default"), status_code=303)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -168,9 +179,10 @@ async def sso_login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     signed_in_by_sso = USER_COOKIE_NAME in request.cookies
-    response = RedirectResponse(STREAMLIT_LOGOUT_PATH if signed_in_by_sso else "/",
+    response = RedirectResponse(site_href(STREAMLIT_LOGOUT_PATH if signed_in_by_sso else "/"),
                                 status_code=303)
-    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax",
+    response.delete_cookie(COOKIE_NAME, path=cookie_path(base_path()), httponly=True,
+                           samesite="lax",
                            secure=request.url.scheme == "https")
     response.headers["Cache-Control"] = "no-store"
     return response

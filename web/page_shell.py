@@ -24,6 +24,7 @@ never a decision about access: the page itself checks the sign-in).
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,7 @@ from pathlib import Path
 import streamlit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from config.base_path import base_path
 from readmodel.prepared import PreparedResponse, etag_for
 
 # The status page's path in router.py, which takes it from here: a renamed page keeps its shell.
@@ -51,13 +53,24 @@ SHELL_PATHS = frozenset({"/", *PAGE_ELEMENTS})
 _SIGNED_IN_COOKIES = (b"upwatch_session=", b"_streamlit_user")
 
 
-# The app is served at the root (a base URL path would put the page at another path).
+# The app served at the root.
 SERVER_URL_SETTING = "<script>window.__streamlit={BACKEND_BASE_URL:location.origin}</script>"
 
 
-def shell_with_server_url(index_html: str) -> str:
+def server_url_setting(base: str = "") -> str:
+    """The script telling Streamlit's client where the server is: this page's origin, and the
+    base path the app is served under (web/base_path), so that it connects at once under
+    /upwatch/ rather than at the origin's root."""
+    if not base:
+        return SERVER_URL_SETTING
+    # A JavaScript string; "<" escaped so that nothing in it can end the script element.
+    quoted = json.dumps(base).replace("<", "\\u003c")
+    return f"<script>window.__streamlit={{BACKEND_BASE_URL:location.origin+{quoted}}}</script>"
+
+
+def shell_with_server_url(index_html: str, base: str = "") -> str:
     """`index_html` with the server's URL set before any of Streamlit's scripts runs."""
-    return index_html.replace("<head>", "<head>" + SERVER_URL_SETTING, 1)
+    return index_html.replace("<head>", "<head>" + server_url_setting(base), 1)
 
 
 def lazy_bundles(entry_js: str, elements: tuple[str, ...]) -> list[str]:
@@ -104,25 +117,28 @@ def shell_with_preloads(index_html: str, static_dir: Path,
 
 
 @cache
-def _shell(elements: tuple[str, ...]) -> PreparedResponse:
+def _shell(elements: tuple[str, ...], base: str) -> PreparedResponse:
     index_html = INDEX_HTML.read_text(encoding="utf-8")
     body = shell_with_server_url(
-        shell_with_preloads(index_html, INDEX_HTML.parent, elements)).encode()
+        shell_with_preloads(index_html, INDEX_HTML.parent, elements), base).encode()
     # As Streamlit serves index.html: always revalidated (a repeat visit gets a 304), its
     # scripts are cached by their hashed names.
     return PreparedResponse(body, "text/html; charset=utf-8", "no-cache", etag_for(body))
 
 
 class PageShellMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Under a base path, after web/base_path's middleware: the paths here are the site's."""
+
+    def __init__(self, app: ASGIApp, base: str | None = None) -> None:
         self.app = app
+        self.base = base_path() if base is None else base
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] not in ("GET", "HEAD")
                 or scope["path"] not in SHELL_PATHS):
             await self.app(scope, receive, send)
             return
-        await _shell(_elements(scope))(scope, receive, send)
+        await _shell(_elements(scope), self.base)(scope, receive, send)
 
 
 def _elements(scope: Scope) -> tuple[str, ...]:

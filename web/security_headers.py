@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from config.base_path import base_path
+
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 PAGE_POLICY = "object-src 'none'; base-uri 'self'; form-action 'self'"
 HTML_HEADERS = (
@@ -53,14 +55,17 @@ def with_security_headers(headers: list[tuple[bytes, bytes]],
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, base: str | None = None) -> None:
         self.app = app
+        # Streamlit's component pages are under the base path (web/base_path leaves its paths
+        # as they are).
+        self.component_prefix = (base_path() if base is None else base) + COMPONENT_PREFIX
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        framed_by_the_app = scope["path"].startswith(COMPONENT_PREFIX)
+        framed_by_the_app = scope["path"].startswith(self.component_prefix)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -38,6 +38,14 @@ MAX_CACHED_BYTES = 64 * 1024 * 1024  # more than the whole folder holds
 MAX_MISSING_NAMES = 4096
 
 
+def is_asset_request(scope: Scope) -> bool:
+    """Whether this request is one for a file of the folder that StaticAssets can answer: a GET
+    or HEAD of an exact file name, without a Range header."""
+    if scope["method"] not in ("GET", "HEAD") or _ASSET_PATH.fullmatch(scope["path"]) is None:
+        return False
+    return not any(name == b"range" for name, _ in scope["headers"])
+
+
 class StaticAssets:
     def __init__(self, directory: Path = STATIC_DIR) -> None:
         self._directory = directory
@@ -47,9 +55,7 @@ class StaticAssets:
 
     def serves(self, scope: Scope) -> bool:
         """Whether this request is one for a file of the folder that this can answer."""
-        if scope["method"] not in ("GET", "HEAD") or _ASSET_PATH.fullmatch(scope["path"]) is None:
-            return False
-        return not any(name == b"range" for name, _ in scope["headers"])
+        return is_asset_request(scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Send the file, and return True; False when there is no such file (Streamlit answers
