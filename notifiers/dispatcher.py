@@ -20,9 +20,10 @@ from config.settings import Settings, get_settings
 from domain import links
 from notifiers.ack import ack_url
 from notifiers.base import TransportError
+from notifiers.digest_notice import digest_notice
 from notifiers.message import Notice, NoticeKind
 from notifiers.registry import ChannelCache, ChannelUnusable, env_channel_kinds
-from storage import deliveries
+from storage import deliveries, digests
 from storage.alerting_admin import note_on_attempt
 from storage.deliveries import Claimed, NoticeFacts
 from storage.handles import Engine
@@ -140,6 +141,7 @@ class Dispatcher:
             self._housekeeping_at = time.monotonic()
             if deliveries.plan_timers(self._engine, now):
                 self._wake.set()  # settled monitors wrote events to plan
+            digests.plan_due_digests(self._engine, now)
         with self._lock:
             in_flight = list(self._in_flight)
             free = self._workers - len(in_flight)
@@ -167,11 +169,18 @@ class Dispatcher:
             self._in_flight.discard(delivery_id)
             self._idle.notify_all()
 
+    def _notice(self, facts: NoticeFacts, delivery: dict) -> Notice:
+        if delivery["kind"] == digests.DIGEST_KIND:
+            return digest_notice(
+                digests.digest_listing(self._engine, delivery["id"]), delivery["sequence"],
+                delivery["event_id"] * 1000 + 999, self._settings.public_url)
+        return build_notice(facts, delivery, self._settings, self._key)
+
     def _send(self, claimed: Claimed) -> None:
         delivery = claimed.delivery
         try:
             row, facts = deliveries.what_to_send(self._engine, delivery)
-            notice = build_notice(facts, delivery, self._settings, self._key)
+            notice = self._notice(facts, delivery)
             error: TransportError | None = None
             note: str | None = None
             began = time.perf_counter()

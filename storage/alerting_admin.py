@@ -27,6 +27,7 @@ from storage.alerting_models import (
 )
 from storage.audit import DASHBOARD_ADMIN, record
 from storage.db import get_engine
+from storage.escalation_settings import stored_escalation, write_escalation
 from storage.handles import Engine
 from storage.models import Incident, Monitor, StateChange, as_utc
 from storage.tables import table_of, utc
@@ -341,31 +342,28 @@ def recent_attempts(limit: int = 50) -> list[AttemptView]:
         ]
 
 
-def _escalation(connection: Connection) -> EscalationSettings:
-    row = alerting.alert_settings(connection)
-    return EscalationSettings(row["remind_every_minutes"], row["flap_changes"],
-                              row["flap_window_minutes"])
-
-
 def escalation_settings() -> EscalationSettings:
     with get_engine().begin() as connection:  # begin: the settings row is made on first read
-        return _escalation(connection)
+        alerting.alert_settings(connection)
+        return stored_escalation(connection)
 
 
 def save_escalation_settings(
     changes: Mapping[str, Any], *, actor: str,
     expect: Callable[[EscalationSettings], None] | None = None,
 ) -> EscalationSettings:
-    """Change reminders and flap detection (validated as a whole: InvalidInput changes nothing);
-    the dispatcher uses them from its next round. `expect` sees the stored settings in the
-    writing transaction first and raises to refuse (an If-Match check)."""
+    """Change reminders, flap detection, the steps per severity and the digest (validated as a
+    whole, channel names included: InvalidInput changes nothing); the dispatcher uses them from
+    its next round. `expect` sees the stored settings in the writing transaction first and
+    raises to refuse (an If-Match check)."""
     with get_engine().begin() as connection:
+        alerting.alert_settings(connection)  # the row to lock exists
         connection.execute(select(SETTINGS.c.id).where(SETTINGS.c.id == 1).with_for_update())
-        before = _escalation(connection)
+        before = stored_escalation(connection)
         if expect is not None:
             expect(before)
         after = parse_escalation(changes, before)
-        connection.execute(update(SETTINGS).where(SETTINGS.c.id == 1).values(**after.to_api()))
+        write_escalation(connection, after)
         record(connection, actor=actor, action="updated", subject_kind="escalation",
                subject="reminders and flapping", before=before.to_api(), after=after.to_api())
     return after

@@ -107,7 +107,7 @@ class DeliveryAttempt(SQLModel, table=True):
 
 
 class AlertSettings(SQLModel, table=True):
-    """One row: reminders, flapping detection and the link-signing key."""
+    """One row: reminders, flapping detection, the digest and the link-signing key."""
 
     __tablename__ = "alert_settings"
 
@@ -115,6 +115,10 @@ class AlertSettings(SQLModel, table=True):
     remind_every_minutes: int = 0  # 0: no reminders
     flap_changes: int = 5  # more than this many state changes ...
     flap_window_minutes: int = 10  # ... within this many minutes is flapping
+    # Severities whose changes are listed in an hourly digest per channel instead of paging
+    # (the steps per severity are storage/escalation_models.EscalationStep).
+    digest_severities: list[str] = Field(default_factory=list,
+                                         sa_column=Column(JSON, nullable=False))
     secret_key: str | None = Field(  # sealed in the database
         default=None, sa_column=Column(SealedText(), nullable=True))
 
