@@ -204,9 +204,9 @@ def test_a_period_crossing_a_dst_change_is_sent_once_and_a_restart_sends_nothing
              created=at("2026-03-28T12:00+00:00"))
     moment = at("2026-03-29T00:00+01:00")
     scheduler = ReportScheduler(get_engine(), get_settings())
-    while moment < at("2026-03-31T00:00+02:00"):  # a round every 15 minutes for two days
+    while moment < at("2026-03-31T00:00+02:00"):  # a round every half hour for two days
         scheduler.run_once(moment)
-        moment += timedelta(minutes=15)
+        moment += timedelta(minutes=30)
     # A restart: a new engine and a new scheduler see both days' send times again, then the
     # next day's comes.
     get_engine().dispose()
