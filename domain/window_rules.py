@@ -62,7 +62,7 @@ THRESHOLDS: dict[str, tuple[float, float, bool, str]] = {
     "certificate_days": (1, 365, True, "a whole number of days from 1 to 365"),
 }
 # The fields each kind takes besides kind, threshold and severity.
-_KIND_FIELDS: dict[str, tuple[str, ...]] = {
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "latency": ("window_minutes", "percentile"),
     "failure_rate": ("window_minutes",),
     "uptime": ("period",),
@@ -112,7 +112,7 @@ def parse_rule(item: object, where: str = "rule") -> WindowRule:
     if kind not in RULE_KINDS:
         raise InvalidInput({f"{where}.kind": f"use one of {', '.join(RULE_KINDS)}"})
     errors: dict[str, str] = {}
-    allowed = ("kind", "threshold", "severity", *_KIND_FIELDS[kind])
+    allowed = ("kind", "threshold", "severity", *KIND_FIELDS[kind])
     for name in item:
         if name not in allowed:
             errors[f"{where}.{name}"] = (
@@ -123,12 +123,12 @@ def parse_rule(item: object, where: str = "rule") -> WindowRule:
     if severity not in SEVERITIES:
         errors[f"{where}.severity"] = f"use {SEVERITY_CHOICES}"
     window = percentile = period = None
-    if "window_minutes" in _KIND_FIELDS[kind]:
+    if "window_minutes" in KIND_FIELDS[kind]:
         window = _window(item.get("window_minutes"), f"{where}.window_minutes", errors)
-    if "percentile" in _KIND_FIELDS[kind]:
+    if "percentile" in KIND_FIELDS[kind]:
         percentile = _percentile(item.get("percentile", DEFAULT_PERCENTILE),
                                  f"{where}.percentile", errors)
-    if "period" in _KIND_FIELDS[kind]:
+    if "period" in KIND_FIELDS[kind]:
         period = item.get("period")
         if period not in PERIODS:
             errors[f"{where}.period"] = f"use one of {', '.join(PERIODS)} (calendar, in UTC)"
@@ -180,7 +180,7 @@ def rule_to_stored(rule: WindowRule) -> dict[str, Any]:
     only the fields its kind takes; whole thresholds as integers."""
     stored: dict[str, Any] = {"kind": rule.kind, "threshold": _plain_number(rule.threshold),
                               "severity": rule.severity}
-    for name in _KIND_FIELDS[rule.kind]:
+    for name in KIND_FIELDS[rule.kind]:
         stored[name] = getattr(rule, name)
     return stored
 

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
+from streamlit.testing.v1 import AppTest
 
 from composition.web_process import Runtime, build_routes
 from config.monitors_file import InvalidMonitorsFile, dump_monitors_file, parse_monitors_file
 from domain.escalation import parse_overrides
 from domain.limits import InvalidInput
-from domain.monitor_input import parse_monitor_input
+from domain.monitor_input import parse_monitor_input, parse_monitor_update
 from domain.window_rules import (
     MAX_RULES,
     WindowRule,
@@ -25,7 +26,20 @@ from domain.window_rules import (
     rules_from_stored,
     rules_to_stored,
 )
-from storage.monitors import exported_monitors, get_monitor, list_monitors, save_monitors_file
+from storage.monitors import (
+    create_monitor,
+    exported_monitors,
+    get_monitor,
+    list_monitors,
+    save_monitors_file,
+)
+from tests.pages_support import logged_in
+from ui.monitor_fields import (
+    form_state_from_monitor,
+    form_values,
+    with_rule_removed,
+    with_rules_added,
+)
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 URL = "http://127.0.0.1:9/health"
@@ -265,3 +279,52 @@ def test_a_bad_rule_in_the_monitors_file_says_where() -> None:
     bad = FILE.replace("threshold: 14", "threshold: 0")
     with pytest.raises(InvalidMonitorsFile, match=r"monitors\[0\]\.rules\[1\]\.threshold: use"):
         parse_monitors_file(bad)
+
+
+# --- the monitor form -----------------------------------------------------------------------
+
+def _click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_form_adds_rules_and_the_two_latency_levels_and_an_override() -> None:
+    at = logged_in("dashboard.py")
+    at.text_input(key="add_name").input("API")
+    at.text_input(key="add_url").input("http://127.0.0.1:9/")
+    _click(at, "Add a rule")
+    _click(at, "Add monitor")  # its threshold left blank
+    assert [e.value for e in at.error] == [
+        "Rule 1, threshold: use milliseconds from 1 to 300,000 (5 minutes)"]
+    assert list_monitors() == []
+    at.selectbox(key="add_rule0_kind").set_value("failure_rate")
+    at.number_input(key="add_rule0_threshold").set_value(5.0)
+    at.number_input(key="add_latency_warning_ms").set_value(500.0)
+    at.number_input(key="add_latency_critical_ms").set_value(1000.0)
+    _click(at, "Add the two levels")
+    assert "failures above 5 % over 5 min" in [c.value for c in at.caption]
+    at.number_input(key="add_remind_every_minutes").set_value(30)
+    _click(at, "Add monitor")
+    assert not at.error, [e.value for e in at.error]
+    (saved,) = list_monitors()
+    assert [describe_rule(r) for r in rules_from_stored(list(saved.rules))] == [
+        "failures above 5 % over 5 min", "p95 above 500 ms for 5 min",
+        "p95 above 1,000 ms for 5 min"]
+    assert [r["severity"] for r in saved.rules] == ["high", "medium", "critical"]
+    assert (saved.remind_every_minutes, saved.flap_changes) == (30, None)
+
+
+def test_an_edit_form_shows_the_rules_and_overrides_and_changes_nothing_when_saved() -> None:
+    spec = parse_monitor_input({"name": "API", "url": URL, "rules": RULES, "flap_changes": 8})
+    monitor = create_monitor(spec)
+    state = form_state_from_monitor(monitor)
+    assert (state["edit_rule_count"], state["edit_rule3_period"]) == (4, "month")
+    assert (state["edit_flap_changes"], state["edit_remind_every_minutes"]) == (8, None)
+    unchanged = parse_monitor_update(monitor.to_input(), form_values(state, "edit_", True))
+    assert unchanged == monitor.to_input()
+    removed = {**state, **with_rule_removed(state, "edit_", 0), "edit_flap_changes": None}
+    changed = parse_monitor_update(monitor.to_input(), form_values(removed, "edit_", True))
+    assert changed.rules == RULES[1:] and changed.flap_changes is None
+    added = with_rules_added(removed, "edit_", latency_levels(200, None))
+    assert form_values({**removed, **added}, "edit_", True)["rules"][-1]["threshold"] == 200

@@ -12,9 +12,11 @@ from typing import Any
 
 from domain.certificates import CERT_CRITICAL_DAYS, CERT_WARNING_DAYS
 from domain.check_options import JsonAssertion
+from domain.escalation import RANGES
 from domain.limits import MAX_NAME_CHARS
 from domain.monitor_input import OPTION_MODELS, masked_options
 from domain.severity import DEFAULT_SEVERITY
+from domain.window_rules import DEFAULT_PERCENTILE, KIND_FIELDS, MAX_RULES
 from storage.monitors import MonitorView
 
 KIND_LABELS = {
@@ -46,6 +48,19 @@ FIELD_DEFAULTS: dict[str, Any] = {
     "severity": DEFAULT_SEVERITY,
     "depends_on": "",  # the parents' slugs as comma-separated text, like the tags
 }
+# A monitor's own reminder and flap settings: blank (None) keeps the global setting, so they
+# are always sent (an edit that blanks one clears it).
+OVERRIDE_FIELDS = tuple(RANGES)
+# The rules are numbered slots: `<prefix>rule<i>_<field>`, `<prefix>rule_count` of them. Each
+# slot shows every field; only those its kind takes are sent.
+RULE_COUNT = "rule_count"
+RULE_FIELDS = ("kind", "threshold", "severity", "window_minutes", "percentile", "period")
+RULE_DEFAULTS: dict[str, Any] = {
+    "kind": "latency", "threshold": None, "severity": DEFAULT_SEVERITY, "window_minutes": 5,
+    "percentile": DEFAULT_PERCENTILE, "period": "month",
+}
+# The two latency levels offered as a pair, added to the rules as two slots.
+LEVEL_FIELDS = ("latency_warning_ms", "latency_critical_ms")
 OPTION_DEFAULTS: dict[str, Any] = {
     "method": "GET", "accepted_status_codes": "200-299", "keyword": "", "keyword_absent": False,
     "degraded_above_ms": 0.0, "max_redirects": 5, "verify_tls": True, "headers": "", "body": "",
@@ -137,13 +152,66 @@ def form_values(state: dict[str, Any], prefix: str, complete: bool = False) -> d
     if kind == "push":
         values["url"] = ""  # a push monitor has no target; an old one must not linger
     options = options_from_state(kind, state, prefix, complete=complete)
-    return {**values, "kind": kind, "options": options}
+    overrides = {field: state.get(f"{prefix}{field}") for field in OVERRIDE_FIELDS}
+    return {**values, **overrides, "rules": rules_from_state(state, prefix), "kind": kind,
+            "options": options}
+
+
+def rule_key(prefix: str, index: int, field: str) -> str:
+    return f"{prefix}rule{index}_{field}"
+
+
+def rule_count(state: dict[str, Any], prefix: str) -> int:
+    return int(state.get(f"{prefix}{RULE_COUNT}") or 0)
+
+
+def rules_from_state(state: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """The rules the slots describe, each with the fields its kind takes (a blank threshold is
+    sent blank, and refused naming the slot)."""
+    rules: list[dict[str, Any]] = []
+    for index in range(rule_count(state, prefix)):
+        def value(field: str, i: int = index) -> Any:
+            return state.get(rule_key(prefix, i, field), RULE_DEFAULTS[field])
+
+        kind = value("kind")
+        rule = {"kind": kind, "threshold": value("threshold"), "severity": value("severity")}
+        rule.update({field: value(field) for field in KIND_FIELDS.get(kind, ())})
+        rules.append(rule)
+    return rules
+
+
+def rule_slots_state(prefix: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """The slots' widget values showing `rules` (stored or raw rule objects)."""
+    state: dict[str, Any] = {f"{prefix}{RULE_COUNT}": len(rules)}
+    for index, rule in enumerate(rules):
+        for field in RULE_FIELDS:
+            given = rule.get(field)
+            shown = RULE_DEFAULTS[field] if given is None else given
+            if field == "threshold" and shown is not None:
+                shown = float(shown)
+            state[rule_key(prefix, index, field)] = shown
+    return state
+
+
+def with_rules_added(state: dict[str, Any], prefix: str,
+                     added: list[dict[str, Any]]) -> dict[str, Any]:
+    """The slot values after appending `added` (at most MAX_RULES slots in all)."""
+    rules = rules_from_state(state, prefix)
+    return rule_slots_state(prefix, [*rules, *added][:max(MAX_RULES, len(rules))])
+
+
+def with_rule_removed(state: dict[str, Any], prefix: str, index: int) -> dict[str, Any]:
+    """The slot values after removing slot `index` (the later ones move up)."""
+    rules = rules_from_state(state, prefix)
+    return rule_slots_state(prefix, [r for i, r in enumerate(rules) if i != index])
 
 
 def default_form_state(prefix: str) -> dict[str, Any]:
     return {
         **{f"{prefix}{field}": value for field, value in FIELD_DEFAULTS.items()},
         **{option_key(prefix, name): value for name, value in OPTION_DEFAULTS.items()},
+        **{f"{prefix}{field}": None for field in (*OVERRIDE_FIELDS, *LEVEL_FIELDS)},
+        f"{prefix}{RULE_COUNT}": 0,
     }
 
 
@@ -188,6 +256,8 @@ def form_state_from_monitor(monitor: MonitorView, prefix: str = EDIT_PREFIX) -> 
         f"{prefix}runbook_url": monitor.runbook_url or "",
         f"{prefix}severity": monitor.severity,
         f"{prefix}depends_on": ", ".join(monitor.depends_on),
+        **{f"{prefix}{field}": getattr(monitor, field) for field in OVERRIDE_FIELDS},
+        **rule_slots_state(prefix, list(monitor.rules)),
     })
     shown = _option_widget_values(masked_options(monitor.options, monitor.kind))
     state.update({option_key(prefix, name): value for name, value in shown.items()})

@@ -24,6 +24,16 @@ from domain.monitor_input import (
 from domain.result import ProbeResult
 from domain.roles import Action
 from domain.severity import SEVERITIES, severity_label
+from domain.window_rules import (
+    MAX_RULES,
+    PERCENTILES,
+    PERIODS,
+    RULE_KINDS,
+    describe_rule,
+    latency_levels,
+    parse_rule,
+)
+from storage.alerting_admin import escalation_settings
 from storage.monitors import (
     MonitorView,
     create_monitor,
@@ -31,6 +41,8 @@ from storage.monitors import (
     list_monitors,
     update_monitor,
 )
+from ui.alerting_escalation import HELP as ESCALATION_HELP
+from ui.alerting_escalation import LABELS as ESCALATION_LABELS
 from ui.auth import dashboard_actor, permitted
 from ui.monitor_fields import (
     ADD_PREFIX,
@@ -40,12 +52,21 @@ from ui.monitor_fields import (
     FIELDS,
     IP_VERSION_LABELS,
     KIND_LABELS,
+    LEVEL_FIELDS,
+    OVERRIDE_FIELDS,
+    RULE_DEFAULTS,
+    RULE_FIELDS,
     TARGET_LABELS,
     clone_form_state,
     default_form_state,
     form_state_from_monitor,
     form_values,
     option_key,
+    rule_count,
+    rule_key,
+    rules_from_state,
+    with_rule_removed,
+    with_rules_added,
 )
 
 CLONED_KEY = "clone_added"  # the copy just added: (name, slug)
@@ -166,6 +187,49 @@ def _kind_changed(prefix: str) -> None:
     )
 
 
+RULE_KIND_LABELS = {
+    "latency": "Latency percentile above (ms)",
+    "failure_rate": "Failed checks above (%)",
+    "uptime": "Uptime below (%)",
+    "certificate_days": "Certificate days left below",
+}
+
+
+def _rule_kind_label(kind: str) -> str:
+    return RULE_KIND_LABELS[kind]
+
+
+def _add_rule(prefix: str) -> None:
+    st.session_state.update(with_rules_added(st.session_state.to_dict(), prefix,
+                                             [dict(RULE_DEFAULTS)]))
+
+
+def _remove_rule(prefix: str, index: int) -> None:
+    st.session_state.update(with_rule_removed(st.session_state.to_dict(), prefix, index))
+    st.session_state[_errors_key(prefix)] = {}  # they named the slots as they were
+
+
+def _add_latency_levels(prefix: str) -> None:
+    warning, critical = (st.session_state.get(f"{prefix}{field}") for field in LEVEL_FIELDS)
+    try:
+        if warning is None and critical is None:
+            raise InvalidInput({"latency_warning_ms": "enter a warning or a critical level"})
+        added = latency_levels(warning, critical)
+    except InvalidInput as exc:
+        st.session_state[_errors_key(prefix)] = exc.errors
+        return
+    st.session_state.update(with_rules_added(st.session_state.to_dict(), prefix, added))
+    st.session_state.update({f"{prefix}{field}": None for field in LEVEL_FIELDS})
+    st.session_state[_errors_key(prefix)] = {}
+
+
+def _shown_description(raw: dict[str, Any]) -> str | None:
+    try:
+        return describe_rule(parse_rule(raw))
+    except InvalidInput:
+        return None
+
+
 class _Fields:
     """Draws the widgets of one form, each with its error under it."""
 
@@ -238,6 +302,77 @@ class _Fields:
                     step=1)
         self.option(st.number_input, "Certificate critical (days left)", "cert_critical_days",
                     step=1)
+
+    def rules(self) -> None:
+        """Numbered rule slots (every field shown: inside a form a changed kind draws nothing
+        until submitted; the fields a kind does not take are left out when sent)."""
+        state = st.session_state.to_dict()
+        count = rule_count(state, self.prefix)
+        for index in range(count):
+            for field in RULE_FIELDS:
+                st.session_state.setdefault(rule_key(self.prefix, index, field),
+                                            RULE_DEFAULTS[field])
+        rule_errors = any(k.startswith("rules") or k in LEVEL_FIELDS for k in self.errors)
+        with st.expander(f"Rules ({count})", expanded=rule_errors):
+            st.caption("Each rule fires when it holds over its window (or period), with its "
+                       "own severity, and resolves when it no longer does. Window: latency and "
+                       "failed-check rules; percentile: latency; period: uptime (calendar, UTC).")
+            raw_rules = rules_from_state(st.session_state.to_dict(), self.prefix)
+            for index in range(count):
+                self.rule_slot(index, raw_rules[index])
+            self.error("rules")
+            st.form_submit_button("Add a rule", on_click=_add_rule, args=(self.prefix,),
+                                  disabled=count >= MAX_RULES)
+            st.markdown("**Warning and critical latency levels** (p95 over 5 minutes; "
+                        "added as two rules, medium and critical)")
+            warning, critical = st.columns(2)
+            with warning:
+                self.field(st.number_input, "Warning above (ms)", "latency_warning_ms",
+                           min_value=1.0, step=100.0, value=None)
+            with critical:
+                self.field(st.number_input, "Critical above (ms)", "latency_critical_ms",
+                           min_value=1.0, step=100.0, value=None)
+            st.form_submit_button("Add the two levels", on_click=_add_latency_levels,
+                                  args=(self.prefix,), disabled=count > MAX_RULES - 2)
+
+    def rule_slot(self, index: int, raw: dict[str, Any]) -> None:
+        def key(field: str) -> str:
+            return rule_key(self.prefix, index, field)
+
+        kind, threshold, severity, window, percentile, period = st.columns(
+            [3, 2, 2, 2, 1, 1], vertical_alignment="bottom")
+        kind.selectbox(f"Rule {index + 1}", list(RULE_KINDS), key=key("kind"),
+                       format_func=_rule_kind_label)
+        threshold.number_input("Threshold", key=key("threshold"), min_value=0.0, step=1.0,
+                               value=None)
+        severity.selectbox("Severity", SEVERITIES, key=key("severity"),
+                           format_func=severity_label)
+        window.number_input("Window (min)", key=key("window_minutes"), min_value=1,
+                            max_value=1440, step=1)
+        percentile.selectbox("Percentile", PERCENTILES, key=key("percentile"))
+        period.selectbox("Period", PERIODS, key=key("period"))
+        description = _shown_description(raw)
+        if description:
+            st.caption(description)
+        for field, message in self.errors.items():
+            if field == f"rules[{index}]" or field.startswith(f"rules[{index}]."):
+                part = field.removeprefix(f"rules[{index}]").lstrip(".").replace("_", " ")
+                st.error(f"Rule {index + 1}{', ' + part if part else ''}: {message}")
+        st.form_submit_button(f"Remove rule {index + 1}", on_click=_remove_rule,
+                              args=(self.prefix, index))
+
+    def escalation(self) -> None:
+        current = escalation_settings()
+        with st.expander("Escalation",
+                         expanded=any(field in self.errors for field in OVERRIDE_FIELDS)):
+            st.caption("This monitor's own reminders and flap threshold; blank: the setting "
+                       "for every monitor (Alerting page), shown greyed.")
+            for field in OVERRIDE_FIELDS:
+                default = getattr(current, field)
+                shown = "never" if field == "remind_every_minutes" and not default else default
+                self.field(st.number_input, ESCALATION_LABELS[field], field, min_value=0,
+                           step=1, value=None, placeholder=f"{shown} (every monitor's)",
+                           help=ESCALATION_HELP.get(field))
 
     def kind_options(self, kind: str) -> None:
         if kind == "http":
@@ -317,6 +452,8 @@ def _render_form(prefix: str, submit_label: str, on_submit: Callable[..., None],
                      help="How urgent an outage is: routing and quiet hours use it, and the "
                           "incidents it opens take it.")
         fields.field(st.checkbox, "Show on the public status page", "public")
+        fields.rules()
+        fields.escalation()
         left, right = st.columns(2)
         with left:
             st.form_submit_button(submit_label, on_click=on_submit,
@@ -325,7 +462,8 @@ def _render_form(prefix: str, submit_label: str, on_submit: Callable[..., None],
             if kind != "push":
                 st.form_submit_button("Test now", on_click=_test_now, args=(prefix, slug))
     # Errors of fields the form does not show (none today) must still reach the user.
-    shown = set(FIELDS) | {k for k in fields.errors if "." in k}
+    shown = {*FIELDS, *OVERRIDE_FIELDS, *LEVEL_FIELDS} | {
+        k for k in fields.errors if "." in k or k.startswith("rules")}
     for field, message in fields.errors.items():
         if field not in shown:
             st.error(f"{field}: {message}")
