@@ -32,7 +32,7 @@ class Change:
 
     id: int
     monitor_id: int
-    kind: str  # state | certificate | settled
+    kind: str  # state | certificate | settled | rule
     from_state: str
     to_state: str
     at: datetime
@@ -58,6 +58,13 @@ class PlannedDelivery:
     next_attempt_at: datetime
     needs_open_incident: bool = False  # escalations and reminders: dropped once settled
     sequence: int = 0  # reminders: 1, 2, 3...
+
+
+def rule_routed(firing: bool) -> Routed:
+    """An alert rule's event (a state_change of kind "rule") as people hear it: one that starts
+    to hold pages the channels that take outages, its end goes to those that take recoveries.
+    It opens no incident: the monitor's own state is unchanged."""
+    return Routed("rule_firing", "down") if firing else Routed("rule_resolved", "up")
 
 
 def maintenance_judged_at(

@@ -147,8 +147,10 @@ def reset_database() -> None:
     SQLModel.metadata.create_all(engine)
 
 
-def add_monitors(count: int, url: str, interval: int, timeout: float) -> None:
-    """Insert monitors directly: the bench measures probing, not the form."""
+def add_monitors(count: int, url: str, interval: int, timeout: float,
+                 rules: list[dict] | None = None) -> None:
+    """Insert monitors directly: the bench measures probing, not the form. `rules`: the alert
+    rules each monitor gets (Monitor.rules, see bench/rules_bench.py)."""
     from sqlalchemy import insert
 
     from storage.db import get_engine
@@ -159,7 +161,8 @@ def add_monitors(count: int, url: str, interval: int, timeout: float) -> None:
              "interval": interval, "timeout": timeout, "public": False, "paused": False,
              "options": {}, "failures_before_down": 2, "successes_before_up": 1,
              "sort_order": 0, "show_url": False, "severity": "high", "tags": [],
-             "created_at": now, "updated_at": now} for i in range(1, count + 1)]
+             "rules": rules or [], "created_at": now, "updated_at": now}
+            for i in range(1, count + 1)]
     states = [{"monitor_id": i, "state": "pending", "since": now,
                "consecutive_failures": 0, "consecutive_successes": 0}
               for i in range(1, count + 1)]
@@ -168,11 +171,12 @@ def add_monitors(count: int, url: str, interval: int, timeout: float) -> None:
         connection.execute(insert(MonitorState.__table__), states)
 
 
-def run_engine(count: int, url: str, duration_s: float, interval: int = 60) -> dict[str, float]:
+def run_engine(count: int, url: str, duration_s: float, interval: int = 60,
+               rules: list[dict] | None = None) -> dict[str, float]:
     from checks.engine import ProbeEngine, start_offset
 
     reset_database()
-    add_monitors(count, url, interval, timeout=10.0)
+    add_monitors(count, url, interval, timeout=10.0, rules=rules)
     engine = ProbeEngine(sync_every_s=2.0)
     cpu_start, wall_start = time.process_time(), time.monotonic()
     engine.start()

@@ -20,6 +20,8 @@ NoticeKind = Literal[
     "reminder",
     "acknowledged",
     "test",
+    "rule_firing",
+    "rule_resolved",
 ]
 
 
@@ -45,6 +47,9 @@ class Notice:
     ack_url: str | None = None
     runbook_url: str | None = None  # the monitor's runbook; None when it has none
     severity: str | None = None  # domain.severity's: critical .. low; None: not known
+    # An alert rule's notice (rule_firing, rule_resolved): the rule (domain.window_rules'
+    # WindowRule.key), which names it among the monitor's rules; `reason` says what it saw.
+    rule_key: str | None = None
 
 
 def label(notice: Notice) -> str:
@@ -59,6 +64,8 @@ def label(notice: Notice) -> str:
         "flapping": "FLAPPING",
         "acknowledged": "ACKNOWLEDGED",
         "test": "TEST",
+        "rule_firing": "ALERT",
+        "rule_resolved": "ALERT OVER",
     }
     if notice.kind == "reminder":
         return f"STILL {notice.state.upper()}"
@@ -78,6 +85,8 @@ def headline(notice: Notice) -> str:
         "flapping": f"{name} is flapping between up and down",
         "acknowledged": f"{name}: the outage was acknowledged",
         "test": f"Test message from Upwatch for {name}",
+        "rule_firing": f"{name}: an alert rule fired",
+        "rule_resolved": f"{name}: an alert rule no longer holds",
     }
     if notice.kind == "reminder":
         return f"{name} is still {notice.state}"

@@ -26,6 +26,7 @@ from alerting.routing import QuietHours, route_event
 from storage import maintenance
 from storage.alerting_models import AlertChannel, AlertSettings, Delivery, FlapState, MonitorRoute
 from storage.models import Incident, Monitor, MonitorState, StateChange, as_utc
+from storage.rule_models import RuleEvent
 from storage.tables import table_of, utc
 
 CHANGES = table_of(StateChange)
@@ -37,6 +38,7 @@ STATES = table_of(MonitorState)
 INCIDENTS = table_of(Incident)
 FLAPS = table_of(FlapState)
 SETTINGS = table_of(AlertSettings)
+RULE_EVENTS = table_of(RuleEvent)
 
 # A delivery in one of these pages (or is paging) its channel, unless it is an escalation step
 # that has not fired yet.
@@ -176,6 +178,8 @@ def plan_event(connection: Connection, event_id: int, now: datetime) -> int:
         return 0  # another dispatcher has it
     change = _change(connection.execute(select(CHANGES).where(CHANGES.c.id == event_id))
                      .mappings().one())
+    if change.kind == "rule":
+        return _plan_rule_event(connection, change, now)
     routed = route_event(change.kind, change.from_state, change.to_state)
     if routed is None:
         return 0
@@ -197,6 +201,20 @@ def plan_event(connection: Connection, event_id: int, now: datetime) -> int:
         paged = _channels(connection, _paged_channels(connection, recovered))
     planned = planning.deliveries_for(routed, kind, change, severity, channels, paged, now)
     return _insert_deliveries(connection, event_id, change.incident_id, planned, now)
+
+
+def _plan_rule_event(connection: Connection, change: Change, now: datetime) -> int:
+    """An alert rule's event: routed, and silenced by quiet hours, by the rule's severity."""
+    rule = connection.execute(
+        select(RULE_EVENTS.c.firing, RULE_EVENTS.c.severity)
+        .where(RULE_EVENTS.c.change_id == change.id)).first()
+    if rule is None:
+        return 0
+    routed = planning.rule_routed(bool(rule.firing))
+    channels = _routed_channels(connection, change.monitor_id)
+    planned = planning.deliveries_for(routed, routed.notice_kind, change, rule.severity,
+                                      channels, [], now)
+    return _insert_deliveries(connection, change.id, None, planned, now)
 
 
 def plan_reminders(connection: Connection, now: datetime) -> int:

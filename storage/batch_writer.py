@@ -13,6 +13,7 @@ from domain.decide import Thresholds
 from domain.result import ProbeResult
 from storage.db import get_engine
 from storage.recorder import Recorded, record_batch
+from storage.rule_watch import RuleWatch
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ class BatchWriter:
         self._max_wait_s = max_wait_s
         self._thread = threading.Thread(target=self._run, name="upwatch-writer", daemon=True)
         self.written = 0
+        # Alert rules are judged here, where results are recorded; their recent checks live
+        # as long as the writer.
+        self.rules = RuleWatch()
 
     def start(self) -> None:
         self._thread.start()
@@ -84,7 +88,8 @@ class BatchWriter:
         while True:
             try:
                 with get_engine().begin() as connection:
-                    recorded = record_batch(connection, batch, get_settings().zone, limits)
+                    recorded = record_batch(connection, batch, get_settings().zone, limits,
+                                            self.rules)
                 break
             except Exception:
                 log.exception("could not record %d results; retrying in %.1f s", len(batch), delay)

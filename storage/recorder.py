@@ -40,6 +40,7 @@ from storage.incident_writes import close_incident, open_incident
 from storage.maintenance import WindowSpec, load_windows, monitors_covered
 from storage.models import StateChange, as_utc
 from storage.rollup_writes import merged_rollup_rows, write_rollups
+from storage.rule_watch import RuleWatch, Seen
 from storage.tables import table_of, utc
 
 _checked_at = attrgetter("checked_at")
@@ -57,9 +58,11 @@ class Recorded:
 def _fold_results(
     state: dict, results: list[ProbeResult], limits: Thresholds, tz: tzinfo,
     maintenance: Callable[[datetime], bool] | None, table: dict[RollupKey, Rollup],
+    seen: list[Seen] | None = None,
 ) -> list[tuple[ProbeResult, Transition | None, str]]:
     """Advance one monitor's state through its results (in time order), folding each into its
-    rollup increments (`table`); `maintenance` is None when no window exists.
+    rollup increments (`table`); `maintenance` is None when no window exists. `seen`, given for
+    a monitor with alert rules, receives each result with the state it left.
 
     Returns the results that need more than a row (a state change, TLS facts), each with the
     state change it caused, if any, and the state it left."""
@@ -80,6 +83,8 @@ def _fold_results(
         snapshot, transition = decide(snapshot, result, limits,
                                       maintenance is not None and maintenance(at))
         add_point(at, snapshot.state, result.outcome, result.latency_ms)
+        if seen is not None:
+            seen.append((at, result.outcome, result.latency_ms, snapshot.state))
         if transition is not None or result.tls:
             notable.append((result, transition, snapshot.state))
             not_after = (result.tls or {}).get("not_after")
@@ -130,12 +135,14 @@ def record_batch(
     items: Sequence[tuple[int, ProbeResult]],
     tz: tzinfo,
     limits: dict[int, Thresholds] | None = None,
+    rules: RuleWatch | None = None,
 ) -> Recorded:
     """Record results (in time order per monitor) inside the caller's transaction.
 
     In the same transaction: a monitor going down opens an incident, its recovery closes it,
-    results inside a maintenance window put the monitor in "maintenance", and a certificate
-    crossing a warning threshold becomes an event. State changes are the notification outbox.
+    results inside a maintenance window put the monitor in "maintenance", a certificate
+    crossing a warning threshold becomes an event, and, given `rules` (the engine's), an alert
+    rule that starts or stops holding becomes one. State changes are the notification outbox.
     """
     by_monitor: dict[int, list[ProbeResult]] = defaultdict(list)
     for monitor_id, result in items:
@@ -149,6 +156,14 @@ def record_batch(
     changes: list[dict] = []
     increments: dict[int, dict[RollupKey, Rollup]] = {}
     certificates: dict[int, tuple[dict, datetime]] = {}
+    watched = rules.watched(connection, by_monitor) if rules is not None else {}
+    seen: dict[int, list[Seen]] = {}
+    if watched:
+        assert rules is not None
+        rules.read_back(driver, watched,
+                        {m: min(map(_checked_at, by_monitor[m])) for m in watched},
+                        lambda m, at: _in_maintenance(windows, monitors[m], at)
+                        if m in monitors else False)
     # Monitors without parents first: a child's outage then sees its parent's in this batch.
     for monitor_id, results in sorted(by_monitor.items(),
                                       key=lambda item: _has_parents(monitors.get(item[0]))):
@@ -161,6 +176,7 @@ def record_batch(
         notable = _fold_results(
             state, results, (limits or {}).get(monitor_id, DEFAULT_THRESHOLDS), tz,
             partial(_in_maintenance, windows, monitor) if windows else None, table,
+            seen.setdefault(monitor_id, []) if monitor_id in watched else None,
         )
         result_rows += [
             (monitor_id, time(r.checked_at), r.outcome, r.latency_ms, r.http_status, r.reason,
@@ -195,4 +211,8 @@ def record_batch(
         connection.execute(insert(CHANGES), changes)
     write_rollups(driver, *merged_rollup_rows(driver, increments))
     remember_certificates(connection, certificates)
+    if seen:
+        assert rules is not None
+        changes += rules.judge(connection, watched, seen, states)
+        changes += rules.judge_periods(connection, watched, seen, tz)
     return Recorded(len(result_rows), changes)
