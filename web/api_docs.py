@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Container
 from functools import cache
 from html import escape
 from typing import Any
@@ -39,10 +40,14 @@ text-align:left;vertical-align:top}
 """
 
 
-def _schema(schema: Any) -> str:
-    """A schema as indented JSON, each $ref a link to the schema it names."""
-    text = escape(json.dumps(schema, indent=2, ensure_ascii=False))
-    return "<pre>" + _REF.sub(r'<a href="#schema-\1">\1</a>', text) + "</pre>"
+def _schema(schema: Any, known: Container[str]) -> str:
+    """A schema as indented JSON, each $ref to a `known` schema a link to it."""
+    def link(ref: re.Match[str]) -> str:
+        name = ref.group(1)
+        return f'<a href="#schema-{name}">{name}</a>' if name in known else ref.group(0)
+
+    return "<pre>" + _REF.sub(link, escape(json.dumps(schema, indent=2, ensure_ascii=False))
+                              ) + "</pre>"
 
 
 def _anchor(method: str, path: str) -> str:
@@ -61,25 +66,25 @@ def _parameters(parameters: list[dict[str, Any]]) -> str:
             f"<th>schema</th><th>description</th></tr>{rows}</table>")
 
 
-def _content(content: dict[str, Any]) -> str:
-    return "".join(f"<p><code>{escape(media)}</code></p>{_schema(body.get('schema', {}))}"
-                   for media, body in content.items())
+def _content(content: dict[str, Any], known: Container[str]) -> str:
+    return "".join(f"<p><code>{escape(media)}</code></p>"
+                   f"{_schema(body.get('schema', {}), known)}" for media, body in content.items())
 
 
 def _operation(path: str, method: str, operation: dict[str, Any],
-               shared: list[dict[str, Any]]) -> str:
+               shared: list[dict[str, Any]], known: Container[str]) -> str:
     parts = [f'<section id="{_anchor(method, path)}"><h3><span class="method {method}">'
              f"{method}</span> <code>{escape(path)}</code></h3>",
              f"<p>{escape(operation.get('description') or operation.get('summary', ''))}</p>",
              _parameters([*shared, *operation.get("parameters", [])])]
     if body := operation.get("requestBody"):
-        parts.append("<h4>Request body</h4>" + _content(body.get("content", {})))
+        parts.append("<h4>Request body</h4>" + _content(body.get("content", {}), known))
     parts.append("<h4>Answers</h4>")
     for status, answer in operation.get("responses", {}).items():
         parts.append(f"<p><strong>{escape(status)}</strong> "
                      f"{escape(answer.get('description', ''))}</p>")
         if status.startswith("2"):
-            parts.append(_content(answer.get("content", {})))
+            parts.append(_content(answer.get("content", {}), known))
     return "".join(parts) + "</section>"
 
 
@@ -87,6 +92,7 @@ def _operation(path: str, method: str, operation: dict[str, Any],
 def docs_page() -> str:
     document = openapi_document()
     info = document["info"]
+    known = document["components"]["schemas"].keys()
     index, operations = [], []
     for path, item in document["paths"].items():
         for method in METHODS:
@@ -96,8 +102,8 @@ def docs_page() -> str:
                              f'{method}">{method}</span> <code>{escape(path)}</code></a> '
                              f"{escape(summary)}</li>")
                 operations.append(_operation(path, method, item[method],
-                                             item.get("parameters", [])))
-    schemas = "".join(f'<h3 id="schema-{escape(name)}">{escape(name)}</h3>{_schema(schema)}'
+                                             item.get("parameters", []), known))
+    schemas = "".join(f'<h3 id="schema-{escape(name)}">{escape(name)}</h3>{_schema(schema, known)}'
                       for name, schema in document["components"]["schemas"].items())
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>'
             f"{escape(info['title'])}</title><style>{STYLE}</style></head><body>"
