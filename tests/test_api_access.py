@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -34,7 +35,7 @@ def _bearer(name: str, scope: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _errors(answer) -> set[str]:  # type: ignore[no-untyped-def]
+def _errors(answer: httpx.Response) -> set[str]:
     assert answer.status_code == 422, answer.text
     return {error["field"] for error in answer.json()["errors"]}
 
