@@ -121,3 +121,11 @@ def parse_overrides(values: Mapping[str, Any]) -> dict[str, int | None]:
         raise InvalidInput(errors)
     return overrides
 
+
+
+def override_json_schema(name: str) -> dict[str, Any]:
+    """A monitor's own value of the setting `name` as JSON Schema (null: the global setting)."""
+    low, high, hint = RANGES[name]
+    return {"type": ["integer", "null"], "minimum": 0 if name == "remind_every_minutes" else low,
+            "maximum": high, "default": None,
+            "description": f"This monitor's own value: {hint}; null: the global setting"}

@@ -31,7 +31,7 @@ from domain.check_options import (
     TlsOptions,
 )
 from domain.dependencies import clean_dependencies
-from domain.escalation import checked_override
+from domain.escalation import checked_override, override_json_schema
 from domain.limits import (
     MAX_TAG_CHARS,
     MAX_TAGS,
@@ -45,7 +45,7 @@ from domain.limits import (
 from domain.limits import InvalidInput as InvalidInput  # where callers have always found it
 from domain.push import PushOptions
 from domain.severity import DEFAULT_SEVERITY, SEVERITIES, SEVERITY_CHOICES
-from domain.window_rules import parse_rules, rules_to_stored
+from domain.window_rules import MAX_RULES, parse_rules, rule_json_schema, rules_to_stored
 
 if TYPE_CHECKING:  # httpx is imported when a URL is parsed: the read-model process never does
     import httpx
@@ -231,11 +231,15 @@ class MonitorInput(BaseModel):
     # "blocked by" it and page nobody.
     depends_on: list[str] = []
     # Alert rules over time windows (domain.window_rules), as stored: checked and normalised.
-    rules: list[dict[str, Any]] = []
+    rules: list[dict[str, Any]] = Field(default=[], json_schema_extra={
+        "items": rule_json_schema(), "maxItems": MAX_RULES})
     # This monitor's reminder interval and flap threshold; None: the global setting.
-    remind_every_minutes: int | None = None
-    flap_changes: int | None = None
-    flap_window_minutes: int | None = None
+    remind_every_minutes: int | None = Field(
+        default=None, json_schema_extra=override_json_schema("remind_every_minutes"))
+    flap_changes: int | None = Field(
+        default=None, json_schema_extra=override_json_schema("flap_changes"))
+    flap_window_minutes: int | None = Field(
+        default=None, json_schema_extra=override_json_schema("flap_window_minutes"))
 
     @model_validator(mode="before")
     @classmethod

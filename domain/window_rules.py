@@ -172,6 +172,28 @@ def _percentile(value: object, field: str, errors: dict[str, str]) -> int | None
     return number
 
 
+def rule_json_schema() -> dict[str, Any]:
+    """A rule object as JSON Schema (the API's documents describe `rules` with it)."""
+    return {
+        "type": "object", "additionalProperties": False, "required": ["kind", "threshold"],
+        "description": "An alert rule over a window: latency (ms, the percentile over "
+                       "window_minutes), failure_rate (% of checks over window_minutes), "
+                       "uptime (% over the calendar period, UTC), certificate_days (days left).",
+        "properties": {
+            "kind": {"type": "string", "enum": list(RULE_KINDS)},
+            "threshold": {"type": "number", "description": "; ".join(
+                f"{kind}: {hint}" for kind, (_low, _high, _whole, hint) in THRESHOLDS.items())},
+            "severity": {"type": "string", "enum": list(SEVERITIES), "default": DEFAULT_SEVERITY},
+            "window_minutes": {"type": "integer", "minimum": MIN_WINDOW_MINUTES,
+                               "maximum": MAX_WINDOW_MINUTES,
+                               "description": "latency and failure_rate rules"},
+            "percentile": {"type": "integer", "enum": list(PERCENTILES),
+                           "default": DEFAULT_PERCENTILE, "description": "latency rules"},
+            "period": {"type": "string", "enum": list(PERIODS), "description": "uptime rules"},
+        },
+    }
+
+
 # --- stored form (Monitor.rules), and back ------------------------------------------------------
 
 

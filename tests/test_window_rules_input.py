@@ -16,7 +16,7 @@ from composition.web_process import Runtime, build_routes
 from config.monitors_file import InvalidMonitorsFile, dump_monitors_file, parse_monitors_file
 from domain.escalation import parse_overrides
 from domain.limits import InvalidInput
-from domain.monitor_input import parse_monitor_input, parse_monitor_update
+from domain.monitor_input import MonitorInput, parse_monitor_input, parse_monitor_update
 from domain.window_rules import (
     MAX_RULES,
     WindowRule,
@@ -328,3 +328,12 @@ def test_an_edit_form_shows_the_rules_and_overrides_and_changes_nothing_when_sav
     assert changed.rules == RULES[1:] and changed.flap_changes is None
     added = with_rules_added(removed, "edit_", latency_levels(200, None))
     assert form_values({**removed, **added}, "edit_", True)["rules"][-1]["threshold"] == 200
+
+
+def test_the_api_document_describes_a_rule_and_the_overrides() -> None:
+    schema = MonitorInput.model_json_schema()["properties"]
+    rule = schema["rules"]["items"]
+    assert rule["properties"]["kind"]["enum"] == ["latency", "failure_rate", "uptime",
+                                                  "certificate_days"]
+    assert rule["additionalProperties"] is False and schema["rules"]["maxItems"] == MAX_RULES
+    assert (schema["flap_changes"]["minimum"], schema["flap_changes"]["maximum"]) == (2, 100)
