@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from domain.limits import InvalidInput
+from domain.limits import InvalidInput, SingleLineText
 from notifiers.registry import CHANNEL_FIELDS
 from storage.alerting_models import ALL_EVENTS
 
@@ -29,7 +29,7 @@ class CloneInput(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     name: str = Field(description="The copy's name (unique)")
-    slug: str | None = Field(default=None, description=(
+    slug: SingleLineText | None = Field(default=None, description=(
         "The copy's slug: slugs are made from names, so this, when given, must be the one "
         "`name` makes (and free)"))
 
@@ -96,16 +96,16 @@ class ChannelInput(BaseModel):
     keeps the stored one."""
 
     model_config = _STRICT
-    name: str
+    name: SingleLineText
     kind: ChannelKind
     settings: dict[str, str] = Field(default_factory=dict)
-    events: list[str] = Field(default_factory=lambda: list(ALL_EVENTS))
+    events: list[SingleLineText] = Field(default_factory=lambda: list(ALL_EVENTS))
     enabled: bool = True
     escalate_after_minutes: int = 0
-    quiet_start: str | None = Field(default=None, description="HH:MM, with quiet_end")
-    quiet_end: str | None = None
-    quiet_timezone: str = "UTC"
-    quiet_min_severity: str = "critical"
+    quiet_start: SingleLineText | None = Field(default=None, description="HH:MM, with quiet_end")
+    quiet_end: SingleLineText | None = None
+    quiet_timezone: SingleLineText = "UTC"
+    quiet_min_severity: SingleLineText = "critical"
 
 
 class Channel(BaseModel):
@@ -145,10 +145,10 @@ class QuietHours(BaseModel):
     at least `min_severity` page it. Both null: no quiet hours."""
 
     model_config = _STRICT
-    start: str | None = None
-    end: str | None = None
-    timezone: str = "UTC"
-    min_severity: str = "critical"
+    start: SingleLineText | None = None
+    end: SingleLineText | None = None
+    timezone: SingleLineText = "UTC"
+    min_severity: SingleLineText = "critical"
 
 
 class ChannelQuietHours(QuietHours):
@@ -161,7 +161,7 @@ class MonitorRouting(BaseModel):
     """The channels a monitor pages; an empty list pages every enabled channel."""
 
     model_config = _STRICT
-    channels: list[str] = Field(description="Channel names")
+    channels: list[SingleLineText] = Field(description="Channel names")
 
 
 class MonitorRoutingShown(MonitorRouting):

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from domain.limits import MAX_LINE_CHARS, InvalidInput
+from domain.limits import MAX_LINE_CHARS, InvalidInput, text_problem
 from domain.monitor_input import SECRET_MASK
-from domain.notice_templates import TEMPLATE_KEYS
+from domain.notice_templates import MAX_TEMPLATE_CHARS, TEMPLATE_KEYS
 from notifiers.registry import CHANNEL_FIELDS
 from storage.alerting_admin import ChannelSpec, ChannelView
 from web.admin_api_models import ChannelInput, QuietHours, parsed
@@ -66,8 +66,10 @@ def _refused_settings(kind: str, settings: Mapping[str, str], from_env: bool) ->
                 "this channel's connection comes from the environment: only its templates "
                 f"({', '.join(templates) or 'none'}) are set here" if from_env
                 else f"unknown setting: use {', '.join(allowed)}")
-        elif key not in templates and len(value) > MAX_LINE_CHARS:
-            errors[f"settings.{key}"] = f"use at most {MAX_LINE_CHARS} characters"
+        elif problem := text_problem(
+                value, MAX_TEMPLATE_CHARS if key in templates else MAX_LINE_CHARS,
+                multi_line=key in templates, subject=f"the {key.replace('_', ' ')}"):
+            errors[f"settings.{key}"] = problem
     return errors
 
 

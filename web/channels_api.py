@@ -8,15 +8,12 @@ and checked by its form's rule (web/channel_input).
 
 Secrets are write-only: no answer carries one (a stored one is shown as the mask), and a test
 send's error text has them masked too. GET of one channel answers an ETag (its settings and a
-keyed digest of its secrets, so a changed secret changes it without revealing anything); a
+digest of its sealed secrets, so a changed secret changes it without revealing anything); a
 PATCH, PUT or DELETE sent with If-Match is done only while it still holds, else a 412.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from functools import partial
 from typing import Any
 
@@ -36,8 +33,7 @@ from storage.alerting_admin import (
     list_channels,
     save_channel,
 )
-from storage.db import get_engine
-from storage.key_source import secret_key
+from storage.channel_versions import channel_version
 from web.admin_api_models import Channel, ChannelQuietHours, TestSent
 from web.channel_input import ChannelParser, channel_spec, quiet_hours_spec, shown_settings
 from web.etags import etag_of, if_match, matches, precondition_failed
@@ -50,8 +46,8 @@ from web.responses import actor_of, field_errors, refusal, request_grant, run_sy
 NO_CHANNEL = "no channel has this id"
 ENV_CHANNEL = ("this channel comes from the environment (UPWATCH_SLACK_WEBHOOK_URL / "
                "UPWATCH_TWILIO_*): unset those to remove it")
-# What a send changes on the row: not settings, so not part of the ETag.
-_RUNTIME_COLUMNS = ("id", "secrets", "failing_since", "failing_error")
+# Ids past SQLite's and PostgreSQL's 64-bit integers name no channel (and must not reach SQL).
+LARGEST_ID = 2**63 - 1
 
 
 def shown(channel: ChannelView) -> dict[str, Any]:
@@ -73,22 +69,15 @@ def quiet_hours_of(channel: ChannelView) -> dict[str, Any]:
                              min_severity=channel.quiet_min_severity).model_dump()
 
 
-def channel_etag(row: dict[str, Any]) -> str:
-    """Its settings as stored, and its secrets as an HMAC under the server's secret key."""
-    seal = hmac.new(secret_key(get_engine(), get_settings()).encode(),
-                    json.dumps(row["secrets"] or {}, sort_keys=True).encode(),
-                    hashlib.sha256).hexdigest()
-    return etag_of({**{k: v for k, v in row.items() if k not in _RUNTIME_COLUMNS},
-                    "secrets": seal})
-
-
 def _found(channel_id: int) -> tuple[ChannelView, str] | None:
-    """The channel and its ETag now; None: no such channel."""
-    row = channel_row(channel_id)
-    channel = next((c for c in list_channels() if c.id == channel_id), None)
-    if row is None or channel is None:
+    """The channel and its ETag now (storage/channel_versions); None: no such channel."""
+    if not 0 < channel_id <= LARGEST_ID:
         return None
-    return channel, channel_etag(row)
+    version = channel_version(channel_id)
+    channel = next((c for c in list_channels() if c.id == channel_id), None)
+    if version is None or channel is None:
+        return None
+    return channel, etag_of(version)
 
 
 def _masked(text: str, channel_id: int) -> str:
@@ -195,7 +184,7 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
         if denied := refusal(await request_grant(request), "admin"):
             return denied
         channel_id = request.path_params["id"]
-        if await run_sync(channel_row, channel_id) is None:
+        if await run_sync(_found, channel_id) is None:
             return not_found(NO_CHANNEL)
         return JSONResponse(await run_sync(_test_send, channel_id))
 
