@@ -37,9 +37,12 @@ DIGEST_KIND = "digest"  # the delivery's notice kind
 
 
 def _insert_once(connection: Connection, table: Table, rows: list[dict[str, object]]) -> int:
+    """Insert the rows not there yet (by their unique keys); how many were new. Counted from
+    RETURNING: a driver's rowcount for ON CONFLICT DO NOTHING is not to be trusted."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return connection.execute(dialect.insert(table).values(rows).on_conflict_do_nothing()
-                              ).rowcount or 0
+    key = next(iter(table.primary_key.columns))
+    return len(connection.execute(dialect.insert(table).values(rows).on_conflict_do_nothing()
+                                  .returning(key)).all())
 
 
 def collect(connection: Connection, change: Change, kind: str, event: str,
