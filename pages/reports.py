@@ -1,5 +1,5 @@
 """Reports: the SLA report, incidents and one monitor's raw results, as CSV or JSON downloads;
-MTTA / MTTR by monitor, group or severity."""
+MTTA / MTTR by monitor, group or severity; the scheduled reports."""
 
 from ui.auth import require_role
 
@@ -21,6 +21,7 @@ from storage.export import (  # noqa: E402
     sla_report,
 )
 from storage.monitors import list_monitors  # noqa: E402
+from ui.report_schedules import render_report_schedules  # noqa: E402
 from ui.response_times import render_response_times  # noqa: E402
 
 st.title("Reports")
@@ -72,3 +73,4 @@ if chosen is not None:
                   f"{monitor.slug}-results-{first}-{last}")
 
 render_response_times()
+render_report_schedules()

@@ -35,9 +35,11 @@ from storage.models import AuditEntry
 from storage.monitors import create_monitor
 from storage.report_content import build_report
 from storage.report_models import ReportDelivery, ReportRun, ReportSchedule
-from storage.report_schedules import get_schedule, save_schedule
+from storage.report_schedules import get_schedule, list_schedules, save_schedule
 from storage.results import record_result
+from storage.users import add_user
 from tests.fakes import FakeHTTPServer, FakeSMTPServer
+from tests.pages_support import errors, logged_in, signed_in_as
 from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
 
 CHANNELS = AlertChannel.__table__
@@ -329,3 +331,45 @@ def test_a_channel_that_cannot_carry_a_report_is_refused_and_nothing_is_saved() 
     with get_engine().connect() as connection:
         assert connection.execute(select(func.count()).select_from(SCHEDULES)).scalar() == 0
         assert connection.execute(select(func.count()).select_from(AUDIT)).scalar() == 0
+
+
+# --- the dashboard -------------------------------------------------------------------------------
+
+
+def test_the_reports_page_adds_sends_now_edits_and_deletes_a_schedule(
+        slack: FakeHTTPServer) -> None:
+    channel = slack_channel(slack)
+    at = logged_in("reports.py")
+    at.text_input(key="rs_name").input("Team <weekly>")
+    at.text_input(key="rs_timezone").input("Mars/Base")
+    at.multiselect(key="rs_channel_ids").set_value([channel])
+    at = at.button(key="rs_save").click().run()
+    assert any("Unknown time zone 'Mars/Base'" in e for e in errors(at)), errors(at)
+    with get_engine().connect() as connection:
+        assert connection.execute(select(func.count()).select_from(SCHEDULES)).scalar() == 0
+    at.text_input(key="rs_timezone").input("Europe/Berlin")
+    at = at.button(key="rs_save").click().run()
+    assert not errors(at), errors(at)
+    (saved,) = list_schedules()
+    assert (saved.spec.name, saved.spec.timezone, saved.spec.channel_ids) == (
+        "Team <weekly>", "Europe/Berlin", (channel,))
+    at = at.button(key=f"rs_now_{saved.id}").click().run()
+    assert [s.value.replace("\\", "") for s in at.success][-1] == "Sent to ops-slack."
+    assert slack.wait_for(1)[0].json()["blocks"][0]["text"]["text"].startswith(
+        "📊 Weekly report ")
+    at = at.button(key=f"rs_edit_{saved.id}").click().run()
+    at.selectbox(key="rs_period").set_value("monthly")
+    at = at.button(key="rs_save").click().run()
+    assert list_schedules()[0].spec.period == "monthly"
+    at = at.button(key=f"rs_delete_{saved.id}").click().run()
+    assert list_schedules() == []
+    assert not at.exception
+
+
+def test_a_viewer_sees_the_schedules_but_no_buttons_or_form(slack: FakeHTTPServer) -> None:
+    schedule([slack_channel(slack)])
+    add_user("vera", "viewer", "a long passphrase", actor="admin")
+    at = signed_in_as("reports.py", "vera")
+    assert any("Ops daily UTC" in m.value for m in at.markdown)
+    keys = {b.key for b in at.button}
+    assert not {k for k in keys if k and k.startswith("rs_")}
