@@ -45,7 +45,14 @@ from domain.limits import (
 from domain.limits import InvalidInput as InvalidInput  # where callers have always found it
 from domain.push import PushOptions
 from domain.severity import DEFAULT_SEVERITY, SEVERITIES, SEVERITY_CHOICES
-from domain.window_rules import MAX_RULES, parse_rules, rule_json_schema, rules_to_stored
+from domain.window_rules import (
+    MAX_RULES,
+    parse_rules,
+    rule_json_schema,
+    rules_from_stored,
+    rules_to_stored,
+    unfit_rule,
+)
 
 if TYPE_CHECKING:  # httpx is imported when a URL is parsed: the read-model process never does
     import httpx
@@ -369,6 +376,11 @@ class MonitorInput(BaseModel):
                 f"retry_interval: choose between {MIN_RETRY_INTERVAL_S} s and the interval "
                 f"({self.interval} s), or leave it empty"
             )
+        has_certificate = self.kind == "tls" or (
+            self.kind == "http" and self.url.lower().startswith("https://"))
+        problem = unfit_rule(rules_from_stored(self.rules), self.kind, has_certificate)
+        if problem:
+            raise ValueError(problem)
         return self
 
     def options_model(self) -> BaseModel:

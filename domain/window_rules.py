@@ -172,6 +172,20 @@ def _percentile(value: object, field: str, errors: dict[str, str]) -> int | None
     return number
 
 
+def unfit_rule(rules: list[WindowRule], monitor_kind: str, has_certificate: bool) -> str | None:
+    """"rules[i].kind: why" for the first rule that could never fire on this monitor (a
+    latency rule on a push monitor, whose beats carry no latency; a certificate rule on a
+    monitor that sees no certificate), else None."""
+    for index, rule in enumerate(rules):
+        if rule.kind == "latency" and monitor_kind == "push":
+            return f"rules[{index}].kind: a push monitor's beats carry no latency: use " \
+                "failure_rate or uptime rules"
+        if rule.kind == "certificate_days" and not has_certificate:
+            return f"rules[{index}].kind: this monitor sees no TLS certificate: use " \
+                "certificate_days on a TLS monitor or an https:// URL"
+    return None
+
+
 def rule_json_schema() -> dict[str, Any]:
     """A rule object as JSON Schema (the API's documents describe `rules` with it)."""
     return {

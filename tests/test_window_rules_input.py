@@ -153,6 +153,27 @@ def test_warning_and_critical_latency_levels_are_two_rules() -> None:
         latency_levels(1000, 1000)
 
 
+@pytest.mark.parametrize(("monitor", "rule", "fits"), [
+    ({"url": "https://127.0.0.1:9/"}, {"kind": "certificate_days", "threshold": 14}, True),
+    ({"kind": "tls", "url": "127.0.0.1:9"}, {"kind": "certificate_days", "threshold": 14}, True),
+    ({"url": URL}, {"kind": "certificate_days", "threshold": 14}, False),
+    ({"kind": "tcp", "url": "127.0.0.1:9"}, {"kind": "certificate_days", "threshold": 7}, False),
+    ({"kind": "push"}, P95, False),
+    ({"kind": "push"}, {"kind": "uptime", "threshold": 99, "period": "week"}, True),
+])
+def test_a_rule_that_could_never_fire_on_the_monitor_is_refused(
+    monitor: dict, rule: dict, fits: bool,
+) -> None:
+    body = {"name": "M", **monitor, "rules": [{"kind": "failure_rate", "threshold": 5,
+                                               "window_minutes": 5}, rule]}
+    if fits:
+        assert len(parse_monitor_input(body).rules) == 2
+        return
+    with pytest.raises(InvalidInput) as refused:
+        parse_monitor_input(body)
+    assert list(refused.value.errors) == ["rules[1].kind"]
+
+
 @pytest.mark.parametrize(("values", "expected"), [
     ({}, {"remind_every_minutes": None, "flap_changes": None, "flap_window_minutes": None}),
     ({"remind_every_minutes": 0, "flap_changes": 2, "flap_window_minutes": 1440},
@@ -245,7 +266,7 @@ def test_the_api_refuses_a_bad_rule_naming_it_and_saves_nothing(client: TestClie
 FILE = """
 monitors:
   - name: API
-    url: http://127.0.0.1:9/health
+    url: https://127.0.0.1:9/health
     remind_every_minutes: 15
     flap_window_minutes: 30
     rules:
