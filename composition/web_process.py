@@ -43,6 +43,7 @@ from web.request_limits import per_minute
 from web.response_times_api import response_time_routes
 from web.responses import has_api_token
 from web.routing_api import routing_routes
+from web.slack_actions import slack_action_routes
 from web.status_api import status_api_routes
 from web.tcp_nodelay import enable_tcp_nodelay_on_listeners
 from web.tokens_api import token_routes
@@ -98,6 +99,7 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *docs_routes(),
         *push_routes(runtime.monitors_changed),
         *ack_routes(),
+        *slack_action_routes(),
         *login_routes(),
         *metrics_routes(has_api_token, runtime.engine_tick_age, read_model=runtime.read_model),
     ]

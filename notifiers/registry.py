@@ -43,13 +43,14 @@ def _split(text: str) -> list[str]:
 
 
 def _slack_webhook(name: str, cfg: dict, sec: dict) -> Channel:
-    return SlackWebhookChannel(sec["webhook_url"], name=name, template=_template(cfg))
+    return SlackWebhookChannel(sec["webhook_url"], name=name, template=_template(cfg),
+                               signing_secret=sec.get("signing_secret") or None)
 
 
 def _slack_bot(name: str, cfg: dict, sec: dict) -> Channel:
     extra = {"base_url": cfg["base_url"]} if cfg.get("base_url") else {}
     return SlackBotChannel(sec["token"], cfg["channel"], name=name, template=_template(cfg),
-                           **extra)
+                           signing_secret=sec.get("signing_secret") or None, **extra)
 
 
 def _sms(name: str, cfg: dict, sec: dict) -> Channel:

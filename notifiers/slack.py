@@ -1,10 +1,17 @@
-"""Slack, through the official slack_sdk: an incoming webhook, or a bot token and a channel."""
+"""Slack, through the official slack_sdk: an incoming webhook, or a bot token and a channel.
+
+A page's message carries an Acknowledge button. With the Slack app's signing secret stored on
+the channel, the button is interactive: Slack posts the click to /slack/actions
+(web/slack_actions), which checks Slack's signature and acknowledges. Without one, it is a link
+to the acknowledgement page (the same signed link SMS and e-mail carry).
+"""
 
 from __future__ import annotations
 
 import http.client
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -55,8 +62,12 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def slack_message(notice: Notice) -> dict[str, Any]:
-    """`text` (shown in notifications and by old clients) and Block Kit `blocks`."""
+ACK_ACTION_ID = "acknowledge"  # the button's action, as /slack/actions receives it
+
+
+def slack_message(notice: Notice, interactive: bool = False) -> dict[str, Any]:
+    """`text` (shown in notifications and by old clients) and Block Kit `blocks`; an
+    `interactive` Acknowledge button (see the module's docstring) or a link."""
     title = f"{_EMOJI[notice.kind]} {headline(notice)}"
     fields = [
         f"*State*\n{escape_mrkdwn(notice.state)}",
@@ -69,7 +80,7 @@ def slack_message(notice: Notice) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150)}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": text} for text in fields]},
-        *_links_and_context(notice),
+        *_links_and_context(notice, interactive),
     ]
     text = f"{label(notice)}: {headline(notice)}"
     if notice.reason:
@@ -78,29 +89,45 @@ def slack_message(notice: Notice) -> dict[str, Any]:
 
 
 def templated_slack_message(
-    notice: Notice, template: str | None
+    notice: Notice, template: str | None, interactive: bool = False
 ) -> tuple[dict[str, Any], str | None]:
     """The channel's template as the message (values escaped for mrkdwn), with the same buttons;
     the default message and the reason when the template cannot be used."""
     rendered = render_notice(template, notice, escape_mrkdwn)
     if rendered.text is None:
-        return slack_message(notice), rendered.problem
+        return slack_message(notice, interactive), rendered.problem
     # A section's text holds 3000 characters; the top-level text is what notifications show.
     text = _clip(rendered.text, 3000)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        *_links_and_context(notice),
+        *_links_and_context(notice, interactive),
     ]
     return {"text": text, "blocks": blocks}, None
 
 
-def _links_and_context(notice: Notice) -> list[dict[str, Any]]:
+def ack_token_of(ack_url: str) -> str | None:
+    """The signed token of an acknowledgement link (`/ack?t=<token>`, domain/links.ack_url)."""
+    values = parse_qs(urlsplit(ack_url).query).get("t")
+    return values[0] if values else None
+
+
+def _ack_button(ack_url: str, interactive: bool) -> dict[str, Any]:
+    token = ack_token_of(ack_url) if interactive else None
+    if token is None:
+        return _button("Acknowledge", ack_url, ACK_ACTION_ID, style="danger")
+    # The link's own token: /slack/actions verifies it as /ack does, so a click acknowledges
+    # exactly the incident, and within the time, the link would.
+    return {"type": "button", "text": {"type": "plain_text", "text": "Acknowledge"},
+            "action_id": ACK_ACTION_ID, "value": token, "style": "danger"}
+
+
+def _links_and_context(notice: Notice, interactive: bool = False) -> list[dict[str, Any]]:
     buttons: list[dict[str, Any]] = [
         _button("Dashboard", notice.dashboard_url, "dashboard"),
         _button("Status page", notice.status_url, "status_page"),
     ]
     if notice.ack_url:
-        buttons.append(_button("Acknowledge", notice.ack_url, "acknowledge", style="danger"))
+        buttons.append(_ack_button(notice.ack_url, interactive))
     if notice.runbook_url:
         buttons.append(_button("Runbook", notice.runbook_url, "runbook"))
     slug = escape_mrkdwn(notice.monitor_slug)
@@ -148,14 +175,16 @@ class SlackWebhookChannel:
 
     def __init__(
         self, webhook_url: str, *, name: str = "slack", timeout: float = DEFAULT_TIMEOUT,
-        template: str = "",
+        template: str = "", signing_secret: str | None = None,
     ) -> None:
         self.name = name
         self._template = template
+        # The secret itself is /slack/actions' business: here it only means "buttons work".
+        self._interactive = bool(signing_secret)
         self._client = WebhookClient(webhook_url, timeout=int(timeout), retry_handlers=[])
 
     def send(self, notice: Notice) -> str | None:
-        message, problem = templated_slack_message(notice, self._template)
+        message, problem = templated_slack_message(notice, self._template, self._interactive)
         try:
             response = self._client.send(
                 text=message["text"], blocks=message["blocks"], unfurl_links=False
@@ -185,16 +214,18 @@ class SlackBotChannel:
         base_url: str = WebClient.BASE_URL,
         timeout: float = DEFAULT_TIMEOUT,
         template: str = "",
+        signing_secret: str | None = None,
     ) -> None:
         self.name = name
         self.channel = channel
         self._template = template
+        self._interactive = bool(signing_secret)
         self._client = WebClient(
             token=token, base_url=base_url, timeout=int(timeout), retry_handlers=[]
         )
 
     def send(self, notice: Notice) -> str | None:
-        message, problem = templated_slack_message(notice, self._template)
+        message, problem = templated_slack_message(notice, self._template, self._interactive)
         try:
             self._client.chat_postMessage(
                 channel=self.channel,

@@ -21,8 +21,7 @@ from config.settings import get_settings
 from domain.text import single_line
 from notifiers.ack import InvalidLink, MalformedLink, parse_token, verify_token
 from notifiers.dispatcher import secret_key
-from storage.alerting import acknowledge
-from storage.alerting_admin import record_acknowledgement
+from storage.alerting_admin import acknowledge_incident
 from storage.audit import ACK_LINK_ACTOR
 from storage.db import get_engine
 from storage.models import Incident
@@ -46,14 +45,17 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     )
 
 
-def _incident(incident_id: int) -> dict | None:
+def incident_row(incident_id: int) -> dict | None:
+    """The incident an acknowledgement names (its title, who acknowledged it), or None."""
     with get_engine().connect() as connection:
         row = connection.execute(select(INCIDENTS).where(INCIDENTS.c.id == incident_id))
         found = row.mappings().first()
         return dict(found) if found else None
 
 
-def _verify(token: str) -> int:
+def verified_incident_id(token: str) -> int:
+    """The incident a link's token acknowledges; InvalidLink (MalformedLink for a damaged one)
+    says why not. Also the token of Slack's Acknowledge button (web/slack_actions)."""
     parse_token(token)  # a damaged link is refused before the key is read from the database
     return verify_token(secret_key(get_engine(), get_settings()), token)
 
@@ -82,11 +84,11 @@ def _text(value: object) -> str:
 async def _answer(token: str, who: str | None) -> HTMLResponse:
     """`who` is None for a GET (show the form), the name typed for a POST (acknowledge)."""
     try:
-        incident_id = await anyio.to_thread.run_sync(_verify, token)
+        incident_id = await anyio.to_thread.run_sync(verified_incident_id, token)
     except InvalidLink as error:
         status = 400 if isinstance(error, MalformedLink) else 403
         return _page("Cannot acknowledge", f"<p>{html.escape(str(error))}</p>", status)
-    incident = await anyio.to_thread.run_sync(_incident, incident_id)
+    incident = await anyio.to_thread.run_sync(incident_row, incident_id)
     if incident is None:
         return _page("Cannot acknowledge", "<p>This incident no longer exists.</p>", 404)
     title = html.escape(incident["title"])
@@ -103,11 +105,7 @@ async def _answer(token: str, who: str | None) -> HTMLResponse:
     who = single_line(who)[:MAX_NAME] or "someone (via link)"
 
     def record() -> bool:
-        with get_engine().begin() as connection:
-            done = acknowledge(connection, incident_id, who, datetime.now(UTC))
-            if done:
-                record_acknowledgement(connection, incident_id, who, ACK_LINK_ACTOR)
-            return done
+        return acknowledge_incident(incident_id, who, datetime.now(UTC), actor=ACK_LINK_ACTOR)
 
     if await anyio.to_thread.run_sync(record):
         return _page("Acknowledged", f"<p>{title}: acknowledged by {html.escape(who)}. "
