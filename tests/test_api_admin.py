@@ -254,3 +254,17 @@ def test_stale_if_match_is_refused_and_changes_nothing(client: TestClient,
     assert client.delete(path, headers={**ADMIN, "If-Match": quiet.headers["etag"]}
                          ).status_code == 204
     assert client.get(path, headers=ADMIN).status_code == 404 and _rows() == []
+
+
+def test_creates_sent_again_with_their_idempotency_key_make_nothing_twice(
+        client: TestClient, target: FakeHTTPServer) -> None:
+    key = {**ADMIN, "Idempotency-Key": "7f0c-retry"}
+    channel = {"name": "hooks", "kind": "webhook", "settings": {"url": target.url + "/hook"}}
+    first, again = (client.post("/api/v1/channels", headers=key, json=channel)
+                    for _ in range(2))
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
+    copies = [client.post("/api/v1/monitors/api/clone", json={"name": "Copy"},
+                          headers={**ADMIN, "Idempotency-Key": "c1one"}) for _ in range(2)]
+    assert [c.status_code for c in copies] == [201, 201]
+    assert len(_rows()) == 1 and [m.slug for m in list_monitors()] == ["api", "copy", "web"]

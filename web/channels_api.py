@@ -4,6 +4,8 @@ and checked by its form's rule (web/channel_input).
 
     GET, POST /api/v1/channels · GET, PATCH, DELETE /api/v1/channels/{id}
     POST /api/v1/channels/{id}/test        one test notice, as the page's "Send test"
+
+A create honours Idempotency-Key (web/idempotency).
     GET, PUT /api/v1/channels/{id}/quiet-hours · GET /api/v1/alerting/quiet-hours
 
 Secrets are write-only: no answer carries one (a stored one is shown as the mask), and a test
@@ -37,6 +39,7 @@ from storage.channel_versions import channel_version
 from web.admin_api_models import Channel, ChannelQuietHours, TestSent
 from web.channel_input import ChannelParser, channel_spec, quiet_hours_spec, shown_settings
 from web.etags import etag_of, if_match, matches, precondition_failed
+from web.idempotency import idempotent
 from web.problems import not_found, problem
 from web.rate_limit import TokenBuckets
 from web.request_body import BodyTooLarge, json_body, too_large
@@ -46,8 +49,9 @@ from web.responses import actor_of, field_errors, refusal, request_grant, run_sy
 NO_CHANNEL = "no channel has this id"
 ENV_CHANNEL = ("this channel comes from the environment (UPWATCH_SLACK_WEBHOOK_URL / "
                "UPWATCH_TWILIO_*): unset those to remove it")
-# Ids past SQLite's and PostgreSQL's 64-bit integers name no channel (and must not reach SQL).
-LARGEST_ID = 2**63 - 1
+# Ids past the id column's range (PostgreSQL's `integer`) name no channel, and must not reach
+# the driver, which would raise.
+LARGEST_ID = 2**31 - 1
 
 
 def shown(channel: ChannelView) -> dict[str, Any]:
@@ -194,7 +198,8 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
         return JSONResponse([quiet_hours_of(c) for c in await run_sync(list_channels)])
 
     return [
-        Route("/api/v1/channels", limited(list_or_create, limits), methods=["GET", "POST"]),
+        Route("/api/v1/channels", limited(idempotent(list_or_create), limits),
+              methods=["GET", "POST"]),
         Route("/api/v1/channels/{id:int}", limited(one, limits),
               methods=["GET", "PATCH", "DELETE"]),
         Route("/api/v1/channels/{id:int}/test", limited(test, limits), methods=["POST"]),

@@ -23,6 +23,7 @@ from domain.slugs import FALLBACK_SLUG, slugify
 from storage.monitors import MonitorView, create_monitor, get_monitor, set_paused
 from web.admin_api_models import CheckOutcome, CloneInput, parsed
 from web.etags import monitor_etag
+from web.idempotency import idempotent
 from web.problems import not_found, problem
 from web.rate_limit import TokenBuckets
 from web.request_body import BodyTooLarge, json_body, too_large
@@ -121,5 +122,6 @@ def monitor_action_routes(on_change: Callable[[], None], limits: TokenBuckets) -
         return Route(f"/api/v1/monitors/{{slug:str}}/{action}", limited(endpoint, limits),
                      methods=["POST"])
 
+    # A clone is a create: sent again with the same Idempotency-Key, it makes no second copy.
     return [route("pause", pause), route("resume", resume), route("check", check),
-            route("clone", clone)]
+            route("clone", idempotent(clone))]
