@@ -8,22 +8,29 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Connection, Text, cast, select
 
-from storage.alerting_admin import CHANNELS
+from storage.alerting_models import AlertChannel
 from storage.db import get_engine
+from storage.tables import table_of
 
+CHANNELS = table_of(AlertChannel)
 # What sending changes on the row: not settings.
 _RUNTIME_COLUMNS = ("failing_since", "failing_error")
 
 
 def channel_version(channel_id: int) -> dict[str, Any] | None:
     """The channel's settings and `secrets_digest`; None: no such channel."""
-    settings = [c for c in CHANNELS.c if c.name not in (*_RUNTIME_COLUMNS, "secrets")]
     with get_engine().connect() as connection:
-        row = connection.execute(
-            select(*settings, cast(CHANNELS.c.secrets, Text).label("sealed"))
-            .where(CHANNELS.c.id == channel_id)).mappings().first()
+        return version_in(connection, channel_id)
+
+
+def version_in(connection: Connection, channel_id: int) -> dict[str, Any] | None:
+    """`channel_version`, read in `connection` (a write's own transaction, for If-Match)."""
+    settings = [c for c in CHANNELS.c if c.name not in (*_RUNTIME_COLUMNS, "secrets")]
+    row = connection.execute(
+        select(*settings, cast(CHANNELS.c.secrets, Text).label("sealed"))
+        .where(CHANNELS.c.id == channel_id)).mappings().first()
     if row is None:
         return None
     version = {k: v for k, v in row.items() if k != "sealed"}
