@@ -20,9 +20,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import Connection, String, cast, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from analytics.uptime import StateSeconds
 from analytics.window_rule_eval import (
@@ -39,13 +40,14 @@ from analytics.window_rule_eval import (
 )
 from domain.window_rules import WindowRule, describe_rule, rules_from_stored
 from storage.batch_driver import BatchDriver
-from storage.models import Monitor, StateChange
+from storage.models import Monitor, MonitorState, StateChange
 from storage.rollup_reads import _window_totals
 from storage.rule_models import RuleEvent, RuleState
 from storage.tables import json_list, table_of, utc
 from storage.window_basics import _current, among
 
 MONITORS = table_of(Monitor)
+STATES = table_of(MonitorState)
 CHANGES = table_of(StateChange)
 RULE_STATES = table_of(RuleState)
 RULE_EVENTS = table_of(RuleEvent)
@@ -121,6 +123,7 @@ class RuleWatch:
             if recent is not None and recent.keep_s < entry.keep_s:
                 del self._recent[monitor_id]  # a longer window: read back from the results
         self._watched, self._stored = watched, stored
+        _resolve_removed(connection, watched)
 
     # -- the recent checks ----------------------------------------------------------------------
 
@@ -164,7 +167,7 @@ class RuleWatch:
         for monitor_id, results in seen.items():
             entry = watched[monitor_id]
             recent = self._recent.get(monitor_id)
-            mine = firing.setdefault(monitor_id, set())
+            mine = firing.setdefault(monitor_id, {})
             state = states[monitor_id]
             for at, outcome, latency_ms, state_after in results:
                 if state_after == "maintenance":
@@ -219,20 +222,21 @@ class RuleWatch:
                         connection, due, start, at, at, current, zone)
                 totals = totals_by_start[start][monitor_id]
                 verdict = uptime_verdict(rule, StateSeconds(*totals[:4]))
-                _apply(connection, events, firing.setdefault(monitor_id, set()), monitor_id,
+                _apply(connection, events, firing.setdefault(monitor_id, {}), monitor_id,
                        rule, verdict, at, state_after)
         return events
 
 
-def _firing(connection: Connection, monitor_ids: Sequence[int]) -> dict[int, set[str]]:
-    firing: dict[int, set[str]] = {}
+def _firing(connection: Connection, monitor_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """The firing rules of the monitors: key -> severity."""
+    firing: dict[int, dict[str, str]] = {}
     if not monitor_ids:
         return firing
-    for monitor_id, key in connection.execute(
-        select(RULE_STATES.c.monitor_id, RULE_STATES.c.rule_key)
+    for monitor_id, key, severity in connection.execute(
+        select(RULE_STATES.c.monitor_id, RULE_STATES.c.rule_key, RULE_STATES.c.severity)
         .where(among(connection, RULE_STATES.c.monitor_id, monitor_ids))
     ):
-        firing.setdefault(monitor_id, set()).add(key)
+        firing.setdefault(monitor_id, {})[key] = severity
     return firing
 
 
@@ -242,32 +246,75 @@ def rule_notice_text(rule: WindowRule, verdict: Verdict) -> str:
 
 
 def _apply(
-    connection: Connection, events: list[dict], firing: set[str], monitor_id: int,
+    connection: Connection, events: list[dict], firing: dict[str, str], monitor_id: int,
     rule: WindowRule, verdict: Verdict, at: datetime, state: str,
 ) -> None:
     """Write the transition when the verdict differs from the rule's state."""
     if verdict.holds is None or verdict.holds == (rule.key in firing):
         return
     if verdict.holds:
-        firing.add(rule.key)
-        connection.execute(insert(RULE_STATES).values(
-            monitor_id=monitor_id, rule_key=rule.key, firing_since=at, severity=rule.severity))
+        firing[rule.key] = rule.severity
+        changed = _insert_firing(connection, monitor_id, rule, at)
     else:
-        firing.discard(rule.key)
-        connection.execute(delete(RULE_STATES).where(
-            RULE_STATES.c.monitor_id == monitor_id, RULE_STATES.c.rule_key == rule.key))
+        del firing[rule.key]
+        changed = _delete_firing(connection, monitor_id, rule.key)
+    if changed:
+        _write_event(connection, events, monitor_id, rule.key, rule.severity,
+                     bool(verdict.holds), rule_notice_text(rule, verdict), verdict.value, at,
+                     state)
+
+
+def _insert_firing(connection: Connection, monitor_id: int, rule: WindowRule,
+                   at: datetime) -> bool:
+    """Mark the rule firing; False when another writer did first (its event is the one)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    inserted = connection.execute(dialect.insert(RULE_STATES).values(
+        monitor_id=monitor_id, rule_key=rule.key, firing_since=at, severity=rule.severity,
+    ).on_conflict_do_nothing())
+    return inserted.rowcount == 1
+
+
+def _delete_firing(connection: Connection, monitor_id: int, key: str) -> bool:
+    """Mark the rule resolved; False when another writer did first."""
+    deleted = connection.execute(delete(RULE_STATES).where(
+        RULE_STATES.c.monitor_id == monitor_id, RULE_STATES.c.rule_key == key))
+    return deleted.rowcount == 1
+
+
+def _write_event(
+    connection: Connection, events: list[dict], monitor_id: int, key: str, severity: str,
+    firing: bool, reason: str, value: float | None, at: datetime, state: str,
+) -> None:
     # The monitor's state is unchanged by a rule: readers of state changes see none.
     event = {
         "monitor_id": monitor_id, "at": at, "from_state": state, "to_state": state,
-        "reason": rule_notice_text(rule, verdict), "dispatched_at": None, "kind": "rule",
-        "incident_id": None,
+        "reason": reason, "dispatched_at": None, "kind": "rule", "incident_id": None,
     }
     change_id = connection.execute(insert(CHANGES).values(**event)).inserted_primary_key
     assert change_id is not None
     connection.execute(insert(RULE_EVENTS).values(
-        change_id=int(change_id[0]), rule_key=rule.key, severity=rule.severity,
-        firing=bool(verdict.holds), value=verdict.value))
+        change_id=int(change_id[0]), rule_key=key, severity=severity, firing=firing,
+        value=value))
     events.append(event)
+
+
+def _resolve_removed(connection: Connection, rules: dict[int, _Watched]) -> None:
+    """Firing rules no longer among their monitor's rules (removed, or changed, which makes a
+    new rule) resolve, so that their page is not left open."""
+    stale = [(monitor_id, key, severity) for monitor_id, key, severity in connection.execute(
+        select(RULE_STATES.c.monitor_id, RULE_STATES.c.rule_key, RULE_STATES.c.severity))
+        if monitor_id not in rules or key not in {r.key for r in rules[monitor_id].rules}]
+    if not stale:
+        return
+    states = dict(connection.execute(
+        select(STATES.c.monitor_id, STATES.c.state)
+        .where(STATES.c.monitor_id.in_({monitor_id for monitor_id, _, _ in stale}))).all())
+    now = datetime.now(UTC)
+    for monitor_id, key, severity in stale:
+        if _delete_firing(connection, monitor_id, key):
+            state = states.get(monitor_id, "unknown")
+            _write_event(connection, [], monitor_id, key, severity, False,
+                         f"{key}: the rule was removed", None, now, state)
 
 
 def firing_rules(connection: Connection, monitor_id: int) -> list[dict]:

@@ -291,3 +291,19 @@ def test_a_rule_event_is_routed_by_the_rules_severity_through_quiet_hours() -> N
                                             Delivery.__table__.c.channel_id)).all()
     assert sorted(kind for kind, _ in planned) == ["rule_firing", "rule_resolved"]
     assert {channel for _, channel in planned} == {1}  # the quiet channel took neither
+
+
+def test_a_firing_rule_removed_from_its_monitor_resolves() -> None:
+    rule = WindowRule("latency", 500.0, "critical", window_minutes=1, percentile=50)
+    monitor_id = _monitor_with(rule)
+    clock = [0.0]
+    watch = RuleWatch(clock=lambda: clock[0])
+    _record(watch, monitor_id, 0, 100)
+    _record(watch, monitor_id, 1, 900)
+    with get_engine().begin() as connection:
+        connection.execute(update(Monitor.__table__).values(rules=[], updated_at=datetime.now(UTC)))
+    clock[0] = 60.0  # the writer looks for edits again
+    _record(watch, monitor_id, 2, 900)
+    _record(watch, monitor_id, 3, 900)  # no rules: nothing more
+    assert _rule_events() == [(True, "critical", "p50 above 500 ms for 1 min: 900 ms"),
+                              (False, "critical", "latency:p50:500:1m: the rule was removed")]
