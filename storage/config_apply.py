@@ -39,10 +39,11 @@ from domain.monitor_input import (
     parse_monitor_update,
 )
 from domain.slugs import slug_candidates
-from storage.alerting_admin import CHANNELS, ROUTES, SETTINGS, ChannelSpec, _channel
+from storage.alerting_admin import CHANNELS, ROUTES, ChannelSpec, _channel
 from storage.alerting_admin import _view as channel_view
 from storage.audit import CLI_ACTOR, masked, record
 from storage.db import get_engine
+from storage.escalation_settings import stored_escalation, write_escalation
 from storage.maintenance import validate_cron
 from storage.maintenance_admin import WINDOWS
 from storage.models import Monitor, MonitorState, as_utc
@@ -204,11 +205,7 @@ def _current_routes(connection: Connection) -> dict[str, list[str]]:
 
 
 def _current_escalation(connection: Connection) -> EscalationSettings:
-    row = connection.execute(select(SETTINGS).where(SETTINGS.c.id == 1)).mappings().first()
-    if row is None:
-        return EscalationSettings()
-    return EscalationSettings(row["remind_every_minutes"], row["flap_changes"],
-                              row["flap_window_minutes"])
+    return stored_escalation(connection)
 
 
 def _current_windows(connection: Connection, slugs: dict[int, str]) -> dict[int, WindowEntry]:
@@ -258,7 +255,7 @@ def _planned(connection: Connection, session: Session, document: ConfigDocument,
     channels = _plan_channels(connection, document, prune, result)
     _plan_layout(connection, document, prune, slugs, result)
     _plan_routing(connection, document, prune, slugs, channels, result)
-    _plan_escalation(connection, document, result)
+    _plan_escalation(connection, document, channels, result)
     _plan_maintenance(connection, document, prune, slugs, result)
     if result.problems:
         raise InvalidDocument(result.problems)
@@ -511,10 +508,14 @@ def _write_routes(connection: Connection, slug: str, old: list[str], new: list[s
            before={"channels": old}, after={"channels": new})
 
 
-def _plan_escalation(connection: Connection, document: ConfigDocument,
+def _plan_escalation(connection: Connection, document: ConfigDocument, channels: set[str],
                      result: ConfigPlan) -> None:
     if document.escalation is None:
         return
+    result.problems += [
+        f"escalation.steps.{severity}[{index}].channels: no channel is named {name!r}"
+        for severity, steps in document.escalation.steps.items()
+        for index, step in enumerate(steps) for name in step.channels if name not in channels]
     now = _current_escalation(connection)
     old, new = _diff(now.to_api(), document.escalation.to_api())
     if new:
@@ -525,10 +526,7 @@ def _plan_escalation(connection: Connection, document: ConfigDocument,
 
 def _write_escalation(connection: Connection, old: EscalationSettings, new: EscalationSettings,
                       actor: str) -> None:
-    from storage.alerting import alert_settings
-
-    alert_settings(connection)  # the row is made on first use
-    connection.execute(update(SETTINGS).where(SETTINGS.c.id == 1).values(**new.to_api()))
+    write_escalation(connection, new)  # the channels the document makes exist by now
     record(connection, actor=actor, action="updated", subject_kind="escalation",
            subject="reminders and flapping", before=old.to_api(), after=new.to_api())
 

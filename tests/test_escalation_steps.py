@@ -14,6 +14,8 @@ from sqlalchemy import insert, select, update
 from alerting.escalation_steps import Step, step_deliveries
 from alerting.planning import ChannelRule, PlannedDelivery
 from alerting.routing import QuietHours
+from composition.cli import document_rules
+from config.config_document import VERSION, InvalidDocument, dump_document, parse_document
 from config.settings import get_settings
 from domain.escalation import EscalationSettings, effective_escalation, parse_escalation
 from domain.escalation_steps import EscalationStep
@@ -24,6 +26,7 @@ from notifiers.dispatcher import Dispatcher
 from storage import alerting
 from storage.alerting_admin import escalation_settings, save_escalation_settings
 from storage.alerting_models import AlertChannel, Delivery, MonitorRoute
+from storage.config_apply import apply, export_document
 from storage.db import get_engine
 from storage.models import Incident, Monitor, StateChange
 from storage.monitors import create_monitor
@@ -270,3 +273,27 @@ def test_steps_fire_at_0_5_and_15_minutes_and_an_acknowledgement_stops_the_rest(
     steps = rows(DELIVERIES.c.sequence > 0)
     assert [(s["sequence"], s["status"]) for s in steps] == [(1, "delivered"), (2, "skipped")]
     assert steps[1]["last_error"] == "incident acknowledged before this step"
+
+
+# --- configuration as code --------------------------------------------------------------------
+
+
+def test_steps_and_the_digest_are_exported_and_applied_as_code() -> None:
+    with FakeHTTPServer() as phone:
+        slack_channel(phone, "phone")
+    wanted = {"remind_every_minutes": 15, "digest": ["low"],
+              "steps": {"critical": [{"after_minutes": 5, "channels": ["phone"]}]}}
+    source = dump_document({"upwatch": VERSION, "escalation": wanted})
+    apply(parse_document(source, document_rules(), {}))
+    exported = export_document()["escalation"]
+    assert exported["steps"]["critical"] == [{"after_minutes": 5, "channels": ["phone"]}]
+    assert (exported["digest"], exported["remind_every_minutes"]) == (["low"], 15)
+    apply(parse_document(dump_document({"upwatch": VERSION, "escalation": exported}),
+                         document_rules(), {}))
+    assert export_document()["escalation"] == exported  # a round trip changes nothing
+    unknown = {"steps": {"high": [{"after_minutes": 5, "channels": ["pager"]}]}}
+    with pytest.raises(InvalidDocument) as refused:
+        apply(parse_document(dump_document({"upwatch": VERSION, "escalation": unknown}),
+                             document_rules(), {}))
+    assert "escalation.steps.high[0].channels: no channel is named 'pager'" in str(refused.value)
+    assert export_document()["escalation"] == exported
