@@ -2,8 +2,8 @@
 
 A visitor who is not signed in gets the status page at `/` (with an "Operator sign-in" link) and
 no menu; a signed-in operator (any role) gets the dashboard at `/` and the menu, which lists
-Alerting, API tokens and Users to admins only (others opening them are told they are for
-admins). Every other address (/status, /monitor, /incidents, ...) is the same page for both:
+Alerting, API tokens, Users and Configuration to admins only (others opening them are told they
+are for admins). Every other address (/status, /monitor, /incidents, ...) is the same page for both:
 internal pages ask a visitor to sign in (ui/auth). Someone signed in by single sign-on but not on
 a list is told so above the status page, with a sign-out, instead of the sign-in link.
 """
@@ -38,6 +38,8 @@ pages = [
     st.Page("pages/tokens.py", title="API tokens", icon="🔑", url_path="tokens",
             visibility=admin_menu),
     st.Page("pages/users.py", title="Users", icon="👥", url_path="users", visibility=admin_menu),
+    st.Page("pages/configuration.py", title="Configuration", icon="🗂️", url_path="configuration",
+            visibility=admin_menu),
 ]
 # Visitors only ever need the status page; the menu is for operators.
 page = st.navigation(pages, position="sidebar" if operator else "hidden")
