@@ -122,7 +122,9 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
         return JSONResponse(monitor.to_api(), headers={"ETag": monitor_etag(monitor)})
 
     async def escalation(request: Request) -> Response:
-        """Reminders and flap detection: GET reads them, PATCH changes the fields given."""
+        """Reminders, flap detection, the steps per severity and the digest: GET reads them,
+        PATCH changes the fields given (`steps` replaces the steps of the severities it
+        names); a step's channels are names, and one no channel has is a 422 naming it."""
         grant = await request_grant(request)
         if denied := refusal(grant, "admin"):
             return denied
