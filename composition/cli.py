@@ -207,12 +207,11 @@ def export_monitors_command(file: Path | None) -> None:
 
 
 def document_rules() -> DocumentRules:
-    """The channel rules a document is held to: the registry's fields, the dashboard form's
-    checks (both above the config layer, so handed down from here)."""
-    from notifiers.registry import CHANNEL_FIELDS
-    from ui.alerting_forms import parse_channel_form
+    """The rules `upwatch apply` holds a document to: the dashboard's import holds it to the
+    same ones (ui/config_document_rules), read here only when a document is."""
+    from ui.config_document_rules import document_rules as shared_rules
 
-    return DocumentRules(CHANNEL_FIELDS, parse_channel_form)
+    return shared_rules()
 
 
 def export_command(file: Path | None) -> None:
