@@ -165,30 +165,3 @@ def finish_delivery(engine: Engine, delivery: dict[str, Any], now: datetime, err
             connection.execute(channel.values(failing_since=now, failing_error=outcome.error))
     return outcome.status
 
-
-@dataclass(frozen=True, slots=True)
-class SentReport:
-    """One send of a report, as the dashboard lists it."""
-
-    schedule_id: int
-    period_label: str
-    requested_by: str
-    created_at: datetime
-    channel: str
-    status: str
-    last_error: str | None
-
-
-def recent_sends(engine: Engine, limit: int = 20) -> list[SentReport]:
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(RUNS.c.schedule_id, RUNS.c.period_label, RUNS.c.requested_by,
-                   RUNS.c.created_at, CHANNELS.c.name, REPORT_DELIVERIES.c.status,
-                   REPORT_DELIVERIES.c.last_error)
-            .select_from(REPORT_DELIVERIES.join(RUNS, RUNS.c.id == REPORT_DELIVERIES.c.run_id)
-                         .join(CHANNELS, CHANNELS.c.id == REPORT_DELIVERIES.c.channel_id))
-            .order_by(REPORT_DELIVERIES.c.id.desc()).limit(limit)
-        ).all()
-    return [SentReport(r.schedule_id, r.period_label, r.requested_by,
-                       as_utc(r.created_at) or r.created_at, r.name, r.status, r.last_error)
-            for r in rows]

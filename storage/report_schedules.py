@@ -19,10 +19,12 @@ from storage.alerting_models import AlertChannel
 from storage.audit import DASHBOARD_ADMIN, record
 from storage.db import get_engine
 from storage.models import as_utc, utcnow
-from storage.report_models import ReportSchedule
+from storage.report_models import ReportDelivery, ReportRun, ReportSchedule
 from storage.tables import json_list, table_of, utc
 
 SCHEDULES = table_of(ReportSchedule)
+RUNS = table_of(ReportRun)
+DELIVERIES = table_of(ReportDelivery)
 CHANNELS = table_of(AlertChannel)
 SUBJECT = "report schedule"
 REPORT_CHANNEL_KINDS = ("email", "slack_webhook", "slack_bot", "webhook")
@@ -63,6 +65,13 @@ def get_schedule(schedule_id: int) -> ScheduleView | None:
         row = connection.execute(
             select(SCHEDULES).where(SCHEDULES.c.id == schedule_id)).mappings().first()
     return _view(dict(row)) if row else None
+
+
+def channel_names() -> dict[int, tuple[str, str]]:
+    """Every channel's id -> (name, kind), by name: what the schedule form offers."""
+    with get_engine().connect() as connection:
+        return {row.id: (row.name, row.kind) for row in connection.execute(
+            select(CHANNELS.c.id, CHANNELS.c.name, CHANNELS.c.kind).order_by(CHANNELS.c.name))}
 
 
 def _refuse_unusable_channels(connection: Connection, spec: ScheduleSpec) -> None:
@@ -123,3 +132,31 @@ def delete_schedule(schedule_id: int, *, actor: str = DASHBOARD_ADMIN) -> bool:
                subject=view.spec.name, before=_values(view.spec))
     return True
 
+
+@dataclass(frozen=True, slots=True)
+class SentReport:
+    """One send of a report, as the dashboard lists it."""
+
+    schedule_id: int
+    period_label: str
+    requested_by: str
+    created_at: datetime
+    channel: str
+    status: str
+    last_error: str | None
+
+
+def recent_sends(limit: int = 20) -> list[SentReport]:
+    """The last sends of every schedule's reports, newest first."""
+    with get_engine().connect() as connection:
+        rows = connection.execute(
+            select(RUNS.c.schedule_id, RUNS.c.period_label, RUNS.c.requested_by,
+                   RUNS.c.created_at, CHANNELS.c.name, DELIVERIES.c.status,
+                   DELIVERIES.c.last_error)
+            .select_from(DELIVERIES.join(RUNS, RUNS.c.id == DELIVERIES.c.run_id)
+                         .join(CHANNELS, CHANNELS.c.id == DELIVERIES.c.channel_id))
+            .order_by(DELIVERIES.c.id.desc()).limit(limit)
+        ).all()
+    return [SentReport(r.schedule_id, r.period_label, r.requested_by,
+                       as_utc(r.created_at) or r.created_at, r.name, r.status, r.last_error)
+            for r in rows]

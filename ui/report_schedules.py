@@ -3,6 +3,8 @@ who may edit alerting) add, edit, delete and "send now"."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from config.settings import get_settings
@@ -15,18 +17,21 @@ from domain.report_schedule import (
     parse_schedule,
 )
 from domain.roles import Action
-from notifiers.report_sender import SendOutcome, send_now
-from storage.alerting_admin import list_channels
 from storage.db import get_engine
-from storage.report_outbox import SentReport, recent_sends
 from storage.report_schedules import (
     REPORT_CHANNEL_KINDS,
     ScheduleView,
+    SentReport,
+    channel_names,
     delete_schedule,
     list_schedules,
+    recent_sends,
     save_schedule,
 )
 from ui.auth import dashboard_actor, may, permitted
+
+if TYPE_CHECKING:
+    from notifiers.report_sender import SendOutcome
 
 PREFIX = "rs_"
 EDITING = "rs_editing"  # the schedule id being edited, None for a new one
@@ -88,6 +93,11 @@ def _delete(schedule_id: int) -> None:
 def _send_now(schedule_id: int) -> None:
     if not permitted(Action.EDIT_ALERTING):
         return
+    # Imported when sending: the channels' modules read the alert policy (the `alerting`
+    # package), which a page run headless with pages/ first on sys.path would take for
+    # pages/alerting.py if the page imported it before anything else did.
+    from notifiers.report_sender import send_now
+
     schedule = _schedules().get(schedule_id)
     if schedule is not None:
         st.session_state.setdefault(SENT, {})[schedule_id] = send_now(
@@ -164,11 +174,11 @@ def render_report_schedules() -> None:
     saved = st.session_state.get(SAVED)
     if saved:
         st.success(f"Schedule '{plain(saved)}' saved.")
-    every = {c.id: c for c in list_channels()}
-    names = {i: c.name for i, c in every.items()}
-    usable = {i: c.name for i, c in every.items() if c.kind in REPORT_CHANNEL_KINDS}
+    every = channel_names()
+    names = {i: name for i, (name, _kind) in every.items()}
+    usable = {i: name for i, (name, kind) in every.items() if kind in REPORT_CHANNEL_KINDS}
     schedules = _schedules()
-    sends = recent_sends(get_engine(), limit=60)
+    sends = recent_sends(limit=60)
     editor = may(Action.EDIT_ALERTING)
     if not schedules:
         st.info("No scheduled reports yet." + (" Add one below." if editor else ""))
