@@ -10,11 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, select, update
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from alerting.escalation_steps import Step, step_deliveries
 from alerting.planning import ChannelRule, PlannedDelivery
 from alerting.routing import QuietHours
 from composition.cli import document_rules
+from composition.web_process import Runtime, build_routes
 from config.config_document import VERSION, InvalidDocument, dump_document, parse_document
 from config.settings import get_settings
 from domain.escalation import EscalationSettings, effective_escalation, parse_escalation
@@ -32,6 +35,7 @@ from storage.models import Incident, Monitor, StateChange
 from storage.monitors import create_monitor
 from storage.results import record_result
 from tests.fakes import FakeHTTPServer
+from tests.pages_support import logged_in
 
 GLOBAL = EscalationSettings(30, 5, 10)
 T0 = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -297,3 +301,52 @@ def test_steps_and_the_digest_are_exported_and_applied_as_code() -> None:
                              document_rules(), {}))
     assert "escalation.steps.high[0].channels: no channel is named 'pager'" in str(refused.value)
     assert export_document()["escalation"] == exported
+
+
+# --- the API and the Alerting page ------------------------------------------------------------
+
+AUTH = {"Authorization": "Bearer s3cret-token"}
+PATH = "/api/v1/alerting/escalation"
+
+
+def test_the_api_reads_and_changes_the_steps_under_its_etag() -> None:
+    with FakeHTTPServer() as phone:
+        slack_channel(phone, "phone")
+    with TestClient(Starlette(routes=build_routes(Runtime()))) as client:
+        first = client.get(PATH, headers=AUTH)
+        assert first.json()["steps"] == {s: [] for s in ("critical", "high", "medium", "low")}
+        step = {"after_minutes": 10, "channels": ["phone"]}
+        changed = client.patch(PATH, json={"steps": {"critical": [step]}, "digest": ["low"]},
+                               headers={**AUTH, "If-Match": first.headers["ETag"]})
+        assert changed.status_code == 200
+        assert changed.json()["steps"]["critical"] == [step]
+        assert changed.json()["digest"] == ["low"]
+        assert changed.headers["ETag"] != first.headers["ETag"]
+        stale = client.patch(PATH, json={"digest": []},
+                             headers={**AUTH, "If-Match": first.headers["ETag"]})
+        assert stale.status_code == 412
+        refused = client.patch(PATH, headers=AUTH, json={"steps": {"high": [
+            {"after_minutes": 5, "channels": ["pager"]}]}})
+        assert refused.status_code == 422 and "steps.high[0].channels" in refused.text
+        assert client.get(PATH, headers=AUTH).json() == changed.json()
+
+
+def test_the_alerting_page_saves_steps_and_the_digest() -> None:
+    with FakeHTTPServer() as phone:
+        slack_channel(phone, "phone")
+    at = logged_in("alerting.py")
+    at.number_input(key="step_critical_0_minutes").set_value(5)
+    at.multiselect(key="step_critical_0_channels").set_value(["phone"])
+    at.checkbox(key="digest_low").check()
+    next(b for b in at.button if b.label == "Save steps and digest").click()
+    at.run()
+    assert any("1 escalation steps; hourly digest for: low" in s.value for s in at.success)
+    saved = escalation_settings()
+    assert saved.steps["critical"] == (EscalationStep(5, ("phone",)),)
+    assert saved.digest == ("low",)
+    # Steps for a severity that goes to the digest are refused, with the form's words.
+    at.multiselect(key="step_low_1_channels").set_value(["phone"])
+    next(b for b in at.button if b.label == "Save steps and digest").click()
+    at.run()
+    assert any("P4 · low" in e.value and "digest" in e.value for e in at.error)
+    assert escalation_settings() == saved
