@@ -13,7 +13,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -23,6 +23,7 @@ from tests.conftest import free_port
 from tests.server_process import ROOT, wait_until
 from web.base_path import BasePathMiddleware
 from web.page_shell import server_url_setting
+from web.security_headers import SecurityHeadersMiddleware
 
 BASE = "/upwatch"
 
@@ -76,6 +77,16 @@ def test_upwatchs_paths_under_the_base_reach_the_routes_without_it() -> None:
     assert client.get("/upwatch", follow_redirects=False).text == "streamlit /upwatch"
     assert client.get("/healthz").status_code == 404  # one address: under the base
     assert client.get("/elsewhere").text == "streamlit /elsewhere"
+
+
+def test_streamlits_component_pages_under_the_base_may_be_framed_by_the_app() -> None:
+    async def page(request: Request) -> HTMLResponse:
+        return HTMLResponse("<p>component</p>")
+
+    app = Starlette(routes=[Route("/{path:path}", page)])
+    client = TestClient(SecurityHeadersMiddleware(app, base=BASE))
+    assert client.get("/upwatch/component/x/index.html").headers["x-frame-options"] == "SAMEORIGIN"
+    assert client.get("/upwatch/status").headers["x-frame-options"] == "DENY"
 
 
 @pytest.fixture(scope="module")
