@@ -1,7 +1,7 @@
 """The hourly digest: a severity sent to it pages nobody; once its hour is over each channel gets
 one message listing what changed, planned once under its (channel, hour) key, so neither a
 restart nor a second dispatcher sends it again; an hour with nothing collected sends nothing.
-Runs on SQLite and on PostgreSQL."""
+Planning by two dispatchers runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -78,7 +78,6 @@ def slack() -> Iterator[FakeHTTPServer]:
         yield server
 
 
-@pytest.mark.usefixtures("backend")
 def test_a_low_outage_pages_nobody_and_is_listed_once_in_the_next_hour(
     slack: FakeHTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
