@@ -15,7 +15,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from composition.web_process import Runtime, build_routes
-from storage.alerting_admin import list_channels, monitor_routes
+from config.settings import get_settings
+from storage.alerting_admin import add_env_channels, list_channels, monitor_routes
 from storage.alerting_models import AlertChannel
 from storage.api_tokens import create_token
 from storage.audit import audit_page
@@ -268,3 +269,28 @@ def test_creates_sent_again_with_their_idempotency_key_make_nothing_twice(
                           headers={**ADMIN, "Idempotency-Key": "c1one"}) for _ in range(2)]
     assert [c.status_code for c in copies] == [201, 201]
     assert len(_rows()) == 1 and [m.slug for m in list_monitors()] == ["api", "copy", "web"]
+
+
+def test_an_environment_channel_takes_routing_and_templates_only(
+        client: TestClient, target: FakeHTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret_url = f"{target.url}/services/{HOOK_SECRET}"
+    monkeypatch.setenv("UPWATCH_SLACK_WEBHOOK_URL", secret_url)
+    get_settings.cache_clear()
+    with get_engine().begin() as connection:
+        add_env_channels(connection, {"slack": "slack_webhook"})
+    (channel,) = client.get("/api/v1/channels", headers=ADMIN).json()
+    assert (channel["source"], channel["settings"], channel["stored_secrets"]) == ("env", {}, [])
+    path = f"/api/v1/channels/{channel['id']}"
+    for body, field in (({"settings": {"webhook_url": "https://x.example/"}},
+                         "settings.webhook_url"), ({"name": "other"}, "name")):
+        refused = client.patch(path, headers=ADMIN, json=body)
+        assert [e["field"] for e in refused.json()["errors"]] == [field], body
+    changed = client.patch(path, headers=ADMIN, json={
+        "events": ["down"], "settings": {"text_template": "{{ headline }}"}})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["settings"] == {"text_template": "{{ headline }}"}
+    assert client.delete(path, headers=ADMIN).status_code == 409
+    target.enqueue(Reply(500, {"Content-Type": "text/plain"}, f"down: {secret_url}".encode()))
+    sent = client.post(f"{path}/test", headers=ADMIN)
+    assert target.requests[-1].path == f"/services/{HOOK_SECRET}"
+    assert sent.json()["sent"] is False and HOOK_SECRET not in sent.text
