@@ -19,7 +19,8 @@ from starlette.testclient import TestClient
 from config.settings import get_settings
 from domain.monitor_input import parse_monitor_input
 from domain.result import ProbeResult
-from notifiers.dispatcher import Dispatcher
+from notifiers.ack import ack_token
+from notifiers.dispatcher import Dispatcher, secret_key
 from notifiers.message import Notice
 from notifiers.slack import slack_message
 from storage.alerting_models import AlertChannel
@@ -172,11 +173,25 @@ def test_a_click_that_is_not_a_button_of_upwatchs_is_refused() -> None:
     forged_link = urlencode({"payload": json.dumps({
         "type": "block_actions", "user": {"username": "alice"}, "response_url": f"{nowhere}/r",
         "actions": [{"action_id": "acknowledge", "value": "1.2.abc"}]})})
+    gone = ack_token(secret_key(get_engine(), get_settings()), 999_999)
+    unknown_incident = forged_link.replace("1.2.abc", gone)
     for body, status in (("payload=not-json", 400), ("nothing=here", 400),
                          (urlencode({"payload": json.dumps({"type": "view_submission"})}), 400),
-                         (forged_link, 403)):
+                         (forged_link, 403), (unknown_incident, 404)):
         answer = client.post("/slack/actions", content=body, headers=signed(body))
         assert answer.status_code == status, (body, answer.text)
+    assert "no longer exists" in answer.json()["detail"]
+
+
+def test_clicks_are_rate_limited_per_address_as_acknowledgement_links_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("UPWATCH_ACK_REQUESTS_PER_MINUTE", "60")  # bursts of 10
+    get_settings.cache_clear()
+    client = TestClient(Starlette(routes=slack_action_routes()))
+    answers = [client.post("/slack/actions", content="payload=%7B%7D").status_code
+               for _ in range(11)]
+    assert answers == [401] * 10 + [429]
 
 
 def test_without_a_signing_secret_the_button_is_the_acknowledgement_link() -> None:
