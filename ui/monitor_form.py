@@ -199,6 +199,10 @@ def _rule_kind_label(kind: str) -> str:
     return RULE_KIND_LABELS[kind]
 
 
+def _percentile_label(percentile: int) -> str:
+    return f"p{percentile}"
+
+
 def _add_rule(prefix: str) -> None:
     st.session_state.update(with_rules_added(st.session_state.to_dict(), prefix,
                                              [dict(RULE_DEFAULTS)]))
@@ -313,10 +317,12 @@ class _Fields:
                 st.session_state.setdefault(rule_key(self.prefix, index, field),
                                             RULE_DEFAULTS[field])
         rule_errors = any(k.startswith("rules") or k in LEVEL_FIELDS for k in self.errors)
-        with st.expander(f"Rules ({count})", expanded=rule_errors):
+        # Open while it has rules: adding the first one (a submit) must not fold it away.
+        with st.expander("Rules", expanded=bool(count) or rule_errors):
             st.caption("Each rule fires when it holds over its window (or period), with its "
-                       "own severity, and resolves when it no longer does. Window: latency and "
-                       "failed-check rules; percentile: latency; period: uptime (calendar, UTC).")
+                       "own severity, and resolves when it no longer does. The window counts "
+                       "for latency and failed-check rules; periods are calendar days, weeks "
+                       "and months in UTC.")
             raw_rules = rules_from_state(st.session_state.to_dict(), self.prefix)
             for index in range(count):
                 self.rule_slot(index, raw_rules[index])
@@ -339,32 +345,35 @@ class _Fields:
         def key(field: str) -> str:
             return rule_key(self.prefix, index, field)
 
-        kind, threshold, severity, window, percentile, period = st.columns(
-            [3, 2, 2, 2, 1, 1], vertical_alignment="bottom")
-        kind.selectbox(f"Rule {index + 1}", list(RULE_KINDS), key=key("kind"),
-                       format_func=_rule_kind_label)
-        threshold.number_input("Threshold", key=key("threshold"), min_value=0.0, step=1.0,
-                               value=None)
-        severity.selectbox("Severity", SEVERITIES, key=key("severity"),
-                           format_func=severity_label)
-        window.number_input("Window (min)", key=key("window_minutes"), min_value=1,
-                            max_value=1440, step=1)
-        percentile.selectbox("Percentile", PERCENTILES, key=key("percentile"))
-        period.selectbox("Period", PERIODS, key=key("period"))
-        description = _shown_description(raw)
-        if description:
-            st.caption(description)
-        for field, message in self.errors.items():
-            if field == f"rules[{index}]" or field.startswith(f"rules[{index}]."):
-                part = field.removeprefix(f"rules[{index}]").lstrip(".").replace("_", " ")
-                st.error(f"Rule {index + 1}{', ' + part if part else ''}: {message}")
-        st.form_submit_button(f"Remove rule {index + 1}", on_click=_remove_rule,
-                              args=(self.prefix, index))
+        with st.container(border=True):
+            kind, threshold, severity = st.columns([3, 2, 2])
+            kind.selectbox(f"Rule {index + 1}", list(RULE_KINDS), key=key("kind"),
+                           format_func=_rule_kind_label)
+            threshold.number_input("Threshold (ms, % or days)", key=key("threshold"),
+                                   min_value=0.0, step=1.0, value=None, format="%g")
+            severity.selectbox("Severity", SEVERITIES, key=key("severity"),
+                               format_func=severity_label)
+            window, percentile, period = st.columns(3)
+            window.number_input("Window (minutes)", key=key("window_minutes"), min_value=1,
+                                max_value=1440, step=1)
+            percentile.selectbox("Percentile (latency)", PERCENTILES, key=key("percentile"),
+                                 format_func=_percentile_label)
+            period.selectbox("Period (uptime)", PERIODS, key=key("period"))
+            description = _shown_description(raw)
+            if description:
+                st.caption(description)
+            for field, message in self.errors.items():
+                if field == f"rules[{index}]" or field.startswith(f"rules[{index}]."):
+                    part = field.removeprefix(f"rules[{index}]").lstrip(".").replace("_", " ")
+                    st.error(f"Rule {index + 1}{', ' + part if part else ''}: {message}")
+            st.form_submit_button(f"Remove rule {index + 1}", on_click=_remove_rule,
+                                  args=(self.prefix, index))
 
     def escalation(self) -> None:
         current = escalation_settings()
-        with st.expander("Escalation",
-                         expanded=any(field in self.errors for field in OVERRIDE_FIELDS)):
+        overridden = any(st.session_state.get(f"{self.prefix}{field}") is not None
+                         or field in self.errors for field in OVERRIDE_FIELDS)
+        with st.expander("Escalation", expanded=overridden):
             st.caption("This monitor's own reminders and flap threshold; blank: the setting "
                        "for every monitor (Alerting page), shown greyed.")
             for field in OVERRIDE_FIELDS:
