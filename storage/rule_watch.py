@@ -268,10 +268,11 @@ def _insert_firing(connection: Connection, monitor_id: int, rule: WindowRule,
                    at: datetime) -> bool:
     """Mark the rule firing; False when another writer did first (its event is the one)."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    # RETURNING tells whether the row went in (psycopg gives no row count for this insert).
     inserted = connection.execute(dialect.insert(RULE_STATES).values(
         monitor_id=monitor_id, rule_key=rule.key, firing_since=at, severity=rule.severity,
-    ).on_conflict_do_nothing())
-    return inserted.rowcount == 1
+    ).on_conflict_do_nothing().returning(RULE_STATES.c.monitor_id))
+    return inserted.first() is not None
 
 
 def _delete_firing(connection: Connection, monitor_id: int, key: str) -> bool:
