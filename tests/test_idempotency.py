@@ -23,6 +23,8 @@ from storage.key_source import secret_key
 from storage.maintenance_admin import window_details
 from storage.monitors import list_monitors
 from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
+from web.openapi import openapi_document
+from web.openapi_access import IDEMPOTENT_CREATES
 
 AUTH = {"Authorization": "Bearer s3cret-token"}
 MONITOR = {"name": "Shop", "url": "http://127.0.0.1:9/"}
@@ -138,3 +140,11 @@ def test_keys_are_kept_a_day(client: TestClient) -> None:
     client.post("/api/v1/monitors", json=MONITOR, headers=_keyed("old"))
     assert prune_idempotency_keys() == 0
     assert prune_idempotency_keys(datetime.now(UTC) + KEEP + timedelta(minutes=1)) == 1
+
+
+def test_the_document_describes_the_header_on_every_create() -> None:
+    paths = openapi_document()["paths"]
+    for path in IDEMPOTENT_CREATES:
+        create = paths[path]["post"]
+        assert "Idempotency-Key" in [p["name"] for p in create["parameters"]], path
+        assert "409" in create["responses"]
