@@ -21,5 +21,5 @@ def slack_signing_secrets() -> list[str]:
     with get_engine().connect() as connection:
         rows = connection.execute(select(CHANNELS.c.secrets).where(
             CHANNELS.c.kind.in_(SLACK_KINDS), CHANNELS.c.source == "db")).scalars()
-        found = [str((secrets or {}).get(SIGNING_SECRET) or "") for secrets in rows]
+        found = [str((secrets or {}).get(SIGNING_SECRET) or "").strip() for secrets in rows]
     return list(dict.fromkeys(secret for secret in found if secret))

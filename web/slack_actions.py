@@ -64,6 +64,8 @@ class Click:
 
 
 class Refused(Exception):
+    """A click not taken: the HTTP status and the sentence saying why."""
+
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
