@@ -129,7 +129,15 @@ def test_the_report_groups_and_tags(client: TestClient) -> None:
     assert report.status_code == 200, report.text
     numbers = report.json()
     assert (numbers["monitor"], numbers["checks"], numbers["failures"]) == ("api", 1, 0)
-    assert numbers["p50_ms"] is not None and numbers["incidents"] == []
+    assert numbers["p50_ms"] is not None and numbers["overlapping_incidents"] == []
+    opened = client.post("/api/v1/incidents", headers=ADMIN, json={
+        "title": "Slow", "message": "Looking", "monitor": "api"}).json()
+    client.post(f"/api/v1/incidents/{opened['id']}/resolve", headers=ADMIN, json={})
+    numbers = client.get("/api/v1/monitors/api/report", headers=reader).json()
+    assert [(i["id"], i["status"]) for i in numbers["overlapping_incidents"]] == [
+        (opened["id"], "resolved")]
+    assert numbers["incidents"] == numbers["response_times"]["resolved"] == 1
+    assert numbers["response_times"]["mttr_seconds"] is not None
     assert datetime.fromisoformat(numbers["to"]) <= datetime.now(UTC)  # cut at now
     assert client.get("/api/v1/groups", headers=reader).json() == [
         {"name": "Backend", "monitors": 1, "states": {"up": 1}},

@@ -72,9 +72,13 @@ class MonitorReport(BaseModel):
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
-    mtta_s: float | None = Field(description="Mean time to acknowledge the incidents")
-    mttr_s: float | None = Field(description="Mean time to resolve the incidents")
-    incidents: list[ReportIncident]
+    incidents: int = Field(description="Incidents opened in the window (those wholly inside "
+                                       "maintenance not counted), as the monitor page counts")
+    response_times: dict[str, float | int | None] = Field(description=(
+        "MTTA and MTTR of those incidents, in seconds (mean and median), with their counts: "
+        "GET /api/v1/reports/response-times's figures for this monitor"))
+    overlapping_incidents: list[ReportIncident] = Field(description=(
+        "Every incident of the monitor open at some time in the window, newest first"))
 
     model_config = ConfigDict(populate_by_name=True)
 

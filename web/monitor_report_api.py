@@ -4,10 +4,13 @@ the groups and tags with how many monitors each holds.
     GET /api/v1/monitors/{slug}/report?from=&to=   (default: the last 24 hours)
     GET /api/v1/groups · GET /api/v1/tags
 
-The report's numbers are the monitor page's (uptime and p50/p95/p99, checks, failures from
-storage/window_report; incidents from storage/monitor_history; MTTA / MTTR from
-analytics/monitor_series). `from` and `to` are ISO dates (midnight UTC, as the page's custom
-range) or times (UTC unless an offset is given); a window reaching past now ends now.
+The report's numbers are the monitor page's: uptime, p50/p95/p99, checks and failures from
+storage/window_report; the incidents opened in the window and their MTTA / MTTR as the reports
+count them (storage/incident_times, maintenance left out); and the incidents overlapping it
+(storage/monitor_history), as its Incidents section lists them.
+
+`from` and `to` are ISO dates (midnight UTC, as the page's custom range) or times (UTC unless an
+offset is given); a window reaching past now ends now.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from analytics.monitor_series import mtta_mttr
 from domain.states import effective_state
+from storage.incident_times import monitor_response_times
 from storage.monitor_history import incidents_between
 from storage.monitors import MonitorView, get_monitor, list_monitors
 from storage.window_report import window_report
@@ -55,18 +58,17 @@ def report_range(params: dict[str, str], now: datetime) -> tuple[datetime, datet
 def monitor_report(monitor: MonitorView, start: datetime, end: datetime,
                    now: datetime) -> dict[str, Any]:
     report = window_report(monitor.id, start, end, now)
-    incidents = incidents_between(monitor.id, start, end)
-    mtta, mttr = mtta_mttr((i.started_at, i.acknowledged_at, i.resolved_at) for i in incidents)
+    times = monitor_response_times(monitor.id, start, end, now)
     return MonitorReport.model_validate({
         "monitor": monitor.slug, "from": start, "to": end, "uptime": report.uptime,
         "up_s": report.up_s, "degraded_s": report.degraded_s, "down_s": report.down_s,
         "maintenance_s": report.maintenance_s, "checks": report.checks,
         "failures": report.failures, "p50_ms": report.p50, "p95_ms": report.p95,
-        "p99_ms": report.p99, "mtta_s": mtta, "mttr_s": mttr,
-        "incidents": [ReportIncident(id=i.id, title=i.title, status=i.status,
-                                     started_at=i.started_at,
-                                     acknowledged_at=i.acknowledged_at,
-                                     resolved_at=i.resolved_at) for i in incidents],
+        "p99_ms": report.p99, "incidents": times.incidents, "response_times": times.to_api(),
+        "overlapping_incidents": [
+            ReportIncident(id=i.id, title=i.title, status=i.status, started_at=i.started_at,
+                           acknowledged_at=i.acknowledged_at, resolved_at=i.resolved_at)
+            for i in incidents_between(monitor.id, start, end)],
     }).model_dump(mode="json", by_alias=True)
 
 
