@@ -159,20 +159,22 @@ class SendOutcome:
 
 def send_due(engine: Engine, settings: Settings, now: datetime | None = None,
              run_id: int | None = None) -> list[SendOutcome]:
-    """Send every due report delivery (only `run_id`'s when given), one at a time."""
+    """Send every due report delivery (only `run_id`'s when given), one at a time; the clock
+    is `now` throughout when given (a round of a test), else read at each step."""
+    clock = (lambda: now) if now is not None else now_utc
     outcomes = []
-    for delivery_id in report_outbox.due_deliveries(engine, now or now_utc(), run_id):
-        claimed = report_outbox.claim_delivery(engine, delivery_id, now_utc())
+    for delivery_id in report_outbox.due_deliveries(engine, clock(), run_id):
+        claimed = report_outbox.claim_delivery(engine, delivery_id, clock())
         if claimed is None:
             continue  # another process sends it
         error: TransportError | None = None
         try:
-            send_report(claimed, settings, now_utc())
+            send_report(claimed, settings, clock())
         except TransportError as failure:
             error = failure
         # Nothing between the provider's answer and this commit: it is the crash window.
         status = report_outbox.finish_delivery(
-            engine, claimed.delivery, now_utc(), error.message if error else None,
+            engine, claimed.delivery, clock(), error.message if error else None,
             permanent=bool(error and error.permanent),
             retry_after=error.retry_after if error else None)
         name = claimed.channel["name"]
@@ -195,17 +197,26 @@ def queue_due(engine: Engine, now: datetime) -> int:
     """Queue each enabled schedule's due period that no process queued yet; how many."""
     queued = 0
     for schedule in list_schedules(enabled_only=True):
-        period = _due(schedule, now)
-        if period is None or report_outbox.is_claimed(engine, schedule.id, period):
-            continue
-        spec = schedule.spec
-        content = build_report(spec.name, period, spec.timezone, spec.target_percent, now)
-        if report_outbox.claim_period(engine, schedule.id, period, content,
-                                      spec.channel_ids, now) is not None:
-            log.info("report %r for %s queued to %d channels", spec.name, period.label,
-                     len(spec.channel_ids))
-            queued += 1
+        try:
+            queued += _queue_one(engine, schedule, now)
+        except Exception:  # one schedule failing must not hold the others' reports back
+            log.exception("scheduled report %r could not be queued; trying again next round",
+                          schedule.spec.name)
     return queued
+
+
+def _queue_one(engine: Engine, schedule: ScheduleView, now: datetime) -> int:
+    period = _due(schedule, now)
+    if period is None or report_outbox.is_claimed(engine, schedule.id, period):
+        return 0
+    spec = schedule.spec
+    content = build_report(spec.name, period, spec.timezone, spec.target_percent, now)
+    if report_outbox.claim_period(engine, schedule.id, period, content, spec.channel_ids,
+                                  now) is None:
+        return 0  # another process queued it first
+    log.info("report %r for %s queued to %d channels", spec.name, period.label,
+             len(spec.channel_ids))
+    return 1
 
 
 def send_now(engine: Engine, settings: Settings, schedule: ScheduleView, actor: str,
@@ -218,7 +229,7 @@ def send_now(engine: Engine, settings: Settings, schedule: ScheduleView, actor: 
     content = build_report(spec.name, period, spec.timezone, spec.target_percent, now)
     run_id = report_outbox.queue_now(engine, schedule.id, period, content, spec.channel_ids,
                                      actor, now)
-    return send_due(engine, settings, now, run_id=run_id)
+    return send_due(engine, settings, run_id=run_id)
 
 
 class ReportScheduler:
@@ -232,8 +243,9 @@ class ReportScheduler:
         self._thread = threading.Thread(target=self._run, name="upwatch-reports", daemon=True)
 
     def run_once(self, now: datetime | None = None) -> None:
-        now = now or now_utc()
-        queue_due(self._engine, now)
+        """One round; `now` fixes the clock (tests), else the sends read it as they go, so a
+        long round's later claims still get their whole lease."""
+        queue_due(self._engine, now or now_utc())
         send_due(self._engine, self._settings, now)
 
     def _run(self) -> None:

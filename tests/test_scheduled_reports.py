@@ -28,6 +28,7 @@ from domain.report_schedule import (
 )
 from domain.result import ProbeResult
 from notifiers.report_sender import ReportScheduler, queue_due, send_now
+from notifiers.webhook import verify_signature
 from storage import report_outbox
 from storage.alerting_models import AlertChannel
 from storage.db import get_engine
@@ -37,8 +38,8 @@ from storage.report_content import build_report
 from storage.report_models import ReportDelivery, ReportRun, ReportSchedule
 from storage.report_schedules import get_schedule, list_schedules, save_schedule
 from storage.results import record_result
-from storage.users import add_user
-from tests.fakes import FakeHTTPServer, FakeSMTPServer
+from storage.user_models import DashboardUser
+from tests.fakes import FakeHTTPServer, FakeSMTPServer, Reply
 from tests.pages_support import errors, logged_in, signed_in_as
 from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
 
@@ -47,6 +48,7 @@ SCHEDULES = ReportSchedule.__table__
 RUNS = ReportRun.__table__
 DELIVERIES = ReportDelivery.__table__
 AUDIT = AuditEntry.__table__
+USERS = DashboardUser.__table__
 BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
 HOSTILE = "<!channel> <b>Shop</b> & *Co*"
 
@@ -204,11 +206,11 @@ def test_a_period_crossing_a_dst_change_is_sent_once_and_a_restart_sends_nothing
     # Berlin, 02:30 daily: 2026-03-29 has no 02:30, and lasts 23 hours.
     schedule([slack_channel(slack)], send_at="02:30", zone="Europe/Berlin",
              created=at("2026-03-28T12:00+00:00"))
-    moment = at("2026-03-29T00:00+01:00")
+    moment = at("2026-03-28T23:30+00:00")
     scheduler = ReportScheduler(get_engine(), get_settings())
-    while moment < at("2026-03-31T00:00+02:00"):  # a round every half hour for two days
+    while moment < at("2026-03-31T00:00+02:00"):  # a round every hour at :30 for two days
         scheduler.run_once(moment)
-        moment += timedelta(minutes=30)
+        moment += timedelta(hours=1)
     # A restart: a new engine and a new scheduler see both days' send times again, then the
     # next day's comes.
     get_engine().dispose()
@@ -368,8 +370,42 @@ def test_the_reports_page_adds_sends_now_edits_and_deletes_a_schedule(
 
 def test_a_viewer_sees_the_schedules_but_no_buttons_or_form(slack: FakeHTTPServer) -> None:
     schedule([slack_channel(slack)])
-    add_user("vera", "viewer", "a long passphrase", actor="admin")
+    with get_engine().begin() as connection:  # a viewer (the hash is never checked here)
+        connection.execute(insert(USERS).values(username="vera", role="viewer",
+                                                password_hash="unused",
+                                                created_at=datetime.now(UTC)))
     at = signed_in_as("reports.py", "vera")
     assert any("Ops daily UTC" in m.value for m in at.markdown)
     keys = {b.key for b in at.button}
     assert not {k for k in keys if k and k.startswith("rs_")}
+
+
+def test_a_webhook_gets_the_report_as_signed_json(slack: FakeHTTPServer) -> None:
+    hook = add_channel("hook", "webhook", {"url": slack.url + "/reports"}, {"secret": "s3"})
+    view = get_schedule(schedule([hook], period="monthly"))
+    assert view is not None
+    (outcome,) = send_now(get_engine(), get_settings(), view, "alice")
+    assert outcome.status == "delivered", outcome.error
+    (request,) = slack.wait_for(1)
+    body = request.json()
+    assert (body["kind"], body["report"]["period"]) == ("report", "monthly")
+    assert body["text"].startswith("Upwatch · Monthly report ")
+    assert verify_signature("s3", request.headers["x-upwatch-timestamp"], request.body,
+                            request.headers["x-upwatch-signature"])
+
+
+def test_a_failed_send_is_tried_again_in_a_later_round_and_not_queued_again(
+        slack: FakeHTTPServer) -> None:
+    slack.enqueue(Reply(500, body=b"internal_error"))
+    schedule([slack_channel(slack)], created=at("2026-06-01T00:00+00:00"))
+    scheduler = ReportScheduler(get_engine(), get_settings())
+    scheduler.run_once(at("2026-06-10T08:00+00:00"))
+    with get_engine().connect() as connection:
+        status, error = connection.execute(select(DELIVERIES.c.status,
+                                                  DELIVERIES.c.last_error)).one()
+    assert status == "pending" and "HTTP 500" in error
+    scheduler.run_once(at("2026-06-10T08:01+00:00"))
+    assert len(slack.wait_for(2)) == 2
+    assert runs() == [("daily:2026-06-09", 1)]
+    with get_engine().connect() as connection:
+        assert connection.execute(select(DELIVERIES.c.status)).scalar_one() == "delivered"
