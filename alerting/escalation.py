@@ -2,7 +2,9 @@
 
 A channel with `escalate_after_minutes` N is paged only if the incident is still open and nobody
 acknowledged it N minutes after it began. Reminders repeat every R minutes while the incident is
-open and unacknowledged; the n-th reminder is due at start + n x R.
+open and unacknowledged; the n-th reminder is due at start + n x R (R: the monitor's own, else
+the global setting, domain.escalation.effective_escalation). The steps per severity are planned
+the same way (alerting/escalation_steps.py).
 """
 
 from __future__ import annotations

@@ -15,7 +15,15 @@
         quiet_start: "22:00"       # and quiet_end, quiet_timezone, quiet_min_severity
     routing:                       # monitor slug -> channel names
       api: [ops-slack]
-    escalation: {remind_every_minutes: 30, flap_changes: 5, flap_window_minutes: 10}
+    escalation:
+      remind_every_minutes: 30
+      flap_changes: 5
+      flap_window_minutes: 10
+      steps:                       # severity -> after M minutes unacknowledged, page these too
+        critical:
+          - {after_minutes: 5, channels: [on-call-sms]}
+          - {after_minutes: 15, channels: [lead]}
+      digest: [low]                # severities listed once an hour per channel, never paged
     maintenance:                   # matched by title
       - title: Backups
         cron: "0 2 * * 0"          # or starts_at / ends_at (ISO 8601)

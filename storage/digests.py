@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -34,6 +34,7 @@ CHANGES = table_of(StateChange)
 MONITORS = table_of(Monitor)
 
 DIGEST_KIND = "digest"  # the delivery's notice kind
+KEEP_KEYS = timedelta(days=7)
 
 
 def _insert_once(connection: Connection, table: Table, rows: list[dict[str, object]]) -> int:
@@ -63,6 +64,8 @@ def plan_due_digests(engine: Engine, now: datetime) -> int:
             .where(ENTRIES.c.delivery_id.is_(None), ENTRIES.c.hour < current)
             .group_by(ENTRIES.c.channel_id, ENTRIES.c.hour)
             .order_by(ENTRIES.c.hour, ENTRIES.c.channel_id)).all()
+        # A digest's key is needed while a late change of its hour may still come: for days.
+        connection.execute(delete(DIGESTS).where(DIGESTS.c.hour < current - KEEP_KEYS))
         planned = 0
         for channel_id, stored_hour, first_event in due:
             hour = utc(stored_hour)
