@@ -30,6 +30,10 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f} ms"
 
 
+def _incidents(count: int) -> str:
+    return f"{count} incident" + ("" if count == 1 else "s")
+
+
 def _took(seconds: float | None) -> str:
     return "–" if seconds is None else format_duration(timedelta(seconds=seconds))
 
@@ -45,15 +49,17 @@ def _local_range(content: ReportContent) -> str:
 def summary_line(content: ReportContent) -> str:
     observed = len(content.observed)
     return (f"{content.meeting_target} of {observed} monitors met the "
-            f"{content.target_percent:g} % target; {content.incidents} incidents, "
+            f"{content.target_percent:g} % target; {_incidents(content.incidents)}, "
             f"MTTA {_took(content.mtta_seconds)}, MTTR {_took(content.mttr_seconds)}")
 
 
 def _line_text(line: MonitorLine, target: float) -> str:
-    mark = {True: "meets", False: "BELOW", None: "no data"}[line.meets(target)]
+    if line.uptime_percent is None:
+        return f"{line.name}: no data"
+    mark = "meets the target" if line.meets(target) else "BELOW the target"
     return (f"{line.name}: {_percent(line.uptime_percent)} ({mark}), "
             f"down {line.downtime_minutes:g} min, p50/p95/p99 {_ms(line.p50_ms)} / "
-            f"{_ms(line.p95_ms)} / {_ms(line.p99_ms)}, {line.incidents} incidents")
+            f"{_ms(line.p95_ms)} / {_ms(line.p99_ms)}, {_incidents(line.incidents)}")
 
 
 def report_text(content: ReportContent) -> str:
@@ -142,7 +148,7 @@ def _slack_line(line: MonitorLine, target: float, public_url: str) -> str:
     # The link's label is escaped; the URL is ours (domain/links quotes the slug).
     name = f"<{links.monitor_url(public_url, line.slug)}|{escape_mrkdwn(line.name)}>"
     return (f"{mark} {name} *{_percent(line.uptime_percent)}* · p95 {_ms(line.p95_ms)} · "
-            f"{line.incidents} incidents")
+            f"{_incidents(line.incidents)}")
 
 
 def report_slack(content: ReportContent, public_url: str) -> dict[str, Any]:
@@ -150,7 +156,7 @@ def report_slack(content: ReportContent, public_url: str) -> dict[str, Any]:
     fields = [
         f"*Uptime target*\n{content.meeting_target} of {len(content.observed)} monitors met "
         f"{content.target_percent:g} %",
-        f"*Incidents*\n{content.incidents}",
+        f"*Incidents*\n{content.incidents} ({content.resolved} resolved)",
         f"*MTTA*\n{_took(content.mtta_seconds)}",
         f"*MTTR*\n{_took(content.mttr_seconds)}",
     ]
