@@ -56,14 +56,20 @@ def collect(connection: Connection, change: Change, kind: str, event: str,
 
 
 def plan_due_digests(engine: Engine, now: datetime) -> int:
-    """Plan the digest of every channel's hour that is over; how many were planned."""
+    """Plan the digest of every channel's hour that is over; how many were planned.
+
+    Read first, and write only when a digest is due: this runs every few seconds in every
+    dispatcher, and most rounds have nothing to plan."""
     current = digest_hour(now)
-    with engine.begin() as connection:
+    with engine.connect() as connection:
         due = connection.execute(
             select(ENTRIES.c.channel_id, ENTRIES.c.hour, func.min(ENTRIES.c.event_id))
             .where(ENTRIES.c.delivery_id.is_(None), ENTRIES.c.hour < current)
             .group_by(ENTRIES.c.channel_id, ENTRIES.c.hour)
             .order_by(ENTRIES.c.hour, ENTRIES.c.channel_id)).all()
+    if not due:
+        return 0
+    with engine.begin() as connection:
         # A digest's key is needed while a late change of its hour may still come: for days.
         connection.execute(delete(DIGESTS).where(DIGESTS.c.hour < current - KEEP_KEYS))
         planned = 0
