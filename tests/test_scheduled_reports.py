@@ -409,3 +409,19 @@ def test_a_failed_send_is_tried_again_in_a_later_round_and_not_queued_again(
     assert runs() == [("daily:2026-06-09", 1)]
     with get_engine().connect() as connection:
         assert connection.execute(select(DELIVERIES.c.status)).scalar_one() == "delivered"
+
+
+def test_a_slack_bot_posts_the_report_to_its_channel(slack: FakeHTTPServer) -> None:
+    slack.enqueue(Reply.json(200, {"ok": True, "channel": "C0123", "ts": "1.2"}))
+    bot = add_channel("ops-bot", "slack_bot", {"channel": "C0123", "base_url": slack.url + "/api/"},
+                      {"token": "xoxb-test-token"})
+    view = get_schedule(schedule([bot]))
+    assert view is not None
+    (outcome,) = send_now(get_engine(), get_settings(), view, "alice")
+    assert outcome.status == "delivered", outcome.error
+    (request,) = slack.wait_for(1)
+    assert request.path == "/api/chat.postMessage"
+    assert request.headers["authorization"] == "Bearer xoxb-test-token"
+    sent = request.json()
+    assert sent["channel"] == "C0123" and sent["blocks"][0]["type"] == "header"
+    assert sent["blocks"][0]["text"]["text"].startswith("📊 Daily report ")
