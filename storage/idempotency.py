@@ -59,9 +59,7 @@ def reserve(principal: str, key: str, request: str, body_hash: str,
     now = now or utcnow()
     engine = get_engine()
     mine = (KEYS.c.principal == principal) & (KEYS.c.key == key)
-    with engine.begin() as connection:  # an expired key is as good as new
-        connection.execute(delete(KEYS).where(mine, KEYS.c.created_at < now - KEEP))
-    for _ in range(3):  # the holder may release it between our insert and our read
+    for _ in range(3):  # the holder may release it, or it expire, between insert and read
         try:
             with engine.begin() as connection:
                 inserted = connection.execute(insert(KEYS).values(
@@ -74,6 +72,10 @@ def reserve(principal: str, key: str, request: str, body_hash: str,
         with engine.connect() as connection:
             row = connection.execute(select(KEYS).where(mine)).first()
         if row is None:
+            continue
+        if utc(row.created_at) < now - KEEP:  # an expired key is as good as new
+            with engine.begin() as connection:
+                connection.execute(delete(KEYS).where(KEYS.c.id == row.id))
             continue
         if row.request != request or row.body_hash != body_hash:
             return Different()

@@ -17,7 +17,7 @@ from composition.web_process import Runtime, build_routes
 from config.settings import get_settings
 from storage.api_tokens import create_token, list_tokens
 from storage.db import get_engine
-from storage.idempotency import KEEP, prune_idempotency_keys
+from storage.idempotency import KEEP, Reserved, prune_idempotency_keys, reserve
 from storage.incidents import admin_incidents
 from storage.key_source import secret_key
 from storage.maintenance_admin import window_details
@@ -138,8 +138,11 @@ async def test_two_creates_at_once_with_one_key_make_one() -> None:
 
 def test_keys_are_kept_a_day(client: TestClient) -> None:
     client.post("/api/v1/monitors", json=MONITOR, headers=_keyed("old"))
+    later = datetime.now(UTC) + KEEP + timedelta(minutes=1)
+    assert isinstance(reserve("api-token", "old", "POST /api/v1/monitors", "x", later), Reserved)
+    client.post("/api/v1/monitors", json={**MONITOR, "name": "Two"}, headers=_keyed("again"))
     assert prune_idempotency_keys() == 0
-    assert prune_idempotency_keys(datetime.now(UTC) + KEEP + timedelta(minutes=1)) == 1
+    assert prune_idempotency_keys(later) == 1  # "again"; "old" was claimed anew, later
 
 
 def test_the_document_describes_the_header_on_every_create() -> None:

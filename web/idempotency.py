@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 
 import anyio
 from starlette.requests import Request
@@ -40,8 +40,15 @@ POLL_S = 0.05
 REPLAYED = "Idempotent-Replayed"
 
 
+@lru_cache(maxsize=4)
+def _fingerprint_key(database_url: str) -> str:
+    # The key never changes while a process runs (UPWATCH_SECRET_KEY, or the one kept in the
+    # database since its first use): read once per database rather than on every create.
+    return secret_key(get_engine(), get_settings())
+
+
 def _claim(principal: str, key: str, request: str, body: bytes) -> tuple[Claim, str]:
-    fingerprint = body_fingerprint(secret_key(get_engine(), get_settings()), body)
+    fingerprint = body_fingerprint(_fingerprint_key(get_settings().database_url), body)
     return reserve(principal, key, request, fingerprint), fingerprint
 
 
