@@ -4,8 +4,9 @@
 Every operation the served document lists (so routes added later are fuzzed too) gets generated
 requests, valid and invalid ones; then call sequences follow the document's links, from a create
 to the reads, changes and the delete of what it made. Every answer: no server error, and the
-status, content type, headers and body the document describes. After every refused request
-(4xx) the database holds exactly the rows it held before (read from the file, read-only).
+status, content type, headers and body the document describes; an operation that needs a token
+refuses without it. After every refused request (4xx) the database holds exactly the rows it
+held before (read from the file, read-only).
 
 The server reaches nothing outside this machine: no probe engine runs, probes may connect to no
 address, names resolve through a DNS port nothing listens on, and HTTP clients get a proxy
@@ -39,10 +40,11 @@ from web.openapi_links import with_links
 
 TOKEN = "fuzz-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-# What "matches the document" means: each answer alone, and (in sequences) a created resource
-# can be read and a deleted one cannot.
+# What "matches the document" means: each answer alone (and an operation that needs a token,
+# sent again without one or with a wrong one, refuses), and in sequences a created resource can
+# be read and a deleted one cannot.
 ANSWER_CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
-                 "response_headers_conformance", "response_schema_conformance")
+                 "response_headers_conformance", "response_schema_conformance", "ignored_auth")
 SEQUENCE_CHECKS = (*ANSWER_CHECKS, "use_after_free", "ensure_resource_availability")
 # Generated requests per operation and mode, from a total that keeps the run near 20 s however
 # many operations the document lists.
