@@ -37,6 +37,7 @@ from notifiers.slack import classify
 from notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, USER_AGENT, sign
 from storage import report_outbox
 from storage.handles import Engine
+from storage.leases import Lease
 from storage.report_content import build_report
 from storage.report_outbox import ClaimedReport
 from storage.report_schedules import ScheduleView, list_schedules
@@ -44,6 +45,7 @@ from storage.report_schedules import ScheduleView, list_schedules
 log = logging.getLogger(__name__)
 
 EVERY_S = 60.0
+REPORTS_LEASE = "scheduled-reports"
 STOP_WAIT_S = 12.0  # as the dispatcher's: one send in flight finishes within a channel's timeout
 
 
@@ -233,12 +235,19 @@ def send_now(engine: Engine, settings: Settings, schedule: ScheduleView, actor: 
 
 
 class ReportScheduler:
-    """Runs a round every `every_s` on its own thread, in each process that sends alerts."""
+    """Runs a round every `every_s` on its own thread, in each process that sends alerts.
+
+    The rounds of the thread run where the reports lease is held (storage/leases), so several
+    processes do not each read every monitor for the same report; when the holder stops,
+    another takes over within a round. Sending once does not rest on the lease but on the
+    period key and the delivery claims, which hold for any process.
+    """
 
     def __init__(self, engine: Engine, settings: Settings, every_s: float = EVERY_S) -> None:
         self._engine = engine
         self._settings = settings
         self._every_s = every_s
+        self._lease = Lease(engine, REPORTS_LEASE)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="upwatch-reports", daemon=True)
 
@@ -249,13 +258,18 @@ class ReportScheduler:
         send_due(self._engine, self._settings, now)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("scheduled reports: the round failed; trying again in %g s",
-                              self._every_s)
-            self._stop.wait(self._every_s)
+        try:
+            while not self._stop.is_set():
+                try:
+                    if self._lease.try_acquire():
+                        self.run_once()
+                except Exception:
+                    log.exception("scheduled reports: the round failed; trying again in %g s",
+                                  self._every_s)
+                self._stop.wait(self._every_s)
+        finally:
+            # Given back by the thread that took it: the lease is not shared between threads.
+            self._lease.release()
 
     def start(self) -> None:
         self._thread.start()

@@ -8,6 +8,7 @@ import email
 import email.policy
 import json
 import threading
+import time as time_module
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
@@ -425,3 +426,18 @@ def test_a_slack_bot_posts_the_report_to_its_channel(slack: FakeHTTPServer) -> N
     sent = request.json()
     assert sent["channel"] == "C0123" and sent["blocks"][0]["type"] == "header"
     assert sent["blocks"][0]["text"]["text"].startswith("📊 Daily report ")
+
+
+def test_two_running_schedulers_send_a_due_report_once(slack: FakeHTTPServer) -> None:
+    schedule([slack_channel(slack)], send_at="00:00", created=at("2020-01-01T00:00+00:00"))
+    schedulers = [ReportScheduler(get_engine(), get_settings(), every_s=0.05) for _ in range(2)]
+    for scheduler in schedulers:
+        scheduler.start()
+    try:
+        assert len(slack.wait_for(1)) == 1
+        time_module.sleep(0.3)  # several more rounds of both
+    finally:
+        for scheduler in schedulers:
+            scheduler.stop()
+    assert len(slack.requests) == 1
+    assert [count for _, count in runs()] == [1]
