@@ -75,14 +75,14 @@ def test_a_pasted_file_shows_its_changes_then_applies_them_as_the_user() -> None
 
 def test_a_wrong_file_shows_each_problem_with_its_line_and_column_and_changes_nothing() -> None:
     at = _show_changes(_as(ADMIN), WRONG)
-    shown = [e.value for e in at.error]
-    assert shown[0].startswith("This file was not applied, nothing changed")
-    assert shown[1].startswith("line 3, column 5: monitors[0].url: 'ftp' URLs are not supported")
-    assert shown[2] == "line 6, column 5: monitors[1].colour: unknown field"
+    assert at.error[0].value.startswith("This file was not applied, nothing changed")
+    (problems,) = [block.value.splitlines() for block in at.code]
+    assert problems[0].startswith("line 3, column 5: monitors[0].url: 'ftp' URLs are not")
+    assert problems[1:] == ["line 6, column 5: monitors[1].colour: unknown field"]
     assert not [b for b in at.button if b.label.startswith("Apply")]
     assert list_monitors() == []
     broken = _show_changes(at, "monitors: [a: b: c]")
-    assert "line 1, column 16" in broken.error[1].value
+    assert "line 1, column 16" in broken.code[0].value
 
 
 def test_viewers_and_editors_cannot_reach_it() -> None:

@@ -61,8 +61,7 @@ def applied(text: str, prune: bool, actor: str) -> Outcome:
 
 def _show_problems(outcome: Outcome) -> None:
     st.error("This file was not applied, nothing changed. Fix these and show the changes again:")
-    for problem in outcome.problems:
-        st.error(problem)
+    st.code("\n".join(outcome.problems), language=None)  # as written: the file's text, literal
 
 
 def _uploaded_text() -> str | None:
