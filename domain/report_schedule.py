@@ -13,7 +13,7 @@ unique, so it is sent once whichever process sees it due first.
 
 A period is due from its send moment until the next period's: a process that was down at the
 send moment sends it late, once, but never a period older than that (nor one whose send moment
-came before the schedule existed).
+came before the schedule was last saved).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def send_moment(period: ReportPeriod, at: time, zone: ZoneInfo) -> datetime:
 def due_period(kind: PeriodKind, at: time, zone: ZoneInfo, now: datetime,
                not_before: datetime | None = None) -> ReportPeriod | None:
     """The period due at `now`: the latest whose send moment has come (and not before
-    `not_before`, the schedule's creation); None when there is none."""
+    `not_before`, when the schedule was last saved); None when there is none."""
     latest = period_before(kind, now.astimezone(zone).date(), zone)
     if send_moment(latest, at, zone) > now:
         latest = period_before(kind, latest.first_day, zone)

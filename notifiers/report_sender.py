@@ -191,8 +191,10 @@ def send_due(engine: Engine, settings: Settings, now: datetime | None = None,
 
 def _due(schedule: ScheduleView, now: datetime) -> ReportPeriod | None:
     spec = schedule.spec
+    # From its last save: a schedule changed to another period or time does not send at once
+    # the period whose send time it has just moved past.
     return due_period(spec.period, spec.send_at, ZoneInfo(spec.timezone), now,
-                      not_before=schedule.created_at)
+                      not_before=schedule.updated_at)
 
 
 def queue_due(engine: Engine, now: datetime) -> int:

@@ -122,7 +122,7 @@ def test_each_period_becomes_due_once_minute_by_minute_through_dst_changes() -> 
         assert len(seen) == len(set(seen)) == 4  # the day before the first, then three days
 
 
-def test_a_period_that_was_due_before_the_schedule_existed_is_not_sent() -> None:
+def test_a_period_that_was_due_before_the_schedule_was_saved_is_not_sent() -> None:
     created = at("2026-06-10T07:00+00:00")
     assert due_period("daily", time(8), BERLIN, created, not_before=created) is None
     later = due_period("daily", time(8), BERLIN, at("2026-06-11T06:00+00:00"),
@@ -157,7 +157,7 @@ def schedule(channels: list[int], *, period: str = "daily", send_at: str = "08:0
     if created is not None:  # as if it had been made back then
         with get_engine().begin() as connection:
             connection.execute(update(SCHEDULES).where(SCHEDULES.c.id == saved.id)
-                               .values(created_at=created))
+                               .values(created_at=created, updated_at=created))
     return saved.id
 
 
