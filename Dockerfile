@@ -23,8 +23,9 @@ USER upwatch
 WORKDIR /home/upwatch
 VOLUME ["/data"]
 EXPOSE 8501
+# Under a base path (STREAMLIT_SERVER_BASE_URL_PATH=upwatch), /healthz is under it too.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/healthz', timeout=4)"]
+  CMD ["python", "-c", "import os, urllib.request; base = os.environ.get('STREAMLIT_SERVER_BASE_URL_PATH', '').strip('/'); urllib.request.urlopen('http://127.0.0.1:8501' + ('/' + base if base else '') + '/healthz', timeout=4)"]
 # Exec form: `upwatch` is PID 1 and gets docker stop's SIGTERM itself, and stops cleanly.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["upwatch"]

@@ -24,9 +24,11 @@ from storage.handles import Connection
 # For each kind: the plain settings and the secret ones (masked in the dashboard). Templates
 # (domain/notice_templates.TEMPLATE_KEYS) are plain settings too, kept apart: an environment
 # channel takes its connection from the environment but may have templates in its row.
+# A Slack channel's signing_secret (its Slack app's) makes the Acknowledge button interactive
+# (web/slack_actions checks each click's signature with it).
 CHANNEL_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "slack_webhook": ((), ("webhook_url",)),
-    "slack_bot": (("channel", "base_url"), ("token",)),
+    "slack_webhook": ((), ("webhook_url", "signing_secret")),
+    "slack_bot": (("channel", "base_url"), ("token", "signing_secret")),
     "sms": (("account_sid", "sender", "recipients", "api_base"), ("auth_token",)),
     "email": (("host", "port", "sender", "recipients", "username", "security"), ("password",)),
     "webhook": (("url",), ("secret",)),

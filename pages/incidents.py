@@ -6,6 +6,7 @@ page and notifications link to."""
 
 import streamlit as st
 
+from config.base_path import site_href
 from domain.monitor_input import InvalidInput
 from domain.roles import Action
 from storage.incidents import STATUSES, admin_incident, admin_incident_page, create_incident
@@ -22,7 +23,7 @@ monitors = {m.id: m.name for m in list_monitors()}
 asked = st.query_params.get("id")
 if asked is not None:
     incident = admin_incident(int(asked)) if asked.isdigit() else None
-    st.link_button("← All incidents", "/incidents")
+    st.link_button("← All incidents", site_href("/incidents"))
     if incident is None:
         st.error(f"No incident number {as_typed(asked)[:40]}: it may have been deleted. "
                  "All incidents are listed on this page without `?id=`.")

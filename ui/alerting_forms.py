@@ -46,16 +46,24 @@ class FieldSpec:
     placeholder: str | None = None
 
 
+SLACK_SIGNING_SECRET = FieldSpec(
+    "signing_secret", "Signing secret", required=False, secret=True,
+    help="The Slack app's signing secret (Basic Information): the Acknowledge button then "
+         "acknowledges in Slack, with the app's Interactivity request URL set to "
+         "<public URL>/slack/actions. Empty: the button opens the acknowledgement page.")
+
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "slack_webhook": (
         FieldSpec("webhook_url", "Webhook URL", secret=True,
                   placeholder="https://hooks.slack.com/services/..."),
+        SLACK_SIGNING_SECRET,
     ),
     "slack_bot": (
         FieldSpec("token", "Bot token", secret=True, placeholder="xoxb-..."),
         FieldSpec("channel", "Slack channel", placeholder="#ops or C0123456"),
         FieldSpec("base_url", "API base URL", required=False,
                   help="Leave empty for Slack itself."),
+        SLACK_SIGNING_SECRET,
     ),
     "sms": (
         FieldSpec("account_sid", "Account SID", placeholder="AC..."),

@@ -8,8 +8,9 @@ from typing import Any
 
 import streamlit as st
 
+from config.base_path import base_path, site_href
 from domain.formatting import state_label
-from domain.links import incident_path
+from domain.links import incident_path, under_base
 from storage.certificates import certificate_of
 from storage.monitor_history import Change, incidents_between
 from storage.monitors import MonitorView
@@ -83,7 +84,9 @@ def _changes(changes: list[Change]) -> None:
 def _incidents(monitor: MonitorView, window: Window) -> None:
     incidents = incidents_between(monitor.id, window.start, window.end)
     if incidents:
-        st.dataframe([{"Incident": incident_path(i.id), "Title": i.title, "Status": i.status,
+        base = base_path()  # the links are under the base path the app is served under
+        st.dataframe([{"Incident": under_base(base, incident_path(i.id)), "Title": i.title,
+                       "Status": i.status,
                        "Started (UTC)": _at(i.started_at), "Acknowledged": _at(i.acknowledged_at),
                        "Resolved": _at(i.resolved_at)} for i in incidents],
                      hide_index=True, width="stretch",
@@ -91,4 +94,4 @@ def _incidents(monitor: MonitorView, window: Window) -> None:
                          display_text=r"/incidents\?id=(\d+)")})
     else:
         st.caption("No incidents in this window.")
-    st.markdown("[All incidents](/incidents)")
+    st.markdown(f"[All incidents]({site_href('/incidents')})")

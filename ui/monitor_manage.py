@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from checks.check_now import check_and_record
+from config.base_path import site_href
 from domain.formatting import milliseconds, plain, state_label
 from domain.links import monitor_path
 from domain.roles import Action
@@ -97,7 +98,7 @@ def show_deleted() -> bool:
     if name is None:
         return False
     st.success(f"Deleted '{name}' and its history.")
-    st.markdown("[Back to the dashboard](/)")
+    st.markdown(f"[Back to the dashboard]({site_href('/')})")
     return True
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from config.base_path import site_href
 from config.settings import get_settings
 from domain.formatting import ago, milliseconds, state_label
 from domain.severity import severity_label
@@ -27,7 +28,7 @@ from ui.monitor_window import choose_window
 def _unknown(slug: str) -> None:
     st.error(f"No monitor with the address '{slug}'. It may have been deleted or renamed: "
              "pick one on the dashboard.")
-    st.markdown("[Back to the dashboard](/)")
+    st.markdown(f"[Back to the dashboard]({site_href('/')})")
 
 
 def _header(monitor: MonitorView) -> None:

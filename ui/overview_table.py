@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from config.base_path import base_path
 from domain.formatting import state_label
-from domain.links import monitor_path
+from domain.links import monitor_path, under_base
 from domain.overview import OverviewRow
 
 # Fixed widths, in the order an operator reads a row: what it is, how it did, why, where it
@@ -55,10 +56,11 @@ def _number(value: float | None) -> float:
 def table_frame(rows: Sequence[OverviewRow]) -> pd.DataFrame:
     """The rows as the table shows them: typed columns, in the rows' order (built a column at
     a time: a refresh of a thousand rows stays a few milliseconds)."""
+    base = base_path()  # the links are under the base path the app is served under
     columns: dict[str, Any] = {
         "State": [state_label(r.state) for r in rows],
         "Name": [r.name for r in rows],
-        "Open": [monitor_path(r.slug) for r in rows],
+        "Open": [under_base(base, monitor_path(r.slug)) for r in rows],
         "Uptime 24 h": np.array([_percent(r.uptime_24h) for r in rows], np.float64),
         "Uptime 30 d": np.array([_percent(r.uptime_30d) for r in rows], np.float64),
         "p95 24 h": np.array([_number(r.p95_24h_ms) for r in rows], np.float64),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from config.base_path import site_href
 from config.settings import get_settings
 from domain.formatting import OVERALL_LABELS, WINDOW_LABELS, ago, plain
 from domain.text import clean_text, safe_markdown
@@ -120,4 +121,5 @@ def footer(status: PublicStatus) -> None:
     last_check = max((c.last_check_at for c in status.components if c.last_check_at),
                      default=None)
     st.caption(f"Last checked {ago(last_check, datetime.now(UTC))} · "
-               "Subscribe: [Atom](/feed.atom) · [RSS](/feed.rss) · [JSON](/api/v1/status)")
+               f"Subscribe: [Atom]({site_href('/feed.atom')}) · [RSS]({site_href('/feed.rss')}) · "
+               f"[JSON]({site_href('/api/v1/status')})")
