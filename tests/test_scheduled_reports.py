@@ -441,3 +441,17 @@ def test_two_running_schedulers_send_a_due_report_once(slack: FakeHTTPServer) ->
             scheduler.stop()
     assert len(slack.requests) == 1
     assert [count for _, count in runs()] == [1]
+
+
+def test_a_paused_schedule_sends_nothing(slack: FakeHTTPServer) -> None:
+    schedule_id = schedule([slack_channel(slack)], created=at("2026-06-01T00:00+00:00"))
+    view = get_schedule(schedule_id)
+    assert view is not None
+    spec = view.spec
+    save_schedule(ScheduleSpec(spec.name, spec.period, spec.send_at, spec.timezone,
+                               spec.channel_ids, spec.target_percent, enabled=False),
+                  schedule_id, actor="alice")
+    with get_engine().begin() as connection:  # paused long before the period was due
+        connection.execute(update(SCHEDULES).values(updated_at=at("2026-06-01T00:00+00:00")))
+    ReportScheduler(get_engine(), get_settings()).run_once(at("2026-06-10T08:00+00:00"))
+    assert runs() == [] and slack.requests == []
