@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from analytics.histogram import LatencyHistogram
+from analytics.histogram import LatencyHistogram, add_to_each
 from analytics.rollup import SUCCESS_OUTCOMES
 from analytics.uptime import StateSeconds
 from domain.certificates import days_left
@@ -83,9 +83,10 @@ def window_percentile(recent: RecentChecks, window_s: float, percentile: int,
     if not recent.covers(window_s, now_s):
         return None
     histogram = LatencyHistogram()
-    for _, _, latency_ms in recent.within(window_s, now_s):
-        if latency_ms is not None:
-            histogram.add(latency_ms)
+    low = now_s - window_s
+    for at_s, _, latency_ms in recent.checks:
+        if latency_ms is not None and low < at_s <= now_s:
+            add_to_each((histogram,), latency_ms)
     return histogram.quantile(percentile / 100)
 
 

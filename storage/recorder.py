@@ -213,6 +213,6 @@ def record_batch(
     remember_certificates(connection, certificates)
     if seen:
         assert rules is not None
-        changes += rules.judge(connection, watched, seen, states)
+        changes += rules.judge(connection, driver, watched, seen, states)
         changes += rules.judge_periods(connection, watched, seen, tz)
     return Recorded(len(result_rows), changes)

@@ -44,7 +44,7 @@ from storage.models import Monitor, MonitorState, StateChange
 from storage.rollup_reads import _window_totals
 from storage.rule_models import RuleEvent, RuleState
 from storage.tables import json_list, table_of, utc
-from storage.window_basics import _current, among
+from storage.window_basics import _current
 
 MONITORS = table_of(Monitor)
 STATES = table_of(MonitorState)
@@ -157,33 +157,33 @@ class RuleWatch:
     # -- judging -------------------------------------------------------------------------------
 
     def judge(
-        self, connection: Connection, watched: dict[int, _Watched],
+        self, connection: Connection, driver: BatchDriver, watched: dict[int, _Watched],
         seen: dict[int, list[Seen]], states: dict[int, dict],
     ) -> list[dict]:
         """Judge the windowed and certificate rules after each result; write the transitions.
         Returns the events written (state_change rows)."""
-        firing = _firing(connection, list(seen))
+        firing = _firing(driver, list(seen))
         events: list[dict] = []
         for monitor_id, results in seen.items():
             entry = watched[monitor_id]
             recent = self._recent.get(monitor_id)
             mine = firing.setdefault(monitor_id, {})
             state = states[monitor_id]
+            windowed = entry.windowed if recent is not None else ()
             for at, outcome, latency_ms, state_after in results:
-                if state_after == "maintenance":
+                if state_after == "maintenance" or recent is None:
                     continue  # left out of every window; the rules keep their state meanwhile
                 at_s = at.timestamp()
-                if recent is not None:
-                    recent.add(at_s, outcome, latency_ms)
-                if recent is None:
-                    continue
+                recent.add(at_s, outcome, latency_ms)
                 measured: dict[tuple, float | None] = {}
-                for rule in entry.windowed:
+                for rule in windowed:
                     measure = window_measure(rule)
                     if measure not in measured:
                         measured[measure] = window_value(rule, recent, at_s)
-                    _apply(connection, events, mine, monitor_id, rule,
-                           compare(rule, measured[measure]), at, state_after)
+                    verdict = compare(rule, measured[measure])
+                    if verdict.holds is not None and verdict.holds != (rule.key in mine):
+                        _apply(connection, events, mine, monitor_id, rule, verdict, at,
+                               state_after)
             last_at, _, _, last_state = results[-1]
             if last_state != "maintenance":
                 for rule in entry.rules:
@@ -205,7 +205,7 @@ class RuleWatch:
                and clock - self._uptime_at.get(m, -UPTIME_EVERY_S) >= UPTIME_EVERY_S]
         if not due:
             return []
-        firing = _firing(connection, due)
+        firing = _firing(BatchDriver(connection), due)
         current = _current(connection, due)
         events: list[dict] = []
         totals_by_start: dict[datetime, dict[int, list[int]]] = {}
@@ -227,16 +227,16 @@ class RuleWatch:
         return events
 
 
-def _firing(connection: Connection, monitor_ids: Sequence[int]) -> dict[int, dict[str, str]]:
-    """The firing rules of the monitors: key -> severity."""
+def _firing(driver: BatchDriver, monitor_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """The firing rules of the monitors: key -> severity (through the driver: read for every
+    batch, its statement is not compiled each time)."""
     firing: dict[int, dict[str, str]] = {}
-    if not monitor_ids:
-        return firing
-    for monitor_id, key, severity in connection.execute(
-        select(RULE_STATES.c.monitor_id, RULE_STATES.c.rule_key, RULE_STATES.c.severity)
-        .where(among(connection, RULE_STATES.c.monitor_id, monitor_ids))
-    ):
-        firing.setdefault(monitor_id, {})[key] = severity
+    for chunk, condition in driver.in_lists(list(monitor_ids)) if monitor_ids else ():
+        for monitor_id, key, severity in driver.rows(
+            f"SELECT monitor_id, rule_key, severity FROM rule_state WHERE monitor_id {condition}",
+            chunk,
+        ):
+            firing.setdefault(monitor_id, {})[key] = severity
     return firing
 
 
