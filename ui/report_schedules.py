@@ -125,7 +125,8 @@ def _describe(schedule: ScheduleView, names: dict[int, str], sends: list[SentRep
     state = "" if spec.enabled else " · paused"
     st.markdown(f"**{plain(spec.name)}** · {PERIOD_LABELS[spec.period]}{state}")
     channels = ", ".join(plain(names.get(i, f"(deleted channel {i})")) for i in spec.channel_ids)
-    st.caption(f"{WHAT[spec.period].capitalize()}, sent {WHEN[spec.period]} at "
+    what = WHAT[spec.period]
+    st.caption(f"{what[:1].upper()}{what[1:]}, sent {WHEN[spec.period]} at "
                f"{spec.send_at:%H:%M} {plain(spec.timezone)} to {channels}; uptime target "
                f"{spec.target_percent:g} %")
     for sent in [s for s in sends if s.schedule_id == schedule.id][:3]:
