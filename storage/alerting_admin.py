@@ -26,6 +26,7 @@ from storage.alerting_models import (
     MonitorRoute,
 )
 from storage.audit import DASHBOARD_ADMIN, record
+from storage.channel_versions import version_in
 from storage.db import get_engine
 from storage.escalation_settings import stored_escalation, write_escalation
 from storage.handles import Engine
@@ -151,10 +152,28 @@ def _channel(connection: Connection, channel_id: int) -> ChannelView | None:
     return _view(found) if found else None
 
 
+# Sees a stored channel's version (storage/channel_versions) inside the writing transaction,
+# on the row it locked; raises to refuse the write (an If-Match check).
+ChannelExpectation = Callable[[dict[str, Any]], None]
+
+
+def _expect_channel(connection: Connection, channel_id: int,
+                    expect: ChannelExpectation | None) -> None:
+    if expect is None:
+        return
+    connection.execute(select(CHANNELS.c.id).where(CHANNELS.c.id == channel_id)
+                       .with_for_update())
+    version = version_in(connection, channel_id)
+    if version is not None:
+        expect(version)
+
+
 def save_channel(spec: ChannelSpec, channel_id: int | None = None, *,
-                 actor: str = DASHBOARD_ADMIN) -> ChannelView:
+                 actor: str = DASHBOARD_ADMIN,
+                 expect: ChannelExpectation | None = None) -> ChannelView:
     """Create or update a channel; InvalidInput when the name is taken, a template is wrong
-    (checked here too, whoever saves) or the channel is gone."""
+    (checked here too, whoever saves) or the channel is gone. `expect` sees the stored
+    channel first (an update's If-Match)."""
     if problems := template_errors(spec.kind, spec.config):
         raise InvalidInput(problems)
     routing = {
@@ -164,6 +183,8 @@ def save_channel(spec: ChannelSpec, channel_id: int | None = None, *,
         "quiet_min_severity": spec.quiet_min_severity,
     }
     with get_engine().begin() as connection:
+        if channel_id is not None:
+            _expect_channel(connection, channel_id, expect)
         taken = connection.execute(select(CHANNELS.c.id).where(
             CHANNELS.c.name == spec.name, CHANNELS.c.id != (channel_id or -1))).first()
         if taken:
@@ -201,8 +222,10 @@ def save_channel(spec: ChannelSpec, channel_id: int | None = None, *,
         return saved
 
 
-def delete_channel(channel_id: int, *, actor: str = DASHBOARD_ADMIN) -> None:
+def delete_channel(channel_id: int, *, actor: str = DASHBOARD_ADMIN,
+                   expect: ChannelExpectation | None = None) -> None:
     with get_engine().begin() as connection:
+        _expect_channel(connection, channel_id, expect)
         before = _channel(connection, channel_id)
         if before is None:
             return
@@ -250,8 +273,15 @@ def _route_names(connection: Connection, monitor_id: int) -> list[str]:
 
 
 def set_monitor_routes(monitor_id: int, channel_ids: list[int], *,
-                       actor: str = DASHBOARD_ADMIN) -> None:
+                       actor: str = DASHBOARD_ADMIN,
+                       expect: Callable[[list[str]], None] | None = None) -> None:
+    """Replace a monitor's channels; `expect` sees the names of its channels now, inside the
+    writing transaction with the monitor's row locked, and raises to refuse (If-Match)."""
     with get_engine().begin() as connection:
+        if expect is not None:
+            connection.execute(select(MONITORS.c.id).where(MONITORS.c.id == monitor_id)
+                               .with_for_update())
+            expect(_route_names(connection, monitor_id))
         known = set(connection.execute(
             select(CHANNELS.c.id).where(CHANNELS.c.id.in_(channel_ids))).scalars())
         if known != set(channel_ids):

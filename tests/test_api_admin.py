@@ -16,7 +16,14 @@ from starlette.testclient import TestClient
 
 from composition.web_process import Runtime, build_routes
 from config.settings import get_settings
-from storage.alerting_admin import add_env_channels, list_channels, monitor_routes
+from storage.alerting_admin import (
+    add_env_channels,
+    delete_channel,
+    list_channels,
+    monitor_routes,
+    save_channel,
+    set_monitor_routes,
+)
 from storage.alerting_models import AlertChannel
 from storage.api_tokens import create_token
 from storage.audit import audit_page
@@ -26,6 +33,9 @@ from storage.monitors import get_monitor, list_monitors
 from storage.tables import table_of
 from tests.fakes import FakeHTTPServer, Reply
 from tests.pg import backend, postgres_database  # noqa: F401  (fixtures)
+from ui.alerting_forms import parse_channel_form
+from web.channel_input import channel_spec
+from web.etags import PreconditionFailed, etag_of, expecting
 
 ADMIN = {"Authorization": "Bearer s3cret-token"}
 HOOK_SECRET = "T000/B000/very-secret-hook"
@@ -326,3 +336,20 @@ def test_channel_etags_and_routing_hold_on_postgresql(target: FakeHTTPServer) ->
                             json={"channels": ["ops-slack"]})
         assert routed.json()["channels"] == ["ops-slack"]
         assert HOOK_SECRET not in client.get("/api/v1/channels", headers=ADMIN).text
+
+
+def test_the_if_match_check_runs_inside_the_write_and_refuses_it_whole(
+        client: TestClient, target: FakeHTTPServer) -> None:
+    made = _slack(client, target.url + "/hook")
+    (channel,) = list_channels()
+    spec = channel_spec({"enabled": False}, channel, parse_channel_form)
+    before, stale = _rows(), expecting('"stale"', etag_of)
+    with pytest.raises(PreconditionFailed):
+        save_channel(spec, made["id"], actor="x", expect=stale)
+    with pytest.raises(PreconditionFailed):
+        delete_channel(made["id"], actor="x", expect=stale)
+    monitor = get_monitor("api")
+    assert monitor is not None
+    with pytest.raises(PreconditionFailed):
+        set_monitor_routes(monitor.id, [made["id"]], actor="x", expect=stale)
+    assert _rows() == before and monitor_routes() == {}

@@ -11,7 +11,8 @@ A create honours Idempotency-Key (web/idempotency).
 Secrets are write-only: no answer carries one (a stored one is shown as the mask), and a test
 send's error text has them masked too. GET of one channel answers an ETag (its settings and a
 digest of its sealed secrets, so a changed secret changes it without revealing anything); a
-PATCH, PUT or DELETE sent with If-Match is done only while it still holds, else a 412.
+PATCH, PUT or DELETE sent with If-Match is done only while it still holds, checked in the
+write's own transaction on the row it locks (storage/alerting_admin's `expect=`), else a 412.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from storage.alerting_admin import (
 from storage.channel_versions import channel_version
 from web.admin_api_models import Channel, ChannelQuietHours, TestSent
 from web.channel_input import ChannelParser, channel_spec, quiet_hours_spec, shown_settings
-from web.etags import etag_of, if_match, matches, precondition_failed
+from web.etags import PreconditionFailed, etag_of, expecting, if_match, precondition_failed
 from web.idempotency import idempotent
 from web.problems import not_found, problem
 from web.rate_limit import TokenBuckets
@@ -137,18 +138,19 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
         current, etag = found
         if request.method == "GET":
             return JSONResponse(shown(current), headers={"ETag": etag})
-        condition = if_match(request)
-        if condition is not None and not matches(condition, etag):
-            return precondition_failed(etag)
-        if request.method == "DELETE":
-            if current.source == "env":
-                return problem(409, ENV_CHANNEL)
-            await run_sync(partial(delete_channel, channel_id, actor=actor_of(grant)))
-            return Response(status_code=204)
+        expect = expecting(if_match(request), etag_of)
         try:
+            if request.method == "DELETE":
+                if current.source == "env":
+                    return problem(409, ENV_CHANNEL)
+                await run_sync(partial(delete_channel, channel_id, actor=actor_of(grant),
+                                       expect=expect))
+                return Response(status_code=204)
             spec = channel_spec(await json_body(request), current, check)
             saved = await run_sync(partial(save_channel, spec, channel_id,
-                                           actor=actor_of(grant)))
+                                           actor=actor_of(grant), expect=expect))
+        except PreconditionFailed as changed:
+            return precondition_failed(changed.current)
         except BodyTooLarge:
             return too_large()
         except InvalidInput as exc:
@@ -166,12 +168,12 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
         current, etag = found
         if request.method == "GET":
             return JSONResponse(quiet_hours_of(current), headers={"ETag": etag})
-        condition = if_match(request)
-        if condition is not None and not matches(condition, etag):
-            return precondition_failed(etag)
         try:
             spec = quiet_hours_spec(await json_body(request), current, check)
-            await run_sync(partial(save_channel, spec, channel_id, actor=actor_of(grant)))
+            await run_sync(partial(save_channel, spec, channel_id, actor=actor_of(grant),
+                                   expect=expecting(if_match(request), etag_of)))
+        except PreconditionFailed as changed:
+            return precondition_failed(changed.current)
         except BodyTooLarge:
             return too_large()
         except InvalidInput as exc:

@@ -14,7 +14,8 @@ from web.openapi_parts import NOT_FOUND, json_answer, operation, problem_answer,
 
 # The creates that honour Idempotency-Key (web/idempotency wraps each of their routes).
 IDEMPOTENT_CREATES = ("/api/v1/monitors", "/api/v1/maintenance", "/api/v1/incidents",
-                      "/api/v1/incidents/{id}/updates", "/api/v1/users", "/api/v1/tokens")
+                      "/api/v1/incidents/{id}/updates", "/api/v1/users", "/api/v1/tokens",
+                      "/api/v1/channels", "/api/v1/monitors/{slug}/clone")
 IDEMPOTENCY_KEY = {
     "name": HEADER, "in": "header", "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS},

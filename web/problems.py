@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match, Route
@@ -47,6 +48,22 @@ def not_found(what: str = "nothing is here") -> ProblemResponse:
     return problem(404, what)
 
 
+class AnyRest(Convertor[str]):
+    """The rest of a path, line breaks included: Starlette's `path` (`.*`) stops at a newline
+    (%0A), and such a request would get Starlette's plain-text 404 instead of a problem."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anyrest", AnyRest())
+
+
 def api_fallback(routes: Sequence[BaseRoute]) -> list[Route]:
     """The answer for an /api/v1 request no route took (registered after every API route):
     a 405 problem naming the methods when one of `routes` has the path, else a 404 problem,
@@ -61,4 +78,4 @@ def api_fallback(routes: Sequence[BaseRoute]) -> list[Route]:
         return not_found("no such API route: /api/v1/openapi.json lists them")
 
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-    return [Route("/api/v1/{rest:path}", unmatched, methods=methods)]
+    return [Route("/api/v1/{rest:anyrest}", unmatched, methods=methods)]

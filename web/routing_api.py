@@ -6,7 +6,7 @@ enabled channel.
     GET /api/v1/alerting/routing · GET, PUT /api/v1/alerting/routing/{slug}
 
 GET of one monitor's routing answers an ETag; a PUT sent with If-Match is done only while it
-still holds, else a 412.
+still holds (checked in the write's own transaction), else a 412.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from domain.limits import InvalidInput
 from storage.alerting_admin import list_channels, monitor_routes, set_monitor_routes
 from storage.monitors import MonitorView, get_monitor, list_monitors
 from web.admin_api_models import MonitorRouting, MonitorRoutingShown, parsed
-from web.etags import etag_of, if_match, matches, precondition_failed
+from web.etags import PreconditionFailed, etag_of, expecting, if_match, precondition_failed
 from web.problems import not_found
 from web.rate_limit import TokenBuckets
 from web.request_body import BodyTooLarge, json_body, too_large
@@ -70,11 +70,19 @@ def channel_ids(body: dict[str, Any]) -> list[int]:
     return sorted({ids[name] for name in wanted.channels})
 
 
-def replace_routing(slug: str, body: dict[str, Any], actor: str) -> dict[str, Any] | None:
+def replace_routing(slug: str, body: dict[str, Any], actor: str,
+                    condition: str | None = None) -> dict[str, Any] | None:
+    """Replace the channels of `slug`; with `condition` (an If-Match), only while the routing's
+    ETag, checked in the writing transaction, still matches it (else PreconditionFailed)."""
     monitor = get_monitor(slug)
     if monitor is None:
         return None
-    set_monitor_routes(monitor.id, channel_ids(body), actor=actor)
+    ids = channel_ids(body)
+
+    def etag(names: list[str]) -> str:
+        return routing_etag({"monitor": slug, "channels": sorted(names)})
+
+    set_monitor_routes(monitor.id, ids, actor=actor, expect=expecting(condition, etag))
     return one_routing(slug)
 
 
@@ -95,12 +103,12 @@ def routing_routes(limits: TokenBuckets) -> list[Route]:
         etag = routing_etag(current)
         if request.method == "GET":
             return JSONResponse(current, headers={"ETag": etag})
-        condition = if_match(request)
-        if condition is not None and not matches(condition, etag):
-            return precondition_failed(etag)
         try:
             body = await json_body(request)
-            saved = await run_sync(replace_routing, slug, body, actor_of(grant))
+            saved = await run_sync(replace_routing, slug, body, actor_of(grant),
+                                   if_match(request))
+        except PreconditionFailed as changed:
+            return precondition_failed(changed.current)
         except BodyTooLarge:
             return too_large()
         except InvalidInput as exc:
