@@ -5,41 +5,25 @@ A round (`ReportScheduler.run_once`) asks every enabled schedule which period is
 (storage/report_outbox.claim_period: one process wins each period), then sends the queued
 deliveries one at a time, each claimed and finished as an alert delivery is. Several processes
 may run rounds against one database: the period key and the delivery claims keep every report
-sent once. A report goes to a channel in that channel's form: e-mail with the CSV attached,
-Slack as Block Kit, a webhook as JSON with the plain text.
+sent once. How a report goes to each kind of channel is notifiers/report_channels.py.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import logging
-import ssl
 import threading
-import time as clock
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
-
-import httpx
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackRequestError
-from slack_sdk.webhook import WebhookClient
 
 from config.settings import Settings
 from domain.report_schedule import ReportPeriod, due_period, last_whole_period
-from notifiers.base import DEFAULT_TIMEOUT, TransportError, connection_error, error_for_status
-from notifiers.email import EmailChannel
-from notifiers.registry import ChannelUnusable, build_channel, env_channels
-from notifiers.report_messages import report_email, report_slack, report_text
-from notifiers.slack import classify
-from notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, USER_AGENT, sign
+from notifiers.base import TransportError
+from notifiers.report_channels import send_report
 from storage import report_outbox
 from storage.handles import Engine
 from storage.leases import Lease
 from storage.report_content import build_report
-from storage.report_outbox import ClaimedReport
 from storage.report_schedules import ScheduleView, list_schedules
 
 log = logging.getLogger(__name__)
@@ -51,105 +35,6 @@ STOP_WAIT_S = 12.0  # as the dispatcher's: one send in flight finishes within a 
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-# --- one send ----------------------------------------------------------------------------------
-
-
-def _settings_of(row: dict[str, Any], settings: Settings) -> tuple[str, dict, dict]:
-    """kind, config and secrets of a channel row; an environment channel's come from the
-    settings (as notifiers.registry.ChannelCache reads them)."""
-    if row["source"] == "env":
-        return env_channels(settings).get(row["name"], (row["kind"], {}, {}))
-    return row["kind"], row["config"] or {}, row["secrets"] or {}
-
-
-def _slack_webhook(url: str, message: dict[str, Any]) -> None:
-    client = WebhookClient(url, timeout=int(DEFAULT_TIMEOUT), retry_handlers=[])
-    try:
-        response = client.send(text=message["text"], blocks=message["blocks"],
-                               unfurl_links=False)
-    except SlackRequestError as error:
-        # Not the SDK's text: it quotes the URL, and a webhook URL is a secret.
-        raise TransportError("Slack webhook URL is unusable: it must be an https:// URL",
-                             permanent=True) from error
-    except (OSError, http.client.HTTPException) as error:
-        raise connection_error("Slack", error) from error
-    if response.status_code != 200:
-        raise classify(response.status_code, response.body.strip(), response.headers)
-
-
-def _slack_bot(config: dict, token: str, message: dict[str, Any]) -> None:
-    client = WebClient(token=token, base_url=config.get("base_url") or WebClient.BASE_URL,
-                       timeout=int(DEFAULT_TIMEOUT), retry_handlers=[])
-    try:
-        client.chat_postMessage(channel=config["channel"], text=message["text"],
-                                blocks=message["blocks"], unfurl_links=False,
-                                unfurl_media=False)
-    except SlackApiError as error:
-        response = error.response
-        code = response.get("error", "") if isinstance(response.data, dict) else ""
-        raise classify(response.status_code, code or "", response.headers) from error
-    except SlackRequestError as error:
-        raise TransportError(f"Slack request is unusable: {error}", permanent=True) from error
-    except (OSError, http.client.HTTPException) as error:
-        raise connection_error("Slack", error) from error
-
-
-def _webhook(url: str, secret: str | None, report: ClaimedReport) -> None:
-    """version 1 of the webhook payload's envelope, with `kind` "report"."""
-    body = json.dumps({
-        "version": 1, "event_id": f"report-{report.run_id}", "kind": "report",
-        "text": report_text(report.content), "report": report.content.to_json(),
-    }, separators=(",", ":")).encode()
-    timestamp = str(int(clock.time()))
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               "X-Upwatch-Event": "report", "X-Upwatch-Event-Id": f"report-{report.run_id}",
-               TIMESTAMP_HEADER: timestamp}
-    if secret:
-        headers[SIGNATURE_HEADER] = sign(secret, timestamp, body)
-    try:
-        with httpx.Client(timeout=DEFAULT_TIMEOUT, verify=ssl.create_default_context(),
-                          follow_redirects=False) as client:
-            response = client.post(url, content=body, headers=headers)
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
-        raise TransportError("webhook URL is unusable: it must be an http:// or https:// URL",
-                             permanent=True) from error
-    except httpx.HTTPError as error:
-        # The host only: webhook URLs often carry a token in their path.
-        raise connection_error(f"webhook host {httpx.URL(url).host}", error) from error
-    if not response.is_success:
-        raise error_for_status("webhook", response.status_code, response.text[:200],
-                               response.headers)
-
-
-def send_report(report: ClaimedReport, settings: Settings, now: datetime) -> None:
-    """Send one claimed report to its channel; TransportError when it did not go out."""
-    row = report.channel
-    kind, config, secrets = _settings_of(row, settings)
-    public_url = settings.public_url
-    try:
-        if kind == "email":
-            channel = build_channel(row["name"], kind, config, secrets)
-            assert isinstance(channel, EmailChannel)
-            channel.deliver(report_email(
-                report.content, report.csv, sender=channel.sender,
-                recipients=channel.recipients, run_id=report.run_id, public_url=public_url,
-                now=now))
-        elif kind == "slack_webhook":
-            _slack_webhook(secrets["webhook_url"], report_slack(report.content, public_url))
-        elif kind == "slack_bot":
-            _slack_bot(config, secrets["token"], report_slack(report.content, public_url))
-        elif kind == "webhook":
-            _webhook(config["url"], secrets.get("secret") or None, report)
-        else:
-            raise TransportError(f"a report cannot go to a {kind} channel: choose e-mail, "
-                                 "Slack or webhook channels for the schedule", permanent=True)
-    except KeyError as missing:
-        raise TransportError(f"channel {row['name']!r} needs a value for {missing.args[0]}",
-                             permanent=True) from None
-    except ChannelUnusable as failure:
-        raise TransportError(str(failure), permanent=True) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +70,6 @@ def send_due(engine: Engine, settings: Settings, now: datetime | None = None,
         outcomes.append(SendOutcome(name, status, error.message if error else None))
     return outcomes
 
-
-# --- queueing ----------------------------------------------------------------------------------
 
 
 def _due(schedule: ScheduleView, now: datetime) -> ReportPeriod | None:
