@@ -20,6 +20,7 @@ NoticeKind = Literal[
     "reminder",
     "acknowledged",
     "test",
+    "digest",
     "rule_firing",
     "rule_resolved",
 ]
@@ -64,6 +65,7 @@ def label(notice: Notice) -> str:
         "flapping": "FLAPPING",
         "acknowledged": "ACKNOWLEDGED",
         "test": "TEST",
+        "digest": "DIGEST",
         "rule_firing": "ALERT",
         "rule_resolved": "ALERT OVER",
     }
@@ -85,6 +87,7 @@ def headline(notice: Notice) -> str:
         "flapping": f"{name} is flapping between up and down",
         "acknowledged": f"{name}: the outage was acknowledged",
         "test": f"Test message from Upwatch for {name}",
+        "digest": name,  # a digest's title (notifiers/digest_notice.py); its lines are the reason
         "rule_firing": f"{name}: an alert rule fired",
         "rule_resolved": f"{name}: an alert rule no longer holds",
     }

@@ -34,6 +34,7 @@ _EMOJI = {
     "flapping": "🔁",
     "reminder": "⏰",
     "test": "🧪",
+    "digest": "🗒️",
 }
 
 # Slack error codes that no retry can fix: the token, webhook or channel is wrong or gone.

@@ -1,5 +1,5 @@
-"""Alerting: channels (with a test button), per-monitor routing, reminders and flapping, open
-incidents, deliveries."""
+"""Alerting: channels (with a test button), per-monitor routing, escalation (reminders, flapping,
+steps per severity, the hourly digest), open incidents, deliveries."""
 
 from domain.roles import ADMIN
 from ui.auth import require_role
@@ -18,7 +18,7 @@ from ui.alerting_panels import (  # noqa: E402
 
 st.title("Alerting")
 channels, routing, escalation, incidents, deliveries = st.tabs(
-    ["Channels", "Routing", "Reminders & flapping", "Open incidents", "Deliveries"])
+    ["Channels", "Routing", "Escalation", "Open incidents", "Deliveries"])
 with channels:
     render_channel_list()
     render_channel_form()

@@ -5,6 +5,9 @@
    commit leaves the event unclaimed, after it every planned delivery exists.
 
 Reminders and the end of flapping are planned the same way, from the dispatcher's housekeeping.
+Each monitor's reminders and flap threshold are its own, else the global ones; the escalation
+steps of its severity are planned with its outage, and a severity that goes to the hourly digest
+is collected for it instead of paged (storage/escalation_plans.py, storage/digests.py).
 What an event means and who hears it is decided in alerting/ (pure); this module reads the facts
 those rules need and writes their answer. Sending the planned rows (steps 2 and 3: leases and
 outcomes) is storage/deliveries.py.
@@ -19,11 +22,11 @@ from sqlalchemy import Connection, RowMapping, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from alerting import planning
-from alerting.escalation import reminder_due, reminders_on
+from alerting.escalation import reminder_due
 from alerting.flapping import FlapPolicy, FlapVerdict, flap_verdict, has_settled, window_start
 from alerting.planning import Change, ChannelRule, PlannedDelivery
-from alerting.routing import QuietHours, route_event
-from storage import maintenance
+from alerting.routing import route_event
+from storage import digests, escalation_plans, maintenance
 from storage.alerting_models import AlertChannel, AlertSettings, Delivery, FlapState, MonitorRoute
 from storage.models import Incident, Monitor, MonitorState, StateChange, as_utc
 from storage.rule_models import RuleEvent
@@ -53,9 +56,9 @@ def alert_settings(connection: Connection) -> dict:
     return dict(row)
 
 
-def flap_policy(connection: Connection) -> FlapPolicy:
-    settings = alert_settings(connection)
-    return FlapPolicy(settings["flap_changes"], settings["flap_window_minutes"])
+def flap_policy(connection: Connection, monitor_id: int | None = None) -> FlapPolicy:
+    """The monitor's own flap threshold, else the global one (also for no monitor)."""
+    return escalation_plans.flap_policy_of(connection, monitor_id)
 
 
 def unplanned_events(connection: Connection, limit: int = 200) -> list[int]:
@@ -70,12 +73,7 @@ def _change(row: RowMapping) -> Change:
                   utc(row["at"]), row["incident_id"])
 
 
-def _rule(row: RowMapping) -> ChannelRule:
-    return ChannelRule(
-        row["id"], tuple(row["events"] or ()), row["escalate_after_minutes"],
-        QuietHours(row["quiet_start"], row["quiet_end"], row["quiet_timezone"],
-                   row["quiet_min_severity"]),
-    )
+_rule = escalation_plans.channel_rule
 
 
 def _routed_channels(connection: Connection, monitor_id: int) -> list[ChannelRule]:
@@ -112,7 +110,7 @@ def _paged_channels(connection: Connection, incident_id: int) -> list[int]:
 
 def _judge_flapping(connection: Connection, change: Change, now: datetime) -> FlapVerdict:
     """The flapping verdict on `change`; a monitor that starts flapping is remembered as such."""
-    policy = flap_policy(connection)
+    policy = flap_policy(connection, change.monitor_id)
     recent = connection.execute(
         select(func.count()).select_from(CHANGES).where(
             CHANGES.c.monitor_id == change.monitor_id, CHANGES.c.kind == "state",
@@ -195,11 +193,15 @@ def plan_event(connection: Connection, event_id: int, now: datetime) -> int:
         select(MONITORS.c.severity).where(MONITORS.c.id == change.monitor_id)
     ).scalar()
     channels = _routed_channels(connection, change.monitor_id)
+    if escalation_plans.collects_digest(connection, severity):
+        return digests.collect(connection, change, kind, routed.event, channels)
     paged: list[ChannelRule] = []
     recovered = planning.recovered_incident(kind, change)
     if recovered is not None:
         paged = _channels(connection, _paged_channels(connection, recovered))
     planned = planning.deliveries_for(routed, kind, change, severity, channels, paged, now)
+    planned += escalation_plans.planned_steps(connection, kind, routed.event, change, severity,
+                                              now)
     return _insert_deliveries(connection, event_id, change.incident_id, planned, now)
 
 
@@ -218,17 +220,16 @@ def _plan_rule_event(connection: Connection, change: Change, now: datetime) -> i
 
 
 def plan_reminders(connection: Connection, now: datetime) -> int:
-    """Insert due reminders for open, unacknowledged incidents (once each: a unique key)."""
-    every = alert_settings(connection)["remind_every_minutes"]
-    if not reminders_on(every):
-        return 0
+    """Insert due reminders for open, unacknowledged incidents (once each: a unique key), at
+    each monitor's own interval, else the global one."""
     open_incidents = connection.execute(
-        select(INCIDENTS.c.id, INCIDENTS.c.started_at).where(
+        select(INCIDENTS.c.id, INCIDENTS.c.started_at, INCIDENTS.c.monitor_id).where(
             INCIDENTS.c.resolved_at.is_(None), INCIDENTS.c.acknowledged_at.is_(None),
             INCIDENTS.c.monitor_id.is_not(None))
     ).all()
     planned = 0
     for incident in open_incidents:
+        every = escalation_plans.reminder_minutes_of(connection, incident.monitor_id)
         sequence = reminder_due(utc(incident.started_at), every, now)
         if sequence == 0:
             continue
@@ -245,10 +246,11 @@ def plan_reminders(connection: Connection, now: datetime) -> int:
 
 
 def settle_flapping(connection: Connection, now: datetime) -> int:
-    """End flapping for monitors quiet for a whole window; each gets one 'settled' event."""
-    policy = flap_policy(connection)
+    """End flapping for monitors quiet for a whole window (their own, else the global one);
+    each gets one 'settled' event."""
     settled = 0
     for flap in connection.execute(select(FLAPS)).mappings().all():
+        policy = flap_policy(connection, flap["monitor_id"])
         last = connection.execute(
             select(func.max(CHANGES.c.at)).where(CHANGES.c.monitor_id == flap["monitor_id"],
                                                  CHANGES.c.kind == "state")

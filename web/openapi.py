@@ -16,10 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from domain.escalation import EscalationSettings
+from domain.escalation import RANGES, EscalationSettings, override_json_schema
 from domain.monitor_input import MonitorInput
 from domain.severity import SEVERITIES
 from domain.tokens import SCOPES
+from domain.window_rules import rule_json_schema
 from storage.incidents import STATUSES as INCIDENT_STATUSES
 from web.openapi_access import access_paths, with_idempotency
 from web.openapi_admin import admin_paths
@@ -130,6 +131,23 @@ def _maintenance_and_incident_paths() -> dict[str, Any]:
     }
 
 
+def _escalation_schema(schemas: dict[str, Any]) -> dict[str, Any]:
+    """The escalation settings from their dataclass, with what its types cannot say."""
+    schema = _schema_with_defs(TypeAdapter(EscalationSettings).json_schema(ref_template=REF),
+                               schemas)
+    severities = {"type": "string", "enum": list(SEVERITIES)}
+    schema["properties"]["steps"].update(
+        propertyNames=severities,
+        description="Per severity, in order: after `after_minutes` (0-1440) with the outage "
+                    "unacknowledged, page these channels (by name) too. The monitor's routed "
+                    "channels are the first page. A PATCH replaces the steps of the severities "
+                    "it names.")
+    schema["properties"]["digest"].update(
+        items=severities, description="Severities whose changes page nobody: each channel "
+                                      "gets one message an hour listing them.")
+    return schema
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
@@ -150,6 +168,8 @@ def openapi_document() -> dict[str, Any]:
             "depends_on": {"type": "array", "items": {"type": "string"}},
             "severity": {"type": "string", "enum": list(SEVERITIES)},
             "runbook_url": {"type": ["string", "null"]},
+            "rules": {"type": "array", "items": rule_json_schema()},
+            **{name: override_json_schema(name) for name in RANGES},
         },
         "required": ["slug", "name", "kind", "state"],
     }
@@ -167,8 +187,7 @@ def openapi_document() -> dict[str, Any]:
         "required": ["type", "title", "status", "detail"],
     }
     schemas.update(_maintenance_and_incident_schemas())
-    schemas["EscalationSettings"] = TypeAdapter(EscalationSettings).json_schema(
-        ref_template=REF)
+    schemas["EscalationSettings"] = _escalation_schema(schemas)
     monitor, monitors = _ref("Monitor"), {"type": "array", "items": _ref("Monitor")}
     paths: dict[str, Any] = {
         "/api/v1/monitors": {
@@ -226,11 +245,11 @@ def openapi_document() -> dict[str, Any]:
                         {"name": "cursor", "in": "query", "required": False,
                          "schema": {"type": "string"}}])},
         "/api/v1/alerting/escalation": {
-            "get": _op("Reminders and flap detection", "admin",
+            "get": _op("Reminders, flap detection, escalation steps and the digest", "admin",
                        {"200": _with_etag(_json(_ref("EscalationSettings"), "The settings"))}),
-            "patch": _op("Change reminders or flap detection", "admin",
+            "patch": _op("Change the fields given (steps: of the severities named)", "admin",
                          {"200": _with_etag(_json(_ref("EscalationSettings"), "Changed")),
-                          "412": CHANGED},
+                          "412": CHANGED, "422": ERRORS},
                          requestBody=_body(_ref("EscalationSettings")), parameters=[IF_MATCH]),
         },
         **_maintenance_and_incident_paths(),
