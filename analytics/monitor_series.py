@@ -1,12 +1,12 @@
 """Shaping one monitor's history for its charts and numbers (pure).
 
 Raw latencies are bucketed into p50/p95/p99 per bucket; stored histograms give the same per hour
-or day; MTTA and MTTR come from incidents' opened / acknowledged / resolved times.
+or day. (MTTA and MTTR are analytics/incident_times.py's, for the page as for the reports.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from analytics.histogram import LatencyHistogram
@@ -91,21 +91,3 @@ def rollup_period(span: timedelta) -> str | None:
     if span <= timedelta(days=7):
         return "hour"
     return "day"
-
-
-def _mean_seconds(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def mtta_mttr(
-    incidents: Iterable[tuple[datetime, datetime | None, datetime | None]],
-) -> tuple[float | None, float | None]:
-    """Mean time to acknowledge and to resolve, in seconds, over (opened, acked, resolved)."""
-    acks: list[float] = []
-    fixes: list[float] = []
-    for opened, acked, resolved in incidents:
-        if acked is not None:
-            acks.append(max(0.0, (acked - opened).total_seconds()))
-        if resolved is not None:
-            fixes.append(max(0.0, (resolved - opened).total_seconds()))
-    return _mean_seconds(acks), _mean_seconds(fixes)

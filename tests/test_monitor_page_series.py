@@ -10,7 +10,6 @@ from analytics.monitor_series import (
     MAX_BUCKETS,
     bucket_phases,
     bucket_raw,
-    mtta_mttr,
     raw_step,
     rollup_period,
 )
@@ -28,14 +27,6 @@ def test_raw_latencies_are_bucketed_to_percentiles_and_failures_left_out() -> No
     assert points[0][1] == pytest.approx(10.0, rel=0.05)
     assert points[0][3] == pytest.approx(20.0, rel=0.05)
     assert points[1][1:] == pytest.approx((50.0, 50.0, 50.0), rel=0.05)
-
-
-def test_mtta_and_mttr_average_only_the_incidents_that_have_them() -> None:
-    opened = NOW - timedelta(hours=2)
-    incidents = [(opened, opened + timedelta(minutes=4), opened + timedelta(minutes=30)),
-                 (opened, None, opened + timedelta(minutes=10)), (opened, None, None)]
-    assert mtta_mttr(incidents) == (240.0, 1200.0)
-    assert mtta_mttr([]) == (None, None)
 
 
 @pytest.mark.parametrize(("span", "period"), [
