@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from config.base_path import site_href
 from config.settings import get_settings
 from domain.limits import InvalidInput
 from domain.monitor_input import SECRET_MASK
@@ -122,7 +123,7 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
         except InvalidInput as exc:
             return field_errors(exc.errors)
         found = await run_sync(_found, saved.id)
-        headers = {"Location": f"/api/v1/channels/{saved.id}"}
+        headers = {"Location": site_href(f"/api/v1/channels/{saved.id}")}
         if found is not None:
             headers["ETag"] = found[1]
         return JSONResponse(shown(saved), status_code=201, headers=headers)

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from checks.check_now import check_and_record
+from config.base_path import site_href
 from domain.limits import InvalidInput
 from domain.monitor_input import parse_monitor_update
 from domain.slugs import FALLBACK_SLUG, slugify
@@ -116,7 +117,7 @@ def monitor_action_routes(on_change: Callable[[], None], limits: TokenBuckets) -
         if copy is None:
             return not_found(NO_MONITOR)
         on_change()
-        return _answer(copy, 201, Location=f"/api/v1/monitors/{copy.slug}")
+        return _answer(copy, 201, Location=site_href(f"/api/v1/monitors/{copy.slug}"))
 
     def route(action: str, endpoint: Callable[[Request], Any]) -> Route:
         return Route(f"/api/v1/monitors/{{slug:str}}/{action}", limited(endpoint, limits),
