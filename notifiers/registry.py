@@ -115,6 +115,15 @@ def sync_env_channels(connection: Connection, settings: Settings) -> None:
     add_env_channels(connection, env_channel_kinds(settings))
 
 
+def channel_settings(row: dict, settings: Settings) -> tuple[str, dict, dict]:
+    """A channel row's kind, config and secrets: an environment channel takes its connection
+    from the settings and its templates from its row."""
+    if row["source"] == "env":
+        kind, config, secrets = env_channels(settings).get(row["name"], (row["kind"], {}, {}))
+        return kind, {**config, **template_settings(row["config"] or {})}, secrets
+    return row["kind"], row["config"] or {}, row["secrets"] or {}
+
+
 class ChannelCache:
     """Built channel objects, rebuilt when a row's settings change (each builds a TLS context)."""
 
@@ -123,13 +132,7 @@ class ChannelCache:
         self._built: dict[int, tuple[str, Channel]] = {}
 
     def channel_for(self, row: dict) -> Channel:
-        if row["source"] == "env":
-            kind, config, secrets = env_channels(self._settings).get(
-                row["name"], (row["kind"], {}, {})
-            )
-            config = {**config, **template_settings(row["config"] or {})}
-        else:
-            kind, config, secrets = row["kind"], row["config"] or {}, row["secrets"] or {}
+        kind, config, secrets = channel_settings(row, self._settings)
         fingerprint = json.dumps([kind, config, secrets], sort_keys=True)
         cached = self._built.get(row["id"])
         if cached is None or cached[0] != fingerprint:

@@ -21,19 +21,11 @@ from slack_sdk.webhook import WebhookClient
 from config.settings import Settings
 from notifiers.base import DEFAULT_TIMEOUT, TransportError, connection_error, error_for_status
 from notifiers.email import EmailChannel
-from notifiers.registry import ChannelUnusable, build_channel, env_channels
+from notifiers.registry import ChannelUnusable, build_channel, channel_settings
 from notifiers.report_messages import report_email, report_slack, report_text
 from notifiers.slack import classify
 from notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, USER_AGENT, sign
 from storage.report_outbox import ClaimedReport
-
-
-def _settings_of(row: dict[str, Any], settings: Settings) -> tuple[str, dict, dict]:
-    """kind, config and secrets of a channel row; an environment channel's come from the
-    settings (as notifiers.registry.ChannelCache reads them)."""
-    if row["source"] == "env":
-        return env_channels(settings).get(row["name"], (row["kind"], {}, {}))
-    return row["kind"], row["config"] or {}, row["secrets"] or {}
 
 
 def _slack_webhook(url: str, message: dict[str, Any]) -> None:
@@ -98,7 +90,7 @@ def _webhook(url: str, secret: str | None, report: ClaimedReport) -> None:
 def send_report(report: ClaimedReport, settings: Settings, now: datetime) -> None:
     """Send one claimed report to its channel; TransportError when it did not go out."""
     row = report.channel
-    kind, config, secrets = _settings_of(row, settings)
+    kind, config, secrets = channel_settings(row, settings)
     public_url = settings.public_url
     try:
         if kind == "email":

@@ -14,6 +14,7 @@ from sqlalchemy import Column, Table, delete, select, tuple_
 from config.settings import get_settings
 from storage.db import get_engine
 from storage.models import CheckResult, RollupRow
+from storage.report_models import ReportRun
 from storage.status_numbers import forget_cached_past
 from storage.tables import table_of
 
@@ -21,6 +22,7 @@ ROLLUP_RETENTION_DAYS = 400  # a year of daily bars and SLA months, plus a margi
 BATCH_ROWS = 5000
 RESULTS = table_of(CheckResult)
 ROLLUPS = table_of(RollupRow)
+REPORT_RUNS = table_of(ReportRun)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +64,8 @@ def prune(now: datetime | None = None, batch: int = BATCH_ROWS) -> Pruned:
     )
     if rollups:
         forget_cached_past()  # kept status numbers may hold the rows just deleted
+    # Scheduled reports made before the rollups' limit (their sends go with them): such a
+    # period can never be due again (domain/report_schedule: at most one period late).
+    _delete_in_batches(REPORT_RUNS, [REPORT_RUNS.c.id], REPORT_RUNS.c.created_at,
+                       rollup_cutoff, batch)
     return Pruned(results, rollups)
