@@ -231,6 +231,7 @@ def apply_command(file: Path, *, dry_run: bool, prune: bool) -> int:
     import os
 
     from config.config_document import InvalidDocument, load_document
+    from config.document_positions import with_positions
     from storage.config_apply import apply, plan
 
     try:
@@ -238,7 +239,11 @@ def apply_command(file: Path, *, dry_run: bool, prune: bool) -> int:
         done = plan(document, prune) if dry_run else apply(document, prune)
     except InvalidDocument as refused:
         print(f"upwatch apply: {file} was not applied, nothing changed:", file=sys.stderr)
-        for problem in refused.problems:
+        try:  # each problem told where it is in the file (a file that cannot be read: as is)
+            problems = with_positions(file.read_text(encoding="utf-8"), refused.problems)
+        except (OSError, UnicodeDecodeError):
+            problems = refused.problems
+        for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
     for line in done.lines():

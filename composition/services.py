@@ -24,6 +24,7 @@ from notifiers.dispatcher import Dispatcher
 from notifiers.registry import sync_env_channels
 from notifiers.report_sender import ReportScheduler
 from storage.db import get_engine
+from storage.key_source import secret_key
 from storage.leases import Lease
 from storage.monitors import save_monitors_file
 from storage.retention import prune
@@ -138,6 +139,9 @@ def start_services(settings: Settings, *, probes: bool, engine_in_child: bool,
     # The dashboard lists the environment's channels even where no dispatcher runs.
     with database.begin() as connection:
         sync_env_channels(connection, settings)
+    # The link-signing key is made now rather than by the first request that needs one, so a
+    # request the API refuses leaves the database exactly as it was.
+    secret_key(database, settings)
     services = Services()
     try:
         if probes:

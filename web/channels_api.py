@@ -47,6 +47,7 @@ from web.rate_limit import TokenBuckets
 from web.request_body import BodyTooLarge, json_body, too_large
 from web.request_limits import limited
 from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.row_ids import row_path
 
 NO_CHANNEL = "no channel has this id"
 ENV_CHANNEL = ("this channel comes from the environment (UPWATCH_SLACK_WEBHOOK_URL / "
@@ -203,10 +204,10 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
     return [
         Route("/api/v1/channels", limited(idempotent(list_or_create), limits),
               methods=["GET", "POST"]),
-        Route("/api/v1/channels/{id:int}", limited(one, limits),
+        Route(row_path("/api/v1/channels"), limited(one, limits),
               methods=["GET", "PATCH", "DELETE"]),
-        Route("/api/v1/channels/{id:int}/test", limited(test, limits), methods=["POST"]),
-        Route("/api/v1/channels/{id:int}/quiet-hours", limited(quiet_hours, limits),
+        Route(row_path("/api/v1/channels") + "/test", limited(test, limits), methods=["POST"]),
+        Route(row_path("/api/v1/channels") + "/quiet-hours", limited(quiet_hours, limits),
               methods=["GET", "PUT"]),
         Route("/api/v1/alerting/quiet-hours", limited(every_quiet_hours, limits),
               methods=["GET"]),

@@ -38,6 +38,7 @@ from web.rate_limit import TokenBuckets
 from web.request_body import BodyTooLarge, json_body, too_large
 from web.request_limits import limited
 from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.row_ids import row_path
 
 NO_INCIDENT = "no incident has this id"
 RESOLVED_MESSAGE = "This incident has been resolved."
@@ -151,7 +152,7 @@ def incident_routes(on_change: Callable[[], None], limits: TokenBuckets) -> list
 
         return write
 
-    base = "/api/v1/incidents/{id:int}"
+    base = row_path("/api/v1/incidents")
     return [
         Route("/api/v1/incidents", limited(idempotent(list_or_open), limits),
               methods=["GET", "POST"]),

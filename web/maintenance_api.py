@@ -29,6 +29,7 @@ from web.rate_limit import TokenBuckets
 from web.request_body import BodyTooLarge, json_body, too_large
 from web.request_limits import limited
 from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.row_ids import row_path
 
 NO_WINDOW = "no maintenance window has this id"
 
@@ -95,6 +96,6 @@ def maintenance_routes(on_change: Callable[[], None], limits: TokenBuckets) -> l
     return [
         Route("/api/v1/maintenance", limited(idempotent(list_or_create), limits),
               methods=["GET", "POST"]),
-        Route("/api/v1/maintenance/{id:int}", limited(one, limits),
+        Route(row_path("/api/v1/maintenance"), limited(one, limits),
               methods=["GET", "PATCH", "DELETE"]),
     ]

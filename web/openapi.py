@@ -24,6 +24,7 @@ from domain.window_rules import rule_json_schema
 from storage.incidents import STATUSES as INCIDENT_STATUSES
 from web.openapi_access import access_paths, with_idempotency
 from web.openapi_admin import admin_paths
+from web.openapi_links import with_links
 from web.openapi_parts import CHANGED, CONFLICT, ERRORS, IF_MATCH, NOT_FOUND, REF
 from web.openapi_parts import json_answer as _json
 from web.openapi_parts import operation as _op
@@ -212,7 +213,7 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/monitors.yaml": {"get": _op(
             "Every monitor as a monitors file (secrets masked)", "read",
             {"200": {"description": "YAML", "content": {"application/yaml": {
-                "schema": {"type": "string"}}}}})},
+                "schema": {"type": "object", "properties": {"monitors": {"type": "array"}}}}}}})},
         "/api/v1/monitors/{slug}/results.{fmt}": {"get": _op(
             "A monitor's results in a time range (default: the last 24 hours)", "read",
             {"200": {"description": "CSV or JSON rows"}, "404": NOT_FOUND, "422": ERRORS},
@@ -234,7 +235,7 @@ def openapi_document() -> dict[str, Any]:
                  "schema": {"type": "string", "enum": ["month"]}}])},
         "/api/v1/reports/sla.{fmt}": {"get": _op(
             "Uptime and latency per monitor over whole days", "read",
-            {"200": {"description": "CSV or JSON rows"}, "422": ERRORS},
+            {"200": {"description": "CSV or JSON rows"}, "404": NOT_FOUND, "422": ERRORS},
             parameters=[FMT, *RANGE, {"name": "tz", "in": "query", "required": False,
                                       "schema": {"type": "string"}}])},
         "/api/v1/audit": {"get": _op(
@@ -269,7 +270,8 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/openapi.json": {"get": _op("This document", None,
                                             {"200": {"description": "OpenAPI 3.1"}})},
     }
-    paths = with_idempotency({**paths, **admin_paths(schemas), **access_paths(schemas)})
+    paths = with_links(with_idempotency(
+        {**paths, **admin_paths(schemas), **access_paths(schemas)}), schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Upwatch API", "version": "1",

@@ -27,6 +27,7 @@ from web.rate_limit import TokenBuckets
 from web.request_body import BodyTooLarge, json_body, too_large
 from web.request_limits import limited
 from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.row_ids import row_path
 
 NO_TOKEN = "no token that is not revoked has this id"
 TOKEN_FIELDS = ("name", "scope", "expires_in_days")
@@ -92,5 +93,5 @@ def token_routes(limits: TokenBuckets) -> list[Route]:
     return [
         Route("/api/v1/tokens", limited(idempotent(list_or_create, kept=_without_secret),
                                         limits), methods=["GET", "POST"]),
-        Route("/api/v1/tokens/{id:int}", limited(revoke, limits), methods=["DELETE"]),
+        Route(row_path("/api/v1/tokens"), limited(revoke, limits), methods=["DELETE"]),
     ]
