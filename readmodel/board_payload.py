@@ -18,8 +18,9 @@ from typing import Any
 from config.settings import get_settings
 from domain.bands import for_every_band, uptime_band
 from domain.formatting import WINDOW_LABELS, percent, state_label
+from readmodel.kept_encodings import KeptEncodings
 from storage.daily_bars import DayBar
-from storage.status import PAGE_WINDOWS, PublicComponent, PublicStatus
+from storage.status import PAGE_WINDOWS, PublicComponent, PublicStatus, facts_without_bars
 
 # A day's colour: grey without data, blue for maintenance, else its uptime band (domain.bands,
 # the bands of the uptime badges too). Mid tones that read on both the light and the dark
@@ -115,11 +116,20 @@ def _past_days(component_id: int, bars: tuple[DayBar, ...],
     return days
 
 
+def _incidents(component: PublicComponent, titles: dict[tuple[int, date], list[str]]
+               ) -> tuple[tuple[str, ...], ...]:
+    """The titles of the incidents of each of the component's days."""
+    return tuple(tuple(titles.get((component.id, bar.day), ())) for bar in component.bars)
+
+
 def component_row(component: PublicComponent, titles: dict[tuple[int, date], list[str]]
                   ) -> dict[str, Any]:
     """One component of the board: its line's texts, and its days oldest first (the index of
     each day's category, which picks its colour) with their hover texts."""
-    incidents = tuple(tuple(titles.get((component.id, bar.day), ())) for bar in component.bars)
+    return _row(component, _incidents(component, titles))
+
+
+def _row(component: PublicComponent, incidents: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
     past_digits, past_titles = _past_days(component.id, component.bars[:-1], incidents[:-1])
     today_digits, today_titles = _days(component.bars[-1:], incidents[-1:])
     row: dict[str, Any] = {
@@ -139,13 +149,44 @@ def board_data(status: PublicStatus) -> dict[str, Any]:
     titles = incident_titles_by_day(status)
     if len(_kept_past) > 2 * len(status.components):  # monitors were removed
         _kept_past.clear()
-    return {
+    return {  # board_payload encodes the same, row by row
         "windows": [[window, WINDOW_LABELS[window]] for window in PAGE_WINDOWS],
         "groups": [{"name": group or "", "rows": [component_row(c, titles) for c in members]}
                    for group, members in status.groups()],
     }
 
 
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# Each component's row of the last board, kept with what it was made from (see board_payload):
+# a rebuild formats and encodes only the rows that changed.
+_ROWS: KeptEncodings[tuple[PublicComponent, tuple[tuple[str, ...], ...]]] = KeptEncodings(
+    lambda item: _json(_row(*item)))
+
+
 def board_payload(status: PublicStatus) -> bytes:
-    """What the board component gets: JSON already encoded, so a page run only forwards bytes."""
-    return json.dumps(board_data(status), ensure_ascii=False, separators=(",", ":")).encode()
+    """What the board component gets: JSON already encoded, so a page run only forwards bytes.
+    The same bytes as encoding `board_data(status)` whole: each row is encoded on its own."""
+    titles = incident_titles_by_day(status)
+    if len(_kept_past) > 2 * len(status.components):  # monitors were removed
+        _kept_past.clear()
+    grouped = status.groups()
+    with_incidents = {component_id for component_id, _ in titles}
+    sources = []
+    for _, members in grouped:
+        for c in members:
+            incidents = _incidents(c, titles) if c.id in with_incidents else ((),) * len(c.bars)
+            # A row is made of the component's facts, its past days (the kept bars, compared
+            # by identity) with their incidents, and today's text: today's bar itself moves
+            # with the clock, its text far less often.
+            version = (facts_without_bars(c), c.bars[:-1], incidents,
+                       _days(c.bars[-1:], incidents[-1:]))
+            sources.append((c.id, version, (c, incidents)))
+    rows = iter(_ROWS.encoded(sources))
+    groups = [b'{"name":' + _json(group or "") + b',"rows":['
+              + b",".join(next(rows) for _ in members) + b"]}"
+              for group, members in grouped]
+    windows = _json([[window, WINDOW_LABELS[window]] for window in PAGE_WINDOWS])
+    return b'{"windows":' + windows + b',"groups":[' + b",".join(groups) + b"]}"

@@ -17,6 +17,7 @@ answered from memory after the change, with the new value.
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import threading
 from collections.abc import Callable
@@ -90,12 +91,14 @@ def _entry_bytes(key: AnswerKey, answer: PreparedResponse) -> int:
 
 
 class PickledStatus:
-    """A `PublicStatus` kept as pickled bytes until it is first asked for."""
+    """A `PublicStatus` kept as pickled bytes until it is first asked for. Its components come
+    apart (the snapshot's, already unpickled for the badges) when the pickle has none."""
 
-    __slots__ = ("_lock", "_pickled", "_status")
+    __slots__ = ("_components", "_lock", "_pickled", "_status")
 
-    def __init__(self, pickled: bytes) -> None:
+    def __init__(self, pickled: bytes, components: tuple[PublicComponent, ...] = ()) -> None:
         self._pickled: bytes | None = pickled
+        self._components = components
         self._status: PublicStatus | None = None
         self._lock = threading.Lock()
 
@@ -103,8 +106,12 @@ class PickledStatus:
         with self._lock:  # two page sessions at once unpickle it once
             if self._status is None:
                 assert self._pickled is not None
-                self._status = pickle.loads(self._pickled)
+                status: PublicStatus = pickle.loads(self._pickled)
+                if self._components and not status.components:
+                    status = dataclasses.replace(status, components=self._components)
+                self._status = status
                 self._pickled = None
+                self._components = ()
             return self._status
 
 

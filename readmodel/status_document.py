@@ -10,8 +10,15 @@ from datetime import datetime
 from typing import Any
 
 from config.settings import get_settings
+from readmodel.kept_encodings import KeptEncodings
 from storage.incidents import IncidentView
-from storage.status import PAGE_WINDOWS, PublicComponent, PublicMaintenance, PublicStatus
+from storage.status import (
+    PAGE_WINDOWS,
+    PublicComponent,
+    PublicMaintenance,
+    PublicStatus,
+    facts_without_bars,
+)
 
 CACHE_CONTROL = "public, max-age=10"
 
@@ -77,19 +84,44 @@ def maintenance_document(window: PublicMaintenance) -> dict[str, Any]:
     }
 
 
-def status_document(status: PublicStatus) -> dict[str, Any]:
+_BEFORE_COMPONENTS = ("title", "description", "state", "updated_at")
+
+
+def status_document_without_components(status: PublicStatus) -> dict[str, Any]:
     settings = get_settings()
     return {
         "title": settings.status_title,
         "description": settings.status_description,
         "state": status.overall,
         "updated_at": _iso(status.built_at),
-        "components": [component_document(c) for c in status.components],
         "incidents": [incident_document(i) for i in status.active_incidents],
         "past_incidents": [incident_document(i) for i in status.past_incidents],
         "maintenance": [maintenance_document(m) for m in status.maintenance],
     }
 
 
+def status_document(status: PublicStatus) -> dict[str, Any]:
+    document = status_document_without_components(status)
+    before = {key: document[key] for key in _BEFORE_COMPONENTS}
+    return {**before, "components": [component_document(c) for c in status.components],
+            **{key: value for key, value in document.items() if key not in before}}
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+# Each component's part of the last document: a rebuild encodes only the components that changed.
+_COMPONENTS: KeptEncodings[PublicComponent] = KeptEncodings(
+    lambda component: _json(component_document(component)))
+
+
 def status_json_body(status: PublicStatus) -> bytes:
-    return json.dumps(status_document(status), separators=(",", ":")).encode()
+    """`status_document(status)` encoded: the same bytes as encoding it whole, each component's
+    part kept while the component stays the same."""
+    document = status_document_without_components(status)
+    components = _COMPONENTS.encoded((c.id, facts_without_bars(c), c) for c in status.components)
+    before = {key: document[key] for key in _BEFORE_COMPONENTS}
+    after = {key: document[key] for key in document if key not in _BEFORE_COMPONENTS}
+    return (_json(before)[:-1] + b',"components":[' + b",".join(components) + b"],"
+            + _json(after)[1:])

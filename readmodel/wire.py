@@ -29,6 +29,7 @@ from readmodel.board_payload import board_payload
 from readmodel.feeds import CACHE_CONTROL as FEED_CACHE_CONTROL
 from readmodel.feeds import MEDIA_TYPES as FEED_MEDIA_TYPES
 from readmodel.feeds import feed_body
+from readmodel.kept_encodings import KeptEncodings
 from readmodel.metrics_exposition import MetricsBodies, metrics_bodies
 from readmodel.metrics_view import read_metrics
 from readmodel.partial_build import without_failing_items
@@ -37,7 +38,7 @@ from readmodel.snapshot import PickledStatus, StatusSnapshot
 from readmodel.status_document import CACHE_CONTROL as STATUS_CACHE_CONTROL
 from readmodel.status_document import status_json_body
 from storage.db import get_engine
-from storage.status import PublicStatus, public_status
+from storage.status import PublicComponent, PublicStatus, facts_without_bars, public_status
 
 log = logging.getLogger(__name__)
 # The parts of the last snapshot this process packed, by name: what a part that cannot be built
@@ -50,7 +51,7 @@ class PackedSnapshot:
     built_at: float
     overall: str
     components: tuple[bytes, ...]  # each a pickled PublicComponent without bars
-    status: bytes  # the pickled PublicStatus, its components without bars
+    status: bytes  # the pickled PublicStatus without its components (they are `components`)
     board: bytes  # the status page's components, bars included (readmodel/board_payload)
     status_json: bytes
     feeds: dict[str, bytes]
@@ -70,6 +71,19 @@ def _part(name: str, build: Callable[[PublicStatus], bytes], status: PublicStatu
     return body
 
 
+def _pickled(value: object) -> bytes:
+    return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+
+def _pickled_without_bars(component: PublicComponent) -> bytes:
+    return _pickled(dataclasses.replace(component, bars=()))
+
+
+# Each component's pickle (without bars) of the last snapshot, kept with the component it was
+# made of: a rebuild pickles only the components that changed (readmodel/kept_encodings).
+COMPONENT_PICKLES: KeptEncodings[PublicComponent] = KeptEncodings(_pickled_without_bars)
+
+
 def pack_status(status: PublicStatus, built_at: float,
                 last_parts: dict[str, bytes] | None = None,
                 metrics: MetricsBodies | None = None) -> bytes:
@@ -77,13 +91,13 @@ def pack_status(status: PublicStatus, built_at: float,
     here) holds the parts of the last snapshot, for a part that cannot be built at all; without
     it such a part raises."""
     last_parts = {} if last_parts is None else last_parts
-    without_bars = tuple(dataclasses.replace(c, bars=()) for c in status.components)
     packed = PackedSnapshot(
         built_at=built_at,
         overall=status.overall,
-        components=tuple(pickle.dumps(c, pickle.HIGHEST_PROTOCOL) for c in without_bars),
-        status=pickle.dumps(dataclasses.replace(status, components=without_bars),
-                            pickle.HIGHEST_PROTOCOL),
+        components=tuple(COMPONENT_PICKLES.encoded(
+            (c.id, facts_without_bars(c), c) for c in status.components)),
+        # The web process puts the components back in (unpack_snapshot): pickled once only.
+        status=_pickled(dataclasses.replace(status, components=())),
         board=_part("board", board_payload, status, last_parts),
         status_json=_part("status JSON", status_json_body, status, last_parts),
         feeds={kind: _part(f"{kind} feed", partial(feed_body, kind=kind), status, last_parts)
@@ -129,9 +143,11 @@ def pack_snapshot(now: datetime | None = None, metrics_max_age_s: float = 0.0) -
 def unpack_snapshot(data: bytes | memoryview) -> StatusSnapshot:
     packed: PackedSnapshot = pickle.loads(data)  # a few byte strings: one quick call
     components = {}
+    in_order = []
     for pickled in packed.components:
         component = pickle.loads(pickled)
         components[component.slug] = component
+        in_order.append(component)
     return StatusSnapshot(
         components=components,
         overall=packed.overall,
@@ -139,7 +155,7 @@ def unpack_snapshot(data: bytes | memoryview) -> StatusSnapshot:
         status_json=_prepared(packed.status_json, "application/json", STATUS_CACHE_CONTROL),
         feeds={kind: _prepared(body, FEED_MEDIA_TYPES[kind], FEED_CACHE_CONTROL)
                for kind, body in packed.feeds.items()},
-        pickled_status=PickledStatus(packed.status),
+        pickled_status=PickledStatus(packed.status, tuple(in_order)),
         board=packed.board,
         metrics=packed.metrics,
     )

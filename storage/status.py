@@ -7,8 +7,9 @@ to show it; never a host name or the raw reason of a failed check.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -61,6 +62,17 @@ class PublicComponent:
     @property
     def uptime_24h(self) -> float | None:
         return self.uptime.get("24h")
+
+
+# Every field of a component but its bars, as one tuple (attrgetter: one C call): what the
+# answers that show no bars are made of, compared to tell whether a component changed.
+_FACTS_WITHOUT_BARS = operator.attrgetter(
+    *(f.name for f in fields(PublicComponent) if f.name != "bars"))
+
+
+def facts_without_bars(component: PublicComponent) -> tuple[Any, ...]:
+    facts: tuple[Any, ...] = _FACTS_WITHOUT_BARS(component)
+    return facts
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,7 @@ def forget_cached_past() -> None:
         _cache_key = None
         _cache.clear()
         _blocks.clear()
+        _latency_kept.clear()
 
 
 def _layout(now: datetime, zone: tzinfo) -> _Layout | None:
@@ -399,6 +400,7 @@ def _read_model(
             if _cache_key != key:
                 _cache.clear()
                 _blocks.clear()
+                _latency_kept.clear()
                 _cache_key = key
             cached = {m: _cache.get((m, current[m][1])) for m in keepable}
         past = {m: p for m, p in cached.items() if p is not None}
@@ -422,21 +424,55 @@ def _read_model(
         for index, monitor_id in enumerate(kept):
             answer[monitor_id] = StatusNumbers(states[monitor_id], uptimes[index], [], {})
         return {m: answer[m] for m in ids}
-    # Every window ends with today's daily row, read whole: one histogram added to each.
-    today_histograms = [decode_dense(bytes(r[6])) if r is not None and r[6] else None
-                        for r in rows]
-    latency = {name: past.plus(today_histograms).quantiles(tuple(QUANTILES.values()))
-               for name, past in block.latency.items()}
+    latency = _latencies(kept, [past[m] for m in kept], block, rows)
     now_s = epoch_seconds(now)
     for index, monitor_id in enumerate(kept):
         bars = [*past[monitor_id].bars,
                 _today_bar(rows[index], current[monitor_id][0].tail_state, last[index],
                            layout.today, midnight_s, now_s)]
         answer[monitor_id] = StatusNumbers(
-            states[monitor_id], uptimes[index], bars,
-            {name: dict(zip(QUANTILES, figures[index], strict=True))
-             for name, figures in latency.items()})
+            states[monitor_id], uptimes[index], bars, latency[index])
     return {m: answer[m] for m in ids}
+
+
+# monitor id -> (the kept past, today's histogram, the latency figures made of them). Latency
+# changes only with today's histogram (or a new past), unlike uptime, which moves with the clock:
+# a read works out the percentiles of the monitors whose histogram changed only. Emptied with
+# the cache; the figures are shared by the reads that get them (never changed in place).
+_latency_kept: dict[int, tuple[_Past, bytes | None, dict[str, dict[str, float | None]]]] = {}
+
+
+def _latencies(kept: list[int], pasts: list[_Past], block: _Block, rows: list[tuple | None]
+               ) -> list[dict[str, dict[str, float | None]]]:
+    """Each kept monitor's p50/p95/p99 per window: its past with today's daily row's histogram
+    (every window ends with today's row, read whole)."""
+    blobs = [bytes(r[6]) if r is not None and r[6] else None for r in rows]
+    answer: list[dict[str, dict[str, float | None]] | None] = [None] * len(kept)
+    again = []
+    with _lock:
+        for index, monitor_id in enumerate(kept):
+            known = _latency_kept.get(monitor_id)
+            if known is not None and known[0] is pasts[index] and known[1] == blobs[index]:
+                answer[index] = known[2]
+            else:
+                again.append(index)
+    if again:
+        picked = np.array(again, np.intp)
+        today = [decode_dense(blob) if (blob := blobs[i]) else None for i in again]
+        windows = {
+            name: HistogramBlock(past.counts[picked], past.lowest, past.low_ms[picked],
+                                 past.high_ms[picked]).plus(today).quantiles(
+                                     tuple(QUANTILES.values()))
+            for name, past in block.latency.items()}
+        made = {}
+        for row, index in enumerate(again):
+            figures = {name: dict(zip(QUANTILES, per_row[row], strict=True))
+                       for name, per_row in windows.items()}
+            answer[index] = figures
+            made[kept[index]] = (pasts[index], blobs[index], figures)
+        with _lock:
+            _latency_kept.update(made)
+    return [figures if figures is not None else {} for figures in answer]
 
 
 def _uptimes(
