@@ -42,6 +42,7 @@ from web.push import push_routes
 from web.request_limits import per_minute
 from web.response_times_api import response_time_routes
 from web.responses import has_api_token
+from web.results_api import results_routes
 from web.routing_api import routing_routes
 from web.slack_actions import slack_action_routes
 from web.status_api import status_api_routes
@@ -85,6 +86,7 @@ def build_routes(runtime: Runtime) -> list[BaseRoute]:
         *fast_routes(runtime),
         *feed_routes(runtime.read_model),
         *export_routes(api_limits),
+        *results_routes(api_limits),
         *response_time_routes(api_limits),
         *api_routes(runtime.monitors_changed, api_limits),
         *maintenance_routes(runtime.monitors_changed, api_limits),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from storage.db import read_connection
 from storage.maintenance import occurrences, windows_between
@@ -134,6 +134,37 @@ def results_page(monitor_id: int, start: datetime, end: datetime, page: int, per
             .limit(per_page).offset(max(0, page - 1) * per_page)
         ).all()
     return [_raw(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ResultKey:
+    """Where a page of results ended: the last result's time and id (the next page starts
+    after it, so results recorded meanwhile neither shift nor repeat what comes next)."""
+
+    checked_at: datetime
+    id: int
+
+
+def results_before(monitor_id: int, start: datetime, end: datetime, limit: int,
+                   after: ResultKey | None = None, failures_only: bool = False,
+                   ) -> tuple[list[RawResult], ResultKey | None]:
+    """Up to `limit` of the monitor's results in [start, end), newest first, those after
+    `after` in that order; and the key to ask for the next page with (None: no more)."""
+    where = _result_filter(monitor_id, start, end, failures_only)
+    if after is not None:
+        where.append(or_(RESULTS.c.checked_at < after.checked_at,
+                         and_(RESULTS.c.checked_at == after.checked_at,
+                              RESULTS.c.id < after.id)))
+    with read_connection() as connection:
+        rows = connection.execute(
+            select(*_result_columns(), RESULTS.c.id).where(*where)
+            .order_by(RESULTS.c.checked_at.desc(), RESULTS.c.id.desc())
+            .limit(limit + 1)
+        ).all()
+    shown = rows[:limit]
+    more = len(rows) > limit
+    return ([_raw(row) for row in shown],
+            ResultKey(_utc(shown[-1].checked_at), shown[-1].id) if more else None)
 
 
 def rollups_between(monitor_id: int, period: str, start: datetime,

@@ -214,6 +214,23 @@ def openapi_document() -> dict[str, Any]:
             "Every monitor as a monitors file (secrets masked)", "read",
             {"200": {"description": "YAML", "content": {"application/yaml": {
                 "schema": {"type": "object", "properties": {"monitors": {"type": "array"}}}}}}})},
+        "/api/v1/monitors/{slug}/results": {"get": _op(
+            "A monitor's results a page at a time, newest first (default: the last 24 hours)",
+            "read",
+            {"200": _json({"type": "object", "required": ["results", "next_cursor"],
+                           "properties": {
+                               "results": {"type": "array", "items": {"type": "object"}},
+                               "next_cursor": {"type": ["string", "null"]}}},
+                          "results and the cursor of the next page (null: no more)"),
+             "404": NOT_FOUND, "422": ERRORS},
+            parameters=[SLUG, *RANGE, *(
+                {"name": name, "in": "query", "required": False, "schema": schema,
+                 "description": text} for name, schema, text in (
+                    ("limit", {"type": "integer", "minimum": 1, "maximum": 1000},
+                     "results a page (default 100)"),
+                    ("cursor", {"type": "string"}, "an earlier answer's next_cursor"),
+                    ("failures_only", {"type": "string", "enum": ["true", "false"]},
+                     "only failed checks")))])},
         "/api/v1/monitors/{slug}/results.{fmt}": {"get": _op(
             "A monitor's results in a time range (default: the last 24 hours)", "read",
             {"200": {"description": "CSV or JSON rows"}, "404": NOT_FOUND, "422": ERRORS},
