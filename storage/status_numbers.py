@@ -99,6 +99,13 @@ class _Layout:
         return max((hour + HOUR_S for e in self.edges.values() for hour, _, _ in e), default=0)
 
     @property
+    def day_key(self) -> tuple:
+        """What the whole past days depend on: the same for every clock hour of a day (a
+        window's first whole day moves only when its start crosses a midnight)."""
+        latency_days = tuple((n, tuple(d)) for n, (d, _) in self.latency.items())
+        return (self.midnight, tuple(self.days.items()), latency_days)
+
+    @property
     def key(self) -> tuple:
         edge_hours = tuple((n, tuple(h for h, _, _ in e)) for n, e in self.edges.items())
         latency = tuple((n, tuple(d), tuple(h)) for n, (d, h) in self.latency.items())
@@ -119,16 +126,31 @@ class _Past:
     histograms: dict[str, DenseHistogram | None]  # per window, the past part of its latency
 
 
+@dataclass(frozen=True, slots=True)
+class _DayPart:
+    """One monitor's whole past days, the same all day (see `_Layout.day_key`)."""
+
+    totals: dict[str, Totals]  # per window: its whole past days
+    bars: list[DayBar]  # the past bar days, oldest first
+    histograms: dict[str, DenseHistogram | None]  # per window: its latency's whole past days
+
+
 _lock = threading.Lock()
+# The whole past days, by (monitor id, created_at), for the day of `_day_parts_key`: a new clock
+# hour reads only its few hour rows and adds them to these (a year of daily rows is read once
+# a day, when the day settles).
+_day_parts_key: tuple | None = None
+_day_parts: dict[tuple[int, datetime | None], _DayPart] = {}
 _cache_key: tuple | None = None
 _cache: dict[tuple[int, datetime | None], _Past] = {}
 
 
 def forget_cached_past() -> None:
     """Drop what is kept: call after anything rewrote old rollup rows (rebuild, prune)."""
-    global _cache_key
+    global _cache_key, _day_parts_key
     with _lock:
-        _cache_key = None
+        _cache_key = _day_parts_key = None
+        _day_parts.clear()
         _cache.clear()
         _blocks.clear()
         _latency_kept.clear()
@@ -214,14 +236,44 @@ def _local_dates(ranges: list[tuple[datetime, datetime]], zone: tzinfo) -> list[
     return dates
 
 
-def _compute_past(
+def _compute_day_parts(
     connection: Connection, ids: list[int], layout: _Layout, zone: tzinfo
-) -> dict[int, _Past]:
+) -> dict[int, _DayPart]:
+    """The whole past days of each monitor: a year of daily rows, read once a day."""
     first_bar = layout.today - timedelta(days=BAR_DAYS - 1)
     window_dates = {n: _local_dates(r, zone) for n, r in layout.days.items()}
     earliest = min([first_bar, *(d[0] for d in window_dates.values() if d)])
     low = datetime.combine(earliest, datetime.min.time(), tzinfo=zone)
     day_rows = _day_rows(connection, ids, low, layout.midnight, zone, with_histogram=False)
+    blobs = {name: _histograms(connection, ids, spans("day", days))
+             for name, (days, _) in layout.latency.items()}
+    bar_days = [first_bar + timedelta(days=i) for i in range(BAR_DAYS - 1)]
+    parts = {}
+    for monitor_id in ids:
+        rows = day_rows.get(monitor_id, {})
+        totals = {}
+        for name in READ_MODEL_WINDOWS:
+            sums = _zero()
+            for day in window_dates[name]:
+                day_row = rows.get(day)
+                if day_row is not None:
+                    for i in range(6):
+                        sums[i] += day_row[i]
+            totals[name] = sums
+        parts[monitor_id] = _DayPart(
+            totals,
+            [_bar(day, list(rows[day][:5]) if day in rows else None) for day in bar_days],
+            {name: DenseHistogram.of(merge_serialized(window_blobs.get(monitor_id, ())))
+             for name, window_blobs in blobs.items()},
+        )
+    return parts
+
+
+def _compute_past(
+    connection: Connection, ids: list[int], layout: _Layout, day_parts: dict[int, _DayPart]
+) -> dict[int, _Past]:
+    """Each monitor's past: its whole past days (`day_parts`) with this clock hour's whole past
+    hours and edge hours, which are few rows."""
     hour_totals: dict[str, dict[int, Totals]] = {}
     for name, ranges in layout.hours.items():
         hour_totals[name] = {}
@@ -231,32 +283,45 @@ def _compute_past(
             hour_totals[name] = into
     edge_hours = {h for edges in layout.edges.values() for h, _, _ in edges}
     edge_rows = _hour_rows(connection, ids, edge_hours)
-    blobs = {name: _histograms(connection, ids, [*spans("day", days), *spans("hour", hours)])
-             for name, (days, hours) in layout.latency.items()}
-    bar_days = [first_bar + timedelta(days=i) for i in range(BAR_DAYS - 1)]
+    hour_blobs = {name: _histograms(connection, ids, spans("hour", hours))
+                  for name, (_, hours) in layout.latency.items()}
     edge_rows_by_monitor: dict[int, dict[int, tuple[int, ...]]] = defaultdict(dict)
     for (monitor_id, hour), row in edge_rows.items():
         edge_rows_by_monitor[monitor_id][hour] = row[:4]
     past = {}
     for monitor_id in ids:
-        rows = day_rows.get(monitor_id, {})
+        days = day_parts[monitor_id]
         totals = {}
         for name in READ_MODEL_WINDOWS:
-            sums = list(hour_totals[name].get(monitor_id, _zero()))
-            for day in window_dates[name]:
-                day_row = rows.get(day)
-                if day_row is not None:
-                    for i in range(6):
-                        sums[i] += day_row[i]
-            totals[name] = sums
+            hours = hour_totals[name].get(monitor_id)
+            totals[name] = (list(days.totals[name]) if hours is None
+                            else [a + b for a, b in zip(days.totals[name], hours, strict=True)])
         edges = edge_rows_by_monitor.get(monitor_id, {})
-        past[monitor_id] = _Past(
-            totals, edges, _edge_states(edges),
-            [_bar(day, list(rows[day][:5]) if day in rows else None) for day in bar_days],
-            {name: DenseHistogram.of(merge_serialized(window_blobs.get(monitor_id, ())))
-             for name, window_blobs in blobs.items()},
-        )
+        histograms = {}
+        for name, window_blobs in hour_blobs.items():
+            in_hours = window_blobs.get(monitor_id)
+            histograms[name] = (days.histograms[name] if not in_hours else _combined(
+                days.histograms[name], DenseHistogram.of(merge_serialized(in_hours))))
+        past[monitor_id] = _Past(totals, edges, _edge_states(edges), days.bars, histograms)
     return past
+
+
+def _combined(a: DenseHistogram | None, b: DenseHistogram | None) -> DenseHistogram | None:
+    """The histogram of both: what merging their rollups' blobs together gives."""
+    if a is None or b is None:
+        return b if a is None else a
+    if not len(a.counts) or not len(b.counts):
+        first, counts = (b.first, b.counts) if not len(a.counts) else (a.first, a.counts)
+        if len(counts):
+            counts = counts.copy()
+    else:
+        first = min(a.first, b.first)
+        end = max(a.first + len(a.counts), b.first + len(b.counts))
+        counts = np.zeros(end - first, np.int64)
+        counts[a.first - first:a.first - first + len(a.counts)] += a.counts
+        counts[b.first - first:b.first - first + len(b.counts)] += b.counts
+    return DenseHistogram(a.zeros + b.zeros, min(a.min_ms, b.min_ms), max(a.max_ms, b.max_ms),
+                          first, counts)
 
 
 NOTHING, MIXED = -2, -1
@@ -406,7 +471,9 @@ def _read_model(
         past = {m: p for m, p in cached.items() if p is not None}
         missing = [m for m, p in cached.items() if p is None]
         if missing:
-            computed = _compute_past(connection, missing, layout, zone)
+            computed = _compute_past(connection, missing, layout,
+                                     _kept_day_parts(connection, engine, missing, current,
+                                                     layout, zone))
             past.update(computed)
             with _lock:
                 if _cache_key == key:
@@ -473,6 +540,28 @@ def _latencies(kept: list[int], pasts: list[_Past], block: _Block, rows: list[tu
         with _lock:
             _latency_kept.update(made)
     return [figures if figures is not None else {} for figures in answer]
+
+
+def _kept_day_parts(
+    connection: Connection, engine: Any, ids: list[int],
+    current: dict[int, tuple[_Current, datetime, int | None]], layout: _Layout, zone: tzinfo,
+) -> dict[int, _DayPart]:
+    """The whole past days of `ids`: the kept ones of this day, the others read now."""
+    global _day_parts_key
+    key = (str(engine.url), str(zone), layout.day_key)
+    with _lock:
+        if _day_parts_key != key:
+            _day_parts.clear()
+            _day_parts_key = key
+        parts = {m: part for m in ids if (part := _day_parts.get((m, current[m][1]))) is not None}
+    missing = [m for m in ids if m not in parts]
+    if missing:
+        made = _compute_day_parts(connection, missing, layout, zone)
+        parts.update(made)
+        with _lock:
+            if _day_parts_key == key:
+                _day_parts.update({(m, current[m][1]): part for m, part in made.items()})
+    return parts
 
 
 def _uptimes(

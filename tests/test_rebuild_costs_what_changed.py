@@ -11,6 +11,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import readmodel.board_payload as board_module
 import readmodel.status_document as document_module
@@ -22,6 +24,8 @@ from storage.db import get_engine
 from storage.migrate import SCHEMA_HEAD_ENV, alembic_config, migrate_to_head
 from storage.results import record_result
 from storage.status import public_status
+from storage.status_numbers import forget_cached_past
+from tests.stats_support import new_monitor, record
 from tests.status_support import monitor
 
 
@@ -84,3 +88,32 @@ def test_a_spawned_process_opens_the_database_without_loading_the_migrations() -
     answer = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True, env=os.environ.copy(), timeout=60)
     assert answer.stdout.strip() == "False"
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(gaps=st.lists(st.integers(60, 7200), min_size=1, max_size=30),
+       outcomes=st.lists(st.sampled_from(["up", "up", "degraded", "down"]), min_size=30,
+                         max_size=30),
+       offset_s=st.integers(0, 3600),
+       hours_later=st.lists(st.integers(1, 30), min_size=1, max_size=3))
+def test_the_kept_past_days_serve_the_next_clock_hours_as_a_fresh_read_would(
+    gaps: list[int], outcomes: list[str], offset_s: int, hours_later: list[int],
+) -> None:
+    """A new clock hour adds its few hour rows to the whole past days read before (the same
+    day) or reads the days again (the next day): either way the numbers equal the uncached
+    reads."""
+    from tests.test_stats_read_model import NOW, expected, got
+
+    forget_cached_past()
+    monitor_id = new_monitor(f"m{datetime.now().timestamp()}")
+    at, results = NOW - timedelta(days=2), []
+    for gap, outcome in zip(gaps, outcomes, strict=False):
+        at += timedelta(seconds=gap)
+        results.append(ProbeResult(outcome, at, latency_ms=float(gap % 500 + 1)))  # type: ignore[arg-type]
+    record(monitor_id, results, batch=5)
+    now = results[-1].checked_at + timedelta(seconds=offset_s)
+    assert got([monitor_id], now) == expected([monitor_id], now)
+    for hours in sorted(hours_later):
+        later = now + timedelta(hours=hours)
+        assert got([monitor_id], later) == expected([monitor_id], later)
