@@ -11,7 +11,7 @@ automatic update quotes it, the quote is cut out unless the monitor shows its UR
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -143,19 +143,22 @@ def create_incident(
 
 def post_update(
     incident_id: int, status: str, message: str, now: datetime | None = None, *,
-    actor: str = DASHBOARD_ADMIN,
+    actor: str = DASHBOARD_ADMIN, expect: Callable[[IncidentView], None] | None = None,
 ) -> None:
     """Add an update to the timeline; the incident takes its status. "resolved" closes the
-    incident, any other status reopens a resolved one."""
+    incident, any other status reopens a resolved one. `expect` sees the incident as stored, in
+    the writing transaction on its locked row, first (an If-Match check: it raises to refuse)."""
     status, message = _check_update(status, message)
     at = _now(now)
     with get_engine().begin() as connection:
         row = connection.execute(
             select(INCIDENTS.c.resolved_at, INCIDENTS.c.status, INCIDENTS.c.title)
-            .where(INCIDENTS.c.id == incident_id)
+            .where(INCIDENTS.c.id == incident_id).with_for_update()
         ).first()
         if row is None:
             raise InvalidInput({"incident": "that incident no longer exists"})
+        if expect is not None:
+            expect(_admin_incident(connection, incident_id))
         resolved_at = (as_utc(row.resolved_at) or at) if status == "resolved" else None
         connection.execute(update(INCIDENTS).where(INCIDENTS.c.id == incident_id)
                            .values(status=status, resolved_at=resolved_at))
@@ -272,10 +275,17 @@ def admin_incidents(now: datetime | None = None, days: int = ADMIN_DAYS) -> list
 
 def admin_incident(incident_id: int) -> IncidentView | None:
     """One incident with its timeline and cause, whenever it started (a link names it)."""
-    query = _recent(None, public_only=False).where(INCIDENTS.c.id == incident_id)
     with get_engine().connect() as connection:
-        rows = _rows(connection, query)
+        rows = _rows(connection, _recent(None, public_only=False)
+                     .where(INCIDENTS.c.id == incident_id))
         return _views(connection, rows, public=False)[0] if rows else None
+
+
+def _admin_incident(connection: Connection, incident_id: int) -> IncidentView:
+    """An incident known to exist, read in `connection`'s transaction."""
+    rows = _rows(connection, _recent(None, public_only=False)
+                 .where(INCIDENTS.c.id == incident_id))
+    return _views(connection, rows, public=False)[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Text, cast, column, insert, select, table, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import IntegrityError
 
 from config.settings import Settings
 from storage.alerting_models import AlertSettings
@@ -72,6 +73,13 @@ def secret_key(engine: Engine, settings: Settings) -> str:
 
 def stored_signing_key(engine: Engine) -> str:
     """The signing key kept, sealed, in the database: made by the first process that asks."""
+    try:
+        return _stored_signing_key(engine)
+    except IntegrityError:  # another thread or process made the row at the same instant
+        return _stored_signing_key(engine)
+
+
+def _stored_signing_key(engine: Engine) -> str:
     with engine.begin() as connection:
         stored = select(SIGNING_ROW.c.secret_key).where(SIGNING_ROW.c.id == 1)
         if connection.execute(stored).first() is None:

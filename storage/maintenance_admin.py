@@ -6,11 +6,12 @@ each write is one statement in one transaction, so a refused one saves nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.monitor_input import InvalidInput
@@ -113,10 +114,12 @@ def create_window(spec: WindowInput, *, actor: str = DASHBOARD_ADMIN) -> int:
         raise InvalidInput({**_MONITOR_GONE}) from None
 
 
-def delete_window(window_id: int, *, actor: str = DASHBOARD_ADMIN) -> None:
+def delete_window(window_id: int, *, actor: str = DASHBOARD_ADMIN,
+                  expect: Expectation | None = None) -> None:
+    """`expect` sees the window as stored, in the transaction on its locked row, first (an
+    If-Match check: it raises to refuse the delete)."""
     with get_engine().begin() as connection:
-        before = connection.execute(
-            select(WINDOWS).where(WINDOWS.c.id == window_id)).mappings().first()
+        before = _locked(connection, window_id, expect)
         if before is None:
             return
         connection.execute(delete(WINDOWS).where(WINDOWS.c.id == window_id))
@@ -170,27 +173,45 @@ class WindowDetail:
         return _settings(asdict(self))
 
 
+Expectation = Callable[[WindowDetail], None]
+
+
 def window_details(window_id: int | None = None) -> list[WindowDetail]:
     """Every window, oldest first, or the one `window_id` names (an empty list: none)."""
+    with get_engine().connect() as connection:
+        return _details(connection, window_id)
+
+
+def _details(connection: Connection, window_id: int | None) -> list[WindowDetail]:
     query = (select(WINDOWS, MONITORS.c.slug.label("monitor_slug"))
              .select_from(WINDOWS.outerjoin(MONITORS, MONITORS.c.id == WINDOWS.c.monitor_id))
              .order_by(WINDOWS.c.id))
     if window_id is not None:
         query = query.where(WINDOWS.c.id == window_id)
-    with get_engine().connect() as connection:
-        rows = connection.execute(query).mappings().all()
+    rows = connection.execute(query).mappings().all()
     return [WindowDetail(row["id"], row["title"], row["description"] or "", row["monitor_slug"],
                          row["group_name"], as_utc(row["starts_at"]), as_utc(row["ends_at"]),
                          row["cron"], row["timezone"] or "UTC", row["duration_minutes"],
                          bool(row["notify"])) for row in rows]
 
 
-def update_window(window_id: int, spec: WindowInput, *, actor: str) -> bool:
-    """Replace a window's settings with `spec` (validated as a whole); False when it is gone."""
+def _locked(connection: Connection, window_id: int, expect: Expectation | None) -> Any:
+    """The window's row, locked until the transaction ends (PostgreSQL; SQLite has one writer),
+    after `expect` saw it as it is now; None when there is none."""
+    before = connection.execute(
+        select(WINDOWS).where(WINDOWS.c.id == window_id).with_for_update()).mappings().first()
+    if before is not None and expect is not None:
+        expect(_details(connection, window_id)[0])
+    return before
+
+
+def update_window(window_id: int, spec: WindowInput, *, actor: str,
+                  expect: Expectation | None = None) -> bool:
+    """Replace a window's settings with `spec` (validated as a whole); False when it is gone.
+    `expect` sees the stored window in the writing transaction first (an If-Match check)."""
     try:
         with get_engine().begin() as connection:
-            before = connection.execute(
-                select(WINDOWS).where(WINDOWS.c.id == window_id)).mappings().first()
+            before = _locked(connection, window_id, expect)
             if before is None:
                 return False
             if spec.monitor_id is not None and connection.execute(

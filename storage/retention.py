@@ -1,4 +1,5 @@
-"""Retention: raw results are kept `raw_retention_days` (default 90), rollups 400 days.
+"""Retention: raw results are kept `raw_retention_days` (default 90), rollups 400 days, the
+answers of creates sent with an Idempotency-Key a day (storage/idempotency).
 
 Pruning deletes in small batches, each its own short transaction, so the probe engine's writes
 are never held up behind one long delete.
@@ -13,6 +14,7 @@ from sqlalchemy import Column, Table, delete, select, tuple_
 
 from config.settings import get_settings
 from storage.db import get_engine
+from storage.idempotency import prune_idempotency_keys
 from storage.models import CheckResult, RollupRow
 from storage.report_models import ReportRun
 from storage.status_numbers import forget_cached_past
@@ -68,4 +70,5 @@ def prune(now: datetime | None = None, batch: int = BATCH_ROWS) -> Pruned:
     # period can never be due again (domain/report_schedule: at most one period late).
     _delete_in_batches(REPORT_RUNS, [REPORT_RUNS.c.id], REPORT_RUNS.c.created_at,
                        rollup_cutoff, batch)
+    prune_idempotency_keys(now)
     return Pruned(results, rollups)

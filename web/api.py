@@ -45,6 +45,7 @@ from web.etags import (
     precondition_failed,
 )
 from web.idempotency import idempotent
+from web.monitor_list_answers import ListAnswers
 from web.problems import not_found
 from web.rate_limit import TokenBuckets
 from web.request_body import BodyTooLarge, json_body, too_large
@@ -69,12 +70,27 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
     """The monitor and settings routes, each within the client's rate limit (`limits`: the
     budgets shared with the other /api/v1 routes; default: a budget of their own)."""
     buckets = per_minute(get_settings().api_requests_per_minute) if limits is None else limits
+
+    async def listed(full: bool) -> bytes:
+        monitors = await run_sync(list_monitors, not full)
+        return await run_sync(lambda: JSONResponse([_shown(m, full) for m in monitors]).body)
+
+    answers = ListAnswers(listed)
+
+    def monitors_changed() -> None:
+        answers.forget()
+        on_change()
+
     async def list_or_create(request: Request) -> Response:
         grant = await request_grant(request)
         authorized = grant is not None
         if request.method == "GET":
-            monitors = await run_sync(list_monitors, not authorized)
-            return JSONResponse([_shown(m, authorized) for m in monitors])
+            body, compressed = await answers.bodies(authorized)
+            if "gzip" in request.headers.get("accept-encoding", ""):
+                return Response(compressed, media_type="application/json", headers={
+                    "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+            return Response(body, media_type="application/json",
+                            headers={"Vary": "Accept-Encoding"})
         if denied := refusal(grant, "write"):
             return denied
         try:
@@ -84,7 +100,7 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
             return too_large()
         except InvalidInput as exc:
             return field_errors(exc.errors)
-        on_change()
+        monitors_changed()
         return JSONResponse(monitor.to_api(), status_code=201)
 
     async def one(request: Request) -> Response:
@@ -105,7 +121,7 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
             if request.method == "DELETE":
                 deleted = await run_sync(partial(
                     delete_monitor, slug, actor=actor_of(grant), expect=expect))
-                on_change()
+                monitors_changed()
                 return Response(status_code=204) if deleted else not_found(NO_MONITOR)
             changes = await json_body(request)
             monitor = await run_sync(partial(
@@ -118,7 +134,7 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
             return field_errors(exc.errors)
         if monitor is None:
             return not_found(NO_MONITOR)
-        on_change()
+        monitors_changed()
         return JSONResponse(monitor.to_api(), headers={"ETag": monitor_etag(monitor)})
 
     async def escalation(request: Request) -> Response:

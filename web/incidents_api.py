@@ -6,7 +6,9 @@ the token's.
     GET, POST /api/v1/incidents · GET /api/v1/incidents/{id}
     POST /api/v1/incidents/{id}/updates | /acknowledge | /resolve
 
-Reads need the read scope (the cause a monitor recorded included), writes the write scope. An
+Reads need the read scope (the cause a monitor recorded included), writes the write scope. GET
+of one incident answers an ETag; an update or a resolve sent with If-Match is posted only while
+that still holds, checked in the write's transaction, else a 412 problem (web/etags). An
 incident or an update sent with an Idempotency-Key is made once however often it is sent
 (web/idempotency).
 """
@@ -32,6 +34,7 @@ from storage.incidents import (
     post_update,
 )
 from storage.monitors import get_monitor
+from web.etags import PreconditionFailed, etag_of, expecting, if_match, precondition_failed
 from web.idempotency import idempotent
 from web.problems import not_found, problem
 from web.rate_limit import TokenBuckets
@@ -87,18 +90,27 @@ def _open(body: dict[str, Any], actor: str) -> int:
                            actor=actor)
 
 
-def _update(incident_id: int, body: dict[str, Any], actor: str) -> None:
+def incident_etag(incident: IncidentView) -> str:
+    return etag_of(shown(incident))
+
+
+Expect = Callable[[IncidentView], None] | None
+
+
+def _update(incident_id: int, body: dict[str, Any], actor: str, expect: Expect) -> None:
     _only(body, ("status", "message"))
-    post_update(incident_id, _text(body, "status"), _text(body, "message"), actor=actor)
+    post_update(incident_id, _text(body, "status"), _text(body, "message"), actor=actor,
+                expect=expect)
 
 
-def _resolve(incident_id: int, body: dict[str, Any], actor: str) -> None:
+def _resolve(incident_id: int, body: dict[str, Any], actor: str, expect: Expect) -> None:
     _only(body, ("message",))
     post_update(incident_id, "resolved", _text(body, "message", RESOLVED_MESSAGE) or
-                RESOLVED_MESSAGE, actor=actor)
+                RESOLVED_MESSAGE, actor=actor, expect=expect)
 
 
-def _acknowledge(incident_id: int, body: dict[str, Any], actor: str) -> bool:
+def _acknowledge(incident_id: int, body: dict[str, Any], actor: str, _expect: Expect) -> bool:
+    # An acknowledgement is refused once made (409), so If-Match adds nothing to it.
     _only(body, ("by",))
     who = checked_line("by", body.get("by") or actor, 100)
     return acknowledge_incident(incident_id, f"{who} (API)", datetime.now(UTC), actor=actor)
@@ -127,9 +139,11 @@ def incident_routes(on_change: Callable[[], None], limits: TokenBuckets) -> list
         if denied := refusal(await request_grant(request), "read"):
             return denied
         incident = await run_sync(admin_incident, request.path_params["id"])
-        return JSONResponse(shown(incident)) if incident else not_found(NO_INCIDENT)
+        if incident is None:
+            return not_found(NO_INCIDENT)
+        return JSONResponse(shown(incident), headers={"ETag": incident_etag(incident)})
 
-    def writing(action: Callable[[int, dict[str, Any], str], Any]
+    def writing(action: Callable[[int, dict[str, Any], str, Expect], Any]
                 ) -> Callable[[Request], Awaitable[Response]]:
         async def write(request: Request) -> Response:
             grant = await request_grant(request)
@@ -138,9 +152,13 @@ def incident_routes(on_change: Callable[[], None], limits: TokenBuckets) -> list
             incident_id = request.path_params["id"]
             if await run_sync(admin_incident, incident_id) is None:
                 return not_found(NO_INCIDENT)
+            expect = expecting(if_match(request), incident_etag)
             try:
                 body = await json_body(request)
-                done = await run_sync(partial(action, incident_id, body, actor_of(grant)))
+                done = await run_sync(partial(action, incident_id, body, actor_of(grant),
+                                              expect))
+            except PreconditionFailed as changed:
+                return precondition_failed(changed.current)
             except BodyTooLarge:
                 return too_large()
             except InvalidInput as exc:
@@ -148,7 +166,8 @@ def incident_routes(on_change: Callable[[], None], limits: TokenBuckets) -> list
             if done is False:
                 return problem(409, "it is already acknowledged, or resolved: nothing changed")
             on_change()
-            return JSONResponse(shown(await run_sync(admin_incident, incident_id)))
+            incident = await run_sync(admin_incident, incident_id)
+            return JSONResponse(shown(incident), headers={"ETag": incident_etag(incident)})
 
         return write
 

@@ -4,8 +4,10 @@ maintenance page (storage/maintenance_admin: one transaction each, audited as th
     GET, POST /api/v1/maintenance · GET, PATCH, DELETE /api/v1/maintenance/{id}
 
 Reads need the read scope, writes the write scope; a PATCH changes the fields given and
-validates the window as a whole (web/maintenance_input). A create sent with an Idempotency-Key
-is made once however often it is sent (web/idempotency).
+validates the window as a whole (web/maintenance_input). GET of one window answers an ETag; a
+PATCH or DELETE sent with If-Match is done only while that still holds, checked in the write's
+transaction, else a 412 problem (web/etags). A create sent with an Idempotency-Key is made once
+however often it is sent (web/idempotency).
 """
 
 from __future__ import annotations
@@ -20,8 +22,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from domain.limits import InvalidInput
-from storage.maintenance_admin import create_window, delete_window, update_window, window_details
+from storage.maintenance_admin import (
+    WindowDetail,
+    create_window,
+    delete_window,
+    update_window,
+    window_details,
+)
 from storage.monitors import get_monitor
+from web.etags import PreconditionFailed, etag_of, expecting, if_match, precondition_failed
 from web.idempotency import idempotent
 from web.maintenance_input import parse_window
 from web.problems import not_found
@@ -37,6 +46,10 @@ NO_WINDOW = "no maintenance window has this id"
 def _monitor_id(slug: str) -> int | None:
     monitor = get_monitor(slug)
     return None if monitor is None else monitor.id
+
+
+def _window_etag(window: WindowDetail) -> str:
+    return etag_of(window.to_api())
 
 
 def _one(window_id: int) -> dict[str, Any] | None:
@@ -73,17 +86,21 @@ def maintenance_routes(on_change: Callable[[], None], limits: TokenBuckets) -> l
         if current is None:
             return not_found(NO_WINDOW)
         if request.method == "GET":
-            return JSONResponse(current)
-        if request.method == "DELETE":
-            await run_sync(partial(delete_window, window_id, actor=actor_of(grant)))
-            on_change()
-            return Response(status_code=204)
+            return JSONResponse(current, headers={"ETag": etag_of(current)})
+        expect = expecting(if_match(request), _window_etag)
         try:
+            if request.method == "DELETE":
+                await run_sync(partial(delete_window, window_id, actor=actor_of(grant),
+                                       expect=expect))
+                on_change()
+                return Response(status_code=204)
             changes = await json_body(request)
             merged = {k: v for k, v in current.items() if k != "id"} | changes
             spec = await run_sync(parse_window, merged, _monitor_id, datetime.now(UTC))
             saved = await run_sync(partial(update_window, window_id, spec,
-                                           actor=actor_of(grant)))
+                                           actor=actor_of(grant), expect=expect))
+        except PreconditionFailed as changed:
+            return precondition_failed(changed.current)
         except BodyTooLarge:
             return too_large()
         except InvalidInput as exc:
@@ -91,7 +108,8 @@ def maintenance_routes(on_change: Callable[[], None], limits: TokenBuckets) -> l
         if not saved:
             return not_found(NO_WINDOW)
         on_change()
-        return JSONResponse(await run_sync(_one, window_id))
+        window = await run_sync(_one, window_id)
+        return JSONResponse(window, headers={"ETag": etag_of(window)})
 
     return [
         Route("/api/v1/maintenance", limited(idempotent(list_or_create), limits),

@@ -88,10 +88,14 @@ def _maintenance_and_incident_paths() -> dict[str, Any]:
     windows = {"type": "array", "items": window}
     incidents = {"type": "array", "items": incident}
 
-    def action(summary: str, body: dict[str, Any], **more: Any) -> dict[str, Any]:
-        return {"parameters": [ID], "post": _op(summary, "write", {
-            "200": _json(incident, "The incident"), "404": NOT_FOUND, **more},
-            requestBody=_body(body))}
+    def action(summary: str, body: dict[str, Any], guarded: bool = True, **more: Any
+               ) -> dict[str, Any]:
+        """An incident's action; `guarded`: it takes If-Match (412 when it no longer holds)."""
+        answers = {"200": _with_etag(_json(incident, "The incident")), "404": NOT_FOUND, **more}
+        extra: dict[str, Any] = {"parameters": [IF_MATCH]} if guarded else {}
+        return {"parameters": [ID], "post": _op(
+            summary, "write", answers | ({"412": CHANGED} if guarded else {}),
+            requestBody=_body(body), **extra)}
 
     return {
         "/api/v1/maintenance": {
@@ -103,12 +107,14 @@ def _maintenance_and_incident_paths() -> dict[str, Any]:
         "/api/v1/maintenance/{id}": {
             "parameters": [ID],
             "get": _op("One maintenance window", "read",
-                       {"200": _json(window, "The window"), "404": NOT_FOUND}),
+                       {"200": _with_etag(_json(window, "The window")), "404": NOT_FOUND}),
             "patch": _op("Change the fields given (checked as a whole)", "write",
-                         {"200": _json(window, "Changed"), "404": NOT_FOUND},
-                         requestBody=_body({"type": "object"})),
+                         {"200": _with_etag(_json(window, "Changed")), "404": NOT_FOUND,
+                          "412": CHANGED},
+                         requestBody=_body({"type": "object"}), parameters=[IF_MATCH]),
             "delete": _op("Delete a maintenance window", "write",
-                          {"204": {"description": "Deleted"}, "404": NOT_FOUND}),
+                          {"204": {"description": "Deleted"}, "404": NOT_FOUND,
+                           "412": CHANGED}, parameters=[IF_MATCH]),
         },
         "/api/v1/incidents": {
             "get": _op("Open incidents and those resolved in the last 90 days", "read",
@@ -120,12 +126,14 @@ def _maintenance_and_incident_paths() -> dict[str, Any]:
         "/api/v1/incidents/{id}": {
             "parameters": [ID],
             "get": _op("One incident and its timeline", "read",
-                       {"200": _json(incident, "The incident"), "404": NOT_FOUND})},
+                       {"200": _with_etag(_json(incident, "The incident")),
+                        "404": NOT_FOUND})},
         "/api/v1/incidents/{id}/updates": action(
             "Post an update (the incident takes its status)", _ref("IncidentUpdateInput")),
         "/api/v1/incidents/{id}/acknowledge": action(
             "Acknowledge (stops escalation and reminders)",
-            {"type": "object", "properties": {"by": {"type": "string"}}}, **{"409": CONFLICT}),
+            {"type": "object", "properties": {"by": {"type": "string"}}}, guarded=False,
+            **{"409": CONFLICT}),
         "/api/v1/incidents/{id}/resolve": action(
             "Resolve, with an optional closing message",
             {"type": "object", "properties": {"message": {"type": "string"}}}),
