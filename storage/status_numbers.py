@@ -25,23 +25,25 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Connection, String, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Integer, String, literal, select, type_coerce
 
 from analytics.histogram_blobs import merge_serialized
 from analytics.histogram_dense import DenseHistogram, HistogramBlock, decode_dense
 from analytics.rollup_windows import plan_window
-from analytics.uptime import HOUR_S, epoch_seconds
+from analytics.uptime import HOUR_S, epoch_seconds, from_epoch
 from config.settings import get_settings
 from domain.states import NEW_STATE, effective_state
 from storage.daily_bars import DayBar, _bar, _day_label, daily_bars
 from storage.db import get_engine, read_connection
 from storage.models import as_utc
 from storage.rollup_reads import (
+    _STATE_COUNTS,
     _histograms,
     _hour_pieces,
     _hour_rows,
     _seconds_from_changes,
     _sum_rollups,
+    _union,
     spans,
 )
 from storage.window_basics import (
@@ -133,6 +135,10 @@ class _DayPart:
     totals: dict[str, Totals]  # per window: its whole past days
     bars: list[DayBar]  # the past bar days, oldest first
     histograms: dict[str, DenseHistogram | None]  # per window: its latency's whole past days
+    # Per window, for each hour start t (epoch seconds) of its first, partial day from the hour
+    # this part was read in: the sums and the latency of the hours from t to that day's end.
+    # A later clock hour of the day takes its window's whole hours from here, without a read.
+    hours_from: dict[str, dict[int, tuple[Totals, DenseHistogram | None]]]
 
 
 _lock = threading.Lock()
@@ -248,6 +254,7 @@ def _compute_day_parts(
     blobs = {name: _histograms(connection, ids, spans("day", days))
              for name, (days, _) in layout.latency.items()}
     bar_days = [first_bar + timedelta(days=i) for i in range(BAR_DAYS - 1)]
+    hours_from = _hours_from(connection, ids, layout)
     parts = {}
     for monitor_id in ids:
         rows = day_rows.get(monitor_id, {})
@@ -265,15 +272,87 @@ def _compute_day_parts(
             [_bar(day, list(rows[day][:5]) if day in rows else None) for day in bar_days],
             {name: DenseHistogram.of(merge_serialized(window_blobs.get(monitor_id, ())))
              for name, window_blobs in blobs.items()},
+            {name: by_monitor.get(monitor_id, nothing) for name, (by_monitor, nothing)
+             in hours_from.items()},
         )
     return parts
+
+
+def _first_day_hours(layout: _Layout, name: str) -> tuple[int, int] | None:
+    """The hour span [first, end) the window `name` reads whole hours from, its uptime's and its
+    latency's together (both end where its first whole day begins); None when they don't."""
+    ranges = [r for r in (layout.hours[name], layout.latency[name][1]) if r]
+    if not ranges:
+        return None
+    if any(len(r) != 1 for r in ranges) or len({r[0][1] for r in ranges}) != 1:
+        return None
+    first = min(epoch_seconds(r[0][0]) for r in ranges)
+    end = epoch_seconds(ranges[0][0][1])
+    return None if (end - first) % HOUR_S else (first, end)
+
+
+_NO_HOURS: tuple[Totals, DenseHistogram | None] = ([0] * 6, None)
+
+
+def _hours_from(
+    connection: Connection, ids: list[int], layout: _Layout
+) -> dict[str, tuple[dict[int, dict[int, tuple[Totals, DenseHistogram | None]]],
+                     dict[int, tuple[Totals, DenseHistogram | None]]]]:
+    """Per window: by monitor, the sums and latency of the hours from each hour start t to the
+    window's first whole day (see `_DayPart.hours_from`), and what a monitor without any of
+    those rows gets. One statement: a SELECT per hour, each an indexed lookup."""
+    spans_by_window = {name: span for name in READ_MODEL_WINDOWS
+                       if (span := _first_day_hours(layout, name)) is not None}
+    hours = sorted({h for first, end in spans_by_window.values()
+                    for h in range(first, end, HOUR_S)})
+    rows: dict[tuple[int, int], tuple] = {}
+    if hours:
+        mine = among(connection, ROLLUPS.c.monitor_id, ids)
+        parts = [select(literal(hour, Integer), ROLLUPS.c.monitor_id, *_STATE_COUNTS,
+                        ROLLUPS.c.min_ms, ROLLUPS.c.histogram)
+                 .where(mine, ROLLUPS.c.period == "hour",
+                        ROLLUPS.c.bucket_start == from_epoch(hour))
+                 for hour in hours]
+        for hour, monitor_id, *values in connection.execute(_union(parts)).all():
+            rows[(monitor_id, hour)] = tuple(values)
+    with_rows = {m for m, _ in rows}
+    answer = {}
+    for name, (first, end) in spans_by_window.items():
+        starts = list(range(end - HOUR_S, first - 1, -HOUR_S))  # latest first
+        nothing = {t: _NO_HOURS for t in starts}
+        by_monitor = {}
+        for monitor_id in with_rows:
+            sums, histogram = [0] * 6, None
+            suffixes = {}
+            for t in starts:
+                row = rows.get((monitor_id, t))
+                if row is not None:
+                    sums = [a + int(b or 0) for a, b in zip(sums, row[:6], strict=True)]
+                    if row[6] is not None and row[7]:
+                        histogram = _combined(histogram, decode_dense(bytes(row[7])))
+                suffixes[t] = (sums, histogram)
+            by_monitor[monitor_id] = suffixes
+        answer[name] = (by_monitor, nothing)
+    return answer
 
 
 def _compute_past(
     connection: Connection, ids: list[int], layout: _Layout, day_parts: dict[int, _DayPart]
 ) -> dict[int, _Past]:
     """Each monitor's past: its whole past days (`day_parts`) with this clock hour's whole past
-    hours and edge hours, which are few rows."""
+    hours (kept with them when they are, else read) and edge hours, which are few rows."""
+    kept = _kept_hours(ids, layout, day_parts)
+    if kept is not None:
+        edge_hours = {h for edges in layout.edges.values() for h, _, _ in edges}
+        edge_rows_of: dict[int, dict[int, tuple[int, ...]]] = defaultdict(dict)
+        for (monitor_id, hour), row in _hour_rows(connection, ids, edge_hours).items():
+            edge_rows_of[monitor_id][hour] = row[:4]
+        past = {}
+        for monitor_id in ids:
+            days, (totals, histograms) = day_parts[monitor_id], kept[monitor_id]
+            edges = edge_rows_of.get(monitor_id, {})
+            past[monitor_id] = _Past(totals, edges, _edge_states(edges), days.bars, histograms)
+        return past
     hour_totals: dict[str, dict[int, Totals]] = {}
     for name, ranges in layout.hours.items():
         hour_totals[name] = {}
@@ -304,6 +383,41 @@ def _compute_past(
                 days.histograms[name], DenseHistogram.of(merge_serialized(in_hours))))
         past[monitor_id] = _Past(totals, edges, _edge_states(edges), days.bars, histograms)
     return past
+
+
+def _kept_hours(
+    ids: list[int], layout: _Layout, day_parts: dict[int, _DayPart]
+) -> dict[int, tuple[dict[str, Totals], dict[str, DenseHistogram | None]]] | None:
+    """Each monitor's totals and latency per window from its day part and the hours kept with
+    it; None when one of them does not hold this clock hour's whole hours."""
+    wanted = {}
+    for name in READ_MODEL_WINDOWS:
+        uptime_hours, latency_hours = layout.hours[name], layout.latency[name][1]
+        wanted[name] = (epoch_seconds(uptime_hours[0][0]) if uptime_hours else None,
+                        epoch_seconds(latency_hours[0][0]) if latency_hours else None)
+    answer = {}
+    for monitor_id in ids:
+        days = day_parts[monitor_id]
+        totals, histograms = {}, {}
+        for name, (uptime_from, latency_from) in wanted.items():
+            totals[name] = list(days.totals[name])
+            histograms[name] = days.histograms[name]
+            if uptime_from is None and latency_from is None:
+                continue
+            suffixes = days.hours_from.get(name)
+            if suffixes is None:
+                return None
+            if uptime_from is not None:
+                if uptime_from not in suffixes:
+                    return None
+                totals[name] = [a + b for a, b in zip(totals[name], suffixes[uptime_from][0],
+                                                      strict=True)]
+            if latency_from is not None:
+                if latency_from not in suffixes:
+                    return None
+                histograms[name] = _combined(histograms[name], suffixes[latency_from][1])
+        answer[monitor_id] = (totals, histograms)
+    return answer
 
 
 def _combined(a: DenseHistogram | None, b: DenseHistogram | None) -> DenseHistogram | None:

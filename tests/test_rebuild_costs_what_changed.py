@@ -27,6 +27,7 @@ from storage.status import public_status
 from storage.status_numbers import forget_cached_past
 from tests.stats_support import new_monitor, record
 from tests.status_support import monitor
+from tests.test_stats_read_model import NOW, expected, got
 
 
 def _encoded_last() -> tuple[list, list, list]:
@@ -103,8 +104,6 @@ def test_the_kept_past_days_serve_the_next_clock_hours_as_a_fresh_read_would(
     """A new clock hour adds its few hour rows to the whole past days read before (the same
     day) or reads the days again (the next day): either way the numbers equal the uncached
     reads."""
-    from tests.test_stats_read_model import NOW, expected, got
-
     forget_cached_past()
     monitor_id = new_monitor(f"m{datetime.now().timestamp()}")
     at, results = NOW - timedelta(days=2), []
