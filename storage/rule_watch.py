@@ -138,17 +138,21 @@ class RuleWatch:
             return
         for monitor_id in new:
             self._recent[monitor_id] = RecentChecks(watched[monitor_id].keep_s)
-        since = min(before[m] - timedelta(seconds=watched[m].keep_s) for m in new)
-        # The newest check before the window shows that the monitor was watched through it; a
-        # day's margin finds it unless the monitor was silent longer (then the window is a gap
-        # that ends the watch, and the window is judged once it is covered again).
-        since -= timedelta(days=1)
+        since = driver.time(min(before[m] - timedelta(seconds=watched[m].keep_s) for m in new))
         for chunk, condition in driver.in_lists(new):
-            rows = driver.rows(
+            # The newest check before the windows (one index seek per monitor): it shows that
+            # the monitor was watched through them.
+            for monitor_id, checked_at in driver.rows(
+                "SELECT id, (SELECT max(checked_at) FROM check_result WHERE monitor_id = "
+                f"monitor.id AND checked_at <= {driver.mark}) FROM monitor WHERE id {condition}",
+                (since, *chunk)):
+                at = driver.read_time(checked_at)
+                if at is not None:
+                    self._recent[monitor_id].add(at.timestamp(), "up", None)
+            for monitor_id, checked_at, outcome, latency_ms in driver.rows(
                 "SELECT monitor_id, checked_at, outcome, latency_ms FROM check_result "
-                f"WHERE monitor_id {condition} AND checked_at >= {driver.mark} "
-                "ORDER BY monitor_id, checked_at", (*chunk, driver.time(since)))
-            for monitor_id, checked_at, outcome, latency_ms in rows:
+                f"WHERE monitor_id {condition} AND checked_at > {driver.mark} "
+                "ORDER BY monitor_id, checked_at", (*chunk, since)):
                 at = driver.read_time(checked_at)
                 if at is None or at >= before[monitor_id] or in_maintenance(monitor_id, at):
                     continue
