@@ -31,7 +31,7 @@ MAX_OUTPUT_CHARS = 10_000
 # What a template may use; the dashboard shows this list beside every template field.
 TEMPLATE_FIELDS: dict[str, str] = {
     "kind": "down, up, degraded, certificate, maintenance_start, maintenance_end, flapping, "
-            "reminder, acknowledged or test",
+            "reminder, acknowledged, test, rule_firing or rule_resolved",
     "label": "what happened, in capitals: DOWN, UP, STILL DOWN...",
     "headline": "a sentence naming the monitor and what happened: 'API is down'",
     "monitor_name": "the monitor's name",

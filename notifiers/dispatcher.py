@@ -58,6 +58,7 @@ def build_notice(facts: NoticeFacts, delivery: dict, settings: Settings, key: st
         status_url=links.status_url(settings.public_url),
         event_id=delivery["event_id"] * 1000 + delivery["sequence"], downtime=downtime,
         ack_url=link, runbook_url=facts.monitor_runbook_url, severity=facts.severity,
+        rule_key=facts.rule_key,
     )
 
 

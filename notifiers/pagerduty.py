@@ -35,6 +35,9 @@ _DOWN_BY_SEVERITY: dict[str, Severity] = {
 
 
 def dedup_key(notice: Notice) -> str:
+    if notice.kind in ("rule_firing", "rule_resolved"):
+        # One PagerDuty incident per alert rule, beside the monitor's own outage.
+        return f"upwatch-{notice.monitor_slug}-rule-{notice.rule_key}"
     if notice.kind == "certificate":
         return f"upwatch-{notice.monitor_slug}-certificate"
     if notice.kind == "test":
@@ -48,7 +51,7 @@ def pagerduty_events(
     """The events to enqueue for `notice`, in order (none for kinds PagerDuty does not need);
     `summary` replaces the default summary of a trigger (a template's)."""
     key = dedup_key(notice)
-    if notice.kind == "up":
+    if notice.kind in ("up", "rule_resolved"):
         return [{"routing_key": routing_key, "event_action": "resolve", "dedup_key": key}]
     if notice.kind == "acknowledged":
         return [{"routing_key": routing_key, "event_action": "acknowledge", "dedup_key": key}]
@@ -58,7 +61,8 @@ def pagerduty_events(
             _trigger(notice, routing_key, key, "info", summary),
             {"routing_key": routing_key, "event_action": "resolve", "dedup_key": key},
         ]
-    if notice.kind == "down":
+    if notice.kind in ("down", "rule_firing"):
+        # An alert rule's severity is its own (the warning and critical latency levels).
         severity = _DOWN_BY_SEVERITY.get(notice.severity or "", _TRIGGERS["down"])
         return [_trigger(notice, routing_key, key, severity, summary)]
     if notice.kind in _TRIGGERS:
@@ -136,7 +140,8 @@ class PagerDutyChannel:
 
     def send(self, notice: Notice) -> str | None:
         summary, problem = (templated_summary(notice, self._template)
-                            if notice.kind in _TRIGGERS or notice.kind == "test" else (None, None))
+                            if notice.kind in (*_TRIGGERS, "test", "rule_firing")
+                            else (None, None))
         events = pagerduty_events(notice, self._routing_key, summary)
         if not events:
             return None

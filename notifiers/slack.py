@@ -33,6 +33,8 @@ _EMOJI = {
     "maintenance_end": "🔧",
     "flapping": "🔁",
     "reminder": "⏰",
+    "rule_firing": "🚨",
+    "rule_resolved": "✅",
     "test": "🧪",
     "digest": "🗒️",
 }

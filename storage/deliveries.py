@@ -30,6 +30,7 @@ from storage import alerting
 from storage.alerting_admin import add_env_channels
 from storage.alerting_models import AlertChannel, Delivery, DeliveryAttempt
 from storage.models import Incident, Monitor, StateChange, as_utc
+from storage.rule_models import RuleEvent
 from storage.tables import table_of, utc
 
 CHANGES = table_of(StateChange)
@@ -37,6 +38,7 @@ DELIVERIES = table_of(Delivery)
 ATTEMPTS = table_of(DeliveryAttempt)
 CHANNELS = table_of(AlertChannel)
 MONITORS = table_of(Monitor)
+RULE_EVENTS = table_of(RuleEvent)
 INCIDENTS = table_of(Incident)
 SETTINGS = alerting.SETTINGS
 
@@ -182,7 +184,10 @@ class NoticeFacts:
     incident_started_at: datetime | None
     incident_resolved_at: datetime | None
     monitor_runbook_url: str | None = None
-    severity: str | None = None  # the incident's, else the monitor's; None: neither known
+    # An alert rule's event: the rule's own; else the incident's, else the monitor's; None:
+    # none known.
+    severity: str | None = None
+    rule_key: str | None = None  # an alert rule's event: which rule (WindowRule.key)
 
 
 def what_to_send(engine: Engine, delivery: dict) -> tuple[dict, NoticeFacts]:
@@ -203,6 +208,11 @@ def what_to_send(engine: Engine, delivery: dict) -> tuple[dict, NoticeFacts]:
                 select(INCIDENTS.c.id, INCIDENTS.c.started_at, INCIDENTS.c.resolved_at,
                        INCIDENTS.c.severity)
                 .where(INCIDENTS.c.id == delivery["incident_id"])).first()
+        rule = None
+        if change["kind"] == "rule":
+            rule = connection.execute(
+                select(RULE_EVENTS.c.rule_key, RULE_EVENTS.c.severity)
+                .where(RULE_EVENTS.c.change_id == change["id"])).first()
     return channel, NoticeFacts(
         change["to_state"], change["reason"], utc(change["at"]),
         monitor.name if monitor else None, monitor.slug if monitor else None,
@@ -210,7 +220,9 @@ def what_to_send(engine: Engine, delivery: dict) -> tuple[dict, NoticeFacts]:
         utc(incident.started_at) if incident else None,
         as_utc(incident.resolved_at) if incident else None,
         monitor.runbook_url if monitor else None,
-        (incident.severity if incident else None) or (monitor.severity if monitor else None),
+        (rule.severity if rule else None) or (incident.severity if incident else None)
+        or (monitor.severity if monitor else None),
+        rule.rule_key if rule else None,
     )
 
 
