@@ -28,7 +28,7 @@ pages = [
     home,
     st.Page("pages/monitor.py", title="Monitor", icon="🔎", url_path="monitor"),
     st.Page("pages/status.py", title="Status page", icon="🟢", url_path=STATUS_URL_PATH),
-    st.Page("pages/alerting.py", title="Alerting", icon="🔔", url_path="alerting",
+    st.Page("pages/alerting_page.py", title="Alerting", icon="🔔", url_path="alerting",
             visibility=admin_menu),
     st.Page("pages/maintenance.py", title="Maintenance", icon="🔧", url_path="maintenance"),
     st.Page("pages/incidents.py", title="Incidents", icon="📣", url_path="incidents"),

@@ -40,6 +40,7 @@ from analytics.window_rule_eval import (
 )
 from domain.window_rules import WindowRule, describe_rule, rules_from_stored
 from storage.batch_driver import BatchDriver
+from storage.db import read_connection
 from storage.models import Monitor, MonitorState, StateChange
 from storage.rollup_reads import _window_totals
 from storage.rule_models import RuleEvent, RuleState
@@ -332,4 +333,11 @@ def firing_rules(connection: Connection, monitor_id: int) -> list[dict]:
     ]
 
 
-__all__ = ["RULES_REREAD_S", "UPTIME_EVERY_S", "RuleWatch", "firing_rules", "rule_notice_text"]
+def monitor_firing_rules(monitor_id: int) -> list[dict]:
+    """firing_rules over a read connection of its own."""
+    with read_connection() as connection:
+        return firing_rules(connection, monitor_id)
+
+
+__all__ = ["RULES_REREAD_S", "UPTIME_EVERY_S", "RuleWatch", "firing_rules", "monitor_firing_rules",
+           "rule_notice_text"]

@@ -33,7 +33,7 @@ def slack() -> Iterator[FakeHTTPServer]:
 
 
 def logged_in() -> AppTest:
-    return admin_page("alerting.py")
+    return admin_page("alerting_page.py")
 
 
 def unescaped(text: str) -> str:
@@ -68,7 +68,7 @@ def add_slack(at: AppTest, name: str, url: str) -> AppTest:
 
 
 def test_the_page_asks_to_sign_in() -> None:
-    at = AppTest.from_file(str(ROOT / "pages" / "alerting.py"), default_timeout=30).run()
+    at = AppTest.from_file(str(ROOT / "pages" / "alerting_page.py"), default_timeout=30).run()
     assert [t.value for t in at.title] == ["Upwatch — sign in required"]
     assert any("/login?next=" in m.value for m in at.markdown)
     assert not [t for t in at.title if t.value == "Alerting"]

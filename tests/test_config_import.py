@@ -12,7 +12,7 @@ from storage.audit import audit_page
 from storage.monitors import get_monitor, list_monitors
 from storage.users import add_user
 from tests.pages_support import signed_in_as
-from ui.config_import import TEXT_KEY  # imported here, so pages/alerting.py never shadows alerting/
+from ui.config_import import TEXT_KEY
 
 PASSWORD = "a long passphrase"
 DOCUMENT = """\

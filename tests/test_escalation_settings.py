@@ -58,7 +58,7 @@ def _policy() -> tuple[int, int]:
 
 
 def _saved_on_the_page(remind_every_minutes: int, flap_changes: int) -> AppTest:
-    at = logged_in("alerting.py")
+    at = logged_in("alerting_page.py")
     at.number_input(key="escalation_remind_every_minutes").set_value(remind_every_minutes)
     at.number_input(key="escalation_flap_changes").set_value(flap_changes)
     next(b for b in at.button if b.label == "Save reminders and flapping").click()

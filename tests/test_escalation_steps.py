@@ -334,7 +334,7 @@ def test_the_api_reads_and_changes_the_steps_under_its_etag() -> None:
 def test_the_alerting_page_saves_steps_and_the_digest() -> None:
     with FakeHTTPServer() as phone:
         slack_channel(phone, "phone")
-    at = logged_in("alerting.py")
+    at = logged_in("alerting_page.py")
     at.number_input(key="step_critical_0_minutes").set_value(5)
     at.multiselect(key="step_critical_0_channels").set_value(["phone"])
     at.checkbox(key="digest_low").check()

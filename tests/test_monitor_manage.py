@@ -7,9 +7,6 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-# AppTest puts pages/ first on sys.path, where pages/alerting.py would shadow the alerting
-# package that ui.auth reaches (through notifiers.dispatcher): loaded here first, it is found.
-import ui.auth  # noqa: F401
 from domain.monitor_input import parse_monitor_input
 from domain.result import ProbeResult
 from storage.monitors import MonitorView, create_monitor, get_monitor, list_monitors

@@ -8,9 +8,6 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-# AppTest puts pages/ first on sys.path, where pages/alerting.py would shadow the alerting
-# package that ui.auth reaches (through notifiers.dispatcher): loaded here first, it is found.
-import ui.auth  # noqa: F401
 from domain.formatting import state_label
 from domain.monitor_input import parse_monitor_input
 from domain.result import ProbeResult
@@ -260,3 +257,25 @@ def test_the_window_downloads_as_csv_in_one_click() -> None:
     lines = window_csv(monitor.id, window)().decode().splitlines()
     assert lines[0] == "checked_at,outcome,latency_ms,http_status,reason"
     assert len(lines) == 13 and sum("connection refused" in line for line in lines) == 3
+
+
+def test_the_alert_rules_are_listed_with_the_firing_one_marked() -> None:
+    from sqlalchemy import insert
+
+    from domain.window_rules import rules_from_stored
+    from storage.db import get_engine
+    from storage.rule_models import RuleState
+
+    monitor = _create(rules=[
+        {"kind": "latency", "percentile": 95, "window_minutes": 10, "threshold": 500,
+         "severity": "medium"},
+        {"kind": "failure_rate", "window_minutes": 5, "threshold": 5, "severity": "critical"}])
+    failures = rules_from_stored(list(monitor.rules))[1]
+    with get_engine().begin() as connection:
+        connection.execute(insert(RuleState.__table__).values(
+            monitor_id=monitor.id, rule_key=failures.key, severity="critical",
+            firing_since=datetime.now(UTC) - timedelta(minutes=3)))
+    shown = next(t.value for t in _page(monitor.slug).text if t.value.startswith("Alert rules"))
+    lines = shown.splitlines()[1:]
+    assert lines[0].startswith("· quiet · p95 above 500 ms for 10 min")
+    assert lines[1].startswith("🔥 firing since 3 min ago") and "P1" in lines[1]

@@ -231,7 +231,7 @@ def test_a_wrong_template_is_refused_on_save_and_nothing_is_saved(
 
 
 def test_the_form_names_the_wrong_line_and_saves_nothing() -> None:
-    at = logged_in("alerting.py")
+    at = logged_in("alerting_page.py")
     at.text_input(key="ch_name").input("ops")
     at.text_input(key="ch_webhook_url").input("https://hooks.slack.com/services/T/B/x")
     at.text_area(key="ch_text_template").input("{{ label }}\n{% if reason %}{{ reason }}")
@@ -293,7 +293,7 @@ def test_a_template_failing_at_send_time_sends_the_default_once_and_says_why(
     assert view.id == channel.id and view.template_note == attempt["error"]
     assert view.failing_since is None
 
-    at = logged_in("alerting.py")
+    at = logged_in("alerting_page.py")
     assert any(w.startswith("Last message, ") and w.endswith(f" s ago: {attempt['error']}")
                for w in shown([w.value for w in at.warning]))
     assert "template failed" in at.dataframe[0].value["Error or note"][0]
@@ -322,7 +322,7 @@ def test_test_button_tells_when_the_template_was_not_used(server: FakeHTTPServer
     save_channel(ChannelSpec("ops", "slack_webhook",
                              {"text_template": "{{ downtime_seconds + 1 }}"},
                              {"webhook_url": server.url + "/hook"}, ["down"]))
-    at = logged_in("alerting.py")
+    at = logged_in("alerting_page.py")
     (channel,) = list_channels()
     at.button(key=f"test_{channel.id}").click().run()
     assert len(server.requests) == 1
@@ -352,7 +352,7 @@ def test_the_sandbox_refuses_internals_and_unbounded_text() -> None:
 
 
 def test_the_preview_shows_the_text_for_a_sample_outage_and_sends_nothing() -> None:
-    at = logged_in("alerting.py")
+    at = logged_in("alerting_page.py")
     at.selectbox(key="ch_kind").set_value("sms").run()
     at.text_area(key="ch_text_template").input("{{ label }} {{ monitor_name }}: {{ reason }}")
     at.button(key="ch_preview_button").click().run()
@@ -378,7 +378,7 @@ def _sample_with_time_of(text: str) -> Notice:
 
 
 def test_the_preview_of_an_email_shows_subject_and_body_and_the_syntax_error() -> None:
-    at = logged_in("alerting.py")
+    at = logged_in("alerting_page.py")
     at.selectbox(key="ch_kind").set_value("email").run()
     at.text_area(key="ch_subject_template").input("[{{ label }}] {{ monitor_name }}")
     at.text_area(key="ch_body_template").input("{{ headline }}\n{{ runbook_url }")

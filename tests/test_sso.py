@@ -174,7 +174,7 @@ def test_beside_an_editor_list_the_allowed_list_names_viewers(
     bob = {**ann, "email": "bob@example.com"}
     assert "Save layout" not in [b.label for b in _page(ann).button]  # a viewer
     assert "Save layout" in [b.label for b in _page(bob).button]  # an editor
-    alerting = AppTest.from_file(str(ROOT / "pages" / "alerting.py"), default_timeout=30)
+    alerting = AppTest.from_file(str(ROOT / "pages" / "alerting_page.py"), default_timeout=30)
     alerting.user = bob
     alerting.run()
     assert alerting.warning[0].value.startswith(

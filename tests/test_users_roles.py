@@ -286,7 +286,7 @@ def test_a_viewer_sees_every_internal_page_without_edit_buttons(people: None) ->
     assert "Save layout" not in _labels(badges) and badges.dataframe
     for name in ("reports.py", "audit.py"):
         assert not signed_in_as(name, "vera").warning
-    for name in ("alerting.py", "tokens.py", "users.py"):
+    for name in ("alerting_page.py", "tokens.py", "users.py"):
         page = signed_in_as(name, "vera")
         assert _warnings(page)[0].startswith(ADMINS_ONLY) and "vera, a viewer" in _warnings(page)[0]
 
@@ -303,7 +303,7 @@ def test_an_editor_edits_monitors_but_not_alerting_tokens_or_users(people: None)
     _window()
     assert {"Save window", "Delete"} <= _labels(signed_in_as("maintenance.py", "ed"))
     assert "Save layout" in _labels(signed_in_as("badges.py", "ed"))
-    for name in ("alerting.py", "tokens.py", "users.py"):
+    for name in ("alerting_page.py", "tokens.py", "users.py"):
         assert _warnings(signed_in_as(name, "ed"))[0].startswith(ADMINS_ONLY)
 
 
@@ -311,7 +311,7 @@ def test_an_admin_manages_users_on_the_users_page(people: None) -> None:
     at = signed_in_as("users.py", "ada")
     assert [t.value for t in at.title] == ["Users"]
     assert list(at.dataframe[0].value["Username"]) == ["ada", "admin", "ed", "vera"]
-    assert not signed_in_as("alerting.py", "ada").warning
+    assert not signed_in_as("alerting_page.py", "ada").warning
     labels = {t.label: t for t in at.text_input}
     labels["Username"].input("Nina")
     labels["Password"].input(PASSWORD)

@@ -13,8 +13,10 @@ from config.settings import get_settings
 from domain.formatting import ago, milliseconds, state_label
 from domain.severity import severity_label
 from domain.states import effective_state
+from domain.window_rules import describe_rule, rules_from_stored
 from storage.monitor_history import state_changes_between
 from storage.monitors import MonitorView, get_monitor
+from storage.rule_watch import monitor_firing_rules
 from ui.monitor_bars import render_bars
 from ui.monitor_chart import render_charts
 from ui.monitor_detail import push_url
@@ -31,6 +33,17 @@ def _unknown(slug: str) -> None:
     st.markdown(f"[Back to the dashboard]({site_href('/')})")
 
 
+def _rules(monitor: MonitorView) -> None:
+    """The monitor's alert rules, each with whether it is firing and since when."""
+    rules = rules_from_stored(list(monitor.rules))
+    if not rules:
+        return
+    firing = {row["rule_key"]: row["since"] for row in monitor_firing_rules(monitor.id)}
+    lines = [f"{'🔥 firing since ' + ago(firing[rule.key]) if rule.key in firing else '· quiet'}"
+             f" · {describe_rule(rule)} ({severity_label(rule.severity)})" for rule in rules]
+    st.text("Alert rules:\n" + "\n".join(lines))
+
+
 def _header(monitor: MonitorView) -> None:
     st.title(monitor.name, anchor=False)
     state = effective_state(monitor.paused, monitor.state)
@@ -44,6 +57,7 @@ def _header(monitor: MonitorView) -> None:
     if monitor.depends_on:
         st.text("Depends on: " + ", ".join(monitor.depends_on)
                 + " (while one is down, this monitor's failures page nobody)")
+    _rules(monitor)
     if monitor.runbook_url:
         st.link_button("📖 Runbook", monitor.runbook_url)
     if monitor.kind == "push" and monitor.push_token:

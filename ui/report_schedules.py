@@ -93,9 +93,7 @@ def _delete(schedule_id: int) -> None:
 def _send_now(schedule_id: int) -> None:
     if not permitted(Action.EDIT_ALERTING):
         return
-    # Imported when sending: the channels' modules read the alert policy (the `alerting`
-    # package), which a page run headless with pages/ first on sys.path would take for
-    # pages/alerting.py if the page imported it before anything else did.
+    # Imported when sending: the page loads without the channels' modules until then.
     from notifiers.report_sender import send_now
 
     schedule = _schedules().get(schedule_id)
