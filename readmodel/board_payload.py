@@ -110,6 +110,7 @@ def _past_days(component_id: int, bars: tuple[DayBar, ...],
                incidents: tuple[tuple[str, ...], ...]) -> tuple[str, list[str]]:
     kept = _kept_past.get(component_id)
     if kept is not None and kept[0] == bars and kept[1] == incidents:
+        _kept_past[component_id] = (bars, incidents, kept[2])  # next time: the same objects
         return kept[2]
     days = _days(bars, incidents)
     _kept_past[component_id] = (bars, incidents, days)

@@ -40,6 +40,9 @@ class KeptEncodings(Generic[Item]):
             seen += 1
             kept = self._kept.get(key)
             if kept is not None and kept[0] == version:
+                # Keep the newer, equal version: the next comparison then meets the same
+                # objects (an identity check) instead of equal copies compared field by field.
+                self._kept[key] = (version, kept[1])
                 answer.append(kept[1])
                 continue
             body = self._encode(item)
