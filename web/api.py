@@ -25,7 +25,7 @@ from starlette.routing import Route
 from config.monitors_file import dump_monitors_file
 from config.settings import get_settings
 from domain.limits import finite_everywhere
-from domain.monitor_input import InvalidInput, parse_monitor_input
+from domain.monitor_input import parse_monitor_input
 from storage.alerting_admin import escalation_settings, save_escalation_settings
 from storage.monitors import (
     MonitorView,
@@ -37,20 +37,19 @@ from storage.monitors import (
     update_monitor,
 )
 from web.etags import (
-    PreconditionFailed,
     etag_of,
     expecting,
     if_match,
     monitor_etag,
-    precondition_failed,
 )
 from web.idempotency import idempotent
 from web.monitor_list_answers import ListAnswers
 from web.problems import not_found
 from web.rate_limit import TokenBuckets
-from web.request_body import BodyTooLarge, json_body, too_large
+from web.request_body import json_body
 from web.request_limits import limited, per_minute
-from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.responses import actor_of, refusal, request_grant, run_sync
+from web.write_refusals import WRITE_REFUSALS, refused
 
 # What an anonymous caller may see of a public monitor: no URL, no error text.
 NO_MONITOR = "no monitor has this slug (or it is private: send a token)"
@@ -96,10 +95,8 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
         try:
             spec = parse_monitor_input(await json_body(request))
             monitor = await run_sync(partial(create_monitor, spec, actor=actor_of(grant)))
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         monitors_changed()
         return JSONResponse(monitor.to_api(), status_code=201)
 
@@ -126,12 +123,8 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
             changes = await json_body(request)
             monitor = await run_sync(partial(
                 update_monitor, slug, changes, actor=actor_of(grant), expect=expect))
-        except PreconditionFailed as changed:
-            return precondition_failed(changed.current)
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         if monitor is None:
             return not_found(NO_MONITOR)
         monitors_changed()
@@ -152,12 +145,8 @@ def api_routes(on_change: Callable[[], None], limits: TokenBuckets | None = None
             saved = await run_sync(partial(
                 save_escalation_settings, changes, actor=actor_of(grant),
                 expect=expecting(if_match(request), lambda stored: etag_of(stored.to_api()))))
-        except PreconditionFailed as changed:
-            return precondition_failed(changed.current)
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         return JSONResponse(saved.to_api(), headers={"ETag": etag_of(saved.to_api())})
 
     async def export(request: Request) -> Response:

@@ -26,7 +26,6 @@ from starlette.routing import Route
 
 from config.base_path import site_href
 from config.settings import get_settings
-from domain.limits import InvalidInput
 from domain.monitor_input import SECRET_MASK
 from notifiers.registry import env_channels
 from notifiers.verify_channel import send_test
@@ -40,14 +39,15 @@ from storage.alerting_admin import (
 from storage.channel_versions import channel_version
 from web.admin_api_models import Channel, ChannelQuietHours, TestSent
 from web.channel_input import ChannelParser, channel_spec, quiet_hours_spec, shown_settings
-from web.etags import PreconditionFailed, etag_of, expecting, if_match, precondition_failed
+from web.etags import etag_of, expecting, if_match
 from web.idempotency import idempotent
 from web.problems import not_found, problem
 from web.rate_limit import TokenBuckets
-from web.request_body import BodyTooLarge, json_body, too_large
+from web.request_body import json_body
 from web.request_limits import limited
-from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.responses import actor_of, refusal, request_grant, run_sync
 from web.row_ids import row_path
+from web.write_refusals import WRITE_REFUSALS, refused
 
 NO_CHANNEL = "no channel has this id"
 ENV_CHANNEL = ("this channel comes from the environment (UPWATCH_SLACK_WEBHOOK_URL / "
@@ -119,10 +119,8 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
         try:
             spec = channel_spec(await json_body(request), None, check)
             saved = await run_sync(partial(save_channel, spec, actor=actor_of(grant)))
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         found = await run_sync(_found, saved.id)
         headers = {"Location": site_href(f"/api/v1/channels/{saved.id}")}
         if found is not None:
@@ -151,12 +149,8 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
             spec = channel_spec(await json_body(request), current, check)
             saved = await run_sync(partial(save_channel, spec, channel_id,
                                            actor=actor_of(grant), expect=expect))
-        except PreconditionFailed as changed:
-            return precondition_failed(changed.current)
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         return await _answer(saved.id, shown)
 
     async def quiet_hours(request: Request) -> Response:
@@ -174,12 +168,8 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
             spec = quiet_hours_spec(await json_body(request), current, check)
             await run_sync(partial(save_channel, spec, channel_id, actor=actor_of(grant),
                                    expect=expecting(if_match(request), etag_of)))
-        except PreconditionFailed as changed:
-            return precondition_failed(changed.current)
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         return await _answer(channel_id, quiet_hours_of)
 
     async def _answer(channel_id: int, view: Any) -> Response:

@@ -26,14 +26,14 @@ from starlette.types import Message, Receive
 
 from config.settings import get_settings
 from domain.idempotency import HEADER, body_fingerprint, checked_key
-from domain.limits import InvalidInput
 from storage.db import get_engine
 from storage.idempotency import Claim, Different, Replay, Reserved, complete, release, reserve
 from storage.key_source import secret_key
 from web.problems import problem
-from web.request_body import BodyTooLarge, bounded_body, too_large
+from web.request_body import bounded_body
 from web.request_limits import Endpoint
 from web.responses import field_errors, request_grant, run_sync
+from web.write_refusals import WRITE_REFUSALS, refused
 
 WAIT_S = 10.0  # how long a repeat waits for the first request's answer
 POLL_S = 0.05
@@ -80,10 +80,8 @@ def idempotent(endpoint: Endpoint, kept: Callable[[bytes], bytes] | None = None)
         try:
             key = checked_key(sent_key)
             body = await bounded_body(request)
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
-        except BodyTooLarge:
-            return too_large()
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         what = f"{request.method} {request.url.path}"
         claim, fingerprint = await run_sync(_claim, grant.actor, key, what, body)
         deadline = time.monotonic() + WAIT_S

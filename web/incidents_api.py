@@ -34,14 +34,15 @@ from storage.incidents import (
     post_update,
 )
 from storage.monitors import get_monitor
-from web.etags import PreconditionFailed, etag_of, expecting, if_match, precondition_failed
+from web.etags import etag_of, expecting, if_match
 from web.idempotency import idempotent
 from web.problems import not_found, problem
 from web.rate_limit import TokenBuckets
-from web.request_body import BodyTooLarge, json_body, too_large
+from web.request_body import json_body
 from web.request_limits import limited
-from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.responses import actor_of, refusal, request_grant, run_sync
 from web.row_ids import row_path
+from web.write_refusals import WRITE_REFUSALS, refused
 
 NO_INCIDENT = "no incident has this id"
 RESOLVED_MESSAGE = "This incident has been resolved."
@@ -128,10 +129,8 @@ def incident_routes(on_change: Callable[[], None], limits: TokenBuckets) -> list
         try:
             body = await json_body(request)
             incident_id = await run_sync(_open, body, actor_of(grant))
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         on_change()
         return JSONResponse(shown(await run_sync(admin_incident, incident_id)), status_code=201)
 
@@ -157,12 +156,8 @@ def incident_routes(on_change: Callable[[], None], limits: TokenBuckets) -> list
                 body = await json_body(request)
                 done = await run_sync(partial(action, incident_id, body, actor_of(grant),
                                               expect))
-            except PreconditionFailed as changed:
-                return precondition_failed(changed.current)
-            except BodyTooLarge:
-                return too_large()
-            except InvalidInput as exc:
-                return field_errors(exc.errors)
+            except WRITE_REFUSALS as exc:
+                return refused(exc)
             if done is False:
                 return problem(409, "it is already acknowledged, or resolved: nothing changed")
             on_change()

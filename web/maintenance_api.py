@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from domain.limits import InvalidInput
 from storage.maintenance_admin import (
     WindowDetail,
     create_window,
@@ -30,15 +29,16 @@ from storage.maintenance_admin import (
     window_details,
 )
 from storage.monitors import get_monitor
-from web.etags import PreconditionFailed, etag_of, expecting, if_match, precondition_failed
+from web.etags import etag_of, expecting, if_match
 from web.idempotency import idempotent
 from web.maintenance_input import parse_window
 from web.problems import not_found
 from web.rate_limit import TokenBuckets
-from web.request_body import BodyTooLarge, json_body, too_large
+from web.request_body import json_body
 from web.request_limits import limited
-from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.responses import actor_of, refusal, request_grant, run_sync
 from web.row_ids import row_path
+from web.write_refusals import WRITE_REFUSALS, refused
 
 NO_WINDOW = "no maintenance window has this id"
 
@@ -70,10 +70,8 @@ def maintenance_routes(on_change: Callable[[], None], limits: TokenBuckets) -> l
             body = await json_body(request)
             spec = await run_sync(parse_window, body, _monitor_id, datetime.now(UTC))
             window_id = await run_sync(partial(create_window, spec, actor=actor_of(grant)))
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         on_change()
         return JSONResponse(await run_sync(_one, window_id), status_code=201)
 
@@ -99,12 +97,8 @@ def maintenance_routes(on_change: Callable[[], None], limits: TokenBuckets) -> l
             spec = await run_sync(parse_window, merged, _monitor_id, datetime.now(UTC))
             saved = await run_sync(partial(update_window, window_id, spec,
                                            actor=actor_of(grant), expect=expect))
-        except PreconditionFailed as changed:
-            return precondition_failed(changed.current)
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         if not saved:
             return not_found(NO_WINDOW)
         on_change()

@@ -27,9 +27,10 @@ from web.etags import monitor_etag
 from web.idempotency import idempotent
 from web.problems import not_found, problem
 from web.rate_limit import TokenBuckets
-from web.request_body import BodyTooLarge, json_body, too_large
+from web.request_body import json_body
 from web.request_limits import limited
-from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.responses import actor_of, refusal, request_grant, run_sync
+from web.write_refusals import WRITE_REFUSALS, refused
 
 NO_MONITOR = "no monitor has this slug"
 PUSH_IS_NOT_CHECKED = ("a push monitor is checked by its heartbeats: send one to "
@@ -110,10 +111,8 @@ def monitor_action_routes(on_change: Callable[[], None], limits: TokenBuckets) -
             body = await json_body(request)
             copy = await run_sync(clone_monitor, request.path_params["slug"], body,
                                   actor_of(grant))
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         if copy is None:
             return not_found(NO_MONITOR)
         on_change()

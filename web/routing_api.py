@@ -21,12 +21,13 @@ from domain.limits import InvalidInput
 from storage.alerting_admin import list_channels, monitor_routes, set_monitor_routes
 from storage.monitors import MonitorView, get_monitor, list_monitors
 from web.admin_api_models import MonitorRouting, MonitorRoutingShown, parsed
-from web.etags import PreconditionFailed, etag_of, expecting, if_match, precondition_failed
+from web.etags import etag_of, expecting, if_match
 from web.problems import not_found
 from web.rate_limit import TokenBuckets
-from web.request_body import BodyTooLarge, json_body, too_large
+from web.request_body import json_body
 from web.request_limits import limited
-from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.responses import actor_of, refusal, request_grant, run_sync
+from web.write_refusals import WRITE_REFUSALS, refused
 
 NO_MONITOR = "no monitor has this slug"
 
@@ -107,12 +108,8 @@ def routing_routes(limits: TokenBuckets) -> list[Route]:
             body = await json_body(request)
             saved = await run_sync(replace_routing, slug, body, actor_of(grant),
                                    if_match(request))
-        except PreconditionFailed as changed:
-            return precondition_failed(changed.current)
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         if saved is None:
             return not_found(NO_MONITOR)
         return JSONResponse(saved, headers={"ETag": routing_etag(saved)})

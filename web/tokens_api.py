@@ -24,10 +24,11 @@ from storage.api_tokens import TokenView, create_token, list_tokens, revoke_toke
 from web.idempotency import idempotent
 from web.problems import not_found
 from web.rate_limit import TokenBuckets
-from web.request_body import BodyTooLarge, json_body, too_large
+from web.request_body import json_body
 from web.request_limits import limited
-from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.responses import actor_of, refusal, request_grant, run_sync
 from web.row_ids import row_path
+from web.write_refusals import WRITE_REFUSALS, refused
 
 NO_TOKEN = "no token that is not revoked has this id"
 TOKEN_FIELDS = ("name", "scope", "expires_in_days")
@@ -75,10 +76,8 @@ def token_routes(limits: TokenBuckets) -> list[Route]:
             name, scope, days = _parsed(await json_body(request))
             token, secret = await run_sync(partial(create_token, name, scope, days,
                                                    actor=actor_of(grant)))
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         return JSONResponse({**shown(token), "token": secret}, status_code=201,
                             headers={"Cache-Control": "no-store"})
 

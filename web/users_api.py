@@ -31,9 +31,10 @@ from storage.users import (
 from web.idempotency import idempotent
 from web.problems import not_found
 from web.rate_limit import TokenBuckets
-from web.request_body import BodyTooLarge, json_body, too_large
+from web.request_body import json_body
 from web.request_limits import limited
-from web.responses import actor_of, field_errors, refusal, request_grant, run_sync
+from web.responses import actor_of, refusal, request_grant, run_sync
+from web.write_refusals import WRITE_REFUSALS, refused
 
 NO_USER = "no user has this username"
 USER_FIELDS = ("username", "role", "password")
@@ -95,10 +96,8 @@ def user_routes(limits: TokenBuckets) -> list[Route]:
             user = await run_sync(partial(
                 add_user, body.get("username", ""), body.get("role", ""),
                 body.get("password", ""), actor=actor_of(grant)))
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         return JSONResponse(shown(user), status_code=201)
 
     async def one(request: Request) -> Response:
@@ -116,10 +115,8 @@ def user_routes(limits: TokenBuckets) -> list[Route]:
                 return Response(status_code=204)
             changes = _fields(await json_body(request), ("role", "password"))
             await run_sync(_change, user.username, changes, actor_of(grant))
-        except BodyTooLarge:
-            return too_large()
-        except InvalidInput as exc:
-            return field_errors(exc.errors)
+        except WRITE_REFUSALS as exc:
+            return refused(exc)
         changed = await run_sync(_find, user.username)
         return JSONResponse(shown(changed)) if changed else not_found(NO_USER)
 
