@@ -31,15 +31,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -50,9 +46,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from whole_product import (  # noqa: E402  (found through the path above)
     NGINX,
-    STREAMLIT,
-    free_port,
     local_target,
+    running_product,
     write_monitors_file,
 )
 
@@ -61,42 +56,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TARGETS = {"list_p99_ms": 50.0, "create_p99_ms": 100.0}
 
 
-@contextlib.contextmanager
-def running_upwatch(data_dir: Path, monitors_file: Path) -> Iterator[str]:
-    """`streamlit run app.py` as the README starts it, with an API token; its base URL once
-    /healthz answers 200."""
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("UPWATCH_")}
-    env |= {"UPWATCH_ADMIN_PASSWORD": "bench", "UPWATCH_DATA_DIR": str(data_dir),
-            "UPWATCH_MONITORS_FILE": str(monitors_file), "UPWATCH_API_TOKEN": TOKEN,
-            # Never refuses, still runs: its cost is in every figure, as in production.
-            "UPWATCH_API_REQUESTS_PER_MINUTE": "100000000"}
-    log_path = data_dir / "upwatch.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [str(STREAMLIT), "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"Upwatch exited at start:\n{log_path.read_text()[-4000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"/healthz never answered 200:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+# Never refuses, still runs: its cost is in every figure, as in production.
+SETTINGS = {"UPWATCH_API_TOKEN": TOKEN, "UPWATCH_API_REQUESTS_PER_MINUTE": "100000000"}
 
 
 def p99(values: list[float]) -> float:
@@ -138,7 +99,8 @@ def api_run(monitors: int, clients: int, lists: int, creates: int) -> dict[str, 
         with local_target(directory, "nginx" if NGINX else "asyncio") as (target, _kind):
             monitors_file = directory / "monitors.yaml"
             write_monitors_file(monitors_file, monitors, 300, target, public=0)
-            with running_upwatch(directory, monitors_file) as url:
+            with running_product(directory, monitors_file, SETTINGS) as product:
+                url = product.url
                 deadline = time.monotonic() + 120
                 while len(httpx.get(f"{url}/api/v1/monitors", headers=AUTH,
                                     timeout=30).json()) < monitors:

@@ -207,13 +207,16 @@ class Product:
 
 
 @contextlib.contextmanager
-def running_product(data_dir: Path, monitors_file: Path | None) -> Iterator[Product]:
-    """`streamlit run app.py` as the README starts it, until /healthz answers 200."""
+def running_product(data_dir: Path, monitors_file: Path | None,
+                    settings: dict[str, str] | None = None) -> Iterator[Product]:
+    """`streamlit run app.py` as the README starts it (with `settings` added to its
+    environment), until /healthz answers 200."""
     import httpx
 
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("UPWATCH_")}
-    env |= {"UPWATCH_ADMIN_PASSWORD": "bench", "UPWATCH_DATA_DIR": str(data_dir)}
+    env |= {"UPWATCH_ADMIN_PASSWORD": "bench", "UPWATCH_DATA_DIR": str(data_dir),
+            **(settings or {})}
     if monitors_file is not None:
         env["UPWATCH_MONITORS_FILE"] = str(monitors_file)
     log_path = data_dir / "upwatch.log"
