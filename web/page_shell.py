@@ -46,6 +46,7 @@ PAGE_ELEMENTS: dict[str, tuple[str, ...]] = {
     "/monitor": ("ArrowVegaLiteChart", "DataFrame", "BidiComponent", "ButtonGroup"),
     "/alerting": (), "/maintenance": (), "/incidents": ("DataFrame",), "/badges": (),
     "/reports": (), "/audit": ("DataFrame",), "/tokens": (), "/users": ("DataFrame",),
+    "/configuration": (),
     "/home": STATUS_PAGE_ELEMENTS,
 }
 SHELL_PATHS = frozenset({"/", *PAGE_ELEMENTS})
