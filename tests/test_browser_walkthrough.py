@@ -40,6 +40,8 @@ def test_a_person_adds_a_monitor_and_sees_it_go_up_and_down(
             page.get_by_label("URL", exact=True).fill(target.url)
             page.get_by_label("Check interval (seconds)").fill("10")
             page.get_by_label("Timeout (seconds)").fill("2")
+            page.get_by_text("Confirmation").click()  # down at the first failed check
+            page.get_by_label("Down after this many failures in a row").fill("1")
             page.get_by_text("Show on the public status page").click()
             page.get_by_role("button", name="Add monitor").click()
             page.get_by_text("Added 'Checkout'").wait_for()

@@ -31,7 +31,8 @@ def test_it_probes_reports_failures_and_survives_a_restart(
         with running_upwatch(port, env, log) as server:
             created = httpx.post(
                 f"{server.url}/api/v1/monitors", headers=AUTH, timeout=5,
-                json={"name": "Target", "url": target.url, "interval": 10, "timeout": 2},
+                json={"name": "Target", "url": target.url, "interval": 10, "timeout": 2,
+                      "failures_before_down": 1},  # down at the first refused check
             )
             assert created.status_code == 201, created.text
             up = wait_until(lambda: monitor_state(server.url, "target")["state"] == "up", 15, "up")
