@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
 from alerting.escalation import waits_on_incident, why_skipped
-from alerting.retries import outcome_of
+from alerting.retries import Outcome, outcome_of
 from storage import alerting
 from storage.alerting_admin import add_env_channels
 from storage.alerting_models import AlertChannel, Delivery, DeliveryAttempt
@@ -226,12 +226,12 @@ def what_to_send(engine: Engine, delivery: dict) -> tuple[dict, NoticeFacts]:
     )
 
 
-def finish(
-    engine: Engine, delivery: dict, channel_name: str, now: datetime,
+def apply_outcome(
+    connection: Connection, table: Table, delivery: dict, now: datetime,
     error: str | None, permanent: bool = False, retry_after: float | None = None,
-    duration_ms: float | None = None,
-) -> str:
-    """Record one attempt's outcome; returns the delivery's new status."""
+) -> Outcome:
+    """One attempt's outcome on a delivery row of `table` (the alert outbox's or the reports'):
+    its status, next attempt and error, and whether its channel is failing or healthy again."""
     outcome = outcome_of(
         error, permanent=permanent, attempts=delivery["attempts"],
         first_attempt_at=as_utc(delivery["first_attempt_at"]), now=now, retry_after_s=retry_after,
@@ -242,14 +242,24 @@ def finish(
         values["delivered_at"] = now
     if outcome.next_attempt_at is not None:
         values["next_attempt_at"] = outcome.next_attempt_at
+    connection.execute(update(table).where(table.c.id == delivery["id"]).values(values))
     channel = update(CHANNELS).where(CHANNELS.c.id == delivery["channel_id"])
+    if outcome.channel == "healthy":
+        connection.execute(channel.values(failing_since=None, failing_error=None))
+    elif outcome.channel == "failing":
+        connection.execute(channel.values(failing_since=now, failing_error=outcome.error))
+    return outcome
+
+
+def finish(
+    engine: Engine, delivery: dict, channel_name: str, now: datetime,
+    error: str | None, permanent: bool = False, retry_after: float | None = None,
+    duration_ms: float | None = None,
+) -> str:
+    """Record one attempt's outcome; returns the delivery's new status."""
     with engine.begin() as connection:
-        connection.execute(update(DELIVERIES).where(DELIVERIES.c.id == delivery["id"])
-                           .values(values))
-        if outcome.channel == "healthy":
-            connection.execute(channel.values(failing_since=None, failing_error=None))
-        elif outcome.channel == "failing":
-            connection.execute(channel.values(failing_since=now, failing_error=outcome.error))
+        outcome = apply_outcome(connection, DELIVERIES, delivery, now, error, permanent,
+                                retry_after)
         connection.execute(insert(ATTEMPTS).values(
             delivery_id=delivery["id"], channel_name=channel_name, at=now,
             outcome=outcome.logged_as, error=outcome.error, duration_ms=duration_ms,

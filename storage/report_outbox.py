@@ -24,11 +24,10 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from alerting.retries import outcome_of
 from domain.report_schedule import ReportPeriod
 from storage.alerting_models import AlertChannel
 from storage.audit import record
-from storage.models import as_utc
+from storage.deliveries import apply_outcome
 from storage.report_content import ReportContent
 from storage.report_models import ReportDelivery, ReportRun, ReportSchedule
 from storage.report_schedules import SUBJECT
@@ -145,23 +144,7 @@ def claim_delivery(engine: Engine, delivery_id: int, now: datetime) -> ClaimedRe
 def finish_delivery(engine: Engine, delivery: dict[str, Any], now: datetime, error: str | None,
                     permanent: bool = False, retry_after: float | None = None) -> str:
     """Record one attempt's outcome; returns the delivery's new status."""
-    outcome = outcome_of(
-        error, permanent=permanent, attempts=delivery["attempts"],
-        first_attempt_at=as_utc(delivery["first_attempt_at"]), now=now, retry_after_s=retry_after,
-    )
-    values: dict[str, object] = {
-        "status": outcome.status, "lease_until": None, "last_error": outcome.error}
-    if outcome.status == "delivered":
-        values["delivered_at"] = now
-    if outcome.next_attempt_at is not None:
-        values["next_attempt_at"] = outcome.next_attempt_at
-    channel = update(CHANNELS).where(CHANNELS.c.id == delivery["channel_id"])
     with engine.begin() as connection:
-        connection.execute(update(REPORT_DELIVERIES)
-                           .where(REPORT_DELIVERIES.c.id == delivery["id"]).values(values))
-        if outcome.channel == "healthy":
-            connection.execute(channel.values(failing_since=None, failing_error=None))
-        elif outcome.channel == "failing":
-            connection.execute(channel.values(failing_since=now, failing_error=outcome.error))
-    return outcome.status
+        return apply_outcome(connection, REPORT_DELIVERIES, delivery, now, error, permanent,
+                             retry_after).status
 
