@@ -33,6 +33,7 @@ from storage.alerting_admin import (
     list_channels,
     save_channel,
 )
+from storage.api_tokens import Grant
 from storage.channel_versions import channel_version
 from web.admin_api_models import Channel, ChannelQuietHours, TestSent
 from web.channel_input import ChannelParser, channel_spec, quiet_hours_spec, shown_settings
@@ -110,15 +111,23 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
             headers["ETag"] = found[1]
         return JSONResponse(shown(saved), status_code=201, headers=headers)
 
-    async def one(request: Request) -> Response:
+    async def _loaded(request: Request) -> tuple[Grant, int, ChannelView, str] | Response:
+        """The admin's grant and the channel the path names with its ETag, or the refusal."""
         grant = await request_grant(request)
         if denied := refusal(grant, "admin"):
             return denied
+        assert grant is not None
         channel_id = request.path_params["id"]
         found = await run_sync(_found, channel_id)
         if found is None:
             return not_found(NO_CHANNEL)
-        current, etag = found
+        return grant, channel_id, *found
+
+    async def one(request: Request) -> Response:
+        loaded = await _loaded(request)
+        if isinstance(loaded, Response):
+            return loaded
+        grant, channel_id, current, etag = loaded
         if request.method == "GET":
             return JSONResponse(shown(current), headers={"ETag": etag})
         expect = expecting(if_match(request), etag_of)
@@ -137,14 +146,10 @@ def channel_routes(check: ChannelParser, limits: TokenBuckets) -> list[Route]:
         return await _answer(saved.id, shown)
 
     async def quiet_hours(request: Request) -> Response:
-        grant = await request_grant(request)
-        if denied := refusal(grant, "admin"):
-            return denied
-        channel_id = request.path_params["id"]
-        found = await run_sync(_found, channel_id)
-        if found is None:
-            return not_found(NO_CHANNEL)
-        current, etag = found
+        loaded = await _loaded(request)
+        if isinstance(loaded, Response):
+            return loaded
+        grant, channel_id, current, etag = loaded
         if request.method == "GET":
             return JSONResponse(quiet_hours_of(current), headers={"ETag": etag})
         try:
